@@ -1,0 +1,124 @@
+"""Error types shared by every layer.
+
+Two families:
+- `Problem`: one finding about an app definition (path, line:column, message).
+- `FieldError`/`RecordValidationError`: what is wrong with values a user entered,
+  in a machine-readable shape (field, code, params) with rendered zh/en text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.i18n import render
+
+
+class FormworkError(Exception):
+    """Base of every error the engine and runtime raise on purpose.
+
+    Anything that is not a FormworkError reaching the CLI or the web is a bug.
+    """
+
+
+@dataclass
+class Problem:
+    """One problem found in an app definition."""
+
+    path: str                  # e.g. "forms[2].fields[0].type"
+    message: str               # English text, says what is wrong and how to fix it
+    line: int | None = None    # 1-based, for YAML/JSON sources
+    column: int | None = None  # 1-based
+    code: str = "invalid"
+    suggestion: str | None = None  # "did you mean" candidate
+    source: str | None = None  # file name
+
+    def format(self) -> str:
+        where = self.source or "<definition>"
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        text = f"{where}: {self.path or '<root>'}: {self.message}"
+        if self.suggestion and "did you mean" not in self.message:
+            text += f" (did you mean {self.suggestion!r}?)"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "line": self.line, "column": self.column,
+            "code": self.code, "message": self.message,
+            "suggestion": self.suggestion, "source": self.source,
+        }
+
+
+class DefinitionError(FormworkError):
+    """A definition could not be loaded or validated; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class FieldError(FormworkError):
+    """One value refused by a field type. `code` is a key of the i18n catalogue."""
+
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+        super().__init__(render(code, params, "en"))
+
+
+@dataclass
+class FieldIssue:
+    """A FieldError bound to a field (and, inside a subform, a row)."""
+
+    field: str
+    code: str
+    params: dict = field(default_factory=dict)
+    row: int | None = None       # subform row index (0-based) when inside a subform
+    subfield: str | None = None  # subform column
+
+    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
+        data = {
+            "field": self.field, "code": self.code, "params": _jsonable(self.params),
+            "message": render(self.code, self.params, lang),
+            "message_en": render(self.code, self.params, "en"),
+        }
+        if self.row is not None:
+            data["row"] = self.row
+            data["subfield"] = self.subfield
+        return data
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list)) else str(v))
+            for k, v in params.items()}
+
+
+class RecordValidationError(FormworkError):
+    """Every field problem of one record at once."""
+
+    def __init__(self, issues: list[FieldIssue]):
+        self.issues = issues
+        super().__init__("; ".join(
+            f"{i.field}{'[' + str(i.row) + '].' + str(i.subfield) if i.row is not None else ''}: "
+            f"{render(i.code, i.params, 'en')}" for i in issues))
+
+    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {"error": "validation", "issues": [i.as_dict(lang) for i in self.issues]}
+
+
+class NotFound(FormworkError):
+    pass
+
+
+class ConflictError(FormworkError):
+    """Optimistic locking: the record changed since the caller read it."""
+
+    def __init__(self, form: str, record_id: int, expected: int, actual: int | None):
+        self.form, self.record_id, self.expected, self.actual = form, record_id, expected, actual
+        super().__init__(
+            f"record {form}#{record_id} was changed by someone else (you edited version "
+            f"{expected}, it is now version {actual}); reload it and apply your change again")
+
+
+class IntegrityProblem(FormworkError):
+    """A change refused because of other data (a relation that restricts deletion...)."""

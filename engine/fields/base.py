@@ -1,0 +1,284 @@
+"""The field-type contract. One subclass per field type owns everything about it:
+its config schema, input coercion and validation, storage columns, import
+parsing, export and display formatting, and the filter operators it supports.
+
+Nothing outside `engine/fields` may branch on a field's type name; ask the
+field type instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from engine.definition.model import AppDef, FieldDef, FormDef, Label
+from engine.errors import FieldError, Problem
+from engine.i18n import register_messages
+
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+
+# Every filter operator of the structured filter language.
+ALL_OPERATORS = frozenset({
+    "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains",
+    "starts_with", "empty", "not_empty", "today", "this_week", "this_month", "last_n_days",
+})
+ORDERED_OPS = frozenset({"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between",
+                         "empty", "not_empty"})
+TEXT_OPS = frozenset({"eq", "ne", "in", "not_in", "contains", "starts_with", "empty", "not_empty"})
+DATE_OPS = ORDERED_OPS | {"today", "this_week", "this_month", "last_n_days"}
+CHOICE_OPS = frozenset({"eq", "ne", "in", "not_in", "empty", "not_empty"})
+
+register_messages({
+    "required": {"zh": "此项为必填项", "en": "This field is required"},
+    "unique": {"zh": "该值“{value}”已存在，必须唯一", "en": "The value '{value}' is already used; it must be unique"},
+    "invalid_type": {"zh": "值的类型不正确，应为{expected}", "en": "Wrong kind of value; expected {expected}"},
+    "operator_unsupported": {"zh": "字段不支持筛选条件“{op}”，可用：{allowed}",
+                             "en": "This field does not support the filter operator '{op}'; use one of {allowed}"},
+    "operand_invalid": {"zh": "筛选条件“{op}”的参数不正确：{reason}",
+                        "en": "Bad value for filter operator '{op}': {reason}"},
+})
+
+
+@dataclass
+class ValueContext:
+    """What a field type may need to know while cleaning or formatting a value."""
+
+    lang: str = "zh"
+    tz: ZoneInfo = DEFAULT_TZ
+    now: datetime | None = None
+    user_id: int | None = None
+    extra: dict = dc_field(default_factory=dict)
+
+    def current_time(self) -> datetime:
+        from engine.storage.types import utcnow
+        return self.now or utcnow()
+
+    def today(self) -> date:
+        return self.current_time().astimezone(self.tz).date()
+
+
+@dataclass
+class DefinitionContext:
+    """Handed to `check_definition`: the whole app, to resolve references."""
+
+    app: AppDef
+    form: FormDef
+    parent: FieldDef | None = None   # the subform when checking a subform column
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Ids a value points at, checked in bulk by the runtime (one query per target)."""
+
+    kind: str          # "users", "departments", "files" or "form"
+    target: str | None  # form key when kind == "form"
+    ids: tuple[int, ...]
+
+
+class FieldType:
+    """Base of all field types; a subclass sets the class attributes and overrides hooks."""
+
+    name: ClassVar[str]
+    label: ClassVar[Label]
+    # JSON Schema properties of the type-specific keys of a field, and which are required.
+    config_schema: ClassVar[dict[str, dict]] = {}
+    config_required: ClassVar[tuple[str, ...]] = ()
+    # Storage: "column" (columns on the form table), "none" (computed at read time),
+    # "child_table" (subform) or "link_table" (multiple relation).
+    storage: ClassVar[str] = "column"
+    can_be_unique: ClassVar[bool] = False
+    sortable: ClassVar[bool] = True
+    searchable: ClassVar[bool] = False     # included in the quick search across text fields
+    operators: ClassVar[frozenset[str]] = frozenset()
+    formula_type: ClassVar[str | None] = None   # number text boolean date datetime array
+    python_type_name: ClassVar[str] = "value"   # for messages: what the user should give
+    can_have_default: ClassVar[bool] = True
+    allowed_in_subform: ClassVar[bool] = True
+
+    def __init__(self, fdef: FieldDef):
+        self.fdef = fdef
+        self.key = fdef.key
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key}>"
+
+    # ---- definition time ------------------------------------------------------------
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        """Semantic checks of this field's config beyond the JSON Schema.
+
+        Yield Problems with `path` under `self.fdef.path` (line/column are filled in by
+        the validator from the path).
+        """
+        return ()
+
+    # ---- storage --------------------------------------------------------------------
+    @property
+    def column_name(self) -> str:
+        return self.key
+
+    def sa_type(self) -> sa.types.TypeEngine:
+        raise NotImplementedError(f"{type(self).__name__} must define sa_type() or columns()")
+
+    def columns(self) -> list[sa.Column]:
+        """The physical columns on the form (or child) table. Empty when not stored there."""
+        if self.storage != "column":
+            return []
+        return [sa.Column(self.column_name, self.sa_type(), nullable=True)]
+
+    def indexed(self) -> bool:
+        """Whether a plain (non-unique) index helps filters and sorts on this field."""
+        return False
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        """Python value -> {column: db value}."""
+        return {self.column_name: value}
+
+    def from_row(self, row: Mapping[str, Any]) -> Any:
+        """{column: db value} -> Python value."""
+        return row.get(self.column_name)
+
+    # ---- input ----------------------------------------------------------------------
+    def is_empty(self, value: Any) -> bool:
+        return value is None or value == "" or value == [] or value == {}
+
+    def clean(self, raw: Any, ctx: ValueContext) -> Any:
+        """Turn user input (API JSON or Python) into the stored Python value.
+
+        Raise FieldError(code, **params) with a registered message code when the
+        value is wrong. Called only for non-empty input; empty becomes None.
+        """
+        raise NotImplementedError
+
+    def references(self, value: Any) -> Reference | None:
+        """Ids this value refers to, for a bulk existence check; None if none."""
+        return None
+
+    def parse_text(self, text: str, ctx: ValueContext) -> Any:
+        """Parse a CSV cell or other text (import, retype conversion)."""
+        return self.clean(text.strip(), ctx)
+
+    def parse_cell(self, cell: Any, ctx: ValueContext) -> Any:
+        """Parse a spreadsheet cell value (str, int, float, datetime, bool)."""
+        if isinstance(cell, str):
+            return self.parse_text(cell, ctx)
+        return self.clean(cell, ctx)
+
+    # ---- output ---------------------------------------------------------------------
+    def to_json(self, value: Any) -> Any:
+        """The API representation (JSON-safe)."""
+        return value
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        """A spreadsheet cell value with its type kept (dates as dates, numbers as numbers)."""
+        return self.to_json(value)
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        """Text for people, in ctx.lang."""
+        if value is None:
+            return ""
+        return str(self.to_json(value))
+
+    def convert_from(self, old: "FieldType", value: Any, ctx: ValueContext) -> Any:
+        """Convert a value stored by another field type (a retype). Raise FieldError if it
+        cannot be converted; the migration plan counts and shows those."""
+        if value is None:
+            return None
+        return self.parse_text(old.display(value, ctx), ctx)
+
+    # ---- query ----------------------------------------------------------------------
+    def sort_expression(self, table: sa.Table) -> sa.ColumnElement:
+        return table.c[self.column_name]
+
+    def search_clause(self, table: sa.Table, needle: str) -> sa.ColumnElement | None:
+        """A clause matching `needle` in this field for quick search, or None."""
+        return None
+
+    def filter_clause(self, table: sa.Table, op: str, operand: Any,
+                      ctx: ValueContext) -> sa.ColumnElement:
+        """SQL for one condition of the filter language on this field."""
+        self.check_operator(op)
+        return scalar_filter(self, table.c[self.column_name], op, operand, ctx)
+
+    def check_operator(self, op: str) -> None:
+        if op not in self.operators:
+            raise FieldError("operator_unsupported", op=op, allowed=", ".join(sorted(self.operators)))
+
+    def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
+        return self.clean(operand, ctx)
+
+    def range_bound(self, day: date, ctx: ValueContext) -> Any:
+        """The column value at the start of `day`, for date shortcuts (today, this_week...)."""
+        return day
+
+
+def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: Any,
+                  ctx: ValueContext) -> sa.ColumnElement:
+    """The filter operators of a field stored in one scalar column."""
+    if op == "empty":
+        return column.is_(None)
+    if op == "not_empty":
+        return column.is_not(None)
+    if op in ("in", "not_in"):
+        if not isinstance(operand, (list, tuple)):
+            raise FieldError("operand_invalid", op=op, reason="give a list of values")
+        values = [ftype.clean_operand(v, ctx) for v in operand]
+        if op == "in":
+            return column.in_(values) if values else sa.false()
+        return sa.or_(column.not_in(values), column.is_(None)) if values else sa.true()
+    if op == "between":
+        if not isinstance(operand, (list, tuple)) or len(operand) != 2:
+            raise FieldError("operand_invalid", op=op, reason="give [low, high]")
+        low, high = (None if v in (None, "") else ftype.clean_operand(v, ctx) for v in operand)
+        parts = []
+        if low is not None:
+            parts.append(column >= low)
+        if high is not None:
+            parts.append(column <= high)
+        return sa.and_(*parts) if parts else column.is_not(None)
+    if op in ("today", "this_week", "this_month", "last_n_days"):
+        low, high = date_range(op, operand, ctx)
+        return sa.and_(column >= ftype.range_bound(low, ctx), column < ftype.range_bound(high, ctx))
+    if operand is None or operand == "":
+        raise FieldError("operand_invalid", op=op, reason="a value is needed")
+    value = ftype.clean_operand(operand, ctx)
+    if op == "eq":
+        return column == value
+    if op == "ne":
+        return sa.or_(column != value, column.is_(None))
+    if op == "gt":
+        return column > value
+    if op == "gte":
+        return column >= value
+    if op == "lt":
+        return column < value
+    if op == "lte":
+        return column <= value
+    if op == "contains":
+        return column.contains(str(value), autoescape=True)
+    if op == "starts_with":
+        return column.startswith(str(value), autoescape=True)
+    raise FieldError("operator_unsupported", op=op, allowed=", ".join(sorted(ftype.operators)))
+
+
+def date_range(op: str, operand: Any, ctx: ValueContext) -> tuple[date, date]:
+    """[start, end) dates, in the workspace time zone, of a date shortcut."""
+    today = ctx.today()
+    if op == "today":
+        return today, today + timedelta(days=1)
+    if op == "this_week":  # ISO week: Monday first, as Chinese calendars do
+        start = today - timedelta(days=today.weekday())
+        return start, start + timedelta(days=7)
+    if op == "this_month":
+        start = today.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+        return start, end
+    try:
+        days = int(operand)
+    except (TypeError, ValueError):
+        raise FieldError("operand_invalid", op=op, reason="give a whole number of days") from None
+    if days < 1 or days > 36500:
+        raise FieldError("operand_invalid", op=op, reason="days must be between 1 and 36500")
+    return today - timedelta(days=days - 1), today + timedelta(days=1)

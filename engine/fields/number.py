@@ -1,0 +1,138 @@
+"""Number: exact Decimal with a fixed number of decimal places, min/max and a unit."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from typing import Any, Iterable
+
+from engine.definition.model import Label
+from engine.errors import FieldError, Problem
+from engine.fields.base import ORDERED_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.registry import register
+from engine.i18n import register_messages
+from engine.storage.types import ExactDecimal
+
+MAX_DIGITS = 28      # total significant digits accepted
+MAX_PRECISION = 10   # decimal places
+
+register_messages({
+    "number_invalid": {"zh": "“{value}”不是有效的数字", "en": "'{value}' is not a number"},
+    "number_too_small": {"zh": "不能小于 {min}", "en": "Must be at least {min}"},
+    "number_too_large": {"zh": "不能大于 {max}", "en": "Must be at most {max}"},
+    "number_too_many_digits": {"zh": "数字位数过多（最多 {digits} 位）",
+                               "en": "Too many digits (at most {digits})"},
+})
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_decimal(raw: Any) -> Decimal:
+    """Decimal from an int, a Decimal, a float (via its shortest repr) or text.
+
+    Text may carry thousands separators ("1,234.5"), full-width digits, a leading
+    currency sign (¥ ￥ $) or a trailing percent sign ("12%" -> 0.12).
+    """
+    if isinstance(raw, bool):
+        raise FieldError("number_invalid", value=str(raw))
+    if isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        value = Decimal(repr(raw))
+    elif isinstance(raw, str):
+        text = raw.strip().translate(_FULLWIDTH).replace(" ", "").replace("\u00a0", "")
+        text = text.lstrip("¥￥$")
+        percent = text.endswith("%")
+        if percent:
+            text = text[:-1]
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")
+        if len(text) > 64 or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?", text):
+            raise FieldError("number_invalid", value=raw[:50])
+        value = Decimal(text)
+        if percent:
+            value = value / 100
+    else:
+        raise FieldError("number_invalid", value=str(raw)[:50])
+    if not value.is_finite():
+        raise FieldError("number_invalid", value=str(raw)[:50])
+    return value
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+
+
+@register
+class NumberField(FieldType):
+    name = "number"
+    label = Label("数字", "Number")
+    config_schema = {
+        "precision": {"type": "integer", "minimum": 0, "maximum": MAX_PRECISION},
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+        "unit": {"type": "string", "maxLength": 20},
+        "thousands": {"type": "boolean"},
+        "percent": {"type": "boolean"},
+    }
+    can_be_unique = True
+    operators = ORDERED_OPS
+    formula_type = "number"
+    python_type_name = "number"
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        low, high = self.fdef.option("min"), self.fdef.option("max")
+        if low is not None and high is not None and low > high:
+            yield Problem(f"{self.fdef.path}.min", f"min {low} is greater than max {high}",
+                          code="bad_range")
+
+    @property
+    def precision(self) -> int:
+        return int(self.fdef.option("precision", 2))
+
+    def sa_type(self):
+        return ExactDecimal(scale=self.precision)
+
+    def indexed(self) -> bool:
+        return True
+
+    def quantize(self, value: Decimal) -> Decimal:
+        return value.quantize(Decimal(1).scaleb(-self.precision), rounding=ROUND_HALF_UP)
+
+    def clean(self, raw: Any, ctx: ValueContext) -> Decimal:
+        value = parse_decimal(raw)
+        try:
+            value = self.quantize(value)
+        except InvalidOperation:
+            raise FieldError("number_too_many_digits", digits=MAX_DIGITS) from None
+        if len(value.as_tuple().digits) > MAX_DIGITS:
+            raise FieldError("number_too_many_digits", digits=MAX_DIGITS)
+        low, high = self.fdef.option("min"), self.fdef.option("max")
+        if low is not None and value < Decimal(str(low)):
+            raise FieldError("number_too_small", min=low)
+        if high is not None and value > Decimal(str(high)):
+            raise FieldError("number_too_large", max=high)
+        return value
+
+    def clean_operand(self, operand: Any, ctx: ValueContext) -> Decimal:
+        return self.quantize(parse_decimal(operand))
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else str(value)
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return value  # openpyxl writes Decimal as a number
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        if value is None:
+            return ""
+        text = f"{value:,}" if self.fdef.option("thousands") else str(value)
+        unit = self.fdef.option("unit")
+        return f"{text} {unit}" if unit else text
+
+    def parse_text(self, text: str, ctx: ValueContext) -> Any:
+        unit = self.fdef.option("unit")
+        text = text.strip()
+        if unit and text.endswith(unit):
+            text = text[: -len(unit)].strip()
+        return self.clean(text, ctx)

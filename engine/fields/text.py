@@ -1,0 +1,116 @@
+"""Text fields: single-line text and multi-line textarea."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.definition.model import Label
+from engine.errors import FieldError, Problem
+from engine.fields.base import TEXT_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.registry import register
+from engine.i18n import register_messages
+
+MAX_TEXT = 1_000_000   # characters; beyond this a value is refused, never truncated
+
+register_messages({
+    "text_too_long": {"zh": "内容过长：最多 {max} 个字符，当前 {length} 个",
+                      "en": "Too long: at most {max} characters, got {length}"},
+    "text_too_short": {"zh": "内容过短：至少 {min} 个字符，当前 {length} 个",
+                       "en": "Too short: at least {min} characters, got {length}"},
+    "text_pattern": {"zh": "格式不正确：{hint}", "en": "Wrong format: {hint}"},
+    "text_control_chars": {"zh": "包含不可见的控制字符，请删除后再提交",
+                           "en": "Contains invisible control characters; remove them and try again"},
+})
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@register
+class TextField(FieldType):
+    name = "text"
+    label = Label("单行文本", "Text")
+    config_schema = {
+        "max_length": {"type": "integer", "minimum": 1, "maximum": MAX_TEXT},
+        "min_length": {"type": "integer", "minimum": 0, "maximum": MAX_TEXT},
+        "pattern": {"type": "string", "maxLength": 500},
+        "pattern_message": {"$ref": "#/$defs/label"},
+    }
+    can_be_unique = True
+    searchable = True
+    operators = TEXT_OPS
+    formula_type = "text"
+    python_type_name = "text"
+    default_max = 200
+    multiline = False
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        pattern = self.fdef.option("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                yield Problem(f"{self.fdef.path}.pattern",
+                              f"pattern is not a valid regular expression: {exc}", code="bad_pattern")
+        low, high = self.fdef.option("min_length"), self.fdef.option("max_length")
+        if low is not None and high is not None and low > high:
+            yield Problem(f"{self.fdef.path}.min_length",
+                          f"min_length {low} is greater than max_length {high}", code="bad_range")
+
+    @property
+    def max_length(self) -> int:
+        return int(self.fdef.option("max_length", self.default_max))
+
+    def sa_type(self):
+        # Short unique text gets a bounded VARCHAR so it can be indexed everywhere.
+        return sa.String(self.max_length) if self.max_length <= 1000 else sa.Text()
+
+    def indexed(self) -> bool:
+        return self.max_length <= 255
+
+    def clean(self, raw: Any, ctx: ValueContext) -> Any:
+        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+            raise FieldError("invalid_type", expected="text")
+        text = str(raw)
+        if not self.multiline:
+            text = text.strip()
+            if "\n" in text or "\r" in text:
+                text = " ".join(text.split())
+        if _CONTROL.search(text):
+            raise FieldError("text_control_chars")
+        if len(text) > self.max_length:
+            raise FieldError("text_too_long", max=self.max_length, length=len(text))
+        low = self.fdef.option("min_length")
+        if low and len(text) < low:
+            raise FieldError("text_too_short", min=low, length=len(text))
+        pattern = self.fdef.option("pattern")
+        if pattern and not re.fullmatch(pattern, text):
+            hint = Label.parse(self.fdef.option("pattern_message") or pattern).get(ctx.lang)
+            raise FieldError("text_pattern", hint=hint)
+        return text
+
+    def search_clause(self, table: sa.Table, needle: str):
+        return table.c[self.column_name].contains(needle, autoescape=True)
+
+    def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
+        # Filters compare against what users type; length rules do not apply to a search.
+        if isinstance(operand, bool) or not isinstance(operand, (str, int, float)):
+            raise FieldError("invalid_type", expected="text")
+        return str(operand)
+
+
+@register
+class TextareaField(TextField):
+    name = "textarea"
+    label = Label("多行文本", "Textarea")
+    can_be_unique = False
+    default_max = 20000
+    multiline = True
+    sortable = False
+
+    def sa_type(self):
+        return sa.Text()
+
+    def indexed(self) -> bool:
+        return False

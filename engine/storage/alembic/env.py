@@ -1,0 +1,24 @@
+"""Alembic environment for Formwork's system tables.
+
+Run through `engine.storage.migrate.upgrade_system(engine)`, which passes the
+connection in `config.attributes["connection"]`.
+"""
+from alembic import context
+
+from engine.storage.system import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run system migrations through engine.storage.migrate.upgrade_system()")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    version_table="fw_alembic_version",
+    render_as_batch=connection.dialect.name == "sqlite",
+    # Form tables are managed by Formwork's own planner, not by Alembic.
+    include_name=lambda name, type_, parent: type_ != "table" or name.startswith("fw_"),
+)
+with context.begin_transaction():
+    context.run_migrations()

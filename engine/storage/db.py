@@ -1,0 +1,61 @@
+"""Database connections: SQLite (embedded default, WAL) or PostgreSQL, by URL."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+DEFAULT_INSTANCE = "instance"
+
+
+def instance_dir() -> Path:
+    """The folder for the embedded database and stored files (FORMWORK_INSTANCE)."""
+    path = Path(os.environ.get("FORMWORK_INSTANCE", DEFAULT_INSTANCE))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalise_url(url)
+    return f"sqlite:///{(instance_dir() / 'formwork.db').resolve()}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual spellings and route PostgreSQL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    url = normalise_url(url) if url else database_url()
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        engine = sa.create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs;
+        # take control so "BEGIN" is emitted when SQLAlchemy starts a transaction.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    dbapi_conn.isolation_level = None  # see make_engine: SQLAlchemy issues BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def is_sqlite(bind) -> bool:
+    return bind.dialect.name == "sqlite"
