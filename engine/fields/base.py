@@ -78,6 +78,15 @@ class Reference:
     ids: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class AssignScope:
+    """Where a system-assigned value is allocated (its counter's scope)."""
+
+    app_key: str
+    form_key: str
+    field_key: str
+
+
 class FieldType:
     """Base of all field types; a subclass sets the class attributes and overrides hooks."""
 
@@ -97,6 +106,9 @@ class FieldType:
     python_type_name: ClassVar[str] = "value"   # for messages: what the user should give
     can_have_default: ClassVar[bool] = True
     allowed_in_subform: ClassVar[bool] = True
+    # Values assigned by the system when a record is created (serial numbers); user
+    # input for such a field is ignored on create and refused on update.
+    system_assigned: ClassVar[bool] = False
 
     def __init__(self, fdef: FieldDef):
         self.fdef = fdef
@@ -150,6 +162,12 @@ class FieldType:
         Raise FieldError(code, **params) with a registered message code when the
         value is wrong. Called only for non-empty input; empty becomes None.
         """
+        raise NotImplementedError
+
+    def assign_values(self, conn: sa.Connection, scope: "AssignScope", count: int,
+                      ctx: ValueContext) -> list[Any]:
+        """For system_assigned types: `count` new values, allocated atomically in `conn`'s
+        transaction (one statement per call, not per record)."""
         raise NotImplementedError
 
     def references(self, value: Any) -> Reference | None:

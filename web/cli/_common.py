@@ -1,0 +1,29 @@
+"""Helpers shared by the CLI commands."""
+from __future__ import annotations
+
+import functools
+
+import click
+
+from engine.storage.db import make_engine
+from engine.storage.migrate import upgrade_system
+
+
+def open_engine(ctx: click.Context):
+    """An engine on the configured database with the system tables up to date."""
+    obj = ctx.find_root().obj or {}
+    engine = obj.get("engine")
+    if engine is None:
+        engine = make_engine(obj.get("database_url"))
+        upgrade_system(engine)
+        obj["engine"] = engine
+    return engine
+
+
+def with_engine(func):
+    """Decorator: pass `engine` as the first argument of a click command."""
+    @click.pass_context
+    @functools.wraps(func)
+    def wrapper(ctx, *args, **kwargs):
+        return func(open_engine(ctx), *args, **kwargs)
+    return wrapper
