@@ -1,0 +1,279 @@
+"""Fields that connect forms: relation (to another form's records), lookup (a
+field read through a relation) and subform (child rows with their own fields).
+
+Their values are loaded for a whole page at once by the runtime (one statement
+per relation or subform, never one per record); these classes own the
+definition checks, the storage shape and the value rules.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.definition.model import FieldDef, Label
+from engine.definition.suggest import did_you_mean
+from engine.errors import FieldError, Problem
+from engine.fields.base import DefinitionContext, FieldType, Reference, ValueContext
+from engine.fields.registry import field_type, get_type, register
+from engine.i18n import register_messages
+from engine.storage.types import RecordId
+
+ON_DELETE = ("set_null", "restrict", "cascade")
+
+register_messages({
+    "relation_invalid": {"zh": "关联记录编号“{value}”无效，应为记录的数字编号",
+                         "en": "'{value}' is not a record id; give the number of the related record"},
+    "relation_missing": {"zh": "关联的记录 #{id} 不存在或已删除",
+                         "en": "The related record #{id} does not exist or is in the recycle bin"},
+    "relation_too_many": {"zh": "最多关联 {max} 条记录，当前 {count} 条",
+                          "en": "At most {max} related records, got {count}"},
+    "subform_invalid": {"zh": "子表单的值应为行的列表", "en": "A subform value must be a list of rows"},
+    "subform_row_invalid": {"zh": "第 {row} 行应为字段到值的对象",
+                            "en": "Row {row} must be an object of field values"},
+    "subform_too_few": {"zh": "至少需要 {min} 行，当前 {count} 行", "en": "At least {min} rows needed, got {count}"},
+    "subform_too_many": {"zh": "最多 {max} 行，当前 {count} 行", "en": "At most {max} rows, got {count}"},
+    "subform_unknown_column": {"zh": "子表单没有字段“{column}”{hint}",
+                               "en": "The subform has no field '{column}'{hint}"},
+    "lookup_read_only": {"zh": "引用字段由关联记录决定，不能直接填写",
+                         "en": "A lookup field shows a value of the related record; it cannot be set"},
+})
+
+_LIST_SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ","})
+
+
+def parse_record_id(raw: Any) -> int:
+    if isinstance(raw, dict) and "id" in raw:
+        raw = raw["id"]
+    if isinstance(raw, bool):
+        raise FieldError("relation_invalid", value=str(raw))
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.strip().lstrip("#").isdigit():
+        value = int(raw.strip().lstrip("#"))
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    else:
+        raise FieldError("relation_invalid", value=str(raw)[:50])
+    if value < 1 or value > 2**63 - 1:
+        raise FieldError("relation_invalid", value=str(raw)[:50])
+    return value
+
+
+@register
+class RelationField(FieldType):
+    name = "relation"
+    label = Label("关联数据", "Relation")
+    config_schema = {
+        "target": {"type": "string"},
+        "multiple": {"type": "boolean"},
+        "on_delete": {"enum": list(ON_DELETE)},
+        "max": {"type": "integer", "minimum": 1, "maximum": 10000},
+    }
+    config_required = ("target",)
+    operators = frozenset({"eq", "ne", "in", "not_in", "contains", "empty", "not_empty"})
+    formula_type = "number"
+    allowed_in_subform = False
+    can_have_default = False
+
+    def __init__(self, fdef: FieldDef):
+        super().__init__(fdef)
+        self.target = fdef.option("target")
+        self.multiple = bool(fdef.option("multiple", False))
+        self.on_delete = fdef.option("on_delete", "set_null")
+        self.storage = "link_table" if self.multiple else "column"
+        self.sortable = not self.multiple
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        if ctx.app.form(self.target) is None:
+            yield Problem(f"{self.fdef.path}.target",
+                          f"relation target {self.target!r} is not a form of this app",
+                          code="unknown_form",
+                          suggestion=did_you_mean(self.target, [f.key for f in ctx.app.forms]))
+        if self.fdef.option("max") is not None and not self.multiple:
+            yield Problem(f"{self.fdef.path}.max", "max applies only to multiple: true relations",
+                          code="bad_option")
+
+    def sa_type(self):
+        return RecordId
+
+    def indexed(self) -> bool:
+        return True
+
+    def clean(self, raw: Any, ctx: ValueContext) -> Any:
+        if not self.multiple:
+            return parse_record_id(raw)
+        items = raw if isinstance(raw, (list, tuple)) else [raw]
+        ids: list[int] = []
+        for item in items:
+            record_id = parse_record_id(item)
+            if record_id not in ids:
+                ids.append(record_id)
+        limit = self.fdef.option("max")
+        if limit and len(ids) > limit:
+            raise FieldError("relation_too_many", max=limit, count=len(ids))
+        return ids
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None or value == [] or value == ""
+
+    def references(self, value: Any) -> Reference | None:
+        if value in (None, []):
+            return None
+        ids = tuple(value) if self.multiple else (value,)
+        return Reference("form", self.target, ids)
+
+    def parse_text(self, text: str, ctx: ValueContext) -> Any:
+        text = text.strip()
+        if self.multiple:
+            return self.clean([t for t in text.translate(_LIST_SPLIT).split(",") if t.strip()], ctx)
+        return self.clean(text, ctx)
+
+    def to_json(self, value: Any) -> Any:
+        return value
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        titles = ctx.extra.get("titles", {}).get(self.key, {})
+        ids = value if isinstance(value, list) else ([] if value is None else [value])
+        return ", ".join(str(titles.get(i, f"#{i}")) for i in ids)
+
+    def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
+        return parse_record_id(operand)
+
+    def filter_clause(self, table: sa.Table, op: str, operand: Any, ctx: ValueContext):
+        self.check_operator(op)
+        if not self.multiple:
+            if op == "contains":
+                op = "eq"
+            from engine.fields.base import scalar_filter
+            return scalar_filter(self, table.c[self.column_name], op, operand, ctx)
+        link = ctx.extra["link_tables"][self.key]
+        linked = sa.select(link.c.source_id).where(link.c.source_id == table.c.id)
+        if op == "empty":
+            return ~linked.exists()
+        if op == "not_empty":
+            return linked.exists()
+        values = operand if isinstance(operand, (list, tuple)) else [operand]
+        ids = [parse_record_id(v) for v in values]
+        hit = linked.where(link.c.target_id.in_(ids)).exists()
+        return ~hit if op in ("ne", "not_in") else hit
+
+
+@register
+class LookupField(FieldType):
+    """A field of the related record, shown on this form (read through `relation`)."""
+
+    name = "lookup"
+    label = Label("引用字段", "Lookup")
+    config_schema = {
+        "relation": {"type": "string"},
+        "field": {"type": "string"},
+    }
+    config_required = ("relation", "field")
+    storage = "none"
+    sortable = False
+    can_have_default = False
+    allowed_in_subform = False
+
+    def __init__(self, fdef: FieldDef):
+        super().__init__(fdef)
+        self.relation_key = fdef.option("relation")
+        self.target_field_key = fdef.option("field")
+
+    def resolve(self, form, app) -> tuple[FieldDef, FieldDef] | None:
+        """The relation field on this form and the field it reads on the target form."""
+        relation = form.field(self.relation_key)
+        if relation is None or relation.type != RelationField.name:
+            return None
+        target_form = app.form(relation.option("target"))
+        target_field = target_form.field(self.target_field_key) if target_form else None
+        return (relation, target_field) if target_field else None
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        relation = ctx.form.field(self.relation_key)
+        if relation is None or relation.type != RelationField.name:
+            relations = [f.key for f in ctx.form.fields if f.type == RelationField.name]
+            yield Problem(f"{self.fdef.path}.relation",
+                          f"lookup needs a relation field of this form, {self.relation_key!r} is not one"
+                          + (f" (relations here: {', '.join(relations)})" if relations else ""),
+                          code="bad_lookup", suggestion=did_you_mean(self.relation_key, relations))
+            return
+        if relation.option("multiple"):
+            yield Problem(f"{self.fdef.path}.relation",
+                          f"lookup reads through a single relation; {self.relation_key!r} is multiple",
+                          code="bad_lookup")
+        target_form = ctx.app.form(relation.option("target"))
+        if target_form is None:
+            return  # reported on the relation itself
+        target_field = target_form.field(self.target_field_key)
+        if target_field is None:
+            yield Problem(f"{self.fdef.path}.field",
+                          f"form {target_form.key!r} has no field {self.target_field_key!r}",
+                          code="bad_lookup",
+                          suggestion=did_you_mean(self.target_field_key, target_form.field_keys()))
+        elif target_field.type in (LookupField.name, SubformField.name) or (
+                target_field.type == RelationField.name and target_field.option("multiple")):
+            yield Problem(f"{self.fdef.path}.field",
+                          f"a lookup cannot read {target_field.type} field {target_field.key!r}; "
+                          "choose a field stored on the target form", code="bad_lookup")
+
+    def clean(self, raw: Any, ctx: ValueContext) -> Any:
+        raise FieldError("lookup_read_only")
+
+
+@register
+class SubformField(FieldType):
+    name = "subform"
+    label = Label("子表单", "Subform")
+    config_schema = {
+        "min_rows": {"type": "integer", "minimum": 0, "maximum": 10000},
+        "max_rows": {"type": "integer", "minimum": 1, "maximum": 10000},
+        # The columns: each item is a field definition (checked like a form's fields).
+        "fields": {"type": "array", "minItems": 1},
+    }
+    storage = "child_table"
+    sortable = False
+    can_have_default = False
+    allowed_in_subform = False
+    has_subfields = True
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        if not self.fdef.fields:
+            yield Problem(f"{self.fdef.path}.fields", "a subform needs at least one field",
+                          code="empty_subform")
+        low, high = self.fdef.option("min_rows"), self.fdef.option("max_rows")
+        if low is not None and high is not None and low > high:
+            yield Problem(f"{self.fdef.path}.min_rows", f"min_rows {low} is greater than max_rows {high}",
+                          code="bad_range")
+
+    def column_types(self) -> list[FieldType]:
+        return [field_type(sub) for sub in self.fdef.fields if get_type(sub.type) is not None]
+
+    def is_empty(self, value: Any) -> bool:
+        return not value
+
+    def clean(self, raw: Any, ctx: ValueContext) -> list[dict]:
+        """Shape checks only; each cell is cleaned by the runtime so that every cell error
+        is reported with its row and column."""
+        if not isinstance(raw, (list, tuple)):
+            raise FieldError("subform_invalid")
+        for index, row in enumerate(raw):
+            if not isinstance(row, dict):
+                raise FieldError("subform_row_invalid", row=index + 1)
+        count = len(raw)
+        low, high = self.fdef.option("min_rows"), self.fdef.option("max_rows")
+        if low and count < low:
+            raise FieldError("subform_too_few", min=low, count=count)
+        if high and count > high:
+            raise FieldError("subform_too_many", max=high, count=count)
+        return [dict(row) for row in raw]
+
+    def to_json(self, value: Any) -> Any:
+        if value is None:
+            return []
+        columns = {t.key: t for t in self.column_types()}
+        return [{k: (columns[k].to_json(v) if k in columns else v) for k, v in row.items()}
+                for row in value]
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        return f"{len(value or [])} 行" if ctx.lang == "zh" else f"{len(value or [])} rows"

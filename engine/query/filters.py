@@ -1,0 +1,117 @@
+"""The structured filter language, compiled to one SQL condition.
+
+    {"and": [
+        {"field": "status", "op": "in", "value": ["won", "signed"]},
+        {"or": [{"field": "amount", "op": "gte", "value": 10000},
+                {"field": "level", "op": "eq", "value": "vip"}]},
+        {"field": "created_at", "op": "last_n_days", "value": 30}
+    ]}
+
+A condition names a field of the form (or a system column: id, created_at,
+updated_at, created_by, updated_by, owner_id) and an operator the field's type
+supports; the field type turns it into SQL with bound parameters. Errors carry
+the path of the bad part ("filter.and[1].or[0].field").
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.definition.model import FieldDef, FormDef, Label
+from engine.definition.suggest import did_you_mean
+from engine.errors import FieldError, FormworkError
+from engine.fields.base import ValueContext
+from engine.fields.registry import field_type, get_type
+from engine.i18n import render
+
+MAX_DEPTH = 8
+MAX_CONDITIONS = 200
+
+# System columns as pseudo-fields of a registered type, so they filter and sort
+# through the same field-type code as user fields.
+_SYSTEM_FIELDS = {
+    "id": ("number", {"precision": 0}),
+    "created_at": ("datetime", {}),
+    "updated_at": ("datetime", {}),
+    "created_by": ("member", {}),
+    "updated_by": ("member", {}),
+    "owner_id": ("member", {}),
+}
+
+
+class FilterError(FormworkError):
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+def system_field(key: str) -> FieldDef | None:
+    spec = _SYSTEM_FIELDS.get(key)
+    if spec is None or get_type(spec[0]) is None:
+        return None
+    return FieldDef(key=key, type=spec[0], label=Label(key, key), path=key, config=dict(spec[1]))
+
+
+def resolve_field(form: FormDef, key: Any, path: str) -> FieldDef:
+    if not isinstance(key, str):
+        raise FilterError(path, "a condition needs \"field\": the key of a field")
+    fdef = form.field(key) or system_field(key)
+    if fdef is None:
+        hint = did_you_mean(key, form.field_keys() + list(_SYSTEM_FIELDS))
+        raise FilterError(path, f"form {form.key!r} has no field {key!r}"
+                          + (f"; did you mean {hint!r}?" if hint else ""))
+    return fdef
+
+
+def compile_filter(form: FormDef, table: sa.Table, spec: Any, ctx: ValueContext,
+                   path: str = "filter") -> sa.ColumnElement:
+    """One SQL condition for a filter document (None or {} means everything)."""
+    if spec is None or spec == {}:
+        return sa.true()
+    counter = [0]
+    return _compile(form, table, spec, ctx, path, 0, counter)
+
+
+def _compile(form, table, spec, ctx, path, depth, counter) -> sa.ColumnElement:
+    if depth > MAX_DEPTH:
+        raise FilterError(path, f"filters nest at most {MAX_DEPTH} groups deep")
+    if isinstance(spec, list):  # a bare list means "all of these"
+        spec = {"and": spec}
+    if not isinstance(spec, dict):
+        raise FilterError(path, "expected an object: a condition or an and/or group")
+    groups = [k for k in ("and", "or") if k in spec]
+    if groups:
+        if len(spec) != 1:
+            extra = sorted(set(spec) - {groups[0]})
+            raise FilterError(path, f"a group has only one key ('and' or 'or'), also found {extra}")
+        key = groups[0]
+        items = spec[key]
+        if not isinstance(items, list):
+            raise FilterError(f"{path}.{key}", "expected a list of conditions")
+        parts = [_compile(form, table, item, ctx, f"{path}.{key}[{i}]", depth + 1, counter)
+                 for i, item in enumerate(items)]
+        if not parts:
+            return sa.true()
+        return sa.and_(*parts) if key == "and" else sa.or_(*parts)
+    if "not" in spec and len(spec) == 1:
+        return sa.not_(_compile(form, table, spec["not"], ctx, f"{path}.not", depth + 1, counter))
+    counter[0] += 1
+    if counter[0] > MAX_CONDITIONS:
+        raise FilterError(path, f"at most {MAX_CONDITIONS} conditions in one filter")
+    unknown = set(spec) - {"field", "op", "value"}
+    if unknown:
+        raise FilterError(path, f"unknown key(s) {sorted(unknown)}; a condition has field, op and value")
+    fdef = resolve_field(form, spec.get("field"), f"{path}.field")
+    op = spec.get("op", "eq")
+    ftype = field_type(fdef)
+    if not isinstance(op, str) or op not in ftype.operators:
+        allowed = ", ".join(sorted(ftype.operators)) or "none"
+        hint = did_you_mean(op, ftype.operators) if isinstance(op, str) else None
+        raise FilterError(f"{path}.op", f"field {fdef.key!r} ({fdef.type}) does not support "
+                          f"operator {op!r}; use one of: {allowed}"
+                          + (f" (did you mean {hint!r}?)" if hint else ""))
+    try:
+        return ftype.filter_clause(table, op, spec.get("value"), ctx)
+    except FieldError as exc:
+        raise FilterError(f"{path}.value", render(exc.code, exc.params, "en")) from None

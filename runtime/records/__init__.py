@@ -1,0 +1,2 @@
+"""Records: the runtime service that reads and writes form data."""
+from runtime.records.service import BulkValidationError, Count, Page, Records, tables_for  # noqa: F401

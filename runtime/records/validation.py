@@ -1,0 +1,209 @@
+"""Turning user input into storable values, collecting every problem at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.definition.suggest import did_you_mean
+from engine.errors import FieldError, FieldIssue
+from engine.fields.base import FieldType, Reference, ValueContext
+from engine.fields.registry import field_type
+from engine.i18n import register_messages
+from engine.storage import system
+from engine.storage.physical import AppTables
+
+register_messages({
+    "unknown_field": {"zh": "表单中没有字段“{field}”{hint}", "en": "The form has no field '{field}'{hint}"},
+    "reference_missing": {"zh": "引用的{kind} #{id} 不存在", "en": "The referenced {kind} #{id} does not exist"},
+    "read_only": {"zh": "该字段由系统生成，不能修改", "en": "This field is assigned by the system and cannot be changed"},
+})
+
+MISSING = object()
+_REFERENCE_TABLES = {"users": system.users, "departments": system.departments, "files": system.files}
+
+
+@dataclass
+class CleanedRecord:
+    """One record's cleaned values, split by where they are stored."""
+
+    values: dict[str, Any] = field(default_factory=dict)          # key -> Python value (column fields)
+    links: dict[str, list[int]] = field(default_factory=dict)      # multiple relations
+    subforms: dict[str, list[dict]] = field(default_factory=dict)  # subform rows (cleaned)
+    issues: list[FieldIssue] = field(default_factory=list)
+
+
+def _hint(key: str, candidates: list[str]) -> str:
+    guess = did_you_mean(key, candidates)
+    return f"，您是否要填写“{guess}”？ / did you mean '{guess}'?" if guess else ""
+
+
+class RecordCleaner:
+    """Cleans input for one form; used for one record or a whole batch."""
+
+    def __init__(self, app: AppDef, form: FormDef, ctx: ValueContext):
+        self.app, self.form, self.ctx = app, form, ctx
+        self.types: dict[str, FieldType] = {f.key: field_type(f) for f in form.fields}
+        self.sub_types: dict[str, dict[str, FieldType]] = {
+            f.key: {s.key: field_type(s) for s in f.fields} for f in form.fields if f.fields}
+
+    def writable(self, fdef: FieldDef) -> bool:
+        ftype = self.types[fdef.key]
+        return ftype.storage != "none" and not ftype.system_assigned
+
+    def clean(self, raw: dict[str, Any], *, creating: bool) -> CleanedRecord:
+        out = CleanedRecord()
+        if not isinstance(raw, dict):
+            out.issues.append(FieldIssue("*", "invalid_type", {"expected": "object"}))
+            return out
+        known = set(self.types)
+        for key in raw:
+            if key not in known:
+                out.issues.append(FieldIssue(str(key), "unknown_field",
+                                             {"field": str(key)[:100], "hint": _hint(str(key), list(known))}))
+            elif self.types[key].system_assigned and not creating:
+                out.issues.append(FieldIssue(key, "read_only"))
+            elif self.types[key].storage == "none":
+                out.issues.append(FieldIssue(key, "lookup_read_only"))
+        for fdef in self.form.fields:
+            if not self.writable(fdef):
+                continue
+            value = raw.get(fdef.key, MISSING)
+            if value is MISSING:
+                if not creating:
+                    continue
+                value = self._initial(fdef)
+            self._clean_one(fdef, value, out)
+        return out
+
+    def _initial(self, fdef: FieldDef) -> Any:
+        ftype = self.types[fdef.key]
+        if fdef.default is not None:
+            return fdef.default
+        initial = getattr(ftype, "initial_value", None)
+        return initial(self.ctx) if initial else None
+
+    def _clean_one(self, fdef: FieldDef, raw: Any, out: CleanedRecord) -> None:
+        ftype = self.types[fdef.key]
+        if raw is None or ftype.is_empty(raw):
+            value = None
+        else:
+            try:
+                value = ftype.clean(raw, self.ctx)
+            except FieldError as exc:
+                out.issues.append(FieldIssue(fdef.key, exc.code, exc.params))
+                return
+        if fdef.required and (value is None or ftype.is_empty(value)):
+            out.issues.append(FieldIssue(fdef.key, "required"))
+            return
+        if ftype.storage == "child_table":
+            out.subforms[fdef.key] = self._clean_rows(fdef, value or [], out)
+        elif ftype.storage == "link_table":
+            out.links[fdef.key] = list(value or [])
+        else:
+            out.values[fdef.key] = value
+
+    def _clean_rows(self, fdef: FieldDef, rows: list[dict], out: CleanedRecord) -> list[dict]:
+        types = self.sub_types[fdef.key]
+        cleaned_rows = []
+        for index, row in enumerate(rows):
+            cleaned: dict[str, Any] = {}
+            for key in row:
+                if key not in types and key != "id":
+                    out.issues.append(FieldIssue(fdef.key, "subform_unknown_column",
+                                                 {"column": str(key)[:100], "hint": _hint(str(key), list(types))},
+                                                 row=index, subfield=str(key)))
+            for sub in fdef.fields:
+                stype = types[sub.key]
+                raw = row.get(sub.key, MISSING)
+                if raw is MISSING:
+                    raw = sub.default
+                value = None
+                if raw is not None and not stype.is_empty(raw):
+                    try:
+                        value = stype.clean(raw, self.ctx)
+                    except FieldError as exc:
+                        out.issues.append(FieldIssue(fdef.key, exc.code, exc.params, row=index, subfield=sub.key))
+                        continue
+                if sub.required and value is None:
+                    out.issues.append(FieldIssue(fdef.key, "required", {}, row=index, subfield=sub.key))
+                    continue
+                cleaned[sub.key] = value
+            cleaned_rows.append(cleaned)
+        return cleaned_rows
+
+    def references(self, record: CleanedRecord) -> list[tuple[str, Reference]]:
+        """(field key, Reference) for every id the record points at."""
+        found = []
+        for key, value in list(record.values.items()) + list(record.links.items()):
+            ref = self.types[key].references(value)
+            if ref:
+                found.append((key, ref))
+        for key, rows in record.subforms.items():
+            for row in rows:
+                for sub_key, value in row.items():
+                    ref = self.sub_types[key][sub_key].references(value)
+                    if ref:
+                        found.append((key, ref))
+        return found
+
+
+def check_references(conn: sa.Connection, tables: AppTables, cleaner: RecordCleaner,
+                     records: list[CleanedRecord]) -> None:
+    """Add an issue to each record that points at something missing: one query per target."""
+    wanted: dict[tuple[str, str | None], set[int]] = {}
+    per_record = []
+    for record in records:
+        refs = cleaner.references(record)
+        per_record.append(refs)
+        for _key, ref in refs:
+            wanted.setdefault((ref.kind, ref.target), set()).update(ref.ids)
+    existing: dict[tuple[str, str | None], set[int]] = {}
+    for (kind, target), ids in wanted.items():
+        if kind == "form":
+            table = tables.form_table(target)
+            query = sa.select(table.c.id).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
+        else:
+            table = _REFERENCE_TABLES[kind]
+            query = sa.select(table.c.id).where(table.c.id.in_(ids))
+        existing[(kind, target)] = set(conn.execute(query).scalars())
+    for record, refs in zip(records, per_record):
+        for key, ref in refs:
+            for missing in [i for i in ref.ids if i not in existing[(ref.kind, ref.target)]]:
+                code = "relation_missing" if ref.kind == "form" else "reference_missing"
+                record.issues.append(FieldIssue(key, code, {"id": missing, "kind": ref.kind}))
+
+
+def check_unique(conn: sa.Connection, table: sa.Table, cleaner: RecordCleaner,
+                 records: list[CleanedRecord], own_ids: list[int | None]) -> None:
+    """Unique fields: one query per unique field for the whole batch, plus duplicates
+    inside the batch. The database's unique index backs this up under concurrency."""
+    for fdef in cleaner.form.fields:
+        ftype = cleaner.types[fdef.key]
+        if not (fdef.unique and ftype.can_be_unique and ftype.storage == "column"):
+            continue
+        column = ftype.columns()[0].name
+        seen: dict[Any, int] = {}
+        candidates = []
+        for index, record in enumerate(records):
+            if fdef.key not in record.values or record.values[fdef.key] is None:
+                continue
+            stored = ftype.to_row(record.values[fdef.key])[column]
+            if stored in seen:
+                record.issues.append(FieldIssue(fdef.key, "unique", {"value": ftype.display(
+                    record.values[fdef.key], cleaner.ctx)}))
+            else:
+                seen[stored] = index
+                candidates.append(stored)
+        if not candidates:
+            continue
+        rows = conn.execute(sa.select(table.c.id, table.c[column]).where(
+            table.c[column].in_(candidates), table.c.deleted_at.is_(None))).all()
+        for row in rows:
+            index = seen.get(row[1])
+            if index is not None and own_ids[index] != row[0]:
+                record = records[index]
+                record.issues.append(FieldIssue(fdef.key, "unique", {"value": ftype.display(
+                    record.values[fdef.key], cleaner.ctx)}))
