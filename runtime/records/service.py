@@ -134,9 +134,7 @@ class Records:
         db_rows = [{c: r.get(c) for c in columns} for r in db_rows]
         try:
             with self.conn.begin_nested():
-                ids = list(self.conn.execute(
-                    table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                    db_rows).scalars())
+                ids = self._insert_returning_ids(table, db_rows)
         except IntegrityError as exc:
             raise self._integrity_error(form, cleaner, exc) from None
         self._write_links_and_children(form, cleaner, ids, cleaned, replace=False)
@@ -145,6 +143,16 @@ class Records:
                           self._json_changes(cleaner, {}, self._all_values(record)), self.user_id, now)
             for rid, record in zip(ids, cleaned)])
         return self._fetch(form, table, ids)
+
+    def _insert_returning_ids(self, table: sa.Table, rows: list[dict]) -> list[int]:
+        """Insert rows in batched multi-row statements; ids in the order of `rows`."""
+        if self.dialect == "sqlite":
+            # SQLite cannot promise RETURNING order, so SQLAlchemy would fall back to one
+            # statement per row. Row ids are allocated in increasing order inside one write
+            # transaction (SQLite holds the write lock), so sorting restores row order.
+            return sorted(self.conn.execute(table.insert().returning(table.c.id), rows).scalars())
+        return list(self.conn.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
 
     def _check_batch(self, table, cleaner, cleaned: list[CleanedRecord], own_ids) -> None:
         check_references(self.conn, self.tables, cleaner, cleaned)
