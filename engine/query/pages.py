@@ -73,15 +73,34 @@ def nulls_sort_smallest(dialect_name: str) -> bool:
     return dialect_name != "postgresql"
 
 
-def after_clause(keys: list[SortKey], values: list[Any], nulls_smallest: bool) -> sa.ColumnElement:
-    """Rows strictly after the row whose sort values are `values`."""
+def after_clause(keys: list[SortKey], values: list[Any],
+                 nulls_smallest: bool) -> tuple[sa.ColumnElement, sa.ColumnElement | None]:
+    """Rows strictly after the row whose sort values are `values`, as two parts:
+    (rows whose first sort key has a value, rows whose first key is empty) — the second
+    is None when no such rows can follow. Keeping them apart lets the first part be an
+    index range scan (`amount <= :v AND ...`) instead of an OR the planner cannot use."""
     if len(values) != len(keys):
         raise CursorError()
+    first, first_value = keys[0], values[0]
+    first_nulls_later = nulls_smallest == first.descending
+    rest = _after(keys[1:], values[1:], nulls_smallest)
+    col = first.expression
+    if first_value is None:
+        # Already among the empty values: only ties on the first key can follow.
+        if first_nulls_later:
+            return sa.and_(col.is_(None), rest), None
+        return sa.or_(col.is_not(None), sa.and_(col.is_(None), rest)), None
+    bound = col <= first_value if first.descending else col >= first_value
+    beyond = col < first_value if first.descending else col > first_value
+    main = sa.and_(bound, sa.or_(beyond, sa.and_(col == first_value, rest)))
+    return main, (col.is_(None) if first_nulls_later else None)
+
+
+def _after(keys: list[SortKey], values: list[Any], nulls_smallest: bool) -> sa.ColumnElement:
     alternatives = []
     equal_prefix: list[sa.ColumnElement] = []
     for key, value in zip(keys, values):
         col = key.expression
-        # In the scan direction, do nulls come after every value?
         nulls_later = nulls_smallest == key.descending
         if value is None:
             later = sa.false() if nulls_later else col.is_not(None)
@@ -92,7 +111,7 @@ def after_clause(keys: list[SortKey], values: list[Any], nulls_smallest: bool) -
             same = col == value
         alternatives.append(sa.and_(*equal_prefix, later))
         equal_prefix.append(same)
-    return sa.or_(*alternatives)
+    return sa.or_(*alternatives) if alternatives else sa.false()
 
 
 class CursorError(FormworkError):

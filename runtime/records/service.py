@@ -32,7 +32,7 @@ from engine.query.pages import (after_clause, decode_cursor, encode_cursor, null
 from engine.storage.physical import AppTables
 from engine.storage.types import utcnow
 from runtime.records import history
-from runtime.records.loading import PageLoader, row_to_record
+from runtime.records.loading import PageLoader
 from runtime.records.validation import (CleanedRecord, RecordCleaner, check_references,
                                         check_unique)
 
@@ -224,14 +224,12 @@ class Records:
 
     # ---- read ---------------------------------------------------------------------
     def _fetch(self, form, table, ids: list[int], include_deleted: bool = True) -> list[dict]:
-        query = sa.select(table).where(table.c.id.in_(ids))
+        loader = PageLoader.for_form(self.app, form, self.tables, self.ctx)
+        query = loader.select().where(table.c.id.in_(ids))
         if not include_deleted:
             query = query.where(table.c.deleted_at.is_(None))
-        loader = PageLoader(self.app, form, self.tables, self.ctx)
-        by_id = {r["id"]: r for r in (row_to_record(loader.types, row)
-                                     for row in self.conn.execute(query))}
-        records = [by_id[i] for i in ids if i in by_id]
-        return loader.load(self.conn, records)
+        by_id = {r["id"]: r for r in loader.records(self.conn, self.conn.execute(query).all())}
+        return [by_id[i] for i in ids if i in by_id]
 
     def get(self, form_key: str, record_id: int, *, include_deleted: bool = False) -> dict[str, Any]:
         form, table = self._form(form_key)
@@ -256,17 +254,12 @@ class Records:
             compile_filter(form, table, filter, ctx),
             self._search_clause(form, table, search))
         keys = parse_sort(form, table, sort)
-        query = sa.select(table, *[k.expression.label(f"_sort{i}") for i, k in enumerate(keys)])
-        page_where = where
-        if cursor:
-            page_where = sa.and_(where, after_clause(keys, decode_cursor(keys, cursor),
-                                                     nulls_sort_smallest(self.dialect)))
-        rows = self.conn.execute(query.where(page_where).order_by(*order_by(keys))
-                                 .limit(page_size + 1)).all()
+        loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, fields)
+        query = loader.select(*[k.expression.label(f"_sort{i}") for i, k in enumerate(keys)])
+        rows = self._page_rows(query, where, keys, cursor, page_size)
         more = len(rows) > page_size
         rows = rows[:page_size]
-        loader = PageLoader(self.app, form, self.tables, self.ctx)
-        records = loader.load(self.conn, [row_to_record(loader.types, row) for row in rows], fields)
+        records = loader.records(self.conn, rows)
         next_cursor = None
         if more:
             last = rows[-1]._mapping
@@ -275,6 +268,21 @@ class Records:
         if with_count or (with_count is None and not cursor):
             count = self.count_where(table, where)
         return Page(records, next_cursor, count)
+
+    def _page_rows(self, query, where, keys, cursor, page_size) -> list:
+        """page_size + 1 rows after the cursor. Where empty values of the first sort key
+        come after all others, they are read by a second query only when the values run
+        out, so that the main query stays an index range scan."""
+        ordered = query.order_by(*order_by(keys))
+        if not cursor:
+            return self.conn.execute(ordered.where(where).limit(page_size + 1)).all()
+        values = decode_cursor(keys, cursor)
+        after, null_tail = after_clause(keys, values, nulls_sort_smallest(self.dialect))
+        rows = self.conn.execute(ordered.where(where, after).limit(page_size + 1)).all()
+        if null_tail is not None and len(rows) <= page_size:
+            rows += self.conn.execute(ordered.where(where, null_tail)
+                                      .limit(page_size + 1 - len(rows))).all()
+        return rows
 
     def count(self, form_key: str, *, filter: Any = None, search: str | None = None,
               deleted: bool = False) -> Count:
@@ -309,9 +317,9 @@ class Records:
         if not search:
             return sa.true()
         needle = str(search)[:200]
-        loader_types = PageLoader(self.app, form, self.tables, self.ctx).types
-        clauses = [c for c in (t.search_clause(table, needle) for t in loader_types.values()
-                               if t.searchable) if c is not None]
+        types = [field_type(f) for f in form.fields]
+        clauses = [c for c in (t.search_clause(table, needle) for t in types if t.searchable)
+                   if c is not None]
         return sa.or_(*clauses) if clauses else sa.false()
 
     def history(self, form_key: str, record_id: int) -> list[dict[str, Any]]:
@@ -386,9 +394,9 @@ class Records:
                         if t.storage == "column"} for rid in ids}
         touched = set().union(*(set(c.links) | set(c.subforms) for c in cleaned))
         if touched:
-            loader = PageLoader(self.app, form, self.tables, self.ctx)
+            loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, fields=touched)
             stubs = [{"id": rid, "fields": {}} for rid in ids]
-            loader.load(self.conn, stubs, fields=touched)
+            loader.load_side_tables(self.conn, stubs)
             for stub in stubs:
                 for key in touched:
                     value = stub["fields"].get(key)
