@@ -35,9 +35,11 @@ class _TargetRead:
     lookups: list[tuple[str, str]] = field(default_factory=list)  # (lookup key, target field key)
     alias: Any = None
     column_names: list[str] = field(default_factory=list)   # filled once planning is done
+    labels: list[tuple[str, str]] = field(default_factory=list)  # (column, label in the page row)
 
     def finish(self) -> None:
         self.column_names = [c.name for t in self.types.values() for c in t.columns()]
+        self.labels = [(name, f"_r_{self.relation_key}__{name}") for name in self.column_names]
 
 
 def _reads_plainly(ftype: FieldType) -> bool:
@@ -115,8 +117,8 @@ class PageLoader:
                 continue
             alias = read.alias
             columns.append(alias.c.id.label(f"_r_{key}__id"))
-            columns.append(alias.c.deleted_at.label(f"_r_{key}__deleted"))
-            columns.extend(alias.c[name].label(f"_r_{key}__{name}") for name in read.column_names)
+            columns.append(alias.c.deleted_at.is_not(None).label(f"_r_{key}__deleted"))
+            columns.extend(alias.c[name].label(label) for name, label in read.labels)
             joined = joined.outerjoin(alias, alias.c.id == self.table.c[key])
         return sa.select(*columns).select_from(joined)
 
@@ -143,7 +145,7 @@ class PageLoader:
         target_id = mapping[f"_r_{key}__id"]
         values = {}
         if target_id is not None:
-            prefixed = {name: mapping[f"_r_{key}__{name}"] for name in read.column_names}
+            prefixed = {name: mapping[label] for name, label in read.labels}
             values = {k: t.from_row(prefixed) for k, t in read.types.items()}
         own = record["fields"].get(key)
         if own is not None and key in self.wanted:
@@ -152,12 +154,12 @@ class PageLoader:
         for lookup_key, target_key in read.lookups:
             record["fields"][lookup_key] = values.get(target_key)
 
-    def _title_info(self, read, values, target_id, missing, deleted_at) -> dict[str, Any]:
+    def _title_info(self, read, values, target_id, missing, deleted) -> dict[str, Any]:
         if missing:
             return {"title": f"#{target_id}", "deleted": True}
         title = values.get(read.title_key) if read.title_key else None
         text = read.types[read.title_key].display(title, self.ctx) if title is not None else f"#{target_id}"
-        return {"title": text, "deleted": deleted_at is not None}
+        return {"title": text, "deleted": bool(deleted)}
 
     def load_side_tables(self, conn: sa.Connection, records: list[dict[str, Any]]) -> None:
         """Multiple relations and subforms: one query each for all the records."""
@@ -178,7 +180,8 @@ class PageLoader:
         read = self.reads[key]
         target = read.table
         query = (sa.select(link.c.source_id, link.c.target_id, target.c.id.label("_found"),
-                           target.c.deleted_at, *[target.c[name] for name in read.column_names])
+                           target.c.deleted_at.is_not(None).label("_deleted"),
+                           *[target.c[name] for name in read.column_names])
                  .select_from(link.outerjoin(target, target.c.id == link.c.target_id))
                  .where(link.c.source_id.in_(ids)).order_by(link.c.source_id, link.c.position))
         by_source: dict[int, list[int]] = defaultdict(list)
@@ -187,7 +190,7 @@ class PageLoader:
             values = {k: t.from_row(row) for k, t in read.types.items()}
             by_source[row["source_id"]].append(row["target_id"])
             titles[row["source_id"]][row["target_id"]] = self._title_info(
-                read, values, row["target_id"], row["_found"] is None, row["deleted_at"])
+                read, values, row["target_id"], row["_found"] is None, row["_deleted"])
         for record in records:
             record["fields"][key] = by_source.get(record["id"], [])
             record.setdefault("titles", {})[key] = titles.get(record["id"], {})
