@@ -13,5 +13,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in pool}
     if name.lower() in lowered and lowered[name.lower()] != name:
         return lowered[name.lower()]
-    matches = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    # Short names (two Chinese characters, say) differ by a larger share per typo.
+    cutoff = 0.5 if len(name) <= 4 else 0.6
+    matches = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=cutoff)
     return lowered[matches[0]] if matches else None

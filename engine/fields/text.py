@@ -114,3 +114,6 @@ class TextareaField(TextField):
 
     def indexed(self) -> bool:
         return False
+
+    def parse_text(self, text: str, ctx: ValueContext) -> Any:
+        return self.clean(text, ctx)   # leading spaces and tabs of multi-line text are content

@@ -114,17 +114,37 @@ class Records:
     def bulk_create(self, form_key: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create many records: all or nothing. Returns the created records."""
         form, table = self._form(form_key)
+        ids, _failures = self.create_many(form_key, rows, skip_invalid=False)
+        return self._fetch(form, table, ids)
+
+    def create_many(self, form_key: str, rows: list[dict[str, Any]], *, skip_invalid: bool,
+                    exclude: frozenset[int] | set[int] = frozenset()
+                    ) -> tuple[list[int], dict[int, list[FieldIssue]]]:
+        """Create records and return (new ids, {index: issues} of the refused ones).
+
+        With skip_invalid=False any refused record raises BulkValidationError and nothing
+        is written; with True the valid records are written and the others reported.
+        Records whose index is in `exclude` are checked (so every problem is reported,
+        duplicates within the batch included) but never written."""
+        form, table = self._form(form_key)
         if len(rows) > MAX_BATCH:
             raise FormworkError(f"at most {MAX_BATCH} records per call, got {len(rows)}; split the batch")
         if not rows:
-            return []
+            return [], {}
         cleaner = RecordCleaner(self.app, form, self._ctx_for(form))
         cleaned = [cleaner.clean(row, creating=True) for row in rows]
-        self._check_batch(table, cleaner, cleaned, [None] * len(cleaned))
-        self._assign_system_values(form, cleaner, cleaned)
+        check_references(self.conn, self.tables, cleaner, cleaned)
+        check_unique(self.conn, table, cleaner, cleaned, [None] * len(cleaned))
+        failures = {i: r.issues for i, r in enumerate(cleaned) if r.issues}
+        if failures and not skip_invalid:
+            raise BulkValidationError(failures)
+        good = [r for i, r in enumerate(cleaned) if not r.issues and i not in exclude]
+        if not good:
+            return [], failures
+        self._assign_system_values(form, cleaner, good)
         now = self._now()
         db_rows = []
-        for record in cleaned:
+        for record in good:
             row = {"created_at": now, "updated_at": now, "created_by": self.user_id,
                    "updated_by": self.user_id, "owner_id": self.user_id, "version": 1}
             for key, value in record.values.items():
@@ -137,12 +157,12 @@ class Records:
                 ids = self._insert_returning_ids(table, db_rows)
         except IntegrityError as exc:
             raise self._integrity_error(form, cleaner, exc) from None
-        self._write_links_and_children(form, cleaner, ids, cleaned, replace=False)
+        self._write_links_and_children(form, cleaner, ids, good, replace=False)
         history.write(self.conn, [
             history.entry(self.app.key, form.key, rid, 1, "create",
                           self._json_changes(cleaner, {}, self._all_values(record)), self.user_id, now)
-            for rid, record in zip(ids, cleaned)])
-        return self._fetch(form, table, ids)
+            for rid, record in zip(ids, good)])
+        return ids, failures
 
     def _insert_returning_ids(self, table: sa.Table, rows: list[dict]) -> list[int]:
         """Insert rows in batched multi-row statements; ids in the order of `rows`."""

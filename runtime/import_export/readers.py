@@ -1,0 +1,163 @@
+"""Reading spreadsheets as streams of rows: CSV (UTF-8 with or without BOM, or GBK/GB18030
+as Chinese Excel writes it) and XLSX (openpyxl, read-only). Memory stays constant
+whatever the file size."""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.errors import FormworkError
+
+SNIFF_BYTES = 1 << 20   # how much of a CSV file is read to decide its encoding
+
+
+class ReadError(FormworkError):
+    pass
+
+
+@dataclass
+class Table:
+    """Header names and an iterator of (row number as the user sees it, cells)."""
+
+    headers: list[str]
+    rows: Iterator[tuple[int, list[Any]]]
+    encoding: str | None = None
+    text_cells: bool = True   # CSV cells are text; XLSX cells keep their types
+    path: Path | None = None
+    sheet_names: list[str] | None = None   # XLSX: every sheet of the workbook
+
+    def read_sheet(self, name: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+        """A whole other sheet of the workbook (subform rows), as headers and rows."""
+        from openpyxl import load_workbook
+        book = load_workbook(self.path, read_only=True, data_only=True)
+        try:
+            rows = book[name].iter_rows(values_only=True)
+            headers = ["" if h is None else str(h).strip() for h in next(rows, ())]
+            return headers, list(_xlsx_rows(rows, None, len(headers)))
+        finally:
+            book.close()
+
+    def close(self) -> None:
+        closer = getattr(self.rows, "close", None)
+        if closer:
+            closer()
+
+
+def open_table(path: Path, sheet: str | None = None) -> Table:
+    path = Path(path)
+    if not path.exists():
+        raise ReadError(f"file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, sheet)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _open_csv(path)
+    raise ReadError(f"cannot import {path.name}: use a .csv or .xlsx file "
+                    "(save .xls files as .xlsx in Excel or WPS first)")
+
+
+def detect_encoding(head: bytes) -> str:
+    """utf-8-sig for a BOM, utf-8 when the sample decodes, else gb18030 (a superset of GBK)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still UTF-8.
+        if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise ReadError("the file is neither UTF-8 nor GBK text; save it as CSV UTF-8 "
+                        "(Excel: Save As > CSV UTF-8) and try again") from None
+
+
+def _open_csv(path: Path) -> Table:
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ReadError(f"{path.name} looks like a binary file, not CSV text")
+    encoding = detect_encoding(head)
+    header_line = head.decode(encoding, errors="ignore").split("\n", 1)[0]
+    handle = io.open(path, "r", encoding=encoding, newline="")
+    reader = csv.reader(handle, delimiter=_delimiter(path, header_line))
+    try:
+        headers = next(reader)
+    except StopIteration:
+        handle.close()
+        raise ReadError(f"{path.name} is empty: the first row must name the columns") from None
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise ReadError(f"{path.name}: bad {encoding} text near byte {exc.start}") from None
+    return Table([h.strip() for h in headers], _csv_rows(reader, handle, encoding, path.name),
+                 encoding=encoding, text_cells=True)
+
+
+def _delimiter(path: Path, header_line: str) -> str:
+    """Comma, unless the file is .tsv or its header row is clearly split by ; or tabs
+    (data rows are not looked at: their text may hold any of these)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > counts[","] else ","
+
+
+def _csv_rows(reader, handle, encoding, name) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        for number, row in enumerate(reader, start=2):
+            if any(cell.strip() for cell in row):
+                yield number, row
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"{name}: bad {encoding} text near byte {exc.start}; "
+                        "save the file as CSV UTF-8 and try again") from None
+    except csv.Error as exc:
+        raise ReadError(f"{name}: malformed CSV after line {reader.line_num}: {exc}") from None
+    finally:
+        handle.close()
+
+
+def _open_xlsx(path: Path, sheet: str | None) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ReadError(f"{path.name} is not a readable .xlsx workbook ({exc.__class__.__name__}); "
+                        "open and save it again in Excel or WPS") from None
+    if sheet is not None and sheet not in book.sheetnames:
+        book.close()
+        raise ReadError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+    ws = book[sheet] if sheet else book.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    try:
+        headers = next(rows)
+    except StopIteration:
+        book.close()
+        raise ReadError(f"{path.name} is empty: the first row must name the columns") from None
+    headers = ["" if h is None else str(h).strip() for h in headers]
+    while headers and headers[-1] == "":
+        headers.pop()
+    return Table(headers, _xlsx_rows(rows, book, len(headers)), text_cells=False, path=path,
+                 sheet_names=list(book.sheetnames))
+
+
+def _xlsx_rows(rows, book, width) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        for number, row in enumerate(rows, start=2):
+            cells = list(row[:width])
+            if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+                yield number, cells
+    finally:
+        if book is not None:
+            book.close()
