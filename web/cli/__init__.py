@@ -32,7 +32,9 @@ for _module in pkgutil.iter_modules(__path__):
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: user errors print a message and exit non-zero, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="formwork", standalone_mode=False)
+        # Without standalone mode, click returns the code of a click.exceptions.Exit.
+        code = cli.main(args=argv, prog_name="formwork", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -44,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     except FormworkError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

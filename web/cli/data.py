@@ -1,0 +1,81 @@
+"""`formwork import` and `formwork export`: spreadsheets in and out."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from runtime.import_export import export_records, import_file
+from web.cli._common import with_engine
+
+
+def _progress(label: str):
+    def report(done: int) -> None:
+        click.echo(f"  {label} {done:,} rows", err=True)
+    return report
+
+
+@click.command("import")
+@click.argument("app_key")
+@click.argument("form_key")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every cell and report; write nothing.")
+@click.option("--skip-bad-rows", is_flag=True, help="Keep the good rows; report the bad ones.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON file mapping column headers to field keys.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every refused cell to this CSV (default: FILE.errors.csv when rows are refused).")
+@click.option("--sheet", help="The sheet of an .xlsx file (default: the first).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--user-id", type=int, help="Record the import as this user.")
+@with_engine
+def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapping, report_path,
+                   sheet, lang, user_id):
+    """Import FILE (.csv or .xlsx) into a form. Exits 1 when rows were refused."""
+    report_path = report_path or file.with_name(file.name + ".errors.csv")
+    report = import_file(engine, app_key, form_key, file, dry_run=dry_run, skip_bad_rows=skip_bad_rows,
+                         mapping=mapping, report_path=report_path, user_id=user_id, lang=lang,
+                         sheet=sheet, progress=_progress("read"))
+    for p in report.problems[:50]:
+        click.echo(f"row {p.row}, column {p.column!r}, value {p.value!r}: {p.reason}")
+    if report.problem_count > 50:
+        click.echo(f"... {report.problem_count - 50} more problems in {report.report_file}")
+    if dry_run:
+        verdict = "dry run: nothing written"
+    elif report.committed:
+        verdict = f"imported {report.rows_imported:,} rows"
+    else:
+        verdict = "nothing imported (all or nothing: fix the rows above, or use --skip-bad-rows)"
+    speed = report.rows_read / report.seconds if report.seconds else 0
+    click.echo(f"{verdict}; read {report.rows_read:,}, valid {report.rows_valid:,}, refused "
+               f"{report.rows_refused:,} in {report.seconds:.1f}s ({speed:,.0f} rows/s)")
+    if report.problem_count:
+        click.echo(f"every refused cell: {report.report_file}")
+    elif report_path.exists() and report.report_file == str(report_path):
+        report_path.unlink()   # nothing to report: leave no empty report behind
+    if report.rows_refused:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("export")
+@click.argument("app_key")
+@click.argument("form_key")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), help="Default: from the file name.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--filter", "filter_json", help="Filter JSON (see docs/records.md).")
+@click.option("--sort", help="Sort keys, e.g. '-amount,name'.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the column headers.")
+@with_engine
+def export_command(engine, app_key, form_key, fmt, output, filter_json, sort, lang):
+    """Export the (filtered) records of a form to .xlsx or .csv."""
+    try:
+        filter_doc = json.loads(filter_json) if filter_json else None
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"--filter is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    count = export_records(engine, app_key, form_key, output, fmt, filter=filter_doc, sort=sort, lang=lang)
+    click.echo(f"exported {count:,} records to {output}")
+
+
+COMMANDS = [import_command, export_command]
