@@ -80,15 +80,19 @@ class NumberField(FieldType):
     formula_type = "number"
     python_type_name = "number"
 
+    def __init__(self, fdef):
+        super().__init__(fdef)
+        self.precision = int(fdef.option("precision", 2))
+        self.quantum = Decimal(1).scaleb(-self.precision)
+        low, high = fdef.option("min"), fdef.option("max")
+        self.low = None if low is None else Decimal(str(low))
+        self.high = None if high is None else Decimal(str(high))
+
     def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
         low, high = self.fdef.option("min"), self.fdef.option("max")
         if low is not None and high is not None and low > high:
             yield Problem(f"{self.fdef.path}.min", f"min {low} is greater than max {high}",
                           code="bad_range")
-
-    @property
-    def precision(self) -> int:
-        return int(self.fdef.option("precision", 2))
 
     def sa_type(self):
         return ExactDecimal(scale=self.precision)
@@ -97,7 +101,7 @@ class NumberField(FieldType):
         return True
 
     def quantize(self, value: Decimal) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-self.precision), rounding=ROUND_HALF_UP)
+        return value.quantize(self.quantum, rounding=ROUND_HALF_UP)
 
     def clean(self, raw: Any, ctx: ValueContext) -> Decimal:
         value = parse_decimal(raw)
@@ -107,11 +111,10 @@ class NumberField(FieldType):
             raise FieldError("number_too_many_digits", digits=MAX_DIGITS) from None
         if len(value.as_tuple().digits) > MAX_DIGITS:
             raise FieldError("number_too_many_digits", digits=MAX_DIGITS)
-        low, high = self.fdef.option("min"), self.fdef.option("max")
-        if low is not None and value < Decimal(str(low)):
-            raise FieldError("number_too_small", min=low)
-        if high is not None and value > Decimal(str(high)):
-            raise FieldError("number_too_large", max=high)
+        if self.low is not None and value < self.low:
+            raise FieldError("number_too_small", min=self.fdef.option("min"))
+        if self.high is not None and value > self.high:
+            raise FieldError("number_too_large", max=self.fdef.option("max"))
         return value
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Decimal:

@@ -45,6 +45,17 @@ class TextField(FieldType):
     default_max = 200
     multiline = False
 
+    def __init__(self, fdef):
+        super().__init__(fdef)
+        # Read the config once: clean() runs for every value of every import row.
+        self.max_length = int(fdef.option("max_length", self.default_max))
+        self.min_length = fdef.option("min_length")
+        pattern = fdef.option("pattern")
+        try:
+            self.pattern = re.compile(pattern) if pattern else None
+        except re.error:
+            self.pattern = None   # reported by check_definition
+
     def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
         pattern = self.fdef.option("pattern")
         if pattern is not None:
@@ -57,10 +68,6 @@ class TextField(FieldType):
         if low is not None and high is not None and low > high:
             yield Problem(f"{self.fdef.path}.min_length",
                           f"min_length {low} is greater than max_length {high}", code="bad_range")
-
-    @property
-    def max_length(self) -> int:
-        return int(self.fdef.option("max_length", self.default_max))
 
     def sa_type(self):
         # Short unique text gets a bounded VARCHAR so it can be indexed everywhere.
@@ -81,12 +88,10 @@ class TextField(FieldType):
             raise FieldError("text_control_chars")
         if len(text) > self.max_length:
             raise FieldError("text_too_long", max=self.max_length, length=len(text))
-        low = self.fdef.option("min_length")
-        if low and len(text) < low:
-            raise FieldError("text_too_short", min=low, length=len(text))
-        pattern = self.fdef.option("pattern")
-        if pattern and not re.fullmatch(pattern, text):
-            hint = Label.parse(self.fdef.option("pattern_message") or pattern).get(ctx.lang)
+        if self.min_length and len(text) < self.min_length:
+            raise FieldError("text_too_short", min=self.min_length, length=len(text))
+        if self.pattern is not None and not self.pattern.fullmatch(text):
+            hint = Label.parse(self.fdef.option("pattern_message") or self.pattern.pattern).get(ctx.lang)
             raise FieldError("text_pattern", hint=hint)
         return text
 

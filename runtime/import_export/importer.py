@@ -188,6 +188,8 @@ class _BatchImporter:
         self.report = writer.report
         self.ctx = ValueContext(lang=records.ctx.lang, tz=records.ctx.tz)
         self.header_of = {c.field: c.header for c in columns}
+        # Cells parsed by their field type and relation ids resolved here are clean values.
+        self.parsed_fields = frozenset(c.field for c in columns if c.ftype.storage != "child_table")
 
     def run(self, batch: list[tuple[int, list[Any]]]) -> None:
         self.report.rows_read += len(batch)
@@ -236,7 +238,8 @@ class _BatchImporter:
         # or clash with another row) but never written.
         excluded = {i for i, (number, _) in enumerate(parsed) if number in bad_rows}
         _ids, failures = self.records.create_many(self.form_key, [v for _, v in parsed],
-                                                  skip_invalid=True, exclude=excluded)
+                                                  skip_invalid=True, exclude=excluded,
+                                                  already_clean=self.parsed_fields)
         for index, issues in failures.items():
             number, values = parsed[index]
             bad_rows.add(number)

@@ -118,21 +118,23 @@ class Records:
         return self._fetch(form, table, ids)
 
     def create_many(self, form_key: str, rows: list[dict[str, Any]], *, skip_invalid: bool,
-                    exclude: frozenset[int] | set[int] = frozenset()
+                    exclude: frozenset[int] | set[int] = frozenset(),
+                    already_clean: frozenset[str] = frozenset()
                     ) -> tuple[list[int], dict[int, list[FieldIssue]]]:
         """Create records and return (new ids, {index: issues} of the refused ones).
 
         With skip_invalid=False any refused record raises BulkValidationError and nothing
         is written; with True the valid records are written and the others reported.
         Records whose index is in `exclude` are checked (so every problem is reported,
-        duplicates within the batch included) but never written."""
+        duplicates within the batch included) but never written. `already_clean` names
+        fields whose values came from the field type's parser (see RecordCleaner.clean)."""
         form, table = self._form(form_key)
         if len(rows) > MAX_BATCH:
             raise FormworkError(f"at most {MAX_BATCH} records per call, got {len(rows)}; split the batch")
         if not rows:
             return [], {}
         cleaner = RecordCleaner(self.app, form, self._ctx_for(form))
-        cleaned = [cleaner.clean(row, creating=True) for row in rows]
+        cleaned = [cleaner.clean(row, creating=True, already_clean=already_clean) for row in rows]
         check_references(self.conn, self.tables, cleaner, cleaned)
         check_unique(self.conn, table, cleaner, cleaned, [None] * len(cleaned))
         failures = {i: r.issues for i, r in enumerate(cleaned) if r.issues}

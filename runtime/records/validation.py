@@ -53,7 +53,11 @@ class RecordCleaner:
         ftype = self.types[fdef.key]
         return ftype.storage != "none" and not ftype.system_assigned
 
-    def clean(self, raw: dict[str, Any], *, creating: bool) -> CleanedRecord:
+    def clean(self, raw: dict[str, Any], *, creating: bool,
+              already_clean: frozenset[str] = frozenset()) -> CleanedRecord:
+        """`already_clean` names fields whose values came out of the field type's own
+        parser (imports): they are not cleaned twice, but required, references and
+        unique are still checked."""
         out = CleanedRecord()
         if not isinstance(raw, dict):
             out.issues.append(FieldIssue("*", "invalid_type", {"expected": "object"}))
@@ -75,8 +79,20 @@ class RecordCleaner:
                 if not creating:
                     continue
                 value = self._initial(fdef)
+            elif fdef.key in already_clean:
+                self._keep_clean(fdef, value, out)
+                continue
             self._clean_one(fdef, value, out)
         return out
+
+    def _keep_clean(self, fdef: FieldDef, value: Any, out: CleanedRecord) -> None:
+        ftype = self.types[fdef.key]
+        if fdef.required and (value is None or ftype.is_empty(value)):
+            out.issues.append(FieldIssue(fdef.key, "required"))
+        elif ftype.storage == "link_table":
+            out.links[fdef.key] = list(value or [])
+        else:
+            out.values[fdef.key] = value
 
     def _initial(self, fdef: FieldDef) -> Any:
         ftype = self.types[fdef.key]
