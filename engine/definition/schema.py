@@ -1,0 +1,106 @@
+"""The JSON Schema (draft 2020-12) of app definitions, generated from the field-type
+registry so that each type's own options are part of it. The generated schema is
+committed as formwork.schema.json for editors; a test keeps the two equal.
+
+Regenerate: .venv/bin/formwork schema > engine/definition/formwork.schema.json
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from engine.definition.model import FORMAT_VERSION
+
+KEY_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+APP_KEY_MAX = 30
+FORM_KEY_MAX = 30
+FIELD_KEY_MAX = 40
+SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
+
+
+def _key(max_length: int) -> dict:
+    return {"type": "string", "pattern": KEY_PATTERN, "maxLength": max_length}
+
+
+def common_field_properties() -> dict[str, Any]:
+    return {
+        "key": _key(FIELD_KEY_MAX),
+        "type": {"type": "string"},
+        "label": {"$ref": "#/$defs/label"},
+        "description": {"$ref": "#/$defs/label"},
+        "required": {"type": "boolean"},
+        "unique": {"type": "boolean"},
+        "default": {},
+        "renamed_from": _key(FIELD_KEY_MAX),
+        "placeholder": {"$ref": "#/$defs/label"},
+        "index": {"type": "boolean"},
+    }
+
+
+@lru_cache(maxsize=1)
+def _cached() -> str:
+    return json.dumps(build_schema(), ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def definition_schema() -> dict[str, Any]:
+    return json.loads(_cached())
+
+
+def build_schema() -> dict[str, Any]:
+    from engine.fields.registry import all_types
+    types = all_types()
+    per_type = []
+    for name, cls in sorted(types.items()):
+        properties = dict(common_field_properties())
+        for option, spec in cls.config_schema.items():
+            properties[option] = {"$ref": "#/$defs/field"} if option == "fields" else spec
+            if option == "fields":
+                properties[option] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}}
+        per_type.append({
+            "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+            "then": {"properties": properties, "additionalProperties": False,
+                     "required": ["key", "type", "label", *cls.config_required]},
+        })
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "Formwork app definition",
+        "type": "object",
+        "required": ["format_version", "app", "forms"],
+        "additionalProperties": False,
+        "properties": {
+            "format_version": {"const": FORMAT_VERSION},
+            "app": {
+                "type": "object", "required": ["key", "label"], "additionalProperties": False,
+                "properties": {"key": _key(APP_KEY_MAX), "label": {"$ref": "#/$defs/label"},
+                               "version": {"type": ["string", "number"]},
+                               "description": {"$ref": "#/$defs/label"}},
+            },
+            "forms": {"type": "array", "items": {"$ref": "#/$defs/form"}, "maxItems": 500},
+        },
+        "$defs": {
+            "label": {
+                "type": "object", "required": ["zh", "en"], "additionalProperties": False,
+                "properties": {"zh": {"type": "string", "minLength": 1, "maxLength": 100},
+                               "en": {"type": "string", "minLength": 1, "maxLength": 100}},
+            },
+            "form": {
+                "type": "object", "required": ["key", "label", "fields"], "additionalProperties": False,
+                "properties": {
+                    "key": _key(FORM_KEY_MAX), "label": {"$ref": "#/$defs/label"},
+                    "description": {"$ref": "#/$defs/label"},
+                    "title_field": {"type": "string"}, "renamed_from": _key(FORM_KEY_MAX),
+                    "default_sort": {"type": "array", "maxItems": 5, "items": {
+                        "type": "object", "required": ["field"], "additionalProperties": False,
+                        "properties": {"field": {"type": "string"}, "dir": {"enum": ["asc", "desc"]}}}},
+                    "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}, "maxItems": 1000},
+                },
+            },
+            "field": {
+                "type": "object", "required": ["key", "type", "label"],
+                "properties": {"type": {"enum": sorted(types)}},
+                "allOf": per_type,
+            },
+        },
+    }

@@ -1,0 +1,284 @@
+"""Sample data for the CRM + referral app, deterministic for a given seed.
+
+`scale` is the number of customers. Around it: a sales organisation (departments
+and staff), referral campaigns, referral chains up to five levels deep (A referred
+B, B referred C...), a plausible funnel (most referrals never convert), leads,
+opportunities, contracts with line items, payments, follow-ups, after-sales
+tickets, two years of orders (repurchases) and the reward ledger.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from faker import Faker
+
+from engine.fields.base import DEFAULT_TZ
+from engine.storage import system
+from engine.storage.types import utcnow
+from runtime.apps import load_installed
+from runtime.records import Records
+
+ANCHOR = date(2026, 6, 30)      # "today" of the sample data, so a seed always gives the same data
+BATCH = 2000
+MAX_CHAIN_DEPTH = 5
+
+# Valid (province, city, district) triples of the administrative-division data set.
+PLACES = [
+    ("上海市", "上海市", "浦东新区"), ("上海市", "上海市", "徐汇区"), ("北京市", "北京市", "朝阳区"),
+    ("北京市", "北京市", "海淀区"), ("广东省", "深圳市", "南山区"), ("广东省", "广州市", "天河区"),
+    ("浙江省", "杭州市", "西湖区"), ("江苏省", "南京市", "鼓楼区"), ("江苏省", "苏州市", "工业园区"),
+    ("四川省", "成都市", "武侯区"), ("湖北省", "武汉市", "洪山区"), ("山东省", "青岛市", "市南区"),
+]
+DEPARTMENTS = [("总部", None), ("销售部", "总部"), ("华东大区", "销售部"), ("华南大区", "销售部"),
+               ("华北大区", "销售部"), ("客户成功部", "总部")]
+STAGES = [("initial", 10), ("needs", 30), ("proposal", 60), ("negotiation", 80), ("won", 100), ("lost", 0)]
+PRODUCTS = [("标准版软件授权", 9800), ("专业版软件授权", 19800), ("实施服务（人天）", 2500),
+            ("年度运维服务", 6800), ("培训课程", 3200), ("硬件终端", 1500)]
+
+
+class _Writer:
+    """Creates records in batches through the record service, one transaction per batch."""
+
+    def __init__(self, engine, app, user_id, progress):
+        self.engine, self.app, self.user_id, self.progress = engine, app, user_id, progress
+        self.counts: dict[str, int] = {}
+
+    def create(self, form_key: str, rows: list[dict[str, Any]], *, as_user: Callable[[int], int] | None = None
+               ) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start:start + BATCH]
+            with self.engine.begin() as conn:
+                new, _ = Records(conn, self.app, user_id=self.user_id, now=_at(ANCHOR)).create_many(
+                    form_key, chunk, skip_invalid=False)
+            ids.extend(new)
+            self.counts[form_key] = self.counts.get(form_key, 0) + len(new)
+            if self.progress:
+                self.progress(form_key, self.counts[form_key])
+        return ids
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour)).replace(tzinfo=DEFAULT_TZ)
+
+
+def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, int]:
+    rnd = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    with engine.connect() as conn:
+        app = load_installed(conn, "crm_referral")
+    if app is None:
+        from engine.errors import FormworkError
+        raise FormworkError("app 'crm_referral' is not installed; run `formwork apply apps/crm_referral.yaml`")
+    staff, departments = _organisation(engine, fake, rnd, scale, seed)
+    writer = _Writer(engine, app, staff[0], progress)
+    day = lambda back: ANCHOR - timedelta(days=back)                     # noqa: E731
+
+    campaigns = writer.create("referral_campaigns", [
+        {"name": name, "code_prefix": prefix, "status": status, "starts_on": day(start),
+         "ends_on": day(end) if end is not None else None, "referrer_reward": reward,
+         "friend_reward": friend, "rules": "老客户推荐新客户成交后，双方各得奖励；奖励在回款后 30 天生效。"}
+        for name, prefix, status, start, end, reward, friend in [
+            ("2025 春季老带新", "SPR25", "ended", 450, 360, 500, 200),
+            ("2025 金秋推荐有礼", "AUT25", "ended", 280, 200, 800, 300),
+            ("2026 全年推荐计划", "ALL26", "running", 180, None, 1000, 500)]])
+
+    # Customers in creation order; about a third were referred by an earlier customer,
+    # which builds chains (depth kept to MAX_CHAIN_DEPTH).
+    customers: list[dict] = []
+    depth: list[int] = []
+    referrer_of: list[int | None] = []
+    phones: set[str] = set()
+    for i in range(scale):
+        ref = None
+        if i > 3 and rnd.random() < 0.35:
+            candidate = rnd.randrange(i)
+            if depth[candidate] < MAX_CHAIN_DEPTH - 1:
+                ref = candidate
+        depth.append(0 if ref is None else depth[ref] + 1)
+        referrer_of.append(ref)
+        phone = _unique_phone(rnd, phones)
+        place = rnd.choice(PLACES)
+        company = rnd.random() < 0.7
+        customers.append({
+            "name": fake.company() if company else fake.name(),
+            "kind": "company" if company else "person",
+            "phone": phone, "email": fake.email(),
+            "level": rnd.choices(["vip", "key", "normal"], [1, 3, 12])[0],
+            "industry": rnd.choice(["manufacturing", "retail", "education", "healthcare", "internet",
+                                    "finance", "other"]),
+            "source": "referral" if ref is not None else rnd.choice(["website", "exhibition", "cold_call", "ad"]),
+            "owner": rnd.choice(staff), "department": rnd.choice(departments[2:5]),
+            "address": {"province": place[0], "city": place[1], "district": place[2],
+                        "detail": fake.street_address()},
+            "tags": rnd.sample(["high_intent", "price_sensitive", "decision_maker", "promoter"], rnd.randint(0, 2)),
+            "remark": None,
+        })
+    # Referrers must exist before the friends they referred: write in two passes.
+    customer_ids = writer.create("customers", customers)
+    with engine.begin() as conn:
+        updates = [{"id": customer_ids[i], "changes": {"referrer": customer_ids[ref]}}
+                   for i, ref in enumerate(referrer_of) if ref is not None]
+        records = Records(conn, app, user_id=staff[0], now=_at(ANCHOR))
+        for start in range(0, len(updates), BATCH):
+            records.bulk_update("customers", updates[start:start + BATCH])
+
+    writer.create("contacts", [
+        {"name": fake.name(), "customer": customer_ids[i], "title": rnd.choice(["总经理", "采购经理", "IT 主管", "财务总监"]),
+         "mobile": _unique_phone(rnd, phones), "email": fake.email(), "is_decision_maker": rnd.random() < 0.3}
+        for i, c in enumerate(customers) if c["kind"] == "company" for _ in range(rnd.randint(1, 2))])
+
+    # Referrals: every referred customer came through one (converted); many more never did.
+    referral_rows, referral_meta = [], []
+    for i, ref in enumerate(referrer_of):
+        if ref is not None:
+            back = rnd.randint(30, 700)
+            referral_rows.append(_referral(rnd, fake, customer_ids[ref], customers[i]["name"],
+                                           customers[i]["phone"], customer_ids[i], campaigns, back, "converted"))
+            referral_meta.append((ref, i, back))
+    for _ in range(int(scale * 0.9)):
+        ref = rnd.randrange(scale)
+        status = rnd.choices(["submitted", "contacted", "lost", "invalid"], [2, 3, 5, 1])[0]
+        referral_rows.append(_referral(rnd, fake, customer_ids[ref], fake.name(), _unique_phone(rnd, phones),
+                                       None, campaigns, rnd.randint(1, 700), status))
+    referral_ids = writer.create("referrals", referral_rows)
+
+    writer.create("leads", [
+        {"name": f"{fake.company()}咨询", "contact_name": fake.name(), "phone": _unique_phone(rnd, phones),
+         "source": rnd.choice(["referral", "website", "exhibition", "ad", "other"]),
+         "status": rnd.choices(["new", "contacted", "qualified", "invalid"], [3, 4, 2, 1])[0],
+         "owner": rnd.choice(staff)} for _ in range(max(1, scale // 2))])
+
+    opportunity_rows, won = [], []
+    for n in range(max(1, int(scale * 0.5))):
+        i = rnd.randrange(scale)
+        stage, probability = rnd.choices(STAGES, [3, 3, 2, 2, 3, 3])[0]
+        amount = Decimal(rnd.randrange(5_000, 500_000, 100))
+        opportunity_rows.append({"name": f"{customers[i]['name']} 采购项目", "customer": customer_ids[i],
+                                 "stage": stage, "probability": probability, "amount": amount,
+                                 "expected_close": day(rnd.randint(-60, 600)), "owner": rnd.choice(staff)})
+        if stage == "won":
+            won.append((n, i, amount))
+    opportunity_ids = writer.create("opportunities", opportunity_rows)
+
+    contract_rows = []
+    for n, i, amount in won:
+        signed = day(rnd.randint(10, 700))
+        lines = rnd.sample(PRODUCTS, rnd.randint(1, 3))
+        contract_rows.append({
+            "title": f"{customers[i]['name']} 合同", "customer": customer_ids[i],
+            "opportunity": opportunity_ids[n], "amount": amount, "signed_on": signed,
+            "starts_on": signed, "ends_on": signed + timedelta(days=365),
+            "status": rnd.choices(["executing", "completed", "refunded"], [5, 4, 1])[0],
+            "items": [{"product": p, "quantity": rnd.randint(1, 20), "unit_price": price} for p, price in lines],
+            "signer": rnd.choice(staff)})
+    contract_ids = writer.create("contracts", contract_rows)
+    payment_rows = []
+    for cid, row in zip(contract_ids, contract_rows):
+        parts = rnd.randint(1, 3)
+        for k in range(parts):
+            paid = min(ANCHOR, row["signed_on"] + timedelta(days=30 * (k + 1)))
+            payment_rows.append({"contract": cid, "customer": row["customer"],
+                                 "amount": (row["amount"] / parts).quantize(Decimal("0.01")),
+                                 "paid_on": paid, "method": rnd.choice(["bank", "wechat", "alipay"]),
+                                 "is_refund": row["status"] == "refunded" and k == parts - 1})
+    writer.create("payments", payment_rows)
+
+    writer.create("followups", [
+        {"customer": customer_ids[i], "method": rnd.choice(["call", "visit", "wechat", "email"]),
+         "followed_at": _at(day(rnd.randint(0, 700)), rnd.randint(9, 18)),
+         "content": rnd.choice(["电话沟通需求，客户关注价格", "上门演示产品，客户反馈良好",
+                                "微信发送方案与报价", "确认合同条款，预计下月签约"]),
+         "next_followup": day(rnd.randint(-30, 0)) if rnd.random() < 0.5 else None,
+         "by": rnd.choice(staff)}
+        for i in (rnd.randrange(scale) for _ in range(int(scale * 1.5)))])
+
+    writer.create("tickets", [
+        {"customer": customer_ids[i], "category": rnd.choice(["install", "fault", "consult", "complaint"]),
+         "priority": rnd.choice(["urgent", "high", "normal"]), "description": "客户反馈系统使用问题，需要上门处理",
+         "status": rnd.choice(["open", "in_progress", "resolved", "closed"]),
+         "satisfaction": rnd.randint(3, 5), "handler": rnd.choice(staff)}
+        for i in (rnd.randrange(scale) for _ in range(max(1, scale // 10)))])
+
+    order_rows, order_count = [], {}
+    for n in range(scale * 2):
+        i = int(rnd.paretovariate(1.2)) % scale     # some customers buy again and again
+        order_count[i] = order_count.get(i, 0) + 1
+        order_rows.append({"order_no": f"DD{ANCHOR.year}{n + 1:08d}", "customer": customer_ids[i],
+                           "ordered_on": day(rnd.randint(0, 730)), "amount": Decimal(rnd.randrange(99, 20000)),
+                           "channel": rnd.choice(["online", "store", "sales"]),
+                           "is_repurchase": order_count[i] > 1})
+    writer.create("orders", order_rows)
+
+    ledger = []
+    converted = [(k, meta) for k, meta in enumerate(referral_meta)]
+    for k, (ref, friend, back) in converted:
+        campaign = referral_rows[k]["campaign"]
+        vests = day(back) + timedelta(days=30)
+        status = "paid" if vests < ANCHOR - timedelta(days=30) else ("vested" if vests <= ANCHOR else "pending")
+        ledger.append({"beneficiary": customer_ids[ref], "referral": referral_ids[k], "campaign": campaign,
+                       "kind": "referrer", "level": 1, "amount": Decimal(500), "status": status, "vests_on": vests,
+                       "explanation": "直接推荐成交：活动推荐人奖励 500 元"})
+        ledger.append({"beneficiary": customer_ids[friend], "referral": referral_ids[k], "campaign": campaign,
+                       "kind": "friend", "level": 1, "amount": Decimal(200), "status": status, "vests_on": vests,
+                       "explanation": "被推荐人首单奖励 200 元"})
+        grand = referrer_of[ref]
+        if grand is not None:
+            ledger.append({"beneficiary": customer_ids[grand], "referral": referral_ids[k], "campaign": campaign,
+                           "kind": "indirect", "level": 2, "amount": Decimal(100), "status": status,
+                           "vests_on": vests, "explanation": "二级间接推荐奖励 100 元（上限 1 层）"})
+    writer.create("reward_ledger", ledger)
+    writer.counts["users"] = len(staff)
+    return writer.counts
+
+
+def _referral(rnd, fake, referrer_id, friend_name, friend_phone, friend_customer, campaigns, back, status):
+    campaign = campaigns[0] if back > 360 else (campaigns[1] if back > 200 else campaigns[2])
+    return {"referrer": referrer_id, "friend_name": friend_name, "friend_phone": friend_phone,
+            "friend_customer": friend_customer, "campaign": campaign,
+            "referral_code": f"R{referrer_id:06d}{rnd.randint(100, 999)}",
+            "channel": rnd.choice(["wechat", "poster", "link", "offline"]), "consent": True,
+            "status": status, "converted_on": (ANCHOR - timedelta(days=back - 20)) if status == "converted" else None}
+
+
+def _unique_phone(rnd: random.Random, used: set[str]) -> str:
+    while True:
+        phone = rnd.choice(["138", "139", "135", "186", "187", "158", "177", "199"]) + f"{rnd.randrange(10**8):08d}"
+        if phone not in used:
+            used.add(phone)
+            return phone
+
+
+def _organisation(engine, fake: Faker, rnd: random.Random, scale: int, seed: int) -> tuple[list[int], list[int]]:
+    """Departments and sales staff (reused when the app was seeded before)."""
+    users, departments = system.users, system.departments
+    now = utcnow()
+    with engine.begin() as conn:
+        existing = list(conn.execute(sa.select(users.c.id).where(users.c.account.like("sales%"))
+                                     .order_by(users.c.id)).scalars())
+        dept_ids = list(conn.execute(sa.select(departments.c.id).order_by(departments.c.id)).scalars())
+        if existing and len(dept_ids) >= len(DEPARTMENTS):
+            return existing, dept_ids
+        by_name: dict[str, int] = {}
+        for name, parent in DEPARTMENTS:
+            by_name[name] = conn.execute(departments.insert().values(
+                name=name, parent_id=by_name.get(parent), position=len(by_name), created_at=now
+            ).returning(departments.c.id)).scalar_one()
+        count = max(5, min(200, scale // 100))
+        staff = []
+        for n in range(count):
+            uid = conn.execute(users.insert().values(
+                account=f"sales{n + 1:03d}", name=fake.name(), email=f"sales{n + 1:03d}@example.com",
+                phone=None, is_active=True, is_admin=False, created_at=now).returning(users.c.id)).scalar_one()
+            staff.append(uid)
+            dept = by_name[rnd.choice(["华东大区", "华南大区", "华北大区"])]
+            conn.execute(system.department_members.insert().values(department_id=dept, user_id=uid, is_primary=True))
+        for name in ("华东大区", "华南大区", "华北大区"):
+            conn.execute(departments.update().where(departments.c.id == by_name[name])
+                         .values(head_user_id=staff[rnd.randrange(len(staff))]))
+        return staff, list(by_name.values())
