@@ -99,6 +99,7 @@ class FieldType:
     # "child_table" (subform) or "link_table" (multiple relation).
     storage: ClassVar[str] = "column"
     can_be_unique: ClassVar[bool] = False
+    always_unique: ClassVar[bool] = False   # unique whatever the definition says (serials)
     sortable: ClassVar[bool] = True
     searchable: ClassVar[bool] = False     # included in the quick search across text fields
     operators: ClassVar[frozenset[str]] = frozenset()

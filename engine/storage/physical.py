@@ -116,7 +116,7 @@ class AppTables:
             if ftype.storage == "column":
                 cols = ftype.columns()
                 columns.extend(cols)
-                if fdef.unique and ftype.can_be_unique:
+                if (fdef.unique and ftype.can_be_unique) or ftype.always_unique:
                     indexes.append(unique_index(name, cols[0].name))
                 elif wants_index(form, fdef):
                     indexes.append(plain_index(name, cols[0].name))

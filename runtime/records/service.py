@@ -187,9 +187,12 @@ class Records:
         for fdef in form.fields:
             ftype = cleaner.types[fdef.key]
             if ftype.system_assigned:
+                missing = [r for r in cleaned if r.values.get(fdef.key) is None]
+                if not missing:
+                    continue
                 values = ftype.assign_values(self.conn, AssignScope(self.app.key, form.key, fdef.key),
-                                             len(cleaned), cleaner.ctx)
-                for record, value in zip(cleaned, values):
+                                             len(missing), cleaner.ctx)
+                for record, value in zip(missing, values):
                     record.values[fdef.key] = value
 
     def _integrity_error(self, form, cleaner, exc) -> FormworkError:

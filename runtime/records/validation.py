@@ -73,6 +73,10 @@ class RecordCleaner:
                 out.issues.append(FieldIssue(key, "lookup_read_only"))
         for fdef in self.form.fields:
             if not self.writable(fdef):
+                # An import may keep the serial numbers of historic records.
+                if creating and fdef.key in already_clean and raw.get(fdef.key) is not None \
+                        and self.types[fdef.key].system_assigned:
+                    out.values[fdef.key] = raw[fdef.key]
                 continue
             value = raw.get(fdef.key, MISSING)
             if value is MISSING:

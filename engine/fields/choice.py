@@ -1,0 +1,181 @@
+"""Option fields: radio and select hold one option value; checkbox and multiselect
+hold a list of them. Options have a stable value (stored) and a label (shown):
+
+    options:
+      - {value: vip, label: {zh: VIP, en: VIP}}
+      - 普通客户            # shorthand: value and label are the same text
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.definition.model import Label
+from engine.errors import FieldError, Problem
+from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.multivalue import array_filter
+from engine.fields.registry import register
+from engine.i18n import register_messages
+from engine.storage.types import JSONValue
+
+register_messages({
+    "option_unknown": {"zh": "“{value}”不是可选项之一，可选：{allowed}",
+                       "en": "'{value}' is not one of the options: {allowed}"},
+    "options_too_few": {"zh": "至少选择 {min} 项", "en": "Choose at least {min}"},
+    "options_too_many": {"zh": "最多选择 {max} 项", "en": "Choose at most {max}"},
+})
+
+OPTION_SCHEMA = {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"anyOf": [
+    {"type": "string", "minLength": 1, "maxLength": 100},
+    {"type": "object", "required": ["value"], "additionalProperties": False,
+     "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "label": {"$ref": "#/$defs/label"}, "color": {"type": "string", "maxLength": 20}}}]}}
+_SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ",", "\n": ","})
+
+
+class _Options:
+    """The option list of one field, with lookups by value and by label."""
+
+    def __init__(self, raw: list):
+        self.values: list[str] = []
+        self.labels: dict[str, Label] = {}
+        self.lookup: dict[str, str] = {}
+        for item in raw or []:
+            value, label = (item, Label(item, item)) if isinstance(item, str) else \
+                (str(item.get("value")), Label.parse(item.get("label") or item.get("value")))
+            self.values.append(value)
+            self.labels[value] = label
+        for value in self.values:          # values win over labels when they collide
+            self.lookup.setdefault(value.lower(), value)
+        for value in self.values:
+            for text in (self.labels[value].zh, self.labels[value].en):
+                self.lookup.setdefault(text.strip().lower(), value)
+
+    def find(self, raw: Any) -> str:
+        text = str(raw).strip()
+        found = self.lookup.get(text.lower())
+        if found is None:
+            shown = ", ".join(self.values[:20]) + (" ..." if len(self.values) > 20 else "")
+            raise FieldError("option_unknown", value=text[:50], allowed=shown)
+        return found
+
+
+class _ChoiceBase(FieldType):
+    config_schema = {"options": OPTION_SCHEMA}
+    config_required = ("options",)
+    formula_type = "text"
+
+    def __init__(self, fdef):
+        super().__init__(fdef)
+        self.options = _Options(fdef.option("options") or [])
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        seen_values, seen_labels = set(), set()
+        for i, value in enumerate(self.options.values):
+            if value in seen_values:
+                yield Problem(f"{self.fdef.path}.options[{i}]", f"option value {value!r} appears twice",
+                              code="duplicate_option")
+            seen_values.add(value)
+            label = self.options.labels[value].zh
+            if label in seen_labels:
+                yield Problem(f"{self.fdef.path}.options[{i}]", f"option label {label!r} appears twice",
+                              code="duplicate_option")
+            seen_labels.add(label)
+
+    def label_of(self, value: str, ctx: ValueContext) -> str:
+        label = self.options.labels.get(value)
+        return label.get(ctx.lang) if label else value
+
+
+class _SingleChoice(_ChoiceBase):
+    can_be_unique = False
+    operators = CHOICE_OPS
+
+    def sa_type(self):
+        return sa.String(100)
+
+    def indexed(self) -> bool:
+        return False
+
+    def clean(self, raw: Any, ctx: ValueContext) -> str:
+        if isinstance(raw, (list, dict, bool)) or raw is None:
+            raise FieldError("invalid_type", expected="option")
+        return self.options.find(raw)
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        return "" if value is None else self.label_of(value, ctx)
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return self.display(value, ctx) or None
+
+
+class _MultiChoice(_ChoiceBase):
+    config_schema = {"options": OPTION_SCHEMA,
+                     "min_selected": {"type": "integer", "minimum": 0, "maximum": 1000},
+                     "max_selected": {"type": "integer", "minimum": 1, "maximum": 1000}}
+    operators = frozenset({"eq", "ne", "in", "not_in", "contains", "empty", "not_empty"})
+    sortable = False
+    formula_type = "array"
+
+    def sa_type(self):
+        return JSONValue
+
+    def clean(self, raw: Any, ctx: ValueContext) -> list[str]:
+        items = raw if isinstance(raw, (list, tuple)) else \
+            [p for p in str(raw).translate(_SPLIT).split(",") if p.strip()]
+        chosen: list[str] = []
+        for item in items:
+            if isinstance(item, (list, dict, bool)) or item is None:
+                raise FieldError("invalid_type", expected="option")
+            value = self.options.find(item)
+            if value not in chosen:
+                chosen.append(value)
+        chosen.sort(key=self.options.values.index)    # keep the definition's order
+        low, high = self.fdef.option("min_selected"), self.fdef.option("max_selected")
+        if low and len(chosen) < low:
+            raise FieldError("options_too_few", min=low)
+        if high and len(chosen) > high:
+            raise FieldError("options_too_many", max=high)
+        return chosen
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None or value == [] or value == ""
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        return "、".join(self.label_of(v, ctx) for v in value or [])
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return self.display(value, ctx) or None
+
+    def filter_clause(self, table, op, operand, ctx):
+        self.check_operator(op)
+        values = []
+        if op not in ("empty", "not_empty"):
+            items = operand if isinstance(operand, (list, tuple)) else [operand]
+            values = [self.options.find(v) for v in items]
+        return array_filter(table.c[self.column_name], op, values)
+
+
+@register
+class RadioField(_SingleChoice):
+    name = "radio"
+    label = Label("单选按钮组", "Radio")
+
+
+@register
+class SelectField(_SingleChoice):
+    name = "select"
+    label = Label("下拉框", "Select")
+
+
+@register
+class CheckboxField(_MultiChoice):
+    name = "checkbox"
+    label = Label("复选框组", "Checkboxes")
+
+
+@register
+class MultiselectField(_MultiChoice):
+    name = "multiselect"
+    label = Label("下拉复选框", "Multi-select")

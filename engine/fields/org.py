@@ -1,0 +1,155 @@
+"""Member and department fields: one user or department (member, department) or
+several (members, departments). Values are ids of fw_users / fw_departments; the
+runtime checks that they exist with one query per batch (see `references`).
+
+Imports may give names or accounts: the import builds `ctx.extra["user_lookup"]`
+/ `["department_lookup"]` (text -> id, one query) and these types use it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.definition.model import Label
+from engine.errors import FieldError
+from engine.fields.base import CHOICE_OPS, FieldType, Reference, ValueContext
+from engine.fields.multivalue import array_filter
+from engine.fields.registry import register
+from engine.i18n import register_messages
+from engine.storage.types import JSONValue, RecordId
+
+register_messages({
+    "member_invalid": {"zh": "“{value}”不是有效的{what}", "en": "'{value}' is not a valid {what}"},
+    "member_unknown": {"zh": "找不到{what}“{value}”", "en": "No {what} named '{value}'"},
+    "member_too_many": {"zh": "最多选择 {max} 个", "en": "Choose at most {max}"},
+})
+
+_SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ","})
+
+
+class _OrgRef(FieldType):
+    kind = "users"          # the system table the ids point into
+    what = {"zh": "成员", "en": "member"}
+    lookup_key = "user_lookup"
+    names_key = "user_names"
+    multiple = False
+    can_have_default = False
+
+    def _one(self, raw: Any, ctx: ValueContext) -> int:
+        if isinstance(raw, dict) and "id" in raw:
+            raw = raw["id"]
+        if isinstance(raw, bool):
+            raise FieldError("member_invalid", value=str(raw), what=self.what[ctx.lang])
+        if isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer()):
+            value = int(raw)
+        elif isinstance(raw, str) and raw.strip().lstrip("#").isdigit():
+            value = int(raw.strip().lstrip("#"))
+        elif isinstance(raw, str) and raw.strip() and self.lookup_key in ctx.extra:
+            found = ctx.extra[self.lookup_key].get(raw.strip())
+            if found is None:
+                raise FieldError("member_unknown", value=raw.strip()[:50], what=self.what[ctx.lang])
+            return found
+        else:
+            raise FieldError("member_invalid", value=str(raw)[:50], what=self.what[ctx.lang])
+        if not 1 <= value <= 2**63 - 1:
+            raise FieldError("member_invalid", value=str(raw)[:50], what=self.what[ctx.lang])
+        return value
+
+    def references(self, value: Any) -> Reference | None:
+        if value in (None, []):
+            return None
+        return Reference(self.kind, None, tuple(value) if self.multiple else (value,))
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        names = ctx.extra.get(self.names_key, {})
+        ids = value if isinstance(value, list) else ([] if value is None else [value])
+        return "、".join(str(names.get(i, f"#{i}")) for i in ids)
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return self.display(value, ctx) or None
+
+
+class _Single(_OrgRef):
+    operators = CHOICE_OPS
+    formula_type = "number"
+
+    def sa_type(self):
+        return RecordId
+
+    def indexed(self) -> bool:
+        return True
+
+    def clean(self, raw: Any, ctx: ValueContext) -> int:
+        return self._one(raw, ctx)
+
+
+class _Multiple(_OrgRef):
+    multiple = True
+    sortable = False
+    config_schema = {"max": {"type": "integer", "minimum": 1, "maximum": 1000}}
+    operators = frozenset({"eq", "ne", "in", "not_in", "contains", "empty", "not_empty"})
+    formula_type = "array"
+
+    def sa_type(self):
+        return JSONValue
+
+    def clean(self, raw: Any, ctx: ValueContext) -> list[int]:
+        items = raw if isinstance(raw, (list, tuple)) else \
+            [p for p in str(raw).translate(_SPLIT).split(",") if p.strip()]
+        ids: list[int] = []
+        for item in items:
+            value = self._one(item.strip() if isinstance(item, str) else item, ctx)
+            if value not in ids:
+                ids.append(value)
+        limit = self.fdef.option("max")
+        if limit and len(ids) > limit:
+            raise FieldError("member_too_many", max=limit)
+        return ids
+
+    def is_empty(self, value: Any) -> bool:
+        return value in (None, [], "")
+
+    def filter_clause(self, table, op, operand, ctx):
+        self.check_operator(op)
+        values = []
+        if op not in ("empty", "not_empty"):
+            items = operand if isinstance(operand, (list, tuple)) else [operand]
+            values = [self._one(v, ctx) for v in items]
+        return array_filter(table.c[self.column_name], op, values)
+
+
+@register
+class MemberField(_Single):
+    name = "member"
+    label = Label("成员单选", "Member")
+    config_schema = {"default_current_user": {"type": "boolean"}}
+
+    def initial_value(self, ctx: ValueContext) -> int | None:
+        """The creating user, when the definition says `default_current_user: true`."""
+        return ctx.user_id if self.fdef.option("default_current_user") else None
+
+
+@register
+class MembersField(_Multiple):
+    name = "members"
+    label = Label("成员多选", "Members")
+
+
+class _DepartmentMixin:
+    kind = "departments"
+    what = {"zh": "部门", "en": "department"}
+    lookup_key = "department_lookup"
+    names_key = "department_names"
+
+
+@register
+class DepartmentField(_DepartmentMixin, _Single):
+    name = "department"
+    label = Label("部门单选", "Department")
+
+
+@register
+class DepartmentsField(_DepartmentMixin, _Multiple):
+    name = "departments"
+    label = Label("部门多选", "Departments")

@@ -1,0 +1,117 @@
+"""Serial numbers (流水号): allocated by the system when a record is created, from a
+pattern of literal text, date parts and one counter:
+
+    pattern: "HT{YYYY}{MM}{DD}-{counter:4}"   ->  HT20250131-0001, HT20250131-0002 ...
+
+Date parts: YYYY YY MM DD (in the workspace time zone). The counter restarts when
+the smallest date part in the pattern changes (each day, month or year; never when
+the pattern has no date part). It grows past its width rather than failing.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.definition.model import Label
+from engine.definition.suggest import did_you_mean
+from engine.errors import FieldError, Problem
+from engine.fields.base import TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext
+from engine.fields.registry import register
+from engine.i18n import register_messages
+from engine.storage.serials import allocate
+
+register_messages({
+    "serial_read_only": {"zh": "流水号由系统生成，不能填写", "en": "Serial numbers are assigned by the system"},
+    "serial_invalid": {"zh": "“{value}”不符合流水号格式 {pattern}", "en": "'{value}' does not match the serial pattern {pattern}"},
+})
+
+_PART = re.compile(r"\{([^{}]*)\}")
+DATE_PARTS = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d"}
+_PERIOD_BY_PART = [("DD", "%Y%m%d"), ("MM", "%Y%m"), ("YYYY", "%Y"), ("YY", "%Y")]
+
+
+@register
+class SerialField(FieldType):
+    name = "serial"
+    label = Label("流水号", "Serial number")
+    config_schema = {"pattern": {"type": "string", "minLength": 1, "maxLength": 60}}
+    config_required = ("pattern",)
+    can_be_unique = True
+    always_unique = True
+    system_assigned = True
+    can_have_default = False
+    searchable = True
+    operators = TEXT_OPS
+    formula_type = "text"
+
+    def __init__(self, fdef):
+        super().__init__(fdef)
+        self.pattern = fdef.option("pattern") or "{counter:4}"
+        parts = _PART.findall(self.pattern)
+        self.width = next((int(p.split(":")[1]) for p in parts
+                           if p.startswith("counter:") and p.split(":")[1].isdigit()), 4)
+        self.period_format = next((fmt for part, fmt in _PERIOD_BY_PART if part in parts), "")
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        counters = 0
+        for part in _PART.findall(self.pattern):
+            if part.startswith("counter"):
+                counters += 1
+                m = re.fullmatch(r"counter:(\d{1,2})", part)
+                if not m or not 1 <= int(m.group(1)) <= 12:
+                    yield Problem(f"{self.fdef.path}.pattern", f"{{{part}}} must be {{counter:N}} with N "
+                                  "from 1 to 12 digits", code="bad_pattern")
+            elif part not in DATE_PARTS:
+                yield Problem(f"{self.fdef.path}.pattern", f"unknown part {{{part}}} in the serial pattern; "
+                              f"use YYYY, YY, MM, DD or counter:N", code="bad_pattern",
+                              suggestion=did_you_mean(part, list(DATE_PARTS) + ["counter:4"]))
+        if counters != 1:
+            yield Problem(f"{self.fdef.path}.pattern", f"a serial pattern needs exactly one {{counter:N}}, "
+                          f"found {counters}", code="bad_pattern")
+
+    def sa_type(self):
+        return sa.String(80)
+
+    def format(self, number: int, ctx: ValueContext) -> str:
+        local = ctx.current_time().astimezone(ctx.tz)
+
+        def part(m):
+            name = m.group(1)
+            if name in DATE_PARTS:
+                return local.strftime(DATE_PARTS[name])
+            return str(number).zfill(self.width)
+        return _PART.sub(part, self.pattern)
+
+    def assign_values(self, conn: sa.Connection, scope: AssignScope, count: int,
+                      ctx: ValueContext) -> list[Any]:
+        period = ctx.current_time().astimezone(ctx.tz).strftime(self.period_format) if self.period_format else ""
+        numbers = allocate(conn, scope.app_key, scope.form_key, scope.field_key, period, count)
+        return [self.format(n, ctx) for n in numbers]
+
+    def clean(self, raw: Any, ctx: ValueContext) -> Any:
+        raise FieldError("serial_read_only")
+
+    def _shape(self) -> re.Pattern:
+        regex = ""
+        last = 0
+        for m in _PART.finditer(self.pattern):
+            regex += re.escape(self.pattern[last:m.start()])
+            name = m.group(1)
+            regex += {"YYYY": r"\d{4}", "YY": r"\d{2}", "MM": r"\d{2}", "DD": r"\d{2}"}.get(name, r"\d+")
+            last = m.end()
+        return re.compile(regex + re.escape(self.pattern[last:]))
+
+    def parse_text(self, text: str, ctx: ValueContext) -> Any:
+        """Imports keep the serial numbers of historic records when they fit the pattern."""
+        text = text.strip()
+        if not self._shape().fullmatch(text):
+            raise FieldError("serial_invalid", value=text[:60], pattern=self.pattern)
+        return text
+
+    def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
+        return str(operand).strip()
+
+    def search_clause(self, table, needle):
+        return table.c[self.column_name].contains(needle, autoescape=True)

@@ -1,0 +1,91 @@
+"""Small value types: switch (yes/no) and rating (1..max stars)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.definition.model import Label
+from engine.errors import FieldError
+from engine.fields.base import ORDERED_OPS, FieldType, ValueContext
+from engine.fields.registry import register
+from engine.i18n import register_messages
+
+register_messages({
+    "switch_invalid": {"zh": "“{value}”不是“是/否”", "en": "'{value}' is not yes or no"},
+    "rating_invalid": {"zh": "评分应为 1 到 {max} 的整数", "en": "A rating is a whole number from 1 to {max}"},
+})
+
+TRUE_TEXT = {"是", "true", "1", "yes", "y", "开", "√", "✓", "对", "on", "t"}
+FALSE_TEXT = {"否", "false", "0", "no", "n", "关", "×", "✗", "错", "off", "f"}
+
+
+@register
+class SwitchField(FieldType):
+    name = "switch"
+    label = Label("开关", "Switch")
+    operators = frozenset({"eq", "ne", "empty", "not_empty"})
+    formula_type = "boolean"
+
+    def sa_type(self):
+        return sa.Boolean()
+
+    def clean(self, raw: Any, ctx: ValueContext) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, (int, float)) and raw in (0, 1):
+            return bool(raw)
+        text = str(raw).strip().lower()
+        if text in TRUE_TEXT:
+            return True
+        if text in FALSE_TEXT:
+            return False
+        raise FieldError("switch_invalid", value=str(raw)[:50])
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        if value is None:
+            return ""
+        return ("是" if value else "否") if ctx.lang == "zh" else ("Yes" if value else "No")
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        # Chinese spreadsheets say 是/否; TRUE/FALSE cells confuse WPS users.
+        return None if value is None else self.display(value, ctx)
+
+
+@register
+class RatingField(FieldType):
+    name = "rating"
+    label = Label("评分", "Rating")
+    config_schema = {"max": {"type": "integer", "minimum": 1, "maximum": 10}}
+    operators = ORDERED_OPS
+    formula_type = "number"
+
+    def __init__(self, fdef):
+        super().__init__(fdef)
+        self.max = int(fdef.option("max", 5))
+
+    def sa_type(self):
+        return sa.SmallInteger()
+
+    def clean(self, raw: Any, ctx: ValueContext) -> int | None:
+        if isinstance(raw, bool):
+            raise FieldError("rating_invalid", max=self.max)
+        text = str(raw).strip().replace("★", "*")
+        if text and set(text) == {"*"}:
+            text = str(len(text))
+        try:
+            value = float(text)
+        except ValueError:
+            raise FieldError("rating_invalid", max=self.max) from None
+        if not value.is_integer() or not 1 <= value <= self.max:
+            raise FieldError("rating_invalid", max=self.max)
+        return int(value)
+
+    def is_empty(self, value: Any) -> bool:
+        return value in (None, "", 0, "0")
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        return "" if not value else "★" * value + "☆" * (self.max - value)
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return value

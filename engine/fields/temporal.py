@@ -1,0 +1,184 @@
+"""Date and datetime fields.
+
+A date is a calendar day. A datetime is an instant, stored in UTC and shown in the
+workspace time zone (Asia/Shanghai by default); text without a zone is read as
+workspace time. Accepted spellings: 2025-01-05, 2025/1/5, 2025.1.5, 2025年1月5日,
+20250105, with an optional time 13:45 or 13:45:30; spreadsheet cells holding
+dates or Excel serial numbers.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.definition.model import Label
+from engine.errors import FieldError, Problem
+from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.registry import register
+from engine.i18n import register_messages
+from engine.storage.types import UTCDateTime
+
+register_messages({
+    "date_invalid": {"zh": "“{value}”不是有效的日期，请写成 2025-01-31 这样的格式",
+                     "en": "'{value}' is not a valid date; write it like 2025-01-31"},
+    "datetime_invalid": {"zh": "“{value}”不是有效的日期时间，请写成 2025-01-31 13:45 这样的格式",
+                         "en": "'{value}' is not a valid date and time; write it like 2025-01-31 13:45"},
+    "date_too_early": {"zh": "不能早于 {min}", "en": "Must not be before {min}"},
+    "date_too_late": {"zh": "不能晚于 {max}", "en": "Must not be after {max}"},
+})
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*"
+                   r"(?:[T\s]\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})(?:\.\d+)?\s*秒?)?\s*"
+                   r"(Z|[+-]\d{2}:?\d{2})?)?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+EXCEL_EPOCH = date(1899, 12, 30)
+DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
+def _parts(raw: str):
+    text = raw.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    m = _DATE.match(text)
+    if m:
+        return m.groups()
+    m = _COMPACT.match(text)
+    if m:
+        return m.groups() + (None, None, None, None)
+    return None
+
+
+def _zone(text: str | None):
+    if not text:
+        return None
+    if text == "Z":
+        return timezone.utc
+    sign = 1 if text[0] == "+" else -1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _excel_serial(value: float) -> datetime:
+    if not 1 <= value < 2958466:
+        raise ValueError(value)
+    return datetime.combine(EXCEL_EPOCH, time()) + timedelta(days=value)
+
+
+class _Temporal(FieldType):
+    operators = DATE_OPS
+    config_schema = {"min": DATE_SCHEMA, "max": DATE_SCHEMA,
+                     "format": {"type": "string", "maxLength": 40}}
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        for key in ("min", "max"):
+            text = self.fdef.option(key)
+            if text is not None:
+                try:
+                    date.fromisoformat(text)
+                except ValueError:
+                    yield Problem(f"{self.fdef.path}.{key}", f"{key} {text!r} is not a date (YYYY-MM-DD)",
+                                  code="bad_date")
+
+    def _bounds(self, day: date) -> None:
+        low, high = self.fdef.option("min"), self.fdef.option("max")
+        if low and day < date.fromisoformat(low):
+            raise FieldError("date_too_early", min=low)
+        if high and day > date.fromisoformat(high):
+            raise FieldError("date_too_late", max=high)
+
+
+@register
+class DateField(_Temporal):
+    name = "date"
+    label = Label("日期", "Date")
+    formula_type = "date"
+
+    def sa_type(self):
+        return sa.Date()
+
+    def clean(self, raw: Any, ctx: ValueContext) -> date:
+        if isinstance(raw, datetime):
+            value = (raw.astimezone(ctx.tz) if raw.tzinfo else raw).date()
+        elif isinstance(raw, date):
+            value = raw
+        elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            try:
+                value = _excel_serial(float(raw)).date()
+            except ValueError:
+                raise FieldError("date_invalid", value=str(raw)) from None
+        elif isinstance(raw, str):
+            parts = _parts(raw)
+            try:
+                value = date(int(parts[0]), int(parts[1]), int(parts[2])) if parts else None
+            except ValueError:
+                value = None
+            if value is None:
+                raise FieldError("date_invalid", value=raw.strip()[:40])
+        else:
+            raise FieldError("date_invalid", value=str(raw)[:40])
+        self._bounds(value)
+        return value
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return value
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        if value is None:
+            return ""
+        fmt = self.fdef.option("format")
+        return value.strftime(fmt) if fmt else value.isoformat()
+
+
+@register
+class DatetimeField(_Temporal):
+    name = "datetime"
+    label = Label("日期时间", "Date and time")
+    formula_type = "datetime"
+
+    def sa_type(self):
+        return UTCDateTime()
+
+    def clean(self, raw: Any, ctx: ValueContext) -> datetime:
+        if isinstance(raw, datetime):
+            value = raw if raw.tzinfo else raw.replace(tzinfo=ctx.tz)
+        elif isinstance(raw, date):
+            value = datetime.combine(raw, time()).replace(tzinfo=ctx.tz)
+        elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            try:
+                value = _excel_serial(float(raw)).replace(tzinfo=ctx.tz)
+            except ValueError:
+                raise FieldError("datetime_invalid", value=str(raw)) from None
+        elif isinstance(raw, str):
+            parts = _parts(raw)
+            try:
+                if not parts:
+                    raise ValueError
+                year, month, day, hour, minute, second, zone = parts
+                value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                                 int(second or 0), tzinfo=_zone(zone) or ctx.tz)
+            except ValueError:
+                raise FieldError("datetime_invalid", value=raw.strip()[:40]) from None
+        else:
+            raise FieldError("datetime_invalid", value=str(raw)[:40])
+        self._bounds(value.astimezone(ctx.tz).date())
+        return value.astimezone(timezone.utc)
+
+    def range_bound(self, day: date, ctx: ValueContext) -> Any:
+        return datetime.combine(day, time()).replace(tzinfo=ctx.tz)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return None if value is None else value.astimezone(ctx.tz).replace(tzinfo=None)
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(ctx.tz)
+        fmt = self.fdef.option("format")
+        return local.strftime(fmt) if fmt else local.strftime("%Y-%m-%d %H:%M")

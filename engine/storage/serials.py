@@ -1,0 +1,29 @@
+"""Atomic counters for serial numbers: one row per (app, form, field, period).
+
+`allocate` reserves `count` consecutive numbers with a single upsert in the
+caller's transaction. The row lock it takes serialises concurrent allocations,
+so no number is ever handed out twice, on SQLite or PostgreSQL.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from engine.storage.system import serial_counters
+
+
+def allocate(conn: sa.Connection, app_key: str, form_key: str, field_key: str, period: str,
+             count: int = 1) -> range:
+    """The numbers allocated: range(first, first + count)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(serial_counters).values(
+        app_key=app_key, form_key=form_key, field_key=field_key, period=period, value=count)
+    statement = statement.on_conflict_do_update(
+        index_elements=["app_key", "form_key", "field_key", "period"],
+        set_={"value": serial_counters.c.value + count},
+    ).returning(serial_counters.c.value)
+    last = conn.execute(statement).scalar_one()
+    return range(last - count + 1, last + 1)
