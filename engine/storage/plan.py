@@ -1,0 +1,198 @@
+"""Migration plans: what must change in the database to go from the installed
+definition of an app to a new one. Computed apart from executing it (see
+apply.py), so it can be shown to a person first.
+
+Nothing is ever dropped: a removed field's columns (or a removed form's tables)
+are renamed into an archive, from which re-adding the field restores them; only an
+explicit purge deletes archived data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Any
+
+from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.errors import FormworkError
+from engine.fields.registry import field_type
+from engine.storage.physical import wants_index
+
+
+@dataclass
+class Step:
+    kind: str
+    form: str
+    field: str | None = None
+    description: str = ""
+    data: dict[str, Any] = dc_field(default_factory=dict)
+
+    # Steps that move data aside or rewrite it ask for confirmation in the CLI.
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.kind in ("archive_form", "archive_field", "retype_field")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "form": self.form, "field": self.field,
+                "description": self.description, "data": self.data}
+
+
+@dataclass
+class Plan:
+    app_key: str
+    steps: list[Step] = dc_field(default_factory=list)
+    installing: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+    def add(self, kind: str, form: str, fld: str | None, description: str, **data) -> None:
+        self.steps.append(Step(kind, form, fld, description, data))
+
+
+class PlanError(FormworkError):
+    pass
+
+
+def storage_signature(fdef: FieldDef) -> tuple:
+    """What the database holds for a field: its storage kind and column types."""
+    ftype = field_type(fdef)
+    columns = tuple((c.name[len(fdef.key):], type(c.type).__name__, getattr(c.type, "length", None),
+                     getattr(c.type, "scale", None)) for c in ftype.columns())
+    sub = tuple((s.key, storage_signature(s)) for s in fdef.fields) if ftype.storage == "child_table" else ()
+    return ftype.storage, columns, sub
+
+
+def _indexed(form: FormDef, fdef: FieldDef) -> tuple[bool, bool]:
+    ftype = field_type(fdef)
+    unique = (fdef.unique and ftype.can_be_unique) or ftype.always_unique
+    return unique, (not unique) and wants_index(form, fdef)
+
+
+def make_plan(installed: AppDef | None, new: AppDef, archived: list[dict] | None = None) -> Plan:
+    """`archived`: rows of fw_archived_fields not purged nor restored (to restore from)."""
+    plan = Plan(new.key, installing=installed is None)
+    archived = archived or []
+    if installed is None:
+        for form in new.forms:
+            plan.add("add_form", form.key, None, f"create form {form.key!r} ({form.label.zh}) "
+                     f"with {len(form.fields)} fields")
+        return plan
+    old_forms = {f.key: f for f in installed.forms}
+    matched: set[str] = set()
+    for form in new.forms:
+        old = old_forms.get(form.key)
+        if old is None and form.renamed_from:
+            old = old_forms.get(form.renamed_from)
+            if old is None:
+                raise PlanError(f"form {form.key!r} says renamed_from {form.renamed_from!r}, but no such form "
+                                "is installed; remove renamed_from")
+            plan.add("rename_form", form.key, None, f"rename form {old.key!r} to {form.key!r}", old=old.key)
+        if old is None:
+            table_archive = _archive_of(archived, form.key, None)
+            if table_archive:
+                plan.add("restore_form", form.key, None, f"restore archived form {form.key!r} with its data",
+                         archive_id=table_archive["id"])
+                old = AppDef.from_dict({"format_version": 1, "app": {"key": new.key, "label": "x"},
+                                        "forms": [table_archive["definition"]]}).forms[0]
+                _plan_fields(plan, form, old, archived)
+            else:
+                plan.add("add_form", form.key, None, f"create form {form.key!r} ({form.label.zh})")
+            continue
+        matched.add(old.key)
+        _plan_fields(plan, form, old, archived)
+    for key, old in old_forms.items():
+        if key not in matched:
+            plan.add("archive_form", key, None, f"archive form {key!r}: its tables are kept aside "
+                     "(re-adding the form restores them; `formwork purge-archived` deletes them)")
+    return plan
+
+
+def _archive_of(archived: list[dict], form_key: str, field_key: str | None) -> dict | None:
+    hits = [a for a in archived if a["form_key"] == form_key and a["field_key"] == field_key]
+    return hits[-1] if hits else None
+
+
+def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[dict]) -> None:
+    old_fields = {f.key: f for f in old_form.fields}
+    kept: set[str] = set()
+    for fdef in form.fields:
+        old = old_fields.get(fdef.key)
+        if old is None and fdef.renamed_from:
+            old = old_fields.get(fdef.renamed_from)
+            if old is None:
+                raise PlanError(f"field {form.key}.{fdef.key} says renamed_from {fdef.renamed_from!r}, but "
+                                f"form {form.key!r} has no such field installed; remove renamed_from")
+            plan.add("rename_field", form.key, fdef.key, f"rename field {form.key}.{old.key} to {fdef.key}",
+                     old=old.key)
+        if old is None:
+            archive = _archive_of(archived, form.key, fdef.key)
+            if archive and storage_signature(FieldDef.from_dict(archive["definition"], "x")) == \
+                    storage_signature(fdef):
+                plan.add("restore_field", form.key, fdef.key, f"restore field {form.key}.{fdef.key} "
+                         "from the archive, with its data", archive_id=archive["id"])
+                old = FieldDef.from_dict(archive["definition"], "x")
+            else:
+                default = fdef.default is not None and field_type(fdef).storage == "column"
+                plan.add("add_field", form.key, fdef.key, f"add field {form.key}.{fdef.key} ({fdef.type})"
+                         + (f", existing records get the default {fdef.default!r}" if default else ""))
+                continue
+        kept.add(old.key)
+        _plan_changes(plan, form, fdef, old, old_form)
+    for key, old in old_fields.items():
+        if key not in kept:
+            plan.add("archive_field", form.key, key, f"archive field {form.key}.{key}: its values are kept "
+                     "aside (re-adding the field restores them)")
+
+
+def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_form: FormDef) -> None:
+    if storage_signature(fdef) != storage_signature(old):
+        new_type, old_type = field_type(fdef), field_type(old)
+        convertible = new_type.storage == old_type.storage == "column"
+        if new_type.storage == old_type.storage == "child_table":
+            _plan_subform(plan, form, fdef, old)
+        else:
+            plan.add("retype_field", form.key, fdef.key,
+                     f"change field {form.key}.{fdef.key} from {old.type} to {fdef.type}"
+                     + ("" if old.type != fdef.type else " (storage changes)")
+                     + ("; values are converted, the originals archived" if convertible else
+                        "; the old values are archived, not converted"), old_type=old.type,
+                     convertible=convertible)
+            return
+    unique, indexed = _indexed(form, fdef)
+    was_unique, was_indexed = _indexed(old_form, old)
+    if unique and not was_unique:
+        plan.add("add_unique", form.key, fdef.key, f"make field {form.key}.{fdef.key} unique")
+    if was_unique and not unique:
+        plan.add("drop_unique", form.key, fdef.key, f"field {form.key}.{fdef.key} is no longer unique")
+    if indexed and not was_indexed:
+        plan.add("add_index", form.key, fdef.key, f"index field {form.key}.{fdef.key}")
+    if was_indexed and not indexed:
+        plan.add("drop_index", form.key, fdef.key, f"drop the index of {form.key}.{fdef.key}")
+    if fdef.label != old.label or fdef.config != old.config or fdef.required != old.required \
+            or fdef.default != old.default:
+        plan.add("change_field", form.key, fdef.key, f"update the settings of {form.key}.{fdef.key} "
+                 "(no data changes)")
+
+
+def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef) -> None:
+    """Subform columns are diffed like a form's fields, on the child table."""
+    olds = {s.key: s for s in old.fields}
+    kept = set()
+    for sub in fdef.fields:
+        prior = olds.get(sub.key) or (olds.get(sub.renamed_from) if sub.renamed_from else None)
+        name = f"{form.key}.{fdef.key}.{sub.key}"
+        if prior is None:
+            plan.add("add_subfield", form.key, fdef.key, f"add subform column {name} ({sub.type})", sub=sub.key)
+            continue
+        kept.add(prior.key)
+        if prior.key != sub.key:
+            plan.add("rename_subfield", form.key, fdef.key, f"rename subform column {form.key}.{fdef.key}."
+                     f"{prior.key} to {sub.key}", sub=sub.key, old=prior.key)
+        if storage_signature(sub) != storage_signature(prior):
+            plan.add("retype_subfield", form.key, fdef.key, f"change subform column {name} from {prior.type} "
+                     f"to {sub.type}; values are converted, the originals archived", sub=sub.key,
+                     old_type=prior.type)
+    for key in olds:
+        if key not in kept:
+            plan.add("archive_subfield", form.key, fdef.key, f"archive subform column {form.key}.{fdef.key}."
+                     f"{key}", sub=key)
