@@ -60,7 +60,7 @@ _MAP = "tag:yaml.org,2002:map"
 
 
 def _size_text(size: int) -> str:
-    return f"{size / 1024 / 1024:g} MiB ({size:,} bytes)" if size >= 1024 * 1024 else f"{size:,} bytes"
+    return f"{size / 1024 / 1024:.3g} MiB ({size:,} bytes)" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
 @dataclass
@@ -363,7 +363,7 @@ class _Builder:
     def _key(self, node: Node, path: str) -> str:
         if not isinstance(node, ScalarNode):
             raise _Refused("a key must be plain text, not a list or a mapping", node, code="type", path=path)
-        if node.tag == _STR and node.style is None and node.value == "<<":
+        if node.tag == _STR and not node.style and node.value == "<<":   # plain, not quoted
             raise _Refused("merge keys (<<) are not supported: write the keys out", node, code="merge",
                            path=path)
         if node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
@@ -442,8 +442,8 @@ def _load_json(text: str) -> Loaded:
         if "Expecting property name enclosed in double quotes" in exc.msg:
             hint = " (JSON keys and texts use double quotes, and no comma may follow the last item)"
         return _refused(f"JSON syntax error: {exc.msg}{hint}", exc.lineno, exc.colno, code="syntax")
-    except ValueError as exc:   # integers of thousands of digits
-        return _refused(f"JSON error: {exc}", code="number")
+    except ValueError:   # an integer of thousands of digits
+        return _refused("a number of more than 4,300 digits: far too long", code="number")
     loaded = Loaded(data=data, is_json=True)
     # JSON allows tabs between tokens, YAML does not; a valid JSON text has no tab inside
     # a string, so replacing them keeps every position and meaning.
