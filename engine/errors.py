@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.i18n import render
+from engine.i18n import register_messages, render
 
 
 class FormworkError(Exception):
@@ -122,3 +122,30 @@ class ConflictError(FormworkError):
 
 class IntegrityProblem(FormworkError):
     """A change refused because of other data (a relation that restricts deletion...)."""
+
+
+register_messages({
+    "did_you_mean": {"zh": "（是不是“{suggestion}”？）", "en": " (did you mean '{suggestion}'?)"},
+})
+
+
+class CodedError(FormworkError):
+    """A refusal with a catalogue code and parameters, rendered in zh or en.
+
+    Mix it into the family that says what went wrong (`NotFound`, `IntegrityProblem`)
+    so callers can catch by family and show the text in the user's language.
+    """
+
+    def __init__(self, code: str, *, suggestion: str | None = None, **params: Any):
+        self.code, self.params, self.suggestion = code, params, suggestion
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "zh") -> str:
+        text = render(self.code, self.params, lang)
+        if self.suggestion is not None:
+            text += render("did_you_mean", {"suggestion": self.suggestion}, lang)
+        return text
+
+    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {"error": self.code, "params": _jsonable(self.params), "suggestion": self.suggestion,
+                "message": self.message(lang), "message_en": self.message("en")}
