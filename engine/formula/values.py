@@ -212,6 +212,43 @@ def parse_number_text(text: str) -> Decimal | None:
     return value
 
 
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％（）￥", "0123456789.,-+%()¥")
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+_CURRENCY = "¥$€£"
+
+
+def parse_formatted_number(text: str) -> Decimal | None:
+    """A number as people write it (Excel's VALUE): "1,234.5", "50%", "¥12", "(12)" is -12,
+    full-width digits. None when the text is not a number.
+
+    (The number field parses its input on its own rules; this is the spreadsheet's reading.)
+    """
+    body = text.strip().translate(_FULLWIDTH).replace("\u00a0", "").replace(" ", "")
+    negative = body.startswith("(") and body.endswith(")")
+    if negative:
+        body = body[1:-1]
+    sign = ""
+    if body[:1] in "+-" and body:
+        sign, body = body[0], body[1:]
+    if body[:1] and body[0] in _CURRENCY:
+        body = body[1:]
+        if not sign and body[:1] in ("-", "+"):
+            sign, body = body[0], body[1:]
+    percent = body.endswith("%")
+    if percent:
+        body = body[:-1]
+    if _GROUPED.fullmatch(body):
+        body = body.replace(",", "")
+    if body[:1] in ("+", "-") or (negative and sign):
+        return None
+    value = parse_number_text(sign + body)
+    if value is None:
+        return None
+    if percent:
+        value = FORMULA_CONTEXT.divide(value, Decimal(100))
+    return FORMULA_CONTEXT.minus(value) if negative else value
+
+
 def to_number(value: Any) -> Decimal | ErrorValue:
     """A value as a number for arithmetic (Excel): text "12.5" -> 12.5, TRUE -> 1, empty -> 0.
 

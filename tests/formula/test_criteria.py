@@ -1,0 +1,88 @@
+"""Criteria strings of the *IF functions, as Excel reads them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.formula.criteria import matcher, parse_criterion
+from engine.formula.values import DIV0, NA, VALUE
+
+SH = ZoneInfo("Asia/Shanghai")
+CELLS = [D(5), D(10), D("10.0"), "10", D(-3), "won", "WON", "lost", "", None, True, False,
+         "张三", "张伟", "李四", "a*b", "a?b", "axb", date(2025, 1, 15), NA]
+
+
+def matching(criterion):
+    test = matcher(criterion)
+    return [cell for cell in CELLS if test(cell)]
+
+
+@pytest.mark.parametrize("criterion, expected", [
+    ("won", ["won", "WON"]),
+    ("=won", ["won", "WON"]),
+    ("<>lost", [c for c in CELLS if c != "lost"]),
+    (">=10", [D(10), D("10.0"), date(2025, 1, 15)]),        # a date is its serial, as in Excel
+    (">5", [D(10), D("10.0"), date(2025, 1, 15)]),
+    ("<5", [D(-3)]),
+    ("<=5", [D(5), D(-3)]),
+    ("10", [D(10), D("10.0"), "10"]),                        # "=10" matches text "10" too
+    (D(10), [D(10), D("10.0"), "10"]),
+    ("1,0", []),                                             # not a number: plain text
+    ("", ["", None]),
+    ("=", ["", None]),
+    ("<>", [c for c in CELLS if c not in ("", None)]),
+    ("张*", ["张三", "张伟"]),
+    ("?四", ["李四"]),
+    ("a?b", ["a*b", "a?b", "axb"]),
+    ("a~*b", ["a*b"]),
+    ("a~?b", ["a?b"]),
+    ("*", [c for c in CELLS if isinstance(c, str)]),
+    ("<>张*", [c for c in CELLS if not (isinstance(c, str) and c.startswith("张"))]),
+    (">m", ["won", "WON", "张三", "张伟", "李四"]),        # text against text only, ignoring case
+    ("<b", ["10", "", "a*b", "a?b", "axb"]),                # text cells only, "" included
+    (True, [True]), ("TRUE", [True]), ("false", [False]),
+    ("#N/A", [NA]),
+    (None, ["", None]),
+    ("2025-01-15", [date(2025, 1, 15)]),
+    (">2025-01-01", [date(2025, 1, 15)]),
+    (date(2025, 1, 15), [date(2025, 1, 15)]),
+    ("50%", []),
+    ("<1,000", [D(5), D(10), D("10.0"), D(-3)]),
+])
+def test_criteria_match_as_excel(criterion, expected):
+    assert matching(criterion) == expected
+
+
+def test_wildcards_are_whole_matches_and_unicode_aware():
+    assert matcher("*客户*")("老客户转介绍")
+    assert not matcher("客户")("老客户")
+    assert matcher("??")("中文") and not matcher("??")("中文字")
+    assert matcher("a.b")("A.B") and not matcher("a.b")("axb")   # regex characters are literal
+
+
+def test_percent_and_money_operands_read_as_numbers():
+    assert matcher(">=50%")(D("0.5"))
+    assert matcher("¥100")(D(100))
+
+
+def test_datetime_cells_compare_by_moment():
+    morning = datetime(2025, 1, 15, 9, tzinfo=SH)
+    assert matcher(">2025-01-15")(morning)
+    assert not matcher("=2025-01-15")(morning)
+
+
+def test_parsed_criterion_is_a_walkable_structure():
+    parsed = parse_criterion(">=10")
+    assert (parsed.op, parsed.kind, parsed.operand) == (">=", "number", D(10))
+    assert parse_criterion("<>lost").kind == "text"
+    assert parse_criterion("张*").kind == "pattern"
+    assert parse_criterion("张*").operand.pattern_text == "张*"
+
+
+def test_bad_criteria():
+    assert parse_criterion(DIV0) == DIV0
+    assert parse_criterion([1, 2]) == VALUE
+    assert matcher(NA) == NA
