@@ -1,0 +1,1 @@
+"""The formula language (work in progress: the public API is assembled here)."""
