@@ -1,0 +1,39 @@
+"""SQL helpers shared by the parts of the org service."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+MAX_BATCH = 10_000
+# Key of the PostgreSQL advisory lock that serialises changes to the department tree
+# (two concurrent moves could otherwise build a cycle that neither saw). SQLite needs
+# none: a write transaction there already holds the database's single write lock.
+_TREE_LOCK_KEY = 0x46574F5247   # "FWORG"
+
+
+def lock_tree(conn: sa.Connection) -> None:
+    """Serialise department-tree changes until the caller's transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TREE_LOCK_KEY})
+
+
+def insert_returning(conn: sa.Connection, table: sa.Table, rows: list[dict],
+                     columns: list[sa.Column]) -> list[sa.Row]:
+    """Insert rows in batched statements; the returned rows follow the order of `rows`.
+
+    `columns` must start with the table's id."""
+    if conn.dialect.name == "sqlite":
+        # SQLite cannot promise RETURNING order, so SQLAlchemy would fall back to one
+        # statement per row. Row ids grow inside one write transaction (SQLite holds the
+        # write lock), so sorting by id restores the order of `rows`.
+        return sorted(conn.execute(table.insert().returning(*columns), rows).all(), key=lambda r: r[0])
+    return list(conn.execute(table.insert().returning(*columns, sort_by_parameter_order=True), rows).all())
+
+
+def insert_missing(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Insert rows, skipping those whose primary key exists: a membership another
+    transaction added meanwhile is not an error (the caller checked the others)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(table).on_conflict_do_nothing(), rows)
