@@ -3,6 +3,11 @@
 The loader and the JSON Schema guarantee the shape; `semantic.py` guarantees
 the meaning (references resolve, keys are unique). Code that runs apps reads
 these objects, never the raw dict.
+
+`from_dict` also accepts a document that failed the JSON Schema, so that the
+semantic pass can report its other problems at the same time: items that are not
+mappings are left out (keeping the others' paths), and keys, types and names that
+are not text become None. Such a model is only ever used to find problems.
 """
 from __future__ import annotations
 
@@ -16,6 +21,18 @@ COMMON_FIELD_KEYS = frozenset({
     "key", "type", "label", "description", "required", "unique", "default",
     "renamed_from", "placeholder", "index",
 })
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _mappings(items: Any) -> Iterator[tuple[int, dict]]:
+    """(index, item) for the items of a list that are mappings."""
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield index, item
 
 
 @dataclass(frozen=True)
@@ -65,14 +82,13 @@ class FieldDef:
     def from_dict(cls, raw: dict, path: str) -> "FieldDef":
         config = {k: v for k, v in raw.items() if k not in COMMON_FIELD_KEYS and k != "fields"}
         return cls(
-            key=raw["key"], type=raw["type"], label=Label.parse(raw.get("label")), path=path,
-            required=bool(raw.get("required", False)), unique=bool(raw.get("unique", False)),
+            key=_text(raw.get("key")), type=_text(raw.get("type")), label=Label.parse(raw.get("label")),
+            path=path, required=raw.get("required") is True, unique=raw.get("unique") is True,
             default=raw.get("default"),
             description=Label.parse(raw["description"]) if raw.get("description") else None,
-            renamed_from=raw.get("renamed_from"), index=bool(raw.get("index", False)),
+            renamed_from=_text(raw.get("renamed_from")), index=raw.get("index") is True,
             config=config,
-            fields=[cls.from_dict(sub, f"{path}.fields[{i}]")
-                    for i, sub in enumerate(raw.get("fields") or [])],
+            fields=[cls.from_dict(sub, f"{path}.fields[{i}]") for i, sub in _mappings(raw.get("fields"))],
         )
 
 
@@ -101,13 +117,13 @@ class FormDef:
 
     @classmethod
     def from_dict(cls, raw: dict, path: str) -> "FormDef":
+        sort = raw.get("default_sort")
         return cls(
-            key=raw["key"], label=Label.parse(raw.get("label")), path=path,
-            fields=[FieldDef.from_dict(f, f"{path}.fields[{i}]")
-                    for i, f in enumerate(raw.get("fields") or [])],
+            key=_text(raw.get("key")), label=Label.parse(raw.get("label")), path=path,
+            fields=[FieldDef.from_dict(f, f"{path}.fields[{i}]") for i, f in _mappings(raw.get("fields"))],
             description=Label.parse(raw["description"]) if raw.get("description") else None,
-            renamed_from=raw.get("renamed_from"), title_field=raw.get("title_field"),
-            default_sort=list(raw.get("default_sort") or []),
+            renamed_from=_text(raw.get("renamed_from")), title_field=_text(raw.get("title_field")),
+            default_sort=list(sort) if isinstance(sort, list) else [],
         )
 
 
@@ -142,11 +158,12 @@ class AppDef:
 
     @classmethod
     def from_dict(cls, raw: dict, source_name: str | None = None) -> "AppDef":
-        app = raw.get("app") or {}
+        app = raw.get("app") if isinstance(raw.get("app"), dict) else {}
+        version = raw.get("format_version", FORMAT_VERSION)
         return cls(
-            key=app["key"], label=Label.parse(app.get("label")),
-            format_version=int(raw.get("format_version", FORMAT_VERSION)),
-            forms=[FormDef.from_dict(f, f"forms[{i}]") for i, f in enumerate(raw.get("forms") or [])],
+            key=_text(app.get("key")), label=Label.parse(app.get("label")),
+            format_version=version if isinstance(version, int) and not isinstance(version, bool) else 0,
+            forms=[FormDef.from_dict(f, f"forms[{i}]") for i, f in _mappings(raw.get("forms"))],
             version=str(app["version"]) if app.get("version") is not None else None,
             description=Label.parse(app["description"]) if app.get("description") else None,
             raw=raw, source_name=source_name,

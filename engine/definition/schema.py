@@ -10,12 +10,9 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
 
-KEY_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
-APP_KEY_MAX = 30
-FORM_KEY_MAX = 30
-FIELD_KEY_MAX = 40
 SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
 
 
@@ -54,9 +51,9 @@ def build_schema() -> dict[str, Any]:
     for name, cls in sorted(types.items()):
         properties = dict(common_field_properties())
         for option, spec in cls.config_schema.items():
-            properties[option] = {"$ref": "#/$defs/field"} if option == "fields" else spec
-            if option == "fields":
-                properties[option] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}}
+            # A subform's columns are field definitions themselves.
+            properties[option] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}} \
+                if option == "fields" else spec
         per_type.append({
             "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
             "then": {"properties": properties, "additionalProperties": False,

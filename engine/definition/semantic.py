@@ -1,9 +1,20 @@
-"""Checks of meaning, after the shape is right: unique keys, reserved names,
-references between forms, defaults, and each field type's own checks."""
+"""Checks of meaning: unique keys, reserved names, renames, references between
+forms, defaults, and each field type's own checks.
+
+They run even when the JSON Schema found problems, so that every problem is
+reported at once. Each check therefore reads the model defensively (a key may be
+None when it was not text), and a field listed in `malformed` (one whose own keys
+broke the schema: a bad option, an unknown type...) takes part only in the checks
+of names (duplicates, reserved words, renames, references to it); its type's own
+checks wait until its shape is right, since they would read a config they cannot
+trust.
+"""
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
+from engine.definition.identifiers import KEY_PATTERN, key_problem
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
@@ -11,86 +22,135 @@ from engine.fields.base import DefinitionContext, ValueContext
 from engine.fields.registry import RESERVED_TYPES, field_type, get_type, type_names
 from engine.i18n import render
 
-RESERVED_FIELD_KEYS = frozenset({"id", "created_at", "updated_at", "created_by", "updated_by",
-                                 "owner_id", "version", "deleted_at", "parent_id", "position"})
+# Columns every form table has, which default_sort may name besides the fields.
+SORTABLE_SYSTEM_COLUMNS = ("id", "created_at", "updated_at")
 
 
-def check_app(app: AppDef) -> list[Problem]:
-    problems: list[Problem] = []
-    seen_forms: dict[str, str] = {}
+def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Problem]:
+    """Every semantic problem of `app`. `malformed` holds the paths of fields whose
+    shape the JSON Schema refused."""
+    problems: list[Problem] = list(_reserved(app.key, "app", "app.key"))
+    problems.extend(_check_keys([(form.key, form.renamed_from, form.path) for form in app.forms],
+                                what="form", where=f"app {app.key!r}" if app.key else "this app"))
     for form in app.forms:
-        if form.key in seen_forms:
-            problems.append(Problem(f"{form.path}.key", f"form key {form.key!r} is used twice "
-                                    f"(also at {seen_forms[form.key]}); keys must be unique",
-                                    code="duplicate_key"))
-        seen_forms.setdefault(form.key, form.path)
-        if form.renamed_from and app.form(form.renamed_from) is not None:
-            problems.append(Problem(f"{form.path}.renamed_from", f"renamed_from {form.renamed_from!r} "
-                                    "is still a form of this app; remove one of the two", code="bad_rename"))
-        problems.extend(_check_form(app, form))
+        problems.extend(_check_form(app, form, malformed))
     return problems
 
 
-def _check_form(app: AppDef, form: FormDef) -> Iterable[Problem]:
-    yield from _check_fields(app, form, form.fields, parent=None)
-    keys = form.field_keys()
-    if form.title_field and form.field(form.title_field) is None:
-        yield Problem(f"{form.path}.title_field", f"title_field {form.title_field!r} is not a field of "
-                      f"form {form.key!r}", code="unknown_field", suggestion=did_you_mean(form.title_field, keys))
+def _reserved(key: str | None, what: str, path: str) -> Iterable[Problem]:
+    # Keys of the wrong shape are reported by the JSON Schema already.
+    if isinstance(key, str) and re.fullmatch(KEY_PATTERN, key):
+        found = key_problem(key, what)
+        if found:
+            yield Problem(path, found[0], code=found[1])
+
+
+def _check_keys(entries: list[tuple[str | None, str | None, str]], what: str, where: str
+                ) -> Iterable[Problem]:
+    """Keys and renamed_from of sibling forms (or of the fields of one form or subform):
+    keys unique, not reserved, and each rename naming an old key no sibling still has
+    and no other sibling also claims."""
+    keys: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    for key, renamed_from, path in entries:
+        if key is None:
+            continue
+        if key in keys:
+            yield Problem(f"{path}.key", f"{what} key {key!r} is used twice in {where} (also at {keys[key]}); "
+                          f"keys must be unique: rename one of them", code="duplicate_key")
+            continue
+        keys[key] = path
+        yield from _reserved(key, what, f"{path}.key")
+    for key, renamed_from, path in entries:
+        if key is None or renamed_from is None or keys.get(key) != path:
+            continue
+        rename_path = f"{path}.renamed_from"
+        if renamed_from == key:
+            yield Problem(rename_path, f"{what} {key!r} says it is renamed from itself; remove renamed_from, "
+                          "or set it to the key the data was stored under before", code="bad_rename")
+        elif renamed_from in keys:
+            yield Problem(rename_path, f"renamed_from {renamed_from!r} is still a {what} key in {where} "
+                          f"(at {keys[renamed_from]}); a renamed {what} takes over the old key's data, so "
+                          "remove renamed_from or rename the other one", code="bad_rename")
+        elif renamed_from in renames:
+            yield Problem(rename_path, f"renamed_from {renamed_from!r} is claimed twice (also at "
+                          f"{renames[renamed_from]}); only one {what} can take over the old key's data",
+                          code="bad_rename")
+        renames.setdefault(renamed_from, path)
+
+
+def _check_form(app: AppDef, form: FormDef, malformed: frozenset[str]) -> Iterable[Problem]:
+    yield from _check_fields(app, form, form.fields, None, malformed)
+    keys = [key for key in form.field_keys() if key is not None]
+    if form.title_field is not None:
+        yield from _check_title_field(form, keys, malformed)
     for i, sort in enumerate(form.default_sort):
         key = sort.get("field") if isinstance(sort, dict) else None
-        if key not in keys and key not in ("id", "created_at", "updated_at"):
+        if not isinstance(key, str):
+            continue   # the JSON Schema reports it
+        sorted_field = form.field(key)
+        if sorted_field is None and key not in SORTABLE_SYSTEM_COLUMNS:
             yield Problem(f"{form.path}.default_sort[{i}].field", f"default_sort names {key!r}, which is not "
-                          f"a field of form {form.key!r}", code="unknown_field",
-                          suggestion=did_you_mean(str(key), keys + ["created_at", "updated_at"]))
-        elif form.field(key) is not None and not field_type(form.field(key)).sortable:
-            yield Problem(f"{form.path}.default_sort[{i}].field", f"field {key!r} cannot be sorted",
-                          code="not_sortable")
+                          f"a field of form {form.key!r}; name one of its fields or created_at/updated_at",
+                          code="unknown_field",
+                          suggestion=did_you_mean(key, keys + list(SORTABLE_SYSTEM_COLUMNS)))
+        elif sorted_field is not None and sorted_field.path not in malformed \
+                and get_type(sorted_field.type) is not None and not field_type(sorted_field).sortable:
+            yield Problem(f"{form.path}.default_sort[{i}].field", f"field {key!r} ({sorted_field.type}) cannot "
+                          "be sorted; sort by a text, number, date or choice field", code="not_sortable")
 
 
-def _check_fields(app: AppDef, form: FormDef, fields: list[FieldDef], parent: FieldDef | None
-                  ) -> Iterable[Problem]:
-    seen: dict[str, str] = {}
+def _check_title_field(form: FormDef, keys: list[str], malformed: frozenset[str]) -> Iterable[Problem]:
+    path = f"{form.path}.title_field"
+    title = form.field(form.title_field)
+    if title is None:
+        yield Problem(path, f"title_field {form.title_field!r} is not a field of form {form.key!r}; name the "
+                      "field that identifies a record (like its name or number)", code="unknown_field",
+                      suggestion=did_you_mean(form.title_field, keys))
+    elif title.path not in malformed and get_type(title.type) is not None \
+            and field_type(title).storage != "column":
+        yield Problem(path, f"title_field {title.key!r} is a {title.type} field, which has no single value to "
+                      "show; name a text, number or serial field", code="bad_title_field")
+
+
+def _check_fields(app: AppDef, form: FormDef, fields: list[FieldDef], parent: FieldDef | None,
+                  malformed: frozenset[str]) -> Iterable[Problem]:
+    where = f"subform {parent.key!r}" if parent else f"form {form.key!r}"
+    yield from _check_keys([(f.key, f.renamed_from, f.path) for f in fields], what="field", where=where)
     for fdef in fields:
-        if fdef.key in seen:
-            yield Problem(f"{fdef.path}.key", f"field key {fdef.key!r} is used twice in "
-                          f"{'subform ' + parent.key if parent else 'form ' + form.key} (also at "
-                          f"{seen[fdef.key]}); keys must be unique", code="duplicate_key")
-            continue
-        seen[fdef.key] = fdef.path
-        if fdef.key in RESERVED_FIELD_KEYS:
-            yield Problem(f"{fdef.path}.key", f"{fdef.key!r} is reserved for a system column; choose another "
-                          f"key (e.g. {fdef.key + '_value'!r})", code="reserved_key")
         cls = get_type(fdef.type)
-        if cls is None:
-            if fdef.type in RESERVED_TYPES:
-                yield Problem(f"{fdef.path}.type", f"field type {fdef.type!r} is not available yet: "
-                              f"{RESERVED_TYPES[fdef.type]}", code="unavailable_type")
-            else:
-                yield Problem(f"{fdef.path}.type", f"unknown field type {fdef.type!r}",
-                              code="unknown_type", suggestion=did_you_mean(str(fdef.type), type_names()))
-            continue
-        ftype = field_type(fdef)
-        if parent is not None and not cls.allowed_in_subform:
-            yield Problem(f"{fdef.path}.type", f"a {fdef.type} field cannot be a column of a subform",
-                          code="not_in_subform")
-        if fdef.unique and not cls.can_be_unique:
-            yield Problem(f"{fdef.path}.unique", f"a {fdef.type} field cannot be unique; remove `unique: true`",
-                          code="not_unique")
-        if fdef.renamed_from and any(f.key == fdef.renamed_from for f in fields):
-            yield Problem(f"{fdef.path}.renamed_from", f"renamed_from {fdef.renamed_from!r} is still a field "
-                          "here; remove one of the two", code="bad_rename")
-        if fdef.default is not None:
-            yield from _check_default(fdef, ftype)
-        for problem in ftype.check_definition(DefinitionContext(app, form, parent)):
-            yield problem
-        if fdef.fields:
-            yield from _check_fields(app, form, fdef.fields, parent=fdef)
+        if fdef.path not in malformed:
+            yield from (_check_field(app, form, fdef, parent) if cls else [_unknown_type(fdef)])
+        if cls is not None and "fields" in cls.config_schema:   # a subform: check its columns
+            yield from _check_fields(app, form, fdef.fields, fdef, malformed)
+
+
+def _unknown_type(fdef: FieldDef) -> Problem:
+    if fdef.type in RESERVED_TYPES:
+        return Problem(f"{fdef.path}.type", f"field type {fdef.type!r} is not available yet: "
+                       f"{RESERVED_TYPES[fdef.type]}", code="unavailable_type")
+    return Problem(f"{fdef.path}.type", f"unknown field type {fdef.type!r}; see docs/field-types.md for the "
+                   "types", code="unknown_type", suggestion=did_you_mean(str(fdef.type), type_names()))
+
+
+def _check_field(app: AppDef, form: FormDef, fdef: FieldDef, parent: FieldDef | None) -> Iterable[Problem]:
+    cls = get_type(fdef.type)
+    ftype = field_type(fdef)
+    if parent is not None and not cls.allowed_in_subform:
+        yield Problem(f"{fdef.path}.type", f"a {fdef.type} field cannot be a column of a subform; put it on "
+                      f"form {form.key!r} itself", code="not_in_subform")
+    if fdef.unique and not cls.can_be_unique:
+        yield Problem(f"{fdef.path}.unique", f"a {fdef.type} field cannot be unique; remove `unique: true`",
+                      code="not_unique")
+    if fdef.default is not None:
+        yield from _check_default(fdef, ftype)
+    yield from ftype.check_definition(DefinitionContext(app, form, parent))
 
 
 def _check_default(fdef: FieldDef, ftype) -> Iterable[Problem]:
     if not ftype.can_have_default or ftype.system_assigned:
-        yield Problem(f"{fdef.path}.default", f"a {fdef.type} field cannot have a default", code="bad_default")
+        yield Problem(f"{fdef.path}.default", f"a {fdef.type} field cannot have a default; remove `default`",
+                      code="bad_default")
         return
     try:
         ftype.clean(fdef.default, ValueContext(lang="en"))

@@ -1,21 +1,50 @@
-"""Validating a definition document: JSON Schema first (shape), then the semantic
-pass (meaning). Every problem is reported at once, with its path, line:column and
-a "did you mean" where a name is misspelt."""
+"""Validating a definition document: the JSON Schema (shape) and the semantic pass
+(meaning), both always, so that every problem is reported at once, each with its
+path, line:column, a way to fix it and a "did you mean" where a name is misspelt.
+
+The semantic pass runs on the parts the JSON Schema accepted: a field whose own
+keys are malformed takes part only in the checks of names (see semantic.py), and
+when some form or field has no readable key at all, "no such form/field" problems
+are held back, because the unnamed one may be the one meant; they appear once its
+key is fixed.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine.definition.identifiers import KEY_PATTERN
 from engine.definition.loader import Loaded, load_text
-from engine.definition.model import AppDef
-from engine.definition.schema import KEY_PATTERN, definition_schema
+from engine.definition.model import FORMAT_VERSION, AppDef
+from engine.definition.schema import definition_schema
 from engine.definition.semantic import check_app
 from engine.definition.suggest import did_you_mean
 from engine.errors import Problem
 from engine.fields.registry import RESERVED_TYPES, type_names
 
 _validator: Draft202012Validator | None = None
+
+# Problems about a key itself (not its value) point at the key.
+_AT_KEY = frozenset({"unknown_key"})
+# Problems that say a name was not found; held back while some names are unreadable.
+_NOT_FOUND = {"unknown_form": "forms", "unknown_field": "fields"}
+_FIELD_PATH = re.compile(r"^forms\[\d+\](?:\.fields\[\d+\])+")
+
+_LANGUAGES = {"zh": "Chinese (zh)", "en": "English (en)"}
+_REQUIRED_HINTS = {
+    "format_version": f"add `format_version: {FORMAT_VERSION}` as the first line",
+    "app": "add `app:` with the app's key and label, e.g. `app: {key: my_app, label: {zh: 我的应用, "
+           "en: My app}}`",
+    "forms": "add `forms:` with the list of forms (`forms: []` for none yet)",
+    "key": "every app, form and field needs a stable key in snake_case, like `key: customer_name`",
+    "label": "add `label: {zh: 中文名称, en: English name}`",
+    "type": "add the field's type, like `type: text` (the types are in docs/field-types.md)",
+    "zh": "add the Chinese text, like `zh: 中文名称`; labels are shown in Chinese and English",
+    "en": "add the English text, like `en: English name`; labels are shown in Chinese and English",
+    "fields": "add `fields:` with the list of the form's fields",
+}
 
 
 def _schema_validator() -> Draft202012Validator:
@@ -35,8 +64,12 @@ def path_text(parts) -> str:
 def schema_problems(data: Any) -> list[Problem]:
     problems = []
     for error in sorted(_schema_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        problems.extend(_translate(error, data))
-    # One message per place is enough: keep the first of each (path, message).
+        problems.extend(_translate(error))
+    return _unique(problems)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One message per place is enough: keep the first of each (path, message)."""
     unique, seen = [], set()
     for p in problems:
         if (p.path, p.message) not in seen:
@@ -45,52 +78,159 @@ def schema_problems(data: Any) -> list[Problem]:
     return unique
 
 
-def _translate(error, data) -> list[Problem]:
+def _translate(error) -> list[Problem]:
     path = path_text(error.absolute_path)
     kind = error.validator
-    if kind in ("allOf", "anyOf", "oneOf") and error.context:
-        out = []
-        for sub in error.context:
-            out.extend(_translate(sub, data))
-        return out
+    instance = error.instance
+    if kind in ("anyOf", "oneOf") and error.context:
+        return _translate_alternatives(error, path)
     if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "?"
-        return [Problem(path, f"missing required key {missing!r}", code="required")]
+        return [_missing(path, key, instance) for key in error.validator_value
+                if isinstance(instance, dict) and key not in instance]
     if kind == "additionalProperties":
-        allowed = sorted((error.schema.get("properties") or {}).keys())
-        extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
-        where = f" for a {error.instance.get('type')} field" if isinstance(error.instance, dict) and \
-            "type" in error.instance and path.count("fields[") else ""
-        return [Problem(f"{path}.{key}" if path else key, f"unknown key {key!r}{where}; allowed: "
-                        f"{', '.join(allowed)}", code="unknown_key", suggestion=did_you_mean(key, allowed))
-                for key in extras]
-    if kind == "pattern" and error.schema.get("pattern") == KEY_PATTERN:
-        return [Problem(path, f"{error.instance!r} is not a valid key: use lower-case letters, digits and "
-                        "single underscores, starting with a letter (like 'customer_name')", code="bad_key")]
+        return _unknown_keys(error, path)
+    if kind == "pattern" and error.validator_value == KEY_PATTERN:
+        return [_bad_key(path, instance)]
     if kind == "enum" and path.endswith(".type") and "fields[" in path:
-        name = str(error.instance)
-        if name in RESERVED_TYPES:
-            return [Problem(path, f"field type {name!r} is not available yet: {RESERVED_TYPES[name]}",
-                            code="unavailable_type")]
-        return [Problem(path, f"unknown field type {name!r}", code="unknown_type",
-                        suggestion=did_you_mean(name, type_names()))]
+        return [_unknown_type(path, instance)]
     if kind == "const" and path == "format_version":
-        return [Problem(path, f"format_version {error.instance!r} is not supported; this Formwork reads "
-                        f"format_version {error.validator_value}", code="format_version")]
+        return [_format_version(instance, error.validator_value)]
     if kind == "type":
-        expected = error.validator_value
-        return [Problem(path, f"expected {_kind(expected)}, got {_kind_of(error.instance)}", code="type")]
-    if kind == "maxLength":
-        return [Problem(path, f"too long: at most {error.validator_value} characters", code="too_long")]
-    if kind == "minLength":
-        what = "must not be empty" if error.validator_value == 1 else \
-            f"at least {error.validator_value} characters"
-        return [Problem(path, what, code="too_short")]
+        return [_wrong_type(path, error)]
+    if kind in ("maxLength", "minLength", "minItems", "maxItems", "minimum", "maximum"):
+        return [_out_of_bounds(path, kind, error.validator_value, instance)]
     if kind == "enum":
         options = error.validator_value
-        return [Problem(path, f"{error.instance!r} is not one of {', '.join(map(repr, options))}",
-                        code="enum", suggestion=did_you_mean(str(error.instance), [str(o) for o in options]))]
-    return [Problem(path, error.message, code=kind)]
+        return [Problem(path, f"{instance!r} is not one of {', '.join(map(repr, options))}; use one of them",
+                        code="enum", suggestion=did_you_mean(str(instance), [str(o) for o in options]))]
+    return [Problem(path, f"{error.message}; see docs/definitions.md", code=kind)]
+
+
+def _translate_alternatives(error, path: str) -> list[Problem]:
+    """A value that matches none of several forms (an option is text or a mapping):
+    explain against the form whose kind of value it has, or list the kinds."""
+    branches: dict[int, list] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    for errors in branches.values():
+        wrong_kind = any(e.validator == "type" and not e.relative_path for e in errors)
+        if not wrong_kind:
+            return [p for e in errors for p in _translate(e)]
+    kinds = [branch.get("type") for branch in error.validator_value if isinstance(branch, dict)]
+    return [Problem(path, f"expected {' or '.join(_kind(k) for k in kinds if k)}, got {_kind_of(error.instance)}",
+                    code="type")]
+
+
+def _missing(path: str, key: str, instance: dict) -> Problem:
+    if ".default_sort[" in path:
+        hint = "name the field to sort by, like `{field: created_at, dir: desc}`"
+    elif ".options[" in path:
+        hint = "an option needs the value to store, like `{value: vip, label: {zh: 贵宾, en: VIP}}`"
+    elif key in _REQUIRED_HINTS:
+        hint = _REQUIRED_HINTS[key]
+    else:   # an option of a field type
+        hint = f"a {instance.get('type')} field needs it; see docs/field-types.md"
+    return Problem(path, f"missing required key {key!r}: {hint}", code="required")
+
+
+def _unknown_keys(error, path: str) -> list[Problem]:
+    allowed = sorted((error.schema.get("properties") or {}).keys())
+    instance = error.instance
+    field_type = instance.get("type") if isinstance(instance, dict) and "fields[" in path else None
+    where = f" for a {field_type} field" if isinstance(field_type, str) else ""
+    return [Problem(f"{path}.{key}" if path else key,
+                    f"unknown key {key!r}{where}: remove it or use one of {', '.join(allowed)}",
+                    code="unknown_key", suggestion=did_you_mean(key, allowed))
+            for key in instance if key not in allowed]
+
+
+def _bad_key(path: str, value: str) -> Problem:
+    bad = re.search(r"[^a-z0-9_]", value)
+    if not value:
+        why = "it is empty"
+    elif not value.isascii():
+        why = "keys are ASCII (the Chinese name belongs in the label)"
+    elif bad and bad.group().isupper():
+        why = "keys are lower case"
+    elif bad:
+        why = f"{bad.group()!r} is not allowed in a key"
+    elif "__" in value:
+        why = "double underscores are reserved for table names"
+    elif not value[0].isalpha():
+        why = "a key starts with a letter"
+    else:
+        why = "a key does not end with an underscore"
+    return Problem(path, f"{value!r} is not a valid key: {why}; write it in snake_case: lower-case letters, "
+                   "digits and single underscores, starting with a letter, like 'customer_name'",
+                   code="bad_key", suggestion=_snake_case(value))
+
+
+def _snake_case(text: str) -> str | None:
+    """'CustomerLevel' -> 'customer_level', 'a;drop table' -> 'a_drop_table'; None if
+    nothing usable is left (a Chinese name, say)."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
+    slug = re.sub(r"_+", "_", re.sub(r"[^a-z0-9]+", "_", text)).strip("_")
+    return slug if re.fullmatch(KEY_PATTERN, slug) else None
+
+
+def _unknown_type(path: str, name: Any) -> Problem:
+    if name in RESERVED_TYPES:
+        return Problem(path, f"field type {name!r} is not available yet: {RESERVED_TYPES[name]}",
+                       code="unavailable_type")
+    return Problem(path, f"unknown field type {name!r}; the types are listed in docs/field-types.md",
+                   code="unknown_type", suggestion=did_you_mean(str(name), type_names()))
+
+
+def _format_version(value: Any, supported: int) -> Problem:
+    if str(value).strip() == str(supported):
+        return Problem("format_version", f"format_version must be the number {supported}, not the text "
+                       f"{value!r}: write `format_version: {supported}` without quotes", code="format_version")
+    return Problem("format_version", f"format_version {value!r} is not supported; this Formwork reads "
+                   f"format_version {supported}: write `format_version: {supported}`", code="format_version")
+
+
+def _wrong_type(path: str, error) -> Problem:
+    expected, instance = error.validator_value, error.instance
+    if error.schema.get("required") == ["zh", "en"]:
+        example = instance if isinstance(instance, str) and len(instance) <= 40 else "中文"
+        return Problem(path, f"a label has a Chinese and an English text, got {_kind_of(instance)}: write it "
+                       f"as `{{zh: {example}, en: English text}}`", code="type")
+    hint = ""
+    if expected == "object" and _FIELD_PATH.fullmatch(path):
+        hint = ": a field is a mapping like `{key: phone, type: phone, label: {zh: 电话, en: Phone}}`"
+    elif expected == "object" and re.fullmatch(r"forms\[\d+\]", path):
+        hint = ": a form is a mapping with key, label and fields"
+    elif expected == "object":
+        hint = ": write `name: value` pairs, one per line"
+    elif expected == "string" and isinstance(instance, (int, float)):
+        hint = ": write text (in quotes if it looks like a number)"
+    elif expected == "boolean" and isinstance(instance, str):
+        hint = " (yes/no/on/off are text here): write true or false"
+    elif expected in ("integer", "number") and isinstance(instance, str):
+        hint = ": write the number without quotes"
+    elif expected == "array" and instance is not None:
+        hint = ": write a list, one `- item` per line"
+    return Problem(path, f"expected {_kind(expected)}, got {_kind_of(instance)}{hint}", code="type")
+
+
+def _out_of_bounds(path: str, kind: str, limit: int, instance: Any) -> Problem:
+    name = path.rsplit(".", 1)[-1] if path else "value"
+    if kind == "maxLength":
+        return Problem(path, f"{name} is {len(instance)} characters long; at most {limit} are allowed: shorten it",
+                       code="too_long")
+    if kind == "minLength" and name in _LANGUAGES:
+        return Problem(path, f"the {_LANGUAGES[name]} text is empty: write it, labels are shown in Chinese and "
+                       "English", code="too_short")
+    if kind == "minLength":
+        return Problem(path, f"{name} is empty: write the text", code="too_short")
+    if kind == "minItems":
+        return Problem(path, f"{name} is empty: list at least {limit} item{'s' if limit > 1 else ''}",
+                       code="too_short")
+    if kind == "maxItems":
+        return Problem(path, f"{name} has {len(instance)} items; at most {limit} are allowed", code="too_long")
+    relation = "less than the minimum" if kind == "minimum" else "greater than the maximum"
+    return Problem(path, f"{name} {instance} is {relation} {limit}: use a value from the allowed range",
+                   code="out_of_range")
 
 
 def _kind(expected) -> str:
@@ -115,18 +255,49 @@ def _kind_of(value) -> str:
     return f"text {str(value)[:40]!r}"
 
 
+def malformed_fields(shape_problems: list[Problem]) -> frozenset[str]:
+    """Paths of the fields whose own keys broke the JSON Schema (an unknown key is
+    ignored by the field's type, so it does not make the field malformed)."""
+    return frozenset(match.group() for p in shape_problems if p.code != "unknown_key"
+                     for match in [_FIELD_PATH.match(p.path)] if match)
+
+
+def unreadable_names(data: dict) -> set[str]:
+    """Which of "forms" and "fields" have a member without a readable key."""
+    found: set[str] = set()
+    forms = data.get("forms", [])
+    if not isinstance(forms, list):
+        return {"forms", "fields"}
+    for form in forms:
+        if not isinstance(form, dict) or not isinstance(form.get("key"), str):
+            found.add("forms")
+        if isinstance(form, dict) and not _fields_named(form.get("fields")):
+            found.add("fields")
+    return found
+
+
+def _fields_named(fields: Any) -> bool:
+    if not isinstance(fields, list):
+        return False
+    return all(isinstance(f, dict) and isinstance(f.get("key"), str)
+               and ("fields" not in f or _fields_named(f["fields"])) for f in fields)
+
+
 def check_loaded(loaded: Loaded, name: str | None) -> tuple[AppDef | None, list[Problem]]:
     problems = list(loaded.problems)
     app = None
     if not problems:
-        problems = schema_problems(loaded.data)
-        if not problems:
-            app = AppDef.from_dict(loaded.data, source_name=name)
-            problems = check_app(app)
+        shape = schema_problems(loaded.data)
+        app = AppDef.from_dict(loaded.data, source_name=name)
+        meaning = check_app(app, malformed_fields(shape))
+        if shape:
+            unreadable = unreadable_names(loaded.data)
+            meaning = [p for p in meaning if _NOT_FOUND.get(p.code) not in unreadable]
+        problems = _unique(shape + meaning)
     for p in problems:
         p.source = name
-        if p.line is None and p.path:
-            p.line, p.column = loaded.position(p.path)
+        if p.line is None:
+            p.line, p.column = loaded.position(p.path, key=p.code in _AT_KEY)
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return (app if not problems else None), problems
 

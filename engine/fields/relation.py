@@ -86,13 +86,14 @@ class RelationField(FieldType):
 
     def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
         if ctx.app.form(self.target) is None:
+            forms = [f.key for f in ctx.app.forms if f.key]
             yield Problem(f"{self.fdef.path}.target",
-                          f"relation target {self.target!r} is not a form of this app",
-                          code="unknown_form",
-                          suggestion=did_you_mean(self.target, [f.key for f in ctx.app.forms]))
+                          f"relation target {self.target!r} is not a form of this app; name one of its forms "
+                          f"({', '.join(forms[:20])})", code="unknown_form",
+                          suggestion=did_you_mean(self.target, forms))
         if self.fdef.option("max") is not None and not self.multiple:
-            yield Problem(f"{self.fdef.path}.max", "max applies only to multiple: true relations",
-                          code="bad_option")
+            yield Problem(f"{self.fdef.path}.max", "max applies only to multiple relations; remove max, or add "
+                          "`multiple: true`", code="bad_option")
 
     def sa_type(self):
         return RecordId
@@ -193,14 +194,18 @@ class LookupField(FieldType):
         relation = ctx.form.field(self.relation_key)
         if relation is None or relation.type != RelationField.name:
             relations = [f.key for f in ctx.form.fields if f.type == RelationField.name]
+            what = "not a field of this form" if relation is None else f"a {relation.type} field"
             yield Problem(f"{self.fdef.path}.relation",
-                          f"lookup needs a relation field of this form, {self.relation_key!r} is not one"
-                          + (f" (relations here: {', '.join(relations)})" if relations else ""),
-                          code="bad_lookup", suggestion=did_you_mean(self.relation_key, relations))
+                          f"a lookup reads through a relation field of this form, and {self.relation_key!r} is "
+                          f"{what}; " + (f"name one of its relations ({', '.join(relations)})" if relations
+                                         else "add a relation field first"),
+                          code="unknown_field" if relation is None else "bad_lookup",
+                          suggestion=did_you_mean(self.relation_key, relations))
             return
         if relation.option("multiple"):
             yield Problem(f"{self.fdef.path}.relation",
-                          f"lookup reads through a single relation; {self.relation_key!r} is multiple",
+                          f"a lookup reads through a single relation, and {self.relation_key!r} is multiple "
+                          "(one record can link several); name a relation without `multiple: true`",
                           code="bad_lookup")
         target_form = ctx.app.form(relation.option("target"))
         if target_form is None:
@@ -208,8 +213,8 @@ class LookupField(FieldType):
         target_field = target_form.field(self.target_field_key)
         if target_field is None:
             yield Problem(f"{self.fdef.path}.field",
-                          f"form {target_form.key!r} has no field {self.target_field_key!r}",
-                          code="bad_lookup",
+                          f"form {target_form.key!r} (the target of {self.relation_key!r}) has no field "
+                          f"{self.target_field_key!r}; name one of its fields", code="unknown_field",
                           suggestion=did_you_mean(self.target_field_key, target_form.field_keys()))
         elif target_field.type in (LookupField.name, SubformField.name) or (
                 target_field.type == RelationField.name and target_field.option("multiple")):
@@ -243,8 +248,8 @@ class SubformField(FieldType):
                           code="empty_subform")
         low, high = self.fdef.option("min_rows"), self.fdef.option("max_rows")
         if low is not None and high is not None and low > high:
-            yield Problem(f"{self.fdef.path}.min_rows", f"min_rows {low} is greater than max_rows {high}",
-                          code="bad_range")
+            yield Problem(f"{self.fdef.path}.min_rows", f"min_rows {low} is greater than max_rows {high}; "
+                          "lower min_rows or raise max_rows", code="bad_range")
 
     def column_types(self) -> list[FieldType]:
         return [field_type(sub) for sub in self.fdef.fields if get_type(sub.type) is not None]
