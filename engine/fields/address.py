@@ -17,17 +17,28 @@ from engine.errors import FieldError
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.divisions import Division, divisions, short_name
 from engine.fields.registry import register
+from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
 
 PARTS = ("province", "city", "district", "detail")
 LEVELS = ("province", "city", "district")
+MAX_DETAIL = 500
 
 register_messages({
-    "address_invalid": {"zh": "地址应包含省、市、区", "en": "An address needs a province, city and district"},
-    "address_unknown": {"zh": "找不到{level}“{value}”{where}", "en": "Unknown {level} '{value}'{where}"},
-    "address_missing": {"zh": "请填写{level}", "en": "The {level} is missing"},
+    "address_invalid": {"zh": "地址应为省、市、区和详细地址，如“广东省深圳市南山区科技园1号”",
+                        "en": "An address is a province, city, district and street address, "
+                              "like '广东省深圳市南山区科技园1号'"},
+    "address_missing_province": {"zh": "请填写省份", "en": "The province is missing"},
+    "address_missing_city": {"zh": "请填写城市", "en": "The city is missing"},
+    "address_missing_district": {"zh": "请填写区县", "en": "The district is missing"},
+    "address_unknown_province": {"zh": "找不到省份“{value}”", "en": "There is no province '{value}'"},
+    "address_unknown_city": {"zh": "{parent}没有城市“{value}”", "en": "{parent} has no city '{value}'"},
+    "address_unknown_district": {"zh": "{parent}没有区县“{value}”", "en": "{parent} has no district '{value}'"},
+    "address_elsewhere": {"zh": "“{value}”不在{parent}，而在{actual}",
+                          "en": "'{value}' is not in {parent}; it is in {actual}"},
+    "address_detail_too_long": {"zh": "详细地址过长：最多 {max} 个字符，当前 {length} 个",
+                                "en": "The street address is too long: at most {max} characters, got {length}"},
 })
-_LEVEL_ZH = {"province": "省份", "city": "城市", "district": "区县"}
 
 
 @register
@@ -42,13 +53,15 @@ class AddressField(FieldType):
     def __init__(self, fdef):
         super().__init__(fdef)
         self.level = fdef.option("level", "district")
+        self.wanted = LEVELS[: LEVELS.index(self.level) + 1]
         self.with_detail = fdef.option("detail", True)
 
     def col(self, part: str) -> str:
         return f"{self.key}__{part}"
 
     def columns(self) -> list[sa.Column]:
-        return [sa.Column(self.col(p), sa.String(500 if p == "detail" else 50), nullable=True) for p in PARTS]
+        return [sa.Column(self.col(p), sa.String(MAX_DETAIL if p == "detail" else 50), nullable=True)
+                for p in PARTS]
 
     def to_row(self, value: Any) -> dict[str, Any]:
         value = value or {}
@@ -62,71 +75,69 @@ class AddressField(FieldType):
         return table.c[self.col("province")]
 
     def is_empty(self, value: Any) -> bool:
-        return not value or not any(v for v in (value.values() if isinstance(value, dict) else [value]))
-
-    def _problem(self, level: str, value: str, where: str, ctx: ValueContext) -> FieldError:
-        label = _LEVEL_ZH[level] if ctx.lang == "zh" else level
-        return FieldError("address_unknown", level=label, value=str(value)[:30], where=where)
+        if isinstance(value, dict):
+            return not any(str(v).strip() for v in value.values() if v is not None)
+        return super().is_empty(value)
 
     def clean(self, raw: Any, ctx: ValueContext) -> dict[str, Any]:
+        """{"province", "city", "district", "detail"} with full, official names. Each
+        level is matched by full name, short name (广东) or code (440000) within its parent."""
         if isinstance(raw, str):
             return self.parse_text(raw, ctx)
         if not isinstance(raw, dict):
             raise FieldError("address_invalid")
-        data = divisions()
-        wanted = LEVELS[: LEVELS.index(self.level) + 1]
         result: dict[str, Any] = {p: None for p in PARTS}
-        pool = data.provinces
-        parent_name = ""
-        for level in wanted:
+        path: list[Division] = []
+        pool = divisions().provinces
+        for level in self.wanted:
+            if not pool:
+                break   # no level below (Hong Kong; a county-level city under its province)
             text = raw.get(level)
-            if text in (None, ""):
-                raise FieldError("address_missing", level=_LEVEL_ZH[level] if ctx.lang == "zh" else level)
-            found = data.find_child(pool, str(text))
-            if found is None and level == "city" and raw.get("province") and \
-                    str(text).strip() in (result["province"], short_name(result["province"] or "")):
-                found = data.find_child(pool, result["province"])
+            if text is None or not str(text).strip():
+                raise FieldError(f"address_missing_{level}")
+            text = str(text).strip()
+            found = divisions().find_child(pool, text)
             if found is None:
-                raise self._problem(level, text, f"（{parent_name}）" if parent_name and ctx.lang == "zh"
-                                    else (f" in {parent_name}" if parent_name else ""), ctx)
+                raise _not_found(level, text, path, lambda d: text in _names(d))
             result[level] = found.name
-            parent_name = found.name
+            path.append(found)
             pool = found.children
-            if level == "city" and not pool and "district" in wanted:
-                break   # a county-level city directly under its province has no districts
-        detail = raw.get("detail")
-        if detail is not None and self.with_detail:
-            detail = str(detail).strip()
-            result["detail"] = detail[:500] or None
+        result["detail"] = self._detail(raw.get("detail"))
         return result
 
+    def _detail(self, detail: Any) -> str | None:
+        if detail is None or not self.with_detail:
+            return None
+        text = check_text_content(str(detail).strip())
+        if len(text) > MAX_DETAIL:
+            raise FieldError("address_detail_too_long", max=MAX_DETAIL, length=len(text))
+        return text or None
+
     def parse_text(self, text: str, ctx: ValueContext) -> dict[str, Any]:
-        """Split "广东省深圳市南山区科技园1号" (or "广东 深圳 南山 科技园1号") into parts."""
+        """Split "广东省深圳市南山区科技园1号" (or "广东 深圳 南山 科技园1号", or with
+        slashes) into its parts; what follows the last division is the street address."""
         rest = text.strip()
         if not rest:
             raise FieldError("address_invalid")
-        data = divisions()
         parts: dict[str, Any] = {}
-        pool: dict[str, Division] = data.provinces
-        for level in LEVELS:
-            rest = rest.lstrip(" ,，/")
-            match = None
-            for division in sorted(pool.values(), key=lambda d: -len(d.name)):
-                for name in (division.name, short_name(division.name)):
-                    if rest.startswith(name):
-                        match = (division, name)
-                        break
-                if match:
-                    break
+        path: list[Division] = []
+        pool = divisions().provinces
+        for level in self.wanted:
+            rest = rest.lstrip(_SEPARATORS)
+            if not pool:
+                break
+            match = divisions().find_prefix(pool, rest)
+            if match is None and level == "city" and path[0].name in pool:
+                match = (pool[path[0].name], "")   # "北京市朝阳区": the municipality names itself once
             if match is None:
-                if level == "city" and parts.get("province") in pool:
-                    match = (pool[parts["province"]], "")   # a municipality names itself once
-                else:
-                    break
+                if not rest:
+                    raise FieldError(f"address_missing_{level}")
+                raise _not_found(level, rest[:20], path, lambda d: rest.startswith(tuple(_names(d))))
             parts[level] = match[0].name
+            path.append(match[0])
             rest = rest[len(match[1]):]
             pool = match[0].children
-        parts["detail"] = rest.strip(" ,，") or None
+        parts["detail"] = rest.strip(_SEPARATORS) or None
         return self.clean(parts, ctx)
 
     def display(self, value: Any, ctx: ValueContext) -> str:
@@ -148,6 +159,8 @@ class AddressField(FieldType):
         return sa.or_(*[table.c[self.col(p)].contains(needle, autoescape=True) for p in PARTS])
 
     def filter_clause(self, table, op, operand, ctx):
+        """eq/ne/in compare the divisions given (a province, or a province and city...)
+        as text ("广东省深圳市") or as {"province", "city", "district"}."""
         self.check_operator(op)
         province = table.c[self.col("province")]
         if op == "empty":
@@ -155,20 +168,73 @@ class AddressField(FieldType):
         if op == "not_empty":
             return province.is_not(None)
         if op == "contains":
-            return self.search_clause(table, str(operand))
-        items = operand if op == "in" else [operand]
+            return self.search_clause(table, check_text_content(require_text(operand)))
+        if op == "in" and not isinstance(operand, (list, tuple)):
+            raise FieldError("operand_needs_list", op=op)
         clauses = []
-        for item in items if isinstance(items, list) else [items]:
-            wanted = item if isinstance(item, dict) else {"province": item}
-            parts = []
-            pool = divisions().provinces
-            for level in LEVELS:
-                if wanted.get(level):
-                    found = divisions().find_child(pool, str(wanted[level]))
-                    if found is None:
-                        raise self._problem(level, wanted[level], "", ctx)
-                    parts.append(table.c[self.col(level)] == found.name)
-                    pool = found.children
-            clauses.append(sa.and_(*parts) if parts else sa.false())
+        for item in operand if op == "in" else [operand]:
+            names = self._division_names(item)
+            clauses.append(sa.and_(*[table.c[self.col(level)] == name for level, name in names.items()]))
         hit = sa.or_(*clauses) if clauses else sa.false()
         return sa.or_(~hit, province.is_(None)) if op == "ne" else hit
+
+    def _division_names(self, operand: Any) -> dict[str, str]:
+        """{level: official name} of the leading divisions a filter operand names."""
+        if isinstance(operand, str):
+            rest, names, path, pool = operand.strip(), {}, [], divisions().provinces
+            for level in LEVELS:
+                rest = rest.lstrip(_SEPARATORS)
+                if not rest or not pool:
+                    break
+                match = divisions().find_prefix(pool, rest)
+                if match is None:
+                    raise _not_found(level, rest, path, lambda d: rest.startswith(tuple(_names(d))))
+                names[level], rest, pool = match[0].name, rest[len(match[1]):], match[0].children
+                path.append(match[0])
+            if rest.strip(_SEPARATORS) or not names:
+                raise FieldError("address_invalid")
+            return names
+        if not isinstance(operand, dict):
+            raise FieldError("address_invalid")
+        names, path, pool = {}, [], divisions().provinces
+        for level in LEVELS:
+            text = str(operand.get(level) or "").strip()
+            if not text:
+                break
+            found = divisions().find_child(pool, text)
+            if found is None:
+                raise _not_found(level, text, path, lambda d: text in _names(d))
+            names[level], pool = found.name, found.children
+            path.append(found)
+        if not names:
+            raise FieldError("address_missing_province")
+        return names
+
+
+_SEPARATORS = " ,，/-"
+
+
+def _names(division: Division) -> list[str]:
+    return [division.name, short_name(division.name)]
+
+
+def _not_found(level: str, text: str, path: list[Division], matches) -> FieldError:
+    """The error for a division not found under its parent: where it really is, when it
+    exists elsewhere (杭州市 is in 浙江省, not 广东省), else that the parent has no such place."""
+    if not path:
+        return FieldError("address_unknown_province", value=text[:30])
+    parent = "".join(_dedupe(d.name for d in path))
+    elsewhere = [p for p in divisions().paths_at(len(path)) if matches(p[-1])][:3]
+    if elsewhere:
+        actual = " / ".join("".join(_dedupe(d.name for d in p[:-1])) for p in elsewhere)
+        return FieldError("address_elsewhere", value=elsewhere[0][-1].name, parent=parent, actual=actual)
+    return FieldError(f"address_unknown_{level}", value=text[:30], parent=parent)
+
+
+def _dedupe(names) -> list[str]:
+    """Names without a municipality repeated as its own city (北京市北京市 -> 北京市)."""
+    out: list[str] = []
+    for name in names:
+        if not out or out[-1] != name:
+            out.append(name)
+    return out

@@ -37,9 +37,19 @@ register_messages({
     "invalid_type": {"zh": "值的类型不正确，应为{expected}", "en": "Wrong kind of value; expected {expected}"},
     "operator_unsupported": {"zh": "字段不支持筛选条件“{op}”，可用：{allowed}",
                              "en": "This field does not support the filter operator '{op}'; use one of {allowed}"},
-    "operand_invalid": {"zh": "筛选条件“{op}”的参数不正确：{reason}",
-                        "en": "Bad value for filter operator '{op}': {reason}"},
+    "operand_needs_list": {"zh": "筛选条件“{op}”需要一个值的列表",
+                           "en": "Bad value for filter operator '{op}': give a list of values"},
+    "operand_needs_pair": {"zh": "筛选条件“{op}”需要两个值：[下限, 上限]",
+                           "en": "Bad value for filter operator '{op}': give [low, high]"},
+    "operand_needs_value": {"zh": "筛选条件“{op}”需要一个值",
+                            "en": "Bad value for filter operator '{op}': a value is needed"},
+    "operand_needs_days": {"zh": "筛选条件“{op}”需要 1 到 36500 之间的整数天数",
+                           "en": "Bad value for filter operator '{op}': give a whole number of days "
+                                 "from 1 to 36500"},
 })
+
+
+NO_MATCH = object()   # see FieldType.comparable
 
 
 @dataclass
@@ -155,7 +165,11 @@ class FieldType:
 
     # ---- input ----------------------------------------------------------------------
     def is_empty(self, value: Any) -> bool:
-        return value is None or value == "" or value == [] or value == {}
+        """Whether input means "no value" (stored as NULL). Blank text is no value, so
+        that `empty` filters find it and `required` refuses it."""
+        if isinstance(value, str):
+            return not value.strip()
+        return value is None or value == [] or value == {}
 
     def clean(self, raw: Any, ctx: ValueContext) -> Any:
         """Turn user input (API JSON or Python) into the stored Python value.
@@ -170,6 +184,11 @@ class FieldType:
         """For system_assigned types: `count` new values, allocated atomically in `conn`'s
         transaction (one statement per call, not per record)."""
         raise NotImplementedError
+
+    def keep_values(self, conn: sa.Connection, scope: "AssignScope", values: list[Any],
+                    ctx: ValueContext) -> None:
+        """For system_assigned types: values given by an import are kept; make sure
+        assign_values never hands them out again."""
 
     def references(self, value: Any) -> Reference | None:
         """Ids this value refers to, for a bulk existence check; None if none."""
@@ -232,6 +251,14 @@ class FieldType:
         """The column value at the start of `day`, for date shortcuts (today, this_week...)."""
         return day
 
+    def comparable(self, op: str, value: Any) -> Any:
+        """A cleaned operand as the column compares it for `op` (eq ne gt gte lt lte).
+
+        A type whose stored values are rounded (numbers, to their decimal places)
+        rounds the operand in the direction that keeps the operator's meaning, and
+        answers NO_MATCH for eq/ne when no stored value can equal the operand."""
+        return value
+
 
 def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: Any,
                   ctx: ValueContext) -> sa.ColumnElement:
@@ -242,15 +269,17 @@ def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: 
         return column.is_not(None)
     if op in ("in", "not_in"):
         if not isinstance(operand, (list, tuple)):
-            raise FieldError("operand_invalid", op=op, reason="give a list of values")
-        values = [ftype.clean_operand(v, ctx) for v in operand]
+            raise FieldError("operand_needs_list", op=op)
+        values = [ftype.comparable("eq", ftype.clean_operand(v, ctx)) for v in operand]
+        values = [v for v in values if v is not NO_MATCH]
         if op == "in":
             return column.in_(values) if values else sa.false()
         return sa.or_(column.not_in(values), column.is_(None)) if values else sa.true()
     if op == "between":
         if not isinstance(operand, (list, tuple)) or len(operand) != 2:
-            raise FieldError("operand_invalid", op=op, reason="give [low, high]")
-        low, high = (None if v in (None, "") else ftype.clean_operand(v, ctx) for v in operand)
+            raise FieldError("operand_needs_pair", op=op)
+        low, high = (None if v in (None, "") else ftype.comparable(bound_op, ftype.clean_operand(v, ctx))
+                     for v, bound_op in zip(operand, ("gte", "lte")))
         parts = []
         if low is not None:
             parts.append(column >= low)
@@ -261,8 +290,10 @@ def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: 
         low, high = date_range(op, operand, ctx)
         return sa.and_(column >= ftype.range_bound(low, ctx), column < ftype.range_bound(high, ctx))
     if operand is None or operand == "":
-        raise FieldError("operand_invalid", op=op, reason="a value is needed")
-    value = ftype.clean_operand(operand, ctx)
+        raise FieldError("operand_needs_value", op=op)
+    value = ftype.comparable(op, ftype.clean_operand(operand, ctx))
+    if value is NO_MATCH:   # no stored value can equal the operand
+        return sa.false() if op == "eq" else sa.true()
     if op == "eq":
         return column == value
     if op == "ne":
@@ -297,7 +328,7 @@ def date_range(op: str, operand: Any, ctx: ValueContext) -> tuple[date, date]:
     try:
         days = int(operand)
     except (TypeError, ValueError):
-        raise FieldError("operand_invalid", op=op, reason="give a whole number of days") from None
+        raise FieldError("operand_needs_days", op=op) from None
     if days < 1 or days > 36500:
-        raise FieldError("operand_invalid", op=op, reason="days must be between 1 and 36500")
+        raise FieldError("operand_needs_days", op=op)
     return today - timedelta(days=days - 1), today + timedelta(days=1)

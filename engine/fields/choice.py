@@ -24,6 +24,7 @@ register_messages({
                        "en": "'{value}' is not one of the options: {allowed}"},
     "options_too_few": {"zh": "至少选择 {min} 项", "en": "Choose at least {min}"},
     "options_too_many": {"zh": "最多选择 {max} 项", "en": "Choose at most {max}"},
+    "option_expected": {"zh": "请选择一个选项：填写选项的值或名称", "en": "Choose an option: give its value or label"},
 })
 
 OPTION_SCHEMA = {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"anyOf": [
@@ -32,6 +33,13 @@ OPTION_SCHEMA = {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"an
      "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 100},
                     "label": {"$ref": "#/$defs/label"}, "color": {"type": "string", "maxLength": 20}}}]}}
 _SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ",", "\n": ","})
+
+
+def _option_text(raw: Any) -> str:
+    """One option as the user gave it: its value or label (numbers as their digits)."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise FieldError("option_expected")
+    return str(raw)
 
 
 class _Options:
@@ -99,9 +107,7 @@ class _SingleChoice(_ChoiceBase):
         return False
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
-        if isinstance(raw, (list, dict, bool)) or raw is None:
-            raise FieldError("invalid_type", expected="option")
-        return self.options.find(raw)
+        return self.options.find(_option_text(raw))
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "" if value is None else self.label_of(value, ctx)
@@ -118,6 +124,17 @@ class _MultiChoice(_ChoiceBase):
     sortable = False
     formula_type = "array"
 
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        yield from super().check_definition(ctx)
+        low, high = self.fdef.option("min_selected"), self.fdef.option("max_selected")
+        if low is not None and high is not None and low > high:
+            yield Problem(f"{self.fdef.path}.min_selected",
+                          f"min_selected {low} is greater than max_selected {high}", code="bad_range")
+        if low is not None and low > len(self.options.values):
+            yield Problem(f"{self.fdef.path}.min_selected",
+                          f"min_selected {low} is more than the {len(self.options.values)} options there are",
+                          code="bad_range")
+
     def sa_type(self):
         return JSONValue
 
@@ -126,9 +143,7 @@ class _MultiChoice(_ChoiceBase):
             [p for p in str(raw).translate(_SPLIT).split(",") if p.strip()]
         chosen: list[str] = []
         for item in items:
-            if isinstance(item, (list, dict, bool)) or item is None:
-                raise FieldError("invalid_type", expected="option")
-            value = self.options.find(item)
+            value = self.options.find(_option_text(item))
             if value not in chosen:
                 chosen.append(value)
         chosen.sort(key=self.options.values.index)    # keep the definition's order

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import phonenumbers
 import sqlalchemy as sa
@@ -13,20 +14,32 @@ from engine.definition.model import Label
 from engine.errors import FieldError
 from engine.fields.base import TEXT_OPS, FieldType, ValueContext
 from engine.fields.registry import register
+from engine.fields.text import check_text_content
 from engine.i18n import register_messages
 
 register_messages({
-    "phone_invalid": {"zh": "“{value}”不是有效的电话号码", "en": "'{value}' is not a valid phone number"},
+    "phone_invalid": {"zh": "“{value}”不是有效的电话号码：手机号为 11 位，固定电话需带区号（如 010-12345678）",
+                      "en": "'{value}' is not a valid phone number: a mobile number has 11 digits, a landline "
+                            "needs its area code (like 010-12345678)"},
     "phone_not_mobile": {"zh": "请填写手机号码（11 位）", "en": "Give a mobile number (11 digits)"},
     "phone_not_landline": {"zh": "请填写固定电话（如 010-12345678）", "en": "Give a landline number (like 010-12345678)"},
     "email_invalid": {"zh": "“{value}”不是有效的邮箱地址", "en": "'{value}' is not a valid email address"},
     "url_invalid": {"zh": "“{value}”不是有效的网址（需以 http:// 或 https:// 开头）",
                     "en": "'{value}' is not a valid web address (it must start with http:// or https://)"},
-    "idcard_invalid": {"zh": "身份证号码“{value}”无效：{reason}", "en": "ID card number '{value}' is invalid: {reason}"},
+    "idcard_old_format": {"zh": "“{value}”是旧的 15 位身份证号码，请填写 18 位号码",
+                          "en": "'{value}' is an old 15-digit ID card number; give the 18-digit number"},
+    "idcard_shape": {"zh": "身份证号码应为 17 位数字加 1 位数字或 X，“{value}”不是",
+                     "en": "An ID card number is 17 digits followed by a digit or X; '{value}' is not"},
+    "idcard_region": {"zh": "身份证号码“{value}”的前两位不是省份代码",
+                      "en": "The first two digits of ID card number '{value}' are not a province code"},
+    "idcard_birth_date": {"zh": "身份证号码“{value}”中的出生日期 {birth} 不存在",
+                          "en": "The birth date {birth} in ID card number '{value}' does not exist"},
+    "idcard_birth_range": {"zh": "身份证号码“{value}”中的出生日期 {birth} 不在 1900 年到今天之间",
+                           "en": "The birth date {birth} in ID card number '{value}' is not between 1900 and today"},
+    "idcard_checksum": {"zh": "身份证号码“{value}”的校验位（最后一位）不正确，请检查是否输错",
+                        "en": "The check digit (the last one) of ID card number '{value}' is wrong; check for a typo"},
 })
 
-# Beijing 010, Guangzhou 020, Shanghai 021, Tianjin 022 ... have 3-digit area codes.
-_TWO_DIGIT_AREAS = {"10", "20", "21", "22", "23", "24", "25", "27", "28", "29"}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９＋－（）　", "0123456789+-() ")
 
 
@@ -70,33 +83,63 @@ class PhoneField(_TextLike):
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise FieldError("phone_invalid", value=str(raw)[:40])
         text = str(raw).translate(_FULLWIDTH).strip()
-        extension = None
-        m = re.match(r"^(.*?)(?:\s*(?:转|ext\.?|x|#)\s*(\d{1,6}))$", text, re.I)
-        if m:
-            text, extension = m.group(1), m.group(2)
-        try:
-            number = phonenumbers.parse(text, "CN")
-        except phonenumbers.NumberParseException:
-            raise FieldError("phone_invalid", value=str(raw)[:40]) from None
-        if not phonenumbers.is_valid_number(number):
-            raise FieldError("phone_invalid", value=str(raw)[:40])
-        kind = phonenumbers.number_type(number)
-        mobile = kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE) \
-            and number.country_code == 86 and str(number.national_number).startswith("1")
+        number, extension = _parse_phone(text)
+        if number is None:
+            raise FieldError("phone_invalid", value=text[:40])
+        mobile = _is_mainland_mobile(number)
         wanted = self.fdef.option("kind", "any")
         if wanted == "mobile" and not mobile:
             raise FieldError("phone_not_mobile")
         if wanted == "landline" and mobile:
             raise FieldError("phone_not_landline")
-        if number.country_code != 86:
-            result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        elif mobile:
-            result = str(number.national_number)
-        else:
-            digits = "0" + str(number.national_number)
-            area = 3 if digits[1:3] in _TWO_DIGIT_AREAS else 4
-            result = f"{digits[:area]}-{digits[area:]}"
+        if extension and mobile:
+            raise FieldError("phone_invalid", value=text[:40])   # mobiles have no extensions
+        result = _canonical_phone(number, mobile)
         return f"{result}-{extension}" if extension else result
+
+
+_EXTENSION = re.compile(r"^(.*?)\s*(?:转|ext\.?|x|#)\s*(\d{1,6})$", re.I)
+_DASH_EXTENSION = re.compile(r"^(.*\d)-(\d{1,6})$")   # the canonical "010-12345678-123"
+
+
+def _parse_phone(text: str) -> tuple[phonenumbers.PhoneNumber | None, str | None]:
+    """(number, extension) of a phone number as people write it, or (None, None)."""
+    candidates = [(text, None)]
+    m = _EXTENSION.match(text)
+    if m:
+        candidates = [(m.group(1), m.group(2))]
+    else:
+        m = _DASH_EXTENSION.match(text)
+        if m:   # only when the whole text is not itself a number (400-810-8888 is)
+            candidates.append((m.group(1), m.group(2)))
+    for number_text, extension in candidates:
+        try:
+            number = phonenumbers.parse(number_text, "CN")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number, extension
+    return None, None
+
+
+def _is_mainland_mobile(number: phonenumbers.PhoneNumber) -> bool:
+    kind = phonenumbers.number_type(number)
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE) \
+        and number.country_code == 86 and str(number.national_number).startswith("1")
+
+
+def _canonical_phone(number: phonenumbers.PhoneNumber, mobile: bool) -> str:
+    """13812345678; 010-12345678 (trunk 0, area code, dash); 400-810-8888; +85221234567."""
+    if number.country_code != 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if mobile:
+        return str(number.national_number)
+    area = phonenumbers.length_of_geographical_area_code(number)
+    if area:
+        digits = "0" + str(number.national_number)
+        return f"{digits[:area + 1]}-{digits[area + 1:]}"
+    # Nationwide numbers (400, 800) have no area code: keep their usual grouping.
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "-")
 
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -127,8 +170,7 @@ class UrlField(_TextLike):
         return sa.Text()
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
-        from urllib.parse import urlsplit
-        text = str(raw).strip()
+        text = check_text_content(str(raw).strip())
         if not re.match(r"^https?://", text, re.I) and re.match(r"^[\w-]+(\.[\w-]+)+(/|$)", text):
             text = "https://" + text
         try:
@@ -147,23 +189,24 @@ _PROVINCE_PREFIXES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37
                       50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
 
 
-def idcard_problem(text: str) -> str | None:
-    """Why an 18-character ID card number is invalid, or None."""
+def idcard_problem(text: str, today: date) -> FieldError | None:
+    """What is wrong with an ID card number (GB 11643), or None when it is valid."""
     if len(text) == 15 and text.isdigit():
-        return "this is an old 15-digit number; give the 18-digit number"
+        return FieldError("idcard_old_format", value=text)
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        return "it must be 17 digits followed by a digit or X"
+        return FieldError("idcard_shape", value=text[:20])
     if int(text[:2]) not in _PROVINCE_PREFIXES:
-        return "the first two digits are not a province code"
+        return FieldError("idcard_region", value=text)
+    birth = f"{text[6:10]}-{text[10:12]}-{text[12:14]}"
     try:
-        born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+        born = date.fromisoformat(birth)
     except ValueError:
-        return "the birth date in it does not exist"
-    if born.year < 1900 or born > date.today():
-        return "the birth date in it is out of range"
+        return FieldError("idcard_birth_date", value=text, birth=birth)
+    if born.year < 1900 or born > today:
+        return FieldError("idcard_birth_range", value=text, birth=birth)
     total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS))
     if _ID_CHECK[total % 11] != text[17]:
-        return "the check digit is wrong (typo?)"
+        return FieldError("idcard_checksum", value=text)
     return None
 
 
@@ -175,9 +218,9 @@ class IdcardField(_TextLike):
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         text = str(raw).translate(_FULLWIDTH).replace(" ", "").upper()
-        reason = idcard_problem(text)
-        if reason:
-            raise FieldError("idcard_invalid", value=text[:20], reason=reason)
+        problem = idcard_problem(text, ctx.today())
+        if problem:
+            raise problem
         return text
 
     def display(self, value: Any, ctx: ValueContext) -> str:

@@ -41,6 +41,23 @@ class Divisions:
         hits = [d for d in parent.values() if short_name(d.name) == text or d.code == text]
         return hits[0] if len(hits) == 1 else None
 
+    def find_prefix(self, parent: dict[str, Division], text: str) -> tuple[Division, str] | None:
+        """The child whose full or short name starts `text` (the longest such name wins),
+        with the name as written: ("广东省", ...) for "广东深圳..." gives (广东省, "广东")."""
+        best: tuple[Division, str] | None = None
+        for division in parent.values():
+            for name in (division.name, short_name(division.name)):
+                if text.startswith(name) and (best is None or len(name) > len(best[1])):
+                    best = (division, name)
+        return best
+
+    def paths_at(self, depth: int) -> list[list[Division]]:
+        """Every division `depth` levels down (1 = cities, 2 = districts) with its parents."""
+        paths = [[p] for p in self.provinces.values()]
+        for _ in range(depth):
+            paths = [path + [child] for path in paths for child in path[-1].children.values()]
+        return paths
+
 
 @lru_cache(maxsize=1)
 def divisions() -> Divisions:

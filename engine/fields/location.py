@@ -12,14 +12,18 @@ from engine.definition.model import Label
 from engine.errors import FieldError
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import register
+from engine.fields.text import check_text_content
 from engine.i18n import register_messages
 from engine.storage.types import ExactDecimal
 
 register_messages({
     "location_invalid": {"zh": "定位应为“经度,纬度”，经度 -180~180，纬度 -90~90",
                          "en": "A location is 'longitude,latitude' with longitude -180..180 and latitude -90..90"},
+    "location_name_too_long": {"zh": "地点名称过长：最多 {max} 个字符，当前 {length} 个",
+                               "en": "The place name is too long: at most {max} characters, got {length}"},
 })
-_Q = Decimal("0.000001")
+_Q = Decimal("0.000001")   # about 0.1 m
+MAX_NAME = 200
 
 
 @register
@@ -36,7 +40,7 @@ class LocationField(FieldType):
     def columns(self) -> list[sa.Column]:
         return [sa.Column(self.col("lng"), ExactDecimal(scale=6), nullable=True),
                 sa.Column(self.col("lat"), ExactDecimal(scale=6), nullable=True),
-                sa.Column(self.col("name"), sa.String(200), nullable=True)]
+                sa.Column(self.col("name"), sa.String(MAX_NAME), nullable=True)]
 
     def to_row(self, value: Any) -> dict[str, Any]:
         value = value or {}
@@ -57,21 +61,19 @@ class LocationField(FieldType):
             return self.parse_text(raw, ctx)
         if not isinstance(raw, dict):
             raise FieldError("location_invalid")
-        try:
-            lng = Decimal(str(raw.get("lng"))).quantize(_Q)
-            lat = Decimal(str(raw.get("lat"))).quantize(_Q)
-        except (InvalidOperation, ValueError):
-            raise FieldError("location_invalid") from None
-        if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise FieldError("location_invalid")
-        name = raw.get("name")
-        return {"lng": lng, "lat": lat, "name": str(name).strip()[:200] if name else None}
+        lng, lat = _coordinate(raw.get("lng"), 180), _coordinate(raw.get("lat"), 90)
+        return {"lng": lng, "lat": lat, "name": _place_name(raw.get("name"))}
 
     def parse_text(self, text: str, ctx: ValueContext) -> dict[str, Any]:
         m = re.match(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*(?:[,，\s]\s*(.+))?$", text)
         if not m:
             raise FieldError("location_invalid")
         return self.clean({"lng": m.group(1), "lat": m.group(2), "name": m.group(3)}, ctx)
+
+    def filter_clause(self, table, op, operand, ctx):
+        self.check_operator(op)
+        stored = table.c[self.col("lng")].is_not(None)
+        return stored if op == "not_empty" else ~stored
 
     def to_json(self, value: Any) -> Any:
         if value is None:
@@ -86,3 +88,25 @@ class LocationField(FieldType):
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return self.display(value, ctx) or None
+
+
+def _coordinate(raw: Any, limit: int) -> Decimal:
+    """A longitude (limit 180) or latitude (limit 90) in degrees, to six places."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
+        raise FieldError("location_invalid")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise FieldError("location_invalid") from None
+    if not value.is_finite() or not -limit <= value <= limit:
+        raise FieldError("location_invalid")
+    return value.quantize(_Q)
+
+
+def _place_name(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    name = check_text_content(str(raw).strip())
+    if len(name) > MAX_NAME:
+        raise FieldError("location_name_too_long", max=MAX_NAME, length=len(name))
+    return name or None

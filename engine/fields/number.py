@@ -2,25 +2,28 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import ORDERED_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import NO_MATCH, ORDERED_OPS, DefinitionContext, FieldType, ValueContext
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import ExactDecimal
 
-MAX_DIGITS = 28      # total significant digits accepted
+# Digits in all, decimal places included. SQLite keeps a number as an integer scaled
+# by its decimal places (see ExactDecimal), and 18 digits always fit in its 64 bits,
+# so both databases accept exactly the same numbers.
+MAX_DIGITS = 18
 MAX_PRECISION = 10   # decimal places
 
 register_messages({
     "number_invalid": {"zh": "“{value}”不是有效的数字", "en": "'{value}' is not a number"},
     "number_too_small": {"zh": "不能小于 {min}", "en": "Must be at least {min}"},
     "number_too_large": {"zh": "不能大于 {max}", "en": "Must be at most {max}"},
-    "number_too_many_digits": {"zh": "数字位数过多（最多 {digits} 位）",
-                               "en": "Too many digits (at most {digits})"},
+    "number_too_many_digits": {"zh": "数字位数过多：整数和小数合计最多 {digits} 位",
+                               "en": "Too many digits: at most {digits} in all, decimal places included"},
 })
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -61,6 +64,9 @@ def parse_decimal(raw: Any) -> Decimal:
 
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+# Rounding of a filter operand that keeps the operator's meaning on rounded values:
+# with 2 places, "> 0.005" is "> 0.00" and ">= 0.005" is ">= 0.01".
+_ROUND_TOWARDS = {"gt": ROUND_FLOOR, "lte": ROUND_FLOOR, "gte": ROUND_CEILING, "lt": ROUND_CEILING}
 
 
 @register
@@ -100,17 +106,19 @@ class NumberField(FieldType):
     def indexed(self) -> bool:
         return True
 
-    def quantize(self, value: Decimal) -> Decimal:
-        return value.quantize(self.quantum, rounding=ROUND_HALF_UP)
+    def quantize(self, value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+        """`value` rounded to the field's decimal places; refused when it has more
+        digits than can be stored."""
+        try:
+            rounded = value.quantize(self.quantum, rounding=rounding)
+        except InvalidOperation:   # more digits than the decimal context holds
+            raise FieldError("number_too_many_digits", digits=MAX_DIGITS) from None
+        if len(rounded.as_tuple().digits) > MAX_DIGITS:
+            raise FieldError("number_too_many_digits", digits=MAX_DIGITS)
+        return rounded.copy_abs() if rounded.is_zero() else rounded   # no "-0.00"
 
     def clean(self, raw: Any, ctx: ValueContext) -> Decimal:
-        value = parse_decimal(raw)
-        try:
-            value = self.quantize(value)
-        except InvalidOperation:
-            raise FieldError("number_too_many_digits", digits=MAX_DIGITS) from None
-        if len(value.as_tuple().digits) > MAX_DIGITS:
-            raise FieldError("number_too_many_digits", digits=MAX_DIGITS)
+        value = self.quantize(parse_decimal(raw))
         if self.low is not None and value < self.low:
             raise FieldError("number_too_small", min=self.fdef.option("min"))
         if self.high is not None and value > self.high:
@@ -118,7 +126,15 @@ class NumberField(FieldType):
         return value
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Decimal:
-        return self.quantize(parse_decimal(operand))
+        value = parse_decimal(operand)
+        self.quantize(value)   # refuses operands too large to compare with a stored value
+        return value           # exact: `comparable` rounds it for the operator
+
+    def comparable(self, op: str, value: Any) -> Any:
+        rounded = self.quantize(value, _ROUND_TOWARDS.get(op, ROUND_HALF_UP))
+        if op in _ROUND_TOWARDS or rounded == value:
+            return rounded
+        return NO_MATCH
 
     def to_json(self, value: Any) -> Any:
         return None if value is None else str(value)
@@ -127,9 +143,15 @@ class NumberField(FieldType):
         return value  # openpyxl writes Decimal as a number
 
     def display(self, value: Any, ctx: ValueContext) -> str:
+        """"1,234.50 元" with `thousands` and `unit`; "12.5%" for 0.125 with `percent`
+        (the percentage keeps the decimal places the stored value has beyond two)."""
         if value is None:
             return ""
+        if self.fdef.option("percent"):
+            value = (value * 100).quantize(Decimal(1).scaleb(-max(self.precision - 2, 0)))
         text = f"{value:,}" if self.fdef.option("thousands") else str(value)
+        if self.fdef.option("percent"):
+            text += "%"
         unit = self.fdef.option("unit")
         return f"{text} {unit}" if unit else text
 

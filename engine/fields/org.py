@@ -20,8 +20,12 @@ from engine.i18n import register_messages
 from engine.storage.types import JSONValue, RecordId
 
 register_messages({
-    "member_invalid": {"zh": "“{value}”不是有效的{what}", "en": "'{value}' is not a valid {what}"},
-    "member_unknown": {"zh": "找不到{what}“{value}”", "en": "No {what} named '{value}'"},
+    "member_invalid": {"zh": "“{value}”不是有效的成员：请填写成员编号（或在导入时填写账号、姓名）",
+                       "en": "'{value}' is not a member: give the member's id (or, in imports, the account or name)"},
+    "member_unknown": {"zh": "找不到账号或姓名为“{value}”的成员", "en": "No member has the account or name '{value}'"},
+    "department_invalid": {"zh": "“{value}”不是有效的部门：请填写部门编号（或在导入时填写部门名称）",
+                           "en": "'{value}' is not a department: give the department's id (or, in imports, its name)"},
+    "department_unknown": {"zh": "找不到名为“{value}”的部门", "en": "No department is named '{value}'"},
     "member_too_many": {"zh": "最多选择 {max} 个", "en": "Choose at most {max}"},
 })
 
@@ -30,7 +34,7 @@ _SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ","})
 
 class _OrgRef(FieldType):
     kind = "users"          # the system table the ids point into
-    what = {"zh": "成员", "en": "member"}
+    invalid_code, unknown_code = "member_invalid", "member_unknown"
     lookup_key = "user_lookup"
     names_key = "user_names"
     multiple = False
@@ -40,7 +44,7 @@ class _OrgRef(FieldType):
         if isinstance(raw, dict) and "id" in raw:
             raw = raw["id"]
         if isinstance(raw, bool):
-            raise FieldError("member_invalid", value=str(raw), what=self.what[ctx.lang])
+            raise FieldError(self.invalid_code, value=str(raw))
         if isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer()):
             value = int(raw)
         elif isinstance(raw, str) and raw.strip().lstrip("#").isdigit():
@@ -48,12 +52,12 @@ class _OrgRef(FieldType):
         elif isinstance(raw, str) and raw.strip() and self.lookup_key in ctx.extra:
             found = ctx.extra[self.lookup_key].get(raw.strip())
             if found is None:
-                raise FieldError("member_unknown", value=raw.strip()[:50], what=self.what[ctx.lang])
+                raise FieldError(self.unknown_code, value=raw.strip()[:50])
             return found
         else:
-            raise FieldError("member_invalid", value=str(raw)[:50], what=self.what[ctx.lang])
+            raise FieldError(self.invalid_code, value=str(raw)[:50])
         if not 1 <= value <= 2**63 - 1:
-            raise FieldError("member_invalid", value=str(raw)[:50], what=self.what[ctx.lang])
+            raise FieldError(self.invalid_code, value=str(raw)[:50])
         return value
 
     def references(self, value: Any) -> Reference | None:
@@ -138,7 +142,7 @@ class MembersField(_Multiple):
 
 class _DepartmentMixin:
     kind = "departments"
-    what = {"zh": "部门", "en": "department"}
+    invalid_code, unknown_code = "department_invalid", "department_unknown"
     lookup_key = "department_lookup"
     names_key = "department_names"
 

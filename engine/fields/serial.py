@@ -6,6 +6,10 @@ pattern of literal text, date parts and one counter:
 Date parts: YYYY YY MM DD (in the workspace time zone). The counter restarts when
 the smallest date part in the pattern changes (each day, month or year; never when
 the pattern has no date part). It grows past its width rather than failing.
+
+Numbers are allocated in the transaction that creates the records, so a rolled-back
+create gives its numbers back: there are no gaps and never a duplicate. Serial
+numbers kept by an import move the counter past them.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from engine.errors import FieldError, Problem
 from engine.fields.base import TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext
 from engine.fields.registry import register
 from engine.i18n import register_messages
-from engine.storage.serials import allocate
+from engine.storage.serials import advance, allocate
 
 register_messages({
     "serial_read_only": {"zh": "流水号由系统生成，不能填写", "en": "Serial numbers are assigned by the system"},
@@ -30,6 +34,11 @@ register_messages({
 _PART = re.compile(r"\{([^{}]*)\}")
 DATE_PARTS = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d"}
 _PERIOD_BY_PART = [("DD", "%Y%m%d"), ("MM", "%Y%m"), ("YYYY", "%Y"), ("YY", "%Y")]
+_PART_REGEX = {"YYYY": r"(?P<YYYY>\d{4})", "YY": r"(?P<YY>\d{2})", "MM": r"(?P<MM>\d{2})",
+               "DD": r"(?P<DD>\d{2})"}
+# A day part repeats every month, a month part every year, unless the larger parts are
+# there too: (parts needed, as written in a message, how often it would repeat).
+_NEEDS = {"DD": ({"MM"}, "{MM}", "month"), "MM": ({"YYYY", "YY"}, "{YYYY} or {YY}", "year")}
 
 
 @register
@@ -42,6 +51,7 @@ class SerialField(FieldType):
     always_unique = True
     system_assigned = True
     can_have_default = False
+    allowed_in_subform = False   # numbers are allocated per record, not per subform row
     searchable = True
     operators = TEXT_OPS
     formula_type = "text"
@@ -70,6 +80,14 @@ class SerialField(FieldType):
         if counters != 1:
             yield Problem(f"{self.fdef.path}.pattern", f"a serial pattern needs exactly one {{counter:N}}, "
                           f"found {counters}", code="bad_pattern")
+        parts = set(_PART.findall(self.pattern))
+        for part, (needed, spelled, period) in _NEEDS.items():
+            if part in parts and not parts & needed:
+                yield Problem(f"{self.fdef.path}.pattern", f"{{{part}}} without {spelled} repeats the same "
+                              f"numbers every {period}; add {spelled} to the pattern", code="bad_pattern")
+        if len(parts & {"YYYY", "YY"}) > 1 or len(_PART.findall(self.pattern)) != len(parts):
+            yield Problem(f"{self.fdef.path}.pattern", "each part may appear only once in a serial pattern",
+                          code="bad_pattern")
 
     def sa_type(self):
         return sa.String(80)
@@ -90,18 +108,44 @@ class SerialField(FieldType):
         numbers = allocate(conn, scope.app_key, scope.form_key, scope.field_key, period, count)
         return [self.format(n, ctx) for n in numbers]
 
+    def keep_values(self, conn: sa.Connection, scope: AssignScope, values: list[Any],
+                    ctx: ValueContext) -> None:
+        """Imported serial numbers are kept: move each period's counter past them so that
+        the numbers allocated later never repeat one (one statement for the batch)."""
+        highest: dict[str, int] = {}
+        for value in values:
+            m = self._shape().fullmatch(str(value))
+            if m is None:
+                continue
+            period = self._period_of(m, ctx)
+            highest[period] = max(highest.get(period, 0), int(m.group("counter")))
+        if highest:
+            advance(conn, scope.app_key, scope.form_key, scope.field_key, highest)
+
+    def _period_of(self, match: re.Match, ctx: ValueContext) -> str:
+        if not self.period_format:
+            return ""
+        parts = match.groupdict()
+        year = parts.get("YYYY") or str(ctx.current_time().astimezone(ctx.tz).year // 100) + parts["YY"]
+        return {"%Y": year, "%Y%m": year + (parts.get("MM") or ""),
+                "%Y%m%d": year + (parts.get("MM") or "") + (parts.get("DD") or "")}[self.period_format]
+
     def clean(self, raw: Any, ctx: ValueContext) -> Any:
         raise FieldError("serial_read_only")
 
     def _shape(self) -> re.Pattern:
-        regex = ""
-        last = 0
-        for m in _PART.finditer(self.pattern):
-            regex += re.escape(self.pattern[last:m.start()])
-            name = m.group(1)
-            regex += {"YYYY": r"\d{4}", "YY": r"\d{2}", "MM": r"\d{2}", "DD": r"\d{2}"}.get(name, r"\d+")
-            last = m.end()
-        return re.compile(regex + re.escape(self.pattern[last:]))
+        """A regular expression matching the numbers of this pattern, with a group per part."""
+        cached = self.__dict__.get("_shape_regex")
+        if cached is None:
+            regex, last = "", 0
+            for m in _PART.finditer(self.pattern):
+                regex += re.escape(self.pattern[last:m.start()])
+                name = m.group(1)
+                regex += _PART_REGEX.get(name) or (r"(?P<counter>\d{1,18})" if name.startswith("counter")
+                                                   else re.escape(m.group(0)))
+                last = m.end()
+            cached = self.__dict__["_shape_regex"] = re.compile(regex + re.escape(self.pattern[last:]))
+        return cached
 
     def parse_text(self, text: str, ctx: ValueContext) -> Any:
         """Imports keep the serial numbers of historic records when they fit the pattern."""

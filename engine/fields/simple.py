@@ -18,6 +18,7 @@ register_messages({
 
 TRUE_TEXT = {"是", "true", "1", "yes", "y", "开", "√", "✓", "对", "on", "t"}
 FALSE_TEXT = {"否", "false", "0", "no", "n", "关", "×", "✗", "错", "off", "f"}
+_STARS = "★*☆"   # filled stars, then the empty one
 
 
 @register
@@ -70,9 +71,9 @@ class RatingField(FieldType):
     def clean(self, raw: Any, ctx: ValueContext) -> int | None:
         if isinstance(raw, bool):
             raise FieldError("rating_invalid", max=self.max)
-        text = str(raw).strip().replace("★", "*")
-        if text and set(text) == {"*"}:
-            text = str(len(text))
+        text = str(raw).strip()
+        if text and set(text) <= set(_STARS):   # "★★★☆☆", as display() writes it, or "***"
+            text = str(sum(text.count(star) for star in _STARS[:2]))
         try:
             value = float(text)
         except ValueError:

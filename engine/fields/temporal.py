@@ -26,12 +26,18 @@ register_messages({
                      "en": "'{value}' is not a valid date; write it like 2025-01-31"},
     "datetime_invalid": {"zh": "“{value}”不是有效的日期时间，请写成 2025-01-31 13:45 这样的格式",
                          "en": "'{value}' is not a valid date and time; write it like 2025-01-31 13:45"},
+    "date_no_such_day": {"zh": "“{value}”这一天不存在，请检查月份和日期（如 2 月只有 28 或 29 天）",
+                         "en": "'{value}' is not a day of the calendar; check the month and day "
+                               "(February has 28 days, 29 in leap years)"},
+    "time_invalid": {"zh": "“{value}”中的时间不存在（小时 0-23，分钟和秒 0-59）",
+                     "en": "The time in '{value}' does not exist (hours 0-23, minutes and seconds 0-59)"},
     "date_too_early": {"zh": "不能早于 {min}", "en": "Must not be before {min}"},
     "date_too_late": {"zh": "不能晚于 {max}", "en": "Must not be after {max}"},
 })
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*"
-                   r"(?:[T\s]\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})(?:\.\d+)?\s*秒?)?\s*"
+                   r"(?:[T\s]\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})\s*"
+                   r"(?:(?:[:：]|分)\s*(\d{1,2})(?:\.\d+)?\s*秒?)?\s*分?\s*"
                    r"(Z|[+-]\d{2}:?\d{2})?)?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -47,6 +53,17 @@ def _parts(raw: str):
     if m:
         return m.groups() + (None, None, None, None)
     return None
+
+
+def _calendar_day(raw: str, parts, invalid_code: str) -> date:
+    """The day named by text already split by `_parts`; a coded error when the text is
+    no date at all or names a day that does not exist (2023-02-29)."""
+    if not parts:
+        raise FieldError(invalid_code, value=raw.strip()[:40])
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise FieldError("date_no_such_day", value=raw.strip()[:40]) from None
 
 
 def _zone(text: str | None):
@@ -69,8 +86,20 @@ class _Temporal(FieldType):
     operators = DATE_OPS
     config_schema = {"min": DATE_SCHEMA, "max": DATE_SCHEMA,
                      "format": {"type": "string", "maxLength": 40}}
+    format_codes = "Yymd"   # strftime codes a display format may use
 
     def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        fmt = self.fdef.option("format")
+        if fmt is not None:
+            codes = re.findall(r"%(.?)", fmt)
+            wrong = sorted({c for c in codes if c not in self.format_codes + "%"})
+            if not codes or wrong:
+                allowed = " ".join(f"%{c}" for c in self.format_codes)
+                yield Problem(f"{self.fdef.path}.format",
+                              f"format {fmt!r} " + (f"uses {', '.join('%' + c for c in wrong)}, which "
+                                                    if wrong else "has no date codes; it ")
+                              + f"cannot be shown; write it with {allowed} (e.g. '%Y年%m月%d日')",
+                              code="bad_format")
         for key in ("min", "max"):
             text = self.fdef.option(key)
             if text is not None:
@@ -108,13 +137,7 @@ class DateField(_Temporal):
             except ValueError:
                 raise FieldError("date_invalid", value=str(raw)) from None
         elif isinstance(raw, str):
-            parts = _parts(raw)
-            try:
-                value = date(int(parts[0]), int(parts[1]), int(parts[2])) if parts else None
-            except ValueError:
-                value = None
-            if value is None:
-                raise FieldError("date_invalid", value=raw.strip()[:40])
+            value = _calendar_day(raw, _parts(raw), "date_invalid")
         else:
             raise FieldError("date_invalid", value=str(raw)[:40])
         self._bounds(value)
@@ -138,6 +161,7 @@ class DatetimeField(_Temporal):
     name = "datetime"
     label = Label("日期时间", "Date and time")
     formula_type = "datetime"
+    format_codes = "YymdHMS"
 
     def sa_type(self):
         return UTCDateTime()
@@ -154,18 +178,21 @@ class DatetimeField(_Temporal):
                 raise FieldError("datetime_invalid", value=str(raw)) from None
         elif isinstance(raw, str):
             parts = _parts(raw)
+            day = _calendar_day(raw, parts, "datetime_invalid")
+            hour, minute, second, zone = parts[3:]
             try:
-                if not parts:
-                    raise ValueError
-                year, month, day, hour, minute, second, zone = parts
-                value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                                 int(second or 0), tzinfo=_zone(zone) or ctx.tz)
+                value = datetime.combine(day, time(int(hour or 0), int(minute or 0), int(second or 0)),
+                                         tzinfo=_zone(zone) or ctx.tz)
             except ValueError:
-                raise FieldError("datetime_invalid", value=raw.strip()[:40]) from None
+                raise FieldError("time_invalid", value=raw.strip()[:40]) from None
         else:
             raise FieldError("datetime_invalid", value=str(raw)[:40])
-        self._bounds(value.astimezone(ctx.tz).date())
-        return value.astimezone(timezone.utc)
+        try:
+            utc = value.astimezone(timezone.utc)
+            self._bounds(value.astimezone(ctx.tz).date())
+        except OverflowError:   # the first or last hours of year 1 or 9999 in another zone
+            raise FieldError("datetime_invalid", value=str(raw)[:40]) from None
+        return utc
 
     def range_bound(self, day: date, ctx: ValueContext) -> Any:
         return datetime.combine(day, time()).replace(tzinfo=ctx.tz)

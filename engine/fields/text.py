@@ -19,12 +19,36 @@ register_messages({
                       "en": "Too long: at most {max} characters, got {length}"},
     "text_too_short": {"zh": "内容过短：至少 {min} 个字符，当前 {length} 个",
                        "en": "Too short: at least {min} characters, got {length}"},
-    "text_pattern": {"zh": "格式不正确：{hint}", "en": "Wrong format: {hint}"},
+    "text_pattern": {"zh": "格式不正确：{hint_zh}", "en": "Wrong format: {hint_en}"},
     "text_control_chars": {"zh": "包含不可见的控制字符，请删除后再提交",
                            "en": "Contains invisible control characters; remove them and try again"},
+    "text_bad_unicode": {"zh": "包含无法保存的字符（不成对的 UTF-16 代理项），请重新输入该内容",
+                         "en": "Contains characters that cannot be stored (unpaired UTF-16 surrogates); "
+                               "type the text again"},
+    "text_expected": {"zh": "请填写文字（不能是列表、对象或是/否）",
+                      "en": "Give text (not a list, an object or true/false)"},
 })
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def check_text_content(text: str) -> str:
+    """Refuse text no database can store faithfully: control characters (NUL breaks
+    PostgreSQL) and unpaired surrogates (JSON can carry them, UTF-8 cannot). Every
+    field type that stores free text runs its text through here."""
+    if _CONTROL.search(text):
+        raise FieldError("text_control_chars")
+    if _SURROGATE.search(text):
+        raise FieldError("text_bad_unicode")
+    return text
+
+
+def require_text(raw: Any) -> str:
+    """User input that must be text (numbers are accepted as their digits)."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise FieldError("text_expected")
+    return str(raw)
 
 
 @register
@@ -77,22 +101,19 @@ class TextField(FieldType):
         return self.max_length <= 255
 
     def clean(self, raw: Any, ctx: ValueContext) -> Any:
-        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-            raise FieldError("invalid_type", expected="text")
-        text = str(raw)
+        text = require_text(raw)
         if not self.multiline:
             text = text.strip()
             if "\n" in text or "\r" in text:
                 text = " ".join(text.split())
-        if _CONTROL.search(text):
-            raise FieldError("text_control_chars")
+        check_text_content(text)
         if len(text) > self.max_length:
             raise FieldError("text_too_long", max=self.max_length, length=len(text))
         if self.min_length and len(text) < self.min_length:
             raise FieldError("text_too_short", min=self.min_length, length=len(text))
         if self.pattern is not None and not self.pattern.fullmatch(text):
-            hint = Label.parse(self.fdef.option("pattern_message") or self.pattern.pattern).get(ctx.lang)
-            raise FieldError("text_pattern", hint=hint)
+            hint = Label.parse(self.fdef.option("pattern_message") or self.pattern.pattern)
+            raise FieldError("text_pattern", hint_zh=hint.zh, hint_en=hint.en)
         return text
 
     def search_clause(self, table: sa.Table, needle: str):
@@ -100,9 +121,7 @@ class TextField(FieldType):
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         # Filters compare against what users type; length rules do not apply to a search.
-        if isinstance(operand, bool) or not isinstance(operand, (str, int, float)):
-            raise FieldError("invalid_type", expected="text")
-        return str(operand)
+        return check_text_content(require_text(operand))
 
 
 @register

@@ -17,7 +17,8 @@ from typing import BinaryIO, Iterable
 
 import sqlalchemy as sa
 
-from engine.errors import FormworkError
+from engine.errors import FieldError, FormworkError
+from engine.i18n import register_messages
 from engine.storage.db import instance_dir
 from engine.storage.system import files
 from engine.storage.types import utcnow
@@ -27,8 +28,34 @@ IMAGE_MAGIC = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpe
                (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif")]
 
 
-class FileRefused(FormworkError):
-    pass
+register_messages({
+    "file_too_large": {"zh": "文件“{name}”超过了 {max_mb} MB 的大小上限",
+                       "en": "The file '{name}' is larger than the {max_mb} MB limit"},
+    "file_empty": {"zh": "文件“{name}”是空的（0 字节），请重新选择文件",
+                   "en": "The file '{name}' is empty (0 bytes); choose the file again"},
+    "file_not_image": {"zh": "文件“{name}”不是图片：只接受 PNG、JPEG、GIF 或 WebP",
+                       "en": "The file '{name}' is not an image: only PNG, JPEG, GIF or WebP are accepted"},
+    "file_type_refused": {"zh": "不接受文件“{name}”的类型，可上传：{accepted}",
+                          "en": "Files like '{name}' are not accepted here; accepted: {accepted}"},
+})
+
+
+class FileRefused(FieldError):
+    """An upload refused by a field's limits (size, type); coded, with zh/en text."""
+
+
+def accepts(accept: Iterable[str], name: str, content_type: str) -> bool:
+    """Whether a file matches a field's `accept` list: extensions (".pdf" or "pdf"),
+    content types ("application/pdf") or families ("image/*")."""
+    suffix = Path(name).suffix.lower()
+    for item in (a.strip().lower() for a in accept):
+        if item.endswith("/*") and content_type.startswith(item[:-1]):
+            return True
+        if "/" in item and item == content_type:
+            return True
+        if "/" not in item and suffix and suffix == (item if item.startswith(".") else "." + item):
+            return True
+    return False
 
 
 def sniff_image(head: bytes) -> str | None:
@@ -72,19 +99,18 @@ class FileStore:
                         head += chunk[:16]
                     size += len(chunk)
                     if size > max_bytes:
-                        raise FileRefused(f"{name} is larger than {max_bytes / 1024 / 1024:.1f} MB")
+                        raise FileRefused("file_too_large", name=name, max_mb=f"{max_bytes / 1024 / 1024:g}")
                     digest.update(chunk)
                     out.write(chunk)
+            if size == 0:
+                raise FileRefused("file_empty", name=name)
             kind = sniff_image(head)
             if images_only and kind is None:
-                raise FileRefused(f"{name} is not a PNG, JPEG, GIF or WebP image")
-            content_type = kind or content_type or "application/octet-stream"
-            if accept:
-                suffix = Path(name).suffix.lower()
-                allowed = {a.lower() for a in accept}
-                if suffix not in allowed and content_type not in allowed:
-                    raise FileRefused(f"{name}: files of this type are not accepted here "
-                                      f"(accepted: {', '.join(sorted(allowed))})")
+                raise FileRefused("file_not_image", name=name)
+            # The sniffed type wins over the one the client claims.
+            content_type = kind or (content_type or "application/octet-stream").lower()
+            if accept and not accepts(accept, name, content_type):
+                raise FileRefused("file_type_refused", name=name, accepted=", ".join(accept))
             sha = digest.hexdigest()
             key = f"{sha[:2]}/{sha[2:4]}/{sha}"
             target = self.path_of(key)
