@@ -101,30 +101,36 @@ class DepartmentIndex:
         return any(d.id == ancestor_id for d in self.chain(dept_id))
 
     def find(self, text: str) -> Department:
-        """A department by path ("总部/销售部"), by a name only one department has, or by id."""
+        """A department by path: from the root ("总部/销售部/华东组", or "/总部/..." to insist
+        on the root), or the end of one path ("销售部/华东组", "华东组") that no other
+        department's path ends with. Ids are resolved by the caller."""
         text = str(text).strip()
         parts = [p.strip() for p in text.strip(SEPARATOR).split(SEPARATOR)]
-        if len(parts) > 1 or text.startswith(SEPARATOR):
-            return self._by_path(text, parts)
-        named = [d for d in self.by_id.values() if d.name == parts[0]]
-        if len(named) == 1:
-            return named[0]
-        if named:
-            paths = sorted(self.path(d.id) for d in named)
-            raise OrgNotFound("org_department_ambiguous", ref=text, count=len(named), paths="; ".join(paths))
+        exact = self._by_path(parts)
+        if exact is not None:
+            return exact
+        if text.startswith(SEPARATOR):
+            raise self.not_found(text)
+        tail = SEPARATOR.join(parts)
+        matches = [d for d in self.by_id.values()
+                   if d.name == parts[-1] and (self.path(d.id) + SEPARATOR).endswith(SEPARATOR + tail + SEPARATOR)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            paths = sorted(self.path(d.id) for d in matches)
+            raise OrgNotFound("org_department_ambiguous", ref=text, count=len(matches), paths="; ".join(paths))
         raise self.not_found(text)
 
     def not_found(self, text: str) -> OrgNotFound:
         names = [d.name for d in self.by_id.values()] + [self.path(i) for i in self.by_id]
         return OrgNotFound("org_department_not_found", ref=text[:200], suggestion=did_you_mean(text, names))
 
-    def _by_path(self, text: str, parts: list[str]) -> Department:
+    def _by_path(self, parts: list[str]) -> Department | None:
         level: list[Department] = self.children.get(None, [])
         found: Department | None = None
         for part in parts:
             found = next((d for d in level if d.name == part), None)
             if found is None:
-                raise self.not_found(text)
+                return None
             level = self.children.get(found.id, [])
-        assert found is not None
         return found
