@@ -285,14 +285,20 @@ class _Parser:
                                      width=last.end - first.start)
 
     def check_arity(self, name: str, spec, args: list[Node], first: Token, closer: Token) -> None:
+        """Too many arguments: point at the first extra one; too few: at the ')'.
+        A spec may add its own rule (IFS takes pairs) through `arity_problem`."""
         low, high = spec.min_args, spec.max_args
         count = len(args)
-        if count >= low and (high is None or count <= high):
-            return
+        if count < low or (high is not None and count > high):
+            message = f"{name} {arity_text(low, high)}, got {count}"
+        else:
+            rule = getattr(spec, "arity_problem", None)
+            message = rule(count) if rule else None
+            if not message:
+                return
         where = args[high] if high is not None and count > high else closer
-        raise FormulaSyntaxError.at(
-            self.text, where.start, f"{name} {arity_text(low, high)}, got {count}",
-            width=max(1, where.end - where.start))
+        raise FormulaSyntaxError.at(self.text, where.start, message,
+                                    width=max(1, where.end - where.start))
 
     # ---- {1, 2, 3} ------------------------------------------------------------------------
     def array_literal(self) -> Node:

@@ -1,0 +1,324 @@
+"""The compiled evaluator: a formula turned into one Python function, for many rows.
+
+The generator writes Python source from the syntax tree, compiles it once and caches
+it by formula text. It controls every character of that source: identifiers are its
+own (`f0` for a field, `t3` for a temporary, `k2` for a constant), and every literal
+of the formula (numbers, texts, field keys) is bound in the function's namespace, so
+no text a user typed ever reaches Python source.
+
+Two functions are generated per formula:
+
+- `fast`: operators on two numbers (or two texts, for `&` and comparisons) are inlined
+  as Decimal arithmetic in `FORMULA_CONTEXT`, IF with a TRUE/FALSE condition picks its
+  branch inline, a function's arguments are checked for errors inline; anything else
+  calls the same operator and function implementations as the reference evaluator;
+- `safe`: no inlining at all: every operator is a call to `operators.py`.
+
+The inlined arithmetic may raise where the operator returns an error value (a product
+past 1E+308 traps in the decimal context); the row is then evaluated again with `safe`,
+which gives exactly what the reference evaluator gives, so IFERROR(a*b, 0) is still 0.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from engine.formula import operators
+from engine.formula.fieldpath import PLAIN_VALUE_TYPES, as_value, read_field
+from engine.formula.functions.args import bool_arg as condition_value
+from engine.formula.nodes import ArrayLiteral, Binary, Boolean, Call, FieldRef, Formula, Node, \
+    Number, Text, Unary, map_tree
+from engine.formula.reference import guarded_result
+from engine.formula.values import (
+    DEFAULT_LIMITS, FORMULA_CONTEXT, NAME, NUM, EvalContext, ErrorValue, LimitExceeded,
+)
+
+Evaluator = Callable[[Mapping[str, Any], EvalContext], Any]
+
+OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "power", "&": "concat",
+                  "=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+# Inlined forms on two Decimals: (the context method, or a Python operator for comparisons).
+DECIMAL_ARITHMETIC = {"+": "C_add", "-": "C_sub", "*": "C_mul", "/": "C_div"}
+PYTHON_COMPARISON = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+# Names every generated function may use (bound in its namespace, never typed by a user).
+RUNTIME = {
+    "D": Decimal, "S": str, "E": ErrorValue, "PLAIN": PLAIN_VALUE_TYPES, "as_value": as_value,
+    "read": read_field, "NAME": NAME, "HUNDRED": Decimal(100),
+    "condition_value": condition_value,
+    "MAX_TEXT": DEFAULT_LIMITS.max_text_length,
+    "C_add": FORMULA_CONTEXT.add, "C_sub": FORMULA_CONTEXT.subtract,
+    "C_mul": FORMULA_CONTEXT.multiply, "C_div": FORMULA_CONTEXT.divide,
+    "C_minus": FORMULA_CONTEXT.minus,
+    "op_neg": operators.neg, "op_percent": operators.percent,
+    **{f"op_{name}": getattr(operators, name) for name in OPERATOR_NAMES.values()},
+}
+
+
+def first_error(*values: Any) -> ErrorValue:
+    """The leftmost error of a call's arguments (called only when there is one)."""
+    for value in values:
+        if type(value) is ErrorValue:
+            return value
+    raise AssertionError("first_error called without an error")
+
+
+RUNTIME["first_error"] = first_error
+
+
+@dataclass
+class CompiledFormula:
+    """A formula compiled to Python; call it with one row's inputs and a context."""
+
+    formula: Formula
+    fast: Evaluator
+    safe: Evaluator
+    source: str = field(repr=False)        # both functions' source, for inspection
+
+    def __call__(self, inputs: Mapping[str, Any], ctx: EvalContext) -> Any:
+        ctx.begin()
+        try:
+            return self.fast(inputs, ctx)
+        except (LimitExceeded, RecursionError, MemoryError):
+            return NUM
+        except Exception:
+            # Inlined decimal arithmetic trapped (or a function is defective): evaluate the
+            # row again without inlining, exactly as the reference evaluator would.
+            ctx.begin()
+            return guarded_result(lambda: self.safe(inputs, ctx), self.formula)
+
+
+def compile_formula(formula: Formula, functions: Mapping | None = None) -> CompiledFormula:
+    """The compiled form of a formula (cached by its text and function table)."""
+    if functions is None:
+        from engine.formula.functions import FUNCTIONS as functions
+    key = (formula.text, id(functions))
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()      # simple and thread-safe; compiling again is cheap enough
+        found = _CACHE[key] = _compile(formula, functions)
+    return found
+
+
+def evaluate_many(formula: Formula, rows: Iterable[Mapping[str, Any]], ctx: EvalContext,
+                  functions: Mapping | None = None) -> list[Any]:
+    """The formula's value for every row, in order (compiled once)."""
+    compiled = compile_formula(formula, functions)
+    return [compiled(row, ctx) for row in rows]
+
+
+_CACHE: dict[tuple[str, int], CompiledFormula] = {}
+_CACHE_SIZE = 1024
+
+
+def _compile(formula: Formula, functions: Mapping) -> CompiledFormula:
+    namespace: dict[str, Any] = dict(RUNTIME)
+    counter = itertools.count()
+    text = "\n\n".join(_Generator(formula, functions, namespace, counter, inline).function(name)
+                       for name, inline in (("fast", True), ("safe", False)))
+    exec(compile(text, f"<formula {formula.text[:60]!r}>", "exec"), namespace)  # noqa: S102
+    return CompiledFormula(formula, namespace["fast"], namespace["safe"], text)
+
+
+class _Generator:
+    """Python source for one formula: a header reading the fields, then one expression."""
+
+    def __init__(self, formula: Formula, functions: Mapping, namespace: dict,
+                 counter: Iterator[int], inline: bool):
+        self.formula = formula
+        self.functions = functions
+        self.namespace = namespace
+        self.counter = counter        # shared by both functions of one namespace
+        self.inline = inline
+        self.temps = 0
+        self.fields: dict[tuple[str, ...], str] = {}
+
+    def function(self, name: str) -> str:
+        tree = _fold_constants(self.formula.tree)
+        body = self.expr(tree)
+        steps = sum(1 for _ in self.formula.tree.walk())
+        lines = [f"def {name}(inputs, ctx):", f"    ctx.tick({steps})"]
+        for path, var in self.fields.items():
+            lines.extend(self.read_field(path, var))
+        lines.append(f"    return {body}")
+        return "\n".join(lines)
+
+    # ---- names ----------------------------------------------------------------------------
+    def constant(self, value: Any) -> str:
+        """A name bound to `value` in the namespace (values never enter the source)."""
+        name = f"k{next(self.counter)}"
+        self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def field_var(self, path: tuple[str, ...]) -> str:
+        if path not in self.fields:
+            self.fields[path] = f"f{len(self.fields)}"
+        return self.fields[path]
+
+    def read_field(self, path: tuple[str, ...], var: str) -> list[str]:
+        if self.inline and len(path) == 1:
+            key = self.constant(path[0])
+            return [f"    {var} = inputs.get({key}, NAME)",
+                    f"    if {var}.__class__ not in PLAIN: {var} = as_value({var})"]
+        return [f"    {var} = read(inputs, {self.constant(path)})"]
+
+    # ---- expressions ----------------------------------------------------------------------
+    def expr(self, node: Node) -> str:
+        if isinstance(node, _Folded):
+            return self.constant(node.value)
+        if isinstance(node, (Number, Text, Boolean)):
+            return self.constant(node.value)
+        if isinstance(node, ArrayLiteral):
+            return f"[{', '.join(self.expr(item) for item in node.items)}]"
+        if isinstance(node, FieldRef):
+            return self.field_var(node.path)
+        if isinstance(node, Unary):
+            return self.unary(node)
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        raise TypeError(f"cannot compile {type(node).__name__}")
+
+    def unary(self, node: Unary) -> str:
+        operand = self.expr(node.operand)
+        if not self.inline:
+            return f"op_{'neg' if node.op == '-' else 'percent'}({operand})"
+        t = self.temp()
+        if node.op == "-":
+            return f"(C_minus({t}) if ({t} := {operand}).__class__ is D else op_neg({t}))"
+        return f"(C_div({t}, HUNDRED) if ({t} := {operand}).__class__ is D else op_percent({t}))"
+
+    def binary(self, node: Binary) -> str:
+        left, right = self.expr(node.left), self.expr(node.right)
+        generic = f"op_{OPERATOR_NAMES[node.op]}"
+        if not self.inline or node.op == "^":
+            return f"{generic}({left}, {right})"
+        if node.op in PYTHON_COMPARISON:
+            return self.comparison(node, left, right, generic)
+        a, b = self.temp(), self.temp()
+        if node.op == "&":
+            return (f"({a} + {b} if (({a} := {left}).__class__ is ({b} := {right}).__class__ is S)"
+                    f" and len({a}) + len({b}) <= MAX_TEXT else {generic}({a}, {b}))")
+        inline = DECIMAL_ARITHMETIC[node.op]
+        left_constant = type(_literal(node.left)[1]) is Decimal
+        right_constant = type(_literal(node.right)[1]) is Decimal
+        if right_constant and (node.op != "/" or _literal(node.right)[1]):
+            return f"({inline}({a}, {right}) if ({a} := {left}).__class__ is D else {generic}({a}, {right}))"
+        if left_constant:
+            b_test = f" and {b}" if node.op == "/" else ""
+            return (f"({inline}({left}, {b}) if ({b} := {right}).__class__ is D{b_test} "
+                    f"else {generic}({left}, {b}))")
+        guard = f"(({a} := {left}).__class__ is ({b} := {right}).__class__ is D)"
+        if node.op == "/":
+            guard += f" and {b}"          # x/0 is #DIV/0!: the operator says so
+        return f"({inline}({a}, {b}) if {guard} else {generic}({a}, {b}))"
+
+    def comparison(self, node: Binary, left: str, right: str, generic: str) -> str:
+        """Two numbers compare as Decimals; two texts without regard to case (casefold),
+        as the operators do; any other pair goes to the operator."""
+        python = PYTHON_COMPARISON[node.op]
+        a, b = self.temp(), self.temp()
+        constant = _literal(node.right)[1]
+        if type(constant) is Decimal:
+            return (f"({a} {python} {right} if ({a} := {left}).__class__ is D "
+                    f"else {generic}({a}, {right}))")
+        if type(constant) is str:
+            folded = self.constant(constant.casefold())
+            return (f"({a}.casefold() {python} {folded} if ({a} := {left}).__class__ is S "
+                    f"else {generic}({a}, {right}))")
+        return (f"({a} {python} {b} if (({a} := {left}).__class__ is ({b} := {right}).__class__"
+                f" is D) else ({a}.casefold() {python} {b}.casefold() if {a}.__class__ is "
+                f"{b}.__class__ is S else {generic}({a}, {b})))")
+
+    def call(self, node: Call) -> str:
+        spec = self.functions[node.name]
+        impl = self.constant(spec.impl)
+        if spec.lazy:
+            if self.inline and _is_library_if(spec):
+                return self.inline_if(node)
+            thunks = ", ".join(f"lambda: {arg}" for arg in self.uninlined(node.args))
+            return f"{impl}(ctx{', ' if thunks else ''}{thunks})"
+        args = [self.expr(arg) for arg in node.args]
+        if not args or not spec.propagate_errors:
+            return f"{impl}({', '.join(['ctx'] + args)})"
+        temps = [self.temp() for _ in args]
+        if len(args) == 1:
+            (t,), (arg,) = temps, args
+            return f"({t} if ({t} := {arg}).__class__ is E else {impl}(ctx, {t}))"
+        classes = ", ".join(f"({t} := {arg}).__class__" for t, arg in zip(temps, args))
+        joined = ", ".join(temps)
+        return f"(first_error({joined}) if E in ({classes}) else {impl}(ctx, {joined}))"
+
+    def uninlined(self, args: tuple[Node, ...]) -> list[str]:
+        """Arguments of a lazy function, without inlining: the function runs its thunks
+        inside its own guard, which would turn a trapped inline product into #NUM!
+        where the operator gives an error value IFERROR can catch."""
+        inline, self.inline = self.inline, False
+        try:
+            return [self.expr(arg) for arg in args]
+        finally:
+            self.inline = inline
+
+    def inline_if(self, node: Call) -> str:
+        """IF without thunks: a TRUE/FALSE condition picks its branch at once; any other
+        condition is read by `condition_value`, the rule IF itself applies (a number is
+        TRUE unless 0, "TRUE"/"FALSE" texts read, an error or other text is the result).
+        Each branch appears once in the source, so nested IFs stay linear in size."""
+        condition = self.expr(node.args[0])
+        then = self.expr(node.args[1])
+        otherwise = self.expr(node.args[2]) if len(node.args) > 2 else self.constant(False)
+        c = self.temp()
+        return (f"({then} if ({c} := {condition}) is True or ({c} is not False and "
+                f"({c} := condition_value({c})) is True) else ({otherwise} if {c} is False "
+                f"else {c}))")
+
+
+def _is_library_if(spec) -> bool:
+    """Whether `spec` is the library's IF, whose rule `inline_if` reproduces."""
+    from engine.formula.functions.registry import FUNCTIONS
+    library_if = FUNCTIONS.get("IF")
+    return library_if is not None and spec.impl is library_if.impl
+
+
+@dataclass(frozen=True)
+class _Folded(Node):
+    """A constant computed at compile time from an operator over literals."""
+
+    value: Any = None
+
+
+def _fold_constants(tree: Node) -> Node:
+    """Operators over literals are computed once, with the operators themselves:
+    `2%` is 0.02, `-1` is -1, `"a" & "b"` is "ab"."""
+    return map_tree(tree, _fold)
+
+
+def _literal(node: Node) -> tuple[bool, Any]:
+    if isinstance(node, _Folded):
+        return True, node.value
+    if isinstance(node, (Number, Text, Boolean)):
+        return True, node.value
+    return False, None
+
+
+def _fold(node: Node, children: tuple[Node, ...]) -> Node:
+    node = node.with_children(children)
+    if not isinstance(node, (Unary, Binary)):
+        return node
+    values = [_literal(child) for child in children]
+    if not all(known for known, _ in values):
+        return node
+    args = [value for _, value in values]
+    if isinstance(node, Unary):
+        result = operators.neg(*args) if node.op == "-" else operators.percent(*args)
+    else:
+        result = getattr(operators, OPERATOR_NAMES[node.op])(*args)
+    return _Folded(node.start, node.end, node.line, node.column, value=result)
