@@ -29,16 +29,17 @@ TEMPORAL = ("date", "datetime")
 # Types an operand may have where a number is wanted (Excel coerces them).
 NUMERIC_LIKE = ("number", "boolean", "text", ANY)
 
-# Argument kinds of the function table and the types each refuses (everything else
-# is accepted: Excel coerces, and the value decides at run time).
+# Argument kinds that take one value, and the types each refuses besides arrays
+# (everything else is accepted: Excel coerces, and the value decides at run time).
+# Other kinds (any, numbers, values, array, criteria) accept whatever comes: the
+# last kind repeats for variadic functions, which cannot say that SUMIFS takes
+# (range, criteria) pairs, so a criteria position may well hold a range.
 REFUSED_BY_KIND = {
     "number": ("date", "datetime"),
-    "integer": ("date", "datetime"),
     "boolean": (),
     "text": (),
     "date": ("boolean",),
     "datetime": ("boolean",),
-    "criteria": (),
 }
 TYPE_WORDS = {"number": "a number", "text": "a text", "boolean": "a boolean (TRUE/FALSE)",
               "date": "a date", "datetime": "a date and time", ANY: "a value"}
@@ -272,10 +273,7 @@ class _Checker:
         return self.result_type(spec, arg_types)
 
     def argument(self, node: Call, index: int, arg: Node, actual: str, kind: str) -> None:
-        kind = kind.rstrip("?")
-        if kind in (ANY, "array", "scalar_or_array") or actual == ANY:
-            return
-        if kind in REFUSED_BY_KIND or kind == "scalar":
+        if kind in REFUSED_BY_KIND and actual != ANY:
             if is_array(actual):
                 self.report(arg, f"{node.name} needs a single value as argument {index + 1}, "
                             f"got {describe(actual)} ({_source(self.text, arg)})",
