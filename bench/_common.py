@@ -54,6 +54,20 @@ def median_ms(func, repeat: int = 15, warmup: int = 2) -> float:
     return statistics.median(times)
 
 
+def paired_medians(ours, baseline, repeat: int = 31, warmup: int = 3) -> tuple[float, float]:
+    """Median ms of two functions measured alternately, so that noise from other processes
+    on a shared machine hits both alike and their ratio stays meaningful."""
+    for _ in range(warmup):
+        ours(), baseline()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for func, bucket in ((ours, times[0]), (baseline, times[1])):
+            start = time.perf_counter()
+            func()
+            bucket.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 class Counter:
     def __init__(self, engine):
         self.engine, self.count = engine, 0

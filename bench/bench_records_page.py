@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import Counter, databases, median_ms  # noqa: E402
+from bench._common import Counter, databases, median_ms, paired_medians  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records, tables_for  # noqa: E402
@@ -85,15 +85,27 @@ FILTER = {"and": [{"field": "status", "op": "eq", "value": "won"},
 SORT = [{"field": "amount", "dir": "desc"}]
 
 
-def hand_written(conn, tables):
-    """What a developer would write for the same page: one query with two joins."""
+def hand_written(conn, tables, after=None):
+    """What a developer would write for the same page: one query with two joins over the
+    same indexes; `after` = (amount, id) of the previous page's last row (keyset)."""
     o, c, p = (tables.form_table(k) for k in ("orders", "customers", "products"))
     query = (sa.select(o, c.c.name.label("customer_name"), c.c.level.label("customer_level"),
                        p.c.name.label("product_name"))
              .select_from(o.outerjoin(c, c.c.id == o.c.customer).outerjoin(p, p.c.id == o.c.product))
              .where(o.c.deleted_at.is_(None), o.c.status == "won", o.c.amount >= Decimal(1000))
              .order_by(o.c.amount.desc(), o.c.id.desc()).limit(50))
+    if after is not None:
+        amount, last_id = after
+        query = query.where(o.c.amount <= amount,
+                            sa.or_(o.c.amount < amount, sa.and_(o.c.amount == amount, o.c.id < last_id)))
     return conn.execute(query).all()
+
+
+def exact_count(conn, tables):
+    """The count a naive page shows: COUNT(*) over every matching row."""
+    o = tables.form_table("orders")
+    return conn.execute(sa.select(sa.func.count()).select_from(o).where(
+        o.c.deleted_at.is_(None), o.c.status == "won", o.c.amount >= Decimal(1000))).scalar_one()
 
 
 def run(name, engine, rows):
@@ -105,32 +117,44 @@ def run(name, engine, rows):
     tables = tables_for(app)
     with engine.connect() as conn:
         records = Records(conn, app)
-        first = records.list("orders", filter=FILTER, sort=SORT, page_size=50, with_count=False)
+
+        def page(cursor=None, size=50, with_count=False):
+            return records.list("orders", filter=FILTER, sort=SORT, page_size=size, cursor=cursor,
+                                with_count=with_count)
+        first = page()
         assert len(first.records) == 50 and first.records[0]["fields"]["customer_level"]
         deep = first
         for _ in range(20):
-            deep = records.list("orders", filter=FILTER, sort=SORT, page_size=50,
-                                cursor=deep.next_cursor, with_count=False)
-        base = median_ms(lambda: hand_written(conn, tables))
-        ours = median_ms(lambda: records.list("orders", filter=FILTER, sort=SORT, page_size=50,
-                                              with_count=False))
-        ours_deep = median_ms(lambda: records.list("orders", filter=FILTER, sort=SORT, page_size=50,
-                                                   cursor=deep.next_cursor, with_count=False))
-        counted = median_ms(lambda: records.list("orders", filter=FILTER, sort=SORT, page_size=50),
-                            repeat=5)
-        count = records.list("orders", filter=FILTER, sort=SORT, page_size=50).count
+            deep = page(deep.next_cursor)
+        deep_last = deep.records[-1]
+        after = (deep_last["fields"]["amount"], deep_last["id"])
+        assert [r.id for r in hand_written(conn, tables, after)] == [r["id"] for r in page(deep.next_cursor).records]
+        ours, base = paired_medians(page, lambda: hand_written(conn, tables))
+        ours_deep, base_deep = paired_medians(lambda: page(deep.next_cursor),
+                                              lambda: hand_written(conn, tables, after))
+        counted = median_ms(lambda: page(with_count=True), repeat=5)
+        count = page(with_count=True).count
+        naive = median_ms(lambda: exact_count(conn, tables), repeat=3, warmup=1)
+        exact = exact_count(conn, tables)
         statements = {}
         for size in (10, 50, 200):
             with Counter(engine) as counter:
-                records.list("orders", filter=FILTER, sort=SORT, page_size=size, with_count=False)
+                page(size=size)
             statements[size] = counter.count
+        with Counter(engine) as first_counted:
+            page(with_count=None)
+        with Counter(engine) as next_page:
+            page(first.next_cursor, with_count=None)
     print(f"[{name}] page of 50 (filter+sort, 2 relations + lookup): median {ours:.2f} ms; "
           f"hand-written SQL {base:.2f} ms; ratio {ours / base:.2f}x")
-    print(f"[{name}] page 21 via keyset cursor: median {ours_deep:.2f} ms (ratio to page 1 "
-          f"hand-written {ours_deep / base:.2f}x)")
-    print(f"[{name}] first page with count: median {counted:.2f} ms; count={count.value} "
-          f"exact={count.exact} estimated={count.estimated}")
+    print(f"[{name}] page 22 via keyset cursor: median {ours_deep:.2f} ms; hand-written keyset SQL "
+          f"{base_deep:.2f} ms; ratio {ours_deep / base_deep:.2f}x")
     print(f"[{name}] statements per page by page size: {statements}")
+    print(f"[{name}] count of the filtered list: {count.value:,} (exact={count.exact}, "
+          f"estimated={count.estimated}; true count {exact:,}); first page with count: median "
+          f"{counted:.2f} ms; a full COUNT(*) takes {naive:.2f} ms ({naive / counted:.1f}x the whole page)")
+    print(f"[{name}] statements: first page {first_counted.count} (page + count), next page "
+          f"{next_page.count} (no count: pages never count again)")
     with engine.begin() as conn:
         records = Records(conn, app)
         with Counter(engine) as created:

@@ -42,6 +42,34 @@ class _TargetRead:
         self.labels = [(name, f"_r_{self.relation_key}__{name}") for name in self.column_names]
 
 
+@dataclass
+class _JoinedShape:
+    """Where one joined relation's columns are in a page row."""
+
+    read: _TargetRead
+    state: int                              # see _target_state
+    plain: list[tuple[str, int]]            # target field key -> position
+    shaped: list[tuple[str, FieldType]]     # target fields whose type reshapes its columns
+    titled: bool                            # the relation itself is read (not only its lookups)
+    title_type: FieldType | None
+
+
+@dataclass
+class _RowShape:
+    """Positions of a page query's columns, for reading rows by index."""
+
+    system: list[tuple[str, int]]
+    plain: list[tuple[str, int]]
+    joined: list[_JoinedShape]
+
+
+def _target_state(table) -> sa.ColumnElement:
+    """One column per joined relation: NULL when the related record does not exist, else
+    whether it is in the recycle bin."""
+    return sa.type_coerce(sa.case((table.c.id.is_(None), sa.null()),
+                                  else_=table.c.deleted_at.is_not(None)), sa.Boolean)
+
+
 def _reads_plainly(ftype: FieldType) -> bool:
     return type(ftype).from_row is FieldType.from_row
 
@@ -76,6 +104,8 @@ class PageLoader:
         self.plain = [(k, t.column_name) for k, t in stored if _reads_plainly(t)]
         self.shaped = [(k, t) for k, t in stored if not _reads_plainly(t)]
         self.joined = [r for r in self.reads.values() if r.alias is not None]
+        self._sorted: dict[tuple, tuple[sa.Select, list[str]]] = {}
+        self._shapes: dict[tuple[str, ...], _RowShape] = {}
 
     # ---- planning -------------------------------------------------------------------
     def _plan_reads(self) -> dict[str, _TargetRead]:
@@ -116,50 +146,96 @@ class PageLoader:
             if read.alias is None:
                 continue
             alias = read.alias
-            columns.append(alias.c.id.label(f"_r_{key}__id"))
-            columns.append(alias.c.deleted_at.is_not(None).label(f"_r_{key}__deleted"))
+            columns.append(_target_state(alias).label(f"_s_{key}"))
             columns.extend(alias.c[name].label(label) for name, label in read.labels)
             joined = joined.outerjoin(alias, alias.c.id == self.table.c[key])
         return sa.select(*columns).select_from(joined)
 
+    def sorted_select(self, keys: list) -> tuple[sa.Select, list[str]]:
+        """`select()` plus the sort keys, and the row names to read a cursor from. A sort
+        key that is a column of the form table is already in the row (selecting it twice
+        would convert its values twice); other sort expressions get a label. Cached per
+        sort order: the statement depends only on the keys' fields and directions."""
+        signature = tuple((k.key, k.descending) for k in keys)
+        cached = self._sorted.get(signature)
+        if cached is None:
+            extra, names = [], []
+            for i, key in enumerate(keys):
+                column = key.expression
+                if isinstance(column, sa.Column) and column.table is self.table:
+                    names.append(column.name)
+                else:
+                    extra.append(column.label(f"_sort{i}"))
+                    names.append(f"_sort{i}")
+            cached = self._sorted[signature] = (self.select(*extra), names)
+        return cached
+
     # ---- loading ---------------------------------------------------------------------
     def records(self, conn: sa.Connection, rows: list[Any]) -> list[dict[str, Any]]:
-        """Records from rows of `select()`, with related data resolved."""
+        """Records from rows of `select()`, with related data resolved. Values are read
+        by position (computed once per row shape), which is what keeps a page of records
+        close to the cost of the bare query."""
+        if not rows:
+            return []
+        shape = self._shape(tuple(rows[0]._fields))
         records = []
         for row in rows:
-            mapping = row._mapping
-            record = {key: mapping[key] for key in RECORD_SYSTEM_KEYS}
-            values = {key: mapping[column] for key, column in self.plain}
-            for key, ftype in self.shaped:
-                values[key] = ftype.from_row(mapping)
-            record["fields"] = values
-            record["titles"] = {}
-            for read in self.joined:
-                self._apply_joined(record, read, mapping)
+            record = {key: row[i] for key, i in shape.system}
+            values = {key: row[i] for key, i in shape.plain}
+            if self.shaped:
+                mapping = row._mapping
+                for key, ftype in self.shaped:
+                    values[key] = ftype.from_row(mapping)
+            titles: dict[str, Any] = {}
+            record["fields"], record["titles"] = values, titles
+            for joined in shape.joined:
+                self._apply_joined(row, joined, values, titles)
             records.append(record)
         self.load_side_tables(conn, records)
         return records
 
-    def _apply_joined(self, record, read: _TargetRead, mapping) -> None:
-        key = read.relation_key
-        target_id = mapping[f"_r_{key}__id"]
-        values = {}
-        if target_id is not None:
-            prefixed = {name: mapping[label] for name, label in read.labels}
-            values = {k: t.from_row(prefixed) for k, t in read.types.items()}
-        own = record["fields"].get(key)
-        if own is not None and key in self.wanted:
-            record["titles"][key] = {own: self._title_info(read, values, own, target_id is None,
-                                                           mapping[f"_r_{key}__deleted"])}
-        for lookup_key, target_key in read.lookups:
-            record["fields"][lookup_key] = values.get(target_key)
+    def _shape(self, names: tuple[str, ...]) -> "_RowShape":
+        shape = self._shapes.get(names)
+        if shape is None:
+            position = {name: i for i, name in enumerate(names)}
+            joined = []
+            for read in self.joined:
+                labels = dict(read.labels)
+                plain = [(k, position[labels[t.column_name]]) for k, t in read.types.items() if _reads_plainly(t)]
+                shaped = [(k, t) for k, t in read.types.items() if not _reads_plainly(t)]
+                title = read.types.get(read.title_key) if read.title_key else None
+                joined.append(_JoinedShape(read, position[f"_s_{read.relation_key}"], plain, shaped,
+                                           read.relation_key in self.wanted, title))
+            shape = self._shapes[names] = _RowShape(
+                system=[(key, position[key]) for key in RECORD_SYSTEM_KEYS],
+                plain=[(key, position[column]) for key, column in self.plain], joined=joined)
+        return shape
 
-    def _title_info(self, read, values, target_id, missing, deleted) -> dict[str, Any]:
-        if missing:
+    def _apply_joined(self, row, joined: "_JoinedShape", values: dict, titles: dict) -> None:
+        read = joined.read
+        state = row[joined.state]
+        target: dict[str, Any] = {}
+        if state is not None:
+            target = {key: row[i] for key, i in joined.plain}
+            if joined.shaped:
+                mapping = row._mapping
+                prefixed = {name: mapping[label] for name, label in read.labels}
+                for key, ftype in joined.shaped:
+                    target[key] = ftype.from_row(prefixed)
+        own = values.get(read.relation_key)
+        if own is not None and joined.titled:
+            titles[read.relation_key] = {own: self._title_info(joined.title_type, target.get(read.title_key),
+                                                               own, state)}
+        for lookup_key, target_key in read.lookups:
+            values[lookup_key] = target.get(target_key)
+
+    def _title_info(self, title_type: FieldType | None, title: Any, target_id: int,
+                    state: bool | None) -> dict[str, Any]:
+        """How a related record is named on a page; `state` as in _target_state."""
+        if state is None:
             return {"title": f"#{target_id}", "deleted": True}
-        title = values.get(read.title_key) if read.title_key else None
-        text = read.types[read.title_key].display(title, self.ctx) if title is not None else f"#{target_id}"
-        return {"title": text, "deleted": bool(deleted)}
+        text = title_type.display(title, self.ctx) if title is not None else f"#{target_id}"
+        return {"title": text, "deleted": bool(state)}
 
     def load_side_tables(self, conn: sa.Connection, records: list[dict[str, Any]]) -> None:
         """Multiple relations and subforms: one query each for all the records."""
@@ -179,18 +255,23 @@ class PageLoader:
         link = self.tables.link_table(self.form.key, key)
         read = self.reads[key]
         target = read.table
-        query = (sa.select(link.c.source_id, link.c.target_id, target.c.id.label("_found"),
-                           target.c.deleted_at.is_not(None).label("_deleted"),
-                           *[target.c[name] for name in read.column_names])
+        # Target columns are labelled as in the page query, so that no field key can
+        # collide with the link table's own columns.
+        query = (sa.select(link.c.source_id.label("_source"), link.c.target_id.label("_target"),
+                           _target_state(target).label("_state"),
+                           *[target.c[name].label(label) for name, label in read.labels])
                  .select_from(link.outerjoin(target, target.c.id == link.c.target_id))
                  .where(link.c.source_id.in_(ids)).order_by(link.c.source_id, link.c.position))
+        title_type = read.types.get(read.title_key) if read.title_key else None
         by_source: dict[int, list[int]] = defaultdict(list)
         titles: dict[int, dict[int, dict]] = defaultdict(dict)
         for row in conn.execute(query).mappings():
-            values = {k: t.from_row(row) for k, t in read.types.items()}
-            by_source[row["source_id"]].append(row["target_id"])
-            titles[row["source_id"]][row["target_id"]] = self._title_info(
-                read, values, row["target_id"], row["_found"] is None, row["_deleted"])
+            title = None
+            if read.title_key and row["_state"] is not None:
+                title = title_type.from_row({name: row[label] for name, label in read.labels})
+            source, target_id = row["_source"], row["_target"]
+            by_source[source].append(target_id)
+            titles[source][target_id] = self._title_info(title_type, title, target_id, row["_state"])
         for record in records:
             record["fields"][key] = by_source.get(record["id"], [])
             record.setdefault("titles", {})[key] = titles.get(record["id"], {})

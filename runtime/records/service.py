@@ -280,7 +280,7 @@ class Records:
             self._search_clause(form, table, search))
         keys = parse_sort(form, table, sort)
         loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, fields)
-        query = loader.select(*[k.expression.label(f"_sort{i}") for i, k in enumerate(keys)])
+        query, sort_names = loader.sorted_select(keys)
         rows = self._page_rows(query, where, keys, cursor, page_size)
         more = len(rows) > page_size
         rows = rows[:page_size]
