@@ -452,3 +452,29 @@ def test_errors_render_in_both_languages(company):
     data = caught.value.as_dict("zh")
     assert data["error"] == "org_department_not_found" and data["message"].startswith("找不到部门“销售不”")
     assert data["message_en"] == "No department '销售不' (did you mean '销售部'?)"
+
+
+def test_the_sample_data_organisation_is_built_through_the_service(db):
+    """runtime/seed makes its sales organisation with Org: deterministic, reused on a re-run."""
+    import random
+
+    from faker import Faker
+
+    from runtime.seed.crm_referral import DEPARTMENTS, _organisation
+
+    def build():
+        fake = Faker("zh_CN")
+        fake.seed_instance(42)
+        return _organisation(db, fake, random.Random(42), 700, 42)
+    staff, departments = build()
+    assert build() == (staff, departments) and len(staff) == 7 and len(departments) == len(DEPARTMENTS)
+    with db.connect() as conn:
+        org = Org(conn)
+        assert [n.path for root in org.departments.tree() for n in root.walk()] == [
+            "总部", "总部/销售部", "总部/销售部/华东大区", "总部/销售部/华南大区", "总部/销售部/华北大区", "总部/客户成功部"]
+        for region in ("华东大区", "华南大区", "华北大区"):
+            head = org.departments.head_of(region)
+            assert head.id in staff and head in org.departments.members(region)
+        chains = org.departments.manager_chains(staff)
+        assert all(len(chains[uid]) <= 1 for uid in staff)
+        assert sum(m.is_primary for ms in org.departments.memberships_of(staff).values() for m in ms) == len(staff)

@@ -13,13 +13,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
-import sqlalchemy as sa
 from faker import Faker
 
 from engine.fields.base import DEFAULT_TZ
-from engine.storage import system
-from engine.storage.types import utcnow
 from runtime.apps import load_installed
+from runtime.org import Org
 from runtime.records import Records
 
 ANCHOR = date(2026, 6, 30)      # "today" of the sample data, so a seed always gives the same data
@@ -35,6 +33,7 @@ PLACES = [
 ]
 DEPARTMENTS = [("总部", None), ("销售部", "总部"), ("华东大区", "销售部"), ("华南大区", "销售部"),
                ("华北大区", "销售部"), ("客户成功部", "总部")]
+REGIONS = ("华东大区", "华南大区", "华北大区")     # where the sales staff work
 STAGES = [("initial", 10), ("needs", 30), ("proposal", 60), ("negotiation", 80), ("won", 100), ("lost", 0)]
 PRODUCTS = [("标准版软件授权", 9800), ("专业版软件授权", 19800), ("实施服务（人天）", 2500),
             ("年度运维服务", 6800), ("培训课程", 3200), ("硬件终端", 1500)]
@@ -255,30 +254,28 @@ def _unique_phone(rnd: random.Random, used: set[str]) -> str:
 
 
 def _organisation(engine, fake: Faker, rnd: random.Random, scale: int, seed: int) -> tuple[list[int], list[int]]:
-    """Departments and sales staff (reused when the app was seeded before)."""
-    users, departments = system.users, system.departments
-    now = utcnow()
+    """Departments and sales staff, made through the org service (reused when the app
+    was seeded before). Returns (staff ids, department ids in DEPARTMENTS order)."""
     with engine.begin() as conn:
-        existing = list(conn.execute(sa.select(users.c.id).where(users.c.account.like("sales%"))
-                                     .order_by(users.c.id)).scalars())
-        dept_ids = list(conn.execute(sa.select(departments.c.id).order_by(departments.c.id)).scalars())
-        if existing and len(dept_ids) >= len(DEPARTMENTS):
-            return existing, dept_ids
-        by_name: dict[str, int] = {}
+        org = Org(conn)
+        index = org.departments.index()
+        by_name = {d.name: d.id for d in index.by_id.values()}
+        if all(name in by_name for name, _ in DEPARTMENTS):
+            staff = [u.id for u in org.departments.members(by_name["销售部"], recursive=True, active_only=False)
+                     if u.account.startswith("sales")]
+            if staff:
+                return sorted(staff), [by_name[name] for name, _ in DEPARTMENTS]
+        by_name = {}
         for name, parent in DEPARTMENTS:
-            by_name[name] = conn.execute(departments.insert().values(
-                name=name, parent_id=by_name.get(parent), position=len(by_name), created_at=now
-            ).returning(departments.c.id)).scalar_one()
-        count = max(5, min(200, scale // 100))
-        staff = []
-        for n in range(count):
-            uid = conn.execute(users.insert().values(
-                account=f"sales{n + 1:03d}", name=fake.name(), email=f"sales{n + 1:03d}@example.com",
-                phone=None, is_active=True, is_admin=False, created_at=now).returning(users.c.id)).scalar_one()
-            staff.append(uid)
-            dept = by_name[rnd.choice(["华东大区", "华南大区", "华北大区"])]
-            conn.execute(system.department_members.insert().values(department_id=dept, user_id=uid, is_primary=True))
-        for name in ("华东大区", "华南大区", "华北大区"):
-            conn.execute(departments.update().where(departments.c.id == by_name[name])
-                         .values(head_user_id=staff[rnd.randrange(len(staff))]))
+            by_name[name] = org.departments.create(name, by_name.get(parent)).id
+        rows, homes = [], []
+        for n in range(max(5, min(200, scale // 100))):
+            account = f"sales{n + 1:03d}"
+            rows.append({"account": account, "name": fake.name(), "email": f"{account}@example.com"})
+            homes.append(rnd.choice(REGIONS))
+        staff = [user.id for user in org.users.add_many(rows)]
+        for region in REGIONS:
+            org.departments.add_members(by_name[region], [uid for uid, home in zip(staff, homes) if home == region])
+        for region in REGIONS:
+            org.departments.set_head(by_name[region], staff[rnd.randrange(len(staff))])
         return staff, list(by_name.values())
