@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, ValueContext
+from engine.fields.base import FieldType, ValueContext, contains_text
 from engine.fields.divisions import Division, divisions, short_name
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
@@ -156,7 +156,7 @@ class AddressField(FieldType):
         return value
 
     def search_clause(self, table, needle):
-        return sa.or_(*[table.c[self.col(p)].contains(needle, autoescape=True) for p in PARTS])
+        return sa.or_(*[contains_text(table.c[self.col(p)], needle) for p in PARTS])
 
     def filter_clause(self, table, op, operand, ctx):
         """eq/ne/in compare the divisions given (a province, or a province and city...)

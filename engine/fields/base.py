@@ -307,10 +307,16 @@ def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: 
     if op == "lte":
         return column <= value
     if op == "contains":
-        return column.contains(str(value), autoescape=True)
+        return contains_text(column, str(value))
     if op == "starts_with":
-        return column.startswith(str(value), autoescape=True)
+        return column.istartswith(str(value), autoescape=True)
     raise FieldError("operator_unsupported", op=op, allowed=", ".join(sorted(ftype.operators)))
+
+
+def contains_text(column: sa.ColumnElement, needle: str) -> sa.ColumnElement:
+    """`column` contains `needle`, ignoring case (the same on SQLite, whose LIKE ignores
+    case, and PostgreSQL, where this is ILIKE); % and _ in `needle` are literal."""
+    return column.icontains(needle, autoescape=True)
 
 
 def date_range(op: str, operand: Any, ctx: ValueContext) -> tuple[date, date]:

@@ -140,7 +140,7 @@ class _MultiChoice(_ChoiceBase):
 
     def clean(self, raw: Any, ctx: ValueContext) -> list[str]:
         items = raw if isinstance(raw, (list, tuple)) else \
-            [p for p in str(raw).translate(_SPLIT).split(",") if p.strip()]
+            [p for p in _option_text(raw).translate(_SPLIT).split(",") if p.strip()]
         chosen: list[str] = []
         for item in items:
             value = self.options.find(_option_text(item))

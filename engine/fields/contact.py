@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import TEXT_OPS, FieldType, ValueContext
+from engine.fields.base import TEXT_OPS, FieldType, ValueContext, contains_text
 from engine.fields.registry import register
 from engine.fields.text import check_text_content
 from engine.i18n import register_messages
@@ -57,7 +57,7 @@ class _TextLike(FieldType):
         return False
 
     def search_clause(self, table, needle):
-        return table.c[self.column_name].contains(needle, autoescape=True)
+        return contains_text(table.c[self.column_name], needle)
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         if operand is None or isinstance(operand, (list, dict, bool)):

@@ -60,8 +60,13 @@ def _empty_sqlite(element, compiler, **kw):
 
 @compiles(JsonArrayEmpty, "postgresql")
 def _empty_pg(element, compiler, **kw):
-    column = compiler.process(element.column, **kw)
-    return f"({column} IS NULL OR jsonb_array_length({column}) = 0)"
+    return f"({_pg_length(compiler.process(element.column, **kw))} = 0)"
+
+
+def _pg_length(column: str) -> str:
+    """Array length, 0 for SQL NULL and for a stored JSON null (older rows hold those),
+    where jsonb_array_length itself would fail."""
+    return f"COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof({column}) = 'array' THEN {column} END), 0)"
 
 
 def array_filter(column, op: str, values: list[Any]) -> sa.ColumnElement:
@@ -98,7 +103,7 @@ def _len_sqlite(element, compiler, **kw):
 
 @compiles(_JsonLength, "postgresql")
 def _len_pg(element, compiler, **kw):
-    return f"jsonb_array_length({compiler.process(element.column, **kw)})"
+    return _pg_length(compiler.process(element.column, **kw))
 
 
 def _length(column):

@@ -27,6 +27,7 @@ register_messages({
 })
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_SPACED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([ \u00a0]\d{3})+(\.\d+)?%?$")
 
 
 def parse_decimal(raw: Any) -> Decimal:
@@ -44,11 +45,12 @@ def parse_decimal(raw: Any) -> Decimal:
     elif isinstance(raw, float):
         value = Decimal(repr(raw))
     elif isinstance(raw, str):
-        text = raw.strip().translate(_FULLWIDTH).replace(" ", "").replace("\u00a0", "")
-        text = text.lstrip("¥￥$")
+        text = raw.strip().translate(_FULLWIDTH).lstrip("¥￥$").strip()
+        if _SPACED_THOUSANDS.match(text):   # "1 234 567", as some spreadsheets write it
+            text = text.replace(" ", "").replace("\u00a0", "")
         percent = text.endswith("%")
         if percent:
-            text = text[:-1]
+            text = text[:-1].rstrip()
         if _THOUSANDS.match(text):
             text = text.replace(",", "")
         if len(text) > 64 or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?", text):

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from engine.definition.model import Label
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
-from engine.fields.base import TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import (TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext,
+                                contains_text)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.serials import advance, allocate
@@ -158,4 +159,4 @@ class SerialField(FieldType):
         return str(operand).strip()
 
     def search_clause(self, table, needle):
-        return table.c[self.column_name].contains(needle, autoescape=True)
+        return contains_text(table.c[self.column_name], needle)

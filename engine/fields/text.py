@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import TEXT_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import TEXT_OPS, DefinitionContext, FieldType, ValueContext, contains_text
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -117,7 +117,7 @@ class TextField(FieldType):
         return text
 
     def search_clause(self, table: sa.Table, needle: str):
-        return table.c[self.column_name].contains(needle, autoescape=True)
+        return contains_text(table.c[self.column_name], needle)
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         # Filters compare against what users type; length rules do not apply to a search.

@@ -4,7 +4,7 @@
   no decimal type (REAL would round), so there the value is stored as a scaled
   integer, which is exact, sorts correctly and sums correctly.
 - UTCDateTime: timezone-aware datetimes stored as UTC (timestamptz on PostgreSQL).
-- JSONValue: JSONB on PostgreSQL, JSON text on SQLite.
+- JSONValue: JSONB on PostgreSQL, JSON text on SQLite; None is SQL NULL.
 - RecordId: BIGINT on PostgreSQL, INTEGER on SQLite (so it is the rowid alias).
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
 RecordId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-JSONValue = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# None is stored as SQL NULL, not as the JSON value null, so that "is empty" is IS NULL.
+JSONValue = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 
 class ExactDecimal(TypeDecorator):
