@@ -33,6 +33,7 @@ def _file_id(raw: Any) -> int:
 
 class _FileList(FieldType):
     operators = frozenset({"empty", "not_empty"})
+    cell_importable = False   # files are uploaded; a spreadsheet cell only names them
     sortable = False
     can_have_default = False
     formula_type = "array"
@@ -95,6 +96,7 @@ class SignatureField(FieldType):
     name = "signature"
     label = Label("手写签名", "Signature")
     operators = frozenset({"empty", "not_empty"})
+    cell_importable = False
     sortable = False
     can_have_default = False
 

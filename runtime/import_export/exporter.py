@@ -1,16 +1,17 @@
 """Exporting a (filtered) list of records to XLSX or CSV.
 
 Types are kept: dates are date cells, numbers are numbers, Chinese text is intact
-(CSV is written as UTF-8 with a BOM so Excel opens it correctly). Relations are
-written as the related record's title, which an import matches again. Subforms go
-to one extra sheet each (XLSX) or a JSON cell (CSV). Text that a spreadsheet could
-run as a formula is neutralised (see cells.py). Records are read page by page, so
-memory stays constant.
+(CSV is written as UTF-8 with a BOM so Excel opens it correctly). Options are
+written as their labels, members and departments as names, relations as the
+related record's title: what an import reads back. Subforms go to one extra sheet
+each (XLSX), or to extra lines under their record (CSV). Text that a spreadsheet
+could run as a formula is neutralised (see cells.py). Records are read page by
+page, so memory stays constant.
 """
 from __future__ import annotations
 
 import csv
-import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,14 +19,19 @@ from typing import Any, Callable
 
 from sqlalchemy.engine import Engine
 
+from engine.definition.model import FieldDef, FormDef
 from engine.errors import FormworkError
+from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
+from engine.fields.relation import LookupField
 from runtime.apps import load_installed
 from runtime.import_export.cells import neutralise
+from runtime.import_export.directory import Directory
 from runtime.records import Records
 
 PAGE = 500
-ROW_HEADER = {"zh": "记录行", "en": "Record row"}
+MAIN_ROW_HEADER = {"zh": "主表行号", "en": "Main sheet row"}
+EXCEL_DIGITS = 15   # a spreadsheet number keeps 15 significant digits; longer ones are written as text
 
 
 def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt: str | None = None,
@@ -42,21 +48,20 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
             raise FormworkError(f"app {app_key!r} is not installed")
         form = app.require_form(form_key)
         records = Records(conn, app, lang=lang)
-        fields = [f for f in form.fields]
-        types = {f.key: field_type(f) for f in fields}
-        main = [f for f in fields if types[f.key].storage != "child_table"]
-        subforms = [f for f in fields if types[f.key].storage == "child_table"]
-        writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, form, main, subforms, lang,
-                                                                records.ctx.tz)
+        layout = _Layout.of(app, form, lang)
+        directory = Directory(conn)
+        writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)
         count = 0
         try:
             cursor = None
             while True:
                 page = records.list(form_key, filter=filter, sort=sort, page_size=PAGE,
                                     cursor=cursor, with_count=False)
+                ctx = ValueContext(lang=lang, tz=records.ctx.tz,
+                                   extra=directory.names(layout.referenced_ids(page.records)))
                 for record in page.records:
                     count += 1
-                    writer.write(count, record, records, types)
+                    writer.write(count, layout.main_cells(record, ctx), layout.subform_cells(record, ctx))
                 if progress:
                     progress(count)
                 cursor = page.next_cursor
@@ -67,47 +72,117 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
     return count
 
 
-def _cell(ftype, value, record, records: Records, key: str) -> Any:
-    if value is None or value == []:
-        return None
-    titles = record.get("titles", {}).get(key)
-    if titles is not None:
-        ids = value if isinstance(value, list) else [value]
-        return ", ".join(str(titles.get(i, {}).get("title", f"#{i}")) for i in ids)
-    if ftype.storage == "none":   # a lookup: the related record's value, as read
-        return _plain(value)
-    return _plain(ftype.export_value(value, records.ctx))
+@dataclass
+class _Layout:
+    """The columns of an export: main fields, and each subform with its columns."""
+
+    form: FormDef
+    lang: str
+    main: list[tuple[FieldDef, FieldType]]
+    subforms: list[tuple[FieldDef, list[tuple[FieldDef, FieldType]]]]
+
+    @classmethod
+    def of(cls, app, form: FormDef, lang: str) -> "_Layout":
+        main, subforms = [], []
+        for fdef in form.fields:
+            ftype = field_type(fdef)
+            if ftype.storage == "child_table":
+                subforms.append((fdef, [(s, field_type(s)) for s in fdef.fields]))
+                continue
+            if isinstance(ftype, LookupField):   # formatted as the field it reads
+                resolved = ftype.resolve(form, app)
+                ftype = field_type(resolved[1]) if resolved else ftype
+            main.append((fdef, ftype))
+        return cls(form, lang, main, subforms)
+
+    def headers(self) -> list[str]:
+        return [f.label.get(self.lang) for f, _ in self.main]
+
+    def subform_headers(self) -> list[str]:
+        return [f"{sub.label.get(self.lang)}.{col.label.get(self.lang)}"
+                for sub, columns in self.subforms for col, _ in columns]
+
+    def referenced_ids(self, records: list[dict]) -> dict[str, set[int]]:
+        """Ids of users, departments and files a page refers to, by kind."""
+        found: dict[str, set[int]] = {}
+
+        def add(ftype: FieldType, value: Any) -> None:
+            ref = ftype.references(value) if value not in (None, []) else None
+            if ref is not None and ref.kind != "form":
+                found.setdefault(ref.kind, set()).update(ref.ids)
+        for record in records:
+            values = record["fields"]
+            for fdef, ftype in self.main:
+                add(ftype, values.get(fdef.key))
+            for sub, columns in self.subforms:
+                for row in values.get(sub.key) or []:
+                    for col, ftype in columns:
+                        add(ftype, row.get(col.key))
+        return found
+
+    def main_cells(self, record: dict, ctx: ValueContext) -> list[Any]:
+        values, titles = record["fields"], record.get("titles", {})
+        cells = []
+        for fdef, ftype in self.main:
+            value = values.get(fdef.key)
+            if value is None or value == []:
+                cells.append(None)
+            elif fdef.key in titles:   # a relation: the related records' titles
+                ids = value if isinstance(value, list) else [value]
+                cells.append("、".join(str(titles[fdef.key].get(i, {}).get("title", f"#{i}")) for i in ids))
+            else:
+                cells.append(_plain(ftype.export_value(value, ctx)))
+        return cells
+
+    def subform_cells(self, record: dict, ctx: ValueContext) -> list[list[list[Any]]]:
+        """For each subform, its rows as lists of cells."""
+        return [[[None if row.get(col.key) is None else _plain(ftype.export_value(row[col.key], ctx))
+                  for col, ftype in columns]
+                 for row in record["fields"].get(sub.key) or []]
+                for sub, columns in self.subforms]
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value   # converted to the workspace time zone by the writer
-    if isinstance(value, (str, int, float, Decimal, date, datetime, bool)):
+    if isinstance(value, Decimal):
+        if len(value.as_tuple().digits) > EXCEL_DIGITS:
+            return str(value)   # as a number it would lose digits
+        return value
+    if isinstance(value, (str, int, float, date, datetime, bool)):
         return value
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(_plain(v)) for v in value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+        return "、".join(str(_plain(v)) for v in value)
+    return str(value)
 
 
 class _XlsxWriter:
-    def __init__(self, path, form, main, subforms, lang, tz):
+    def __init__(self, path: Path, layout: _Layout, ctx: ValueContext):
         from openpyxl import Workbook
-        self.path, self.lang, self.tz = path, lang, tz
+        self.path, self.layout, self.tz = path, layout, ctx.tz
         self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet(title=_sheet_title(form.label.get(lang)))
-        self.sheet.append([f.label.get(lang) for f in main])
-        self.main, self.subforms = main, subforms
-        self.sub_sheets = {}
-        for sub in subforms:
-            sheet = self.book.create_sheet(title=_sheet_title(sub.label.get(lang)))
-            sheet.append([ROW_HEADER[lang]] + [s.label.get(lang) for s in sub.fields])
-            self.sub_sheets[sub.key] = sheet
+        self.sheet = self._sheet(layout.form.label.get(layout.lang), layout.headers())
+        self.sub_sheets = [
+            self._sheet(sub.label.get(layout.lang),
+                        [MAIN_ROW_HEADER[layout.lang]] + [c.label.get(layout.lang) for c, _ in columns])
+            for sub, columns in layout.subforms]
 
-    def _row(self, sheet, values):
+    def _sheet(self, title: str, headers: list[str]):
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+        sheet = self.book.create_sheet(title=_sheet_title(title, self.book.sheetnames))
+        sheet.freeze_panes = "A2"
+        for index, header in enumerate(headers, start=1):   # wide enough for the header, in CJK widths
+            width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in header) + 4
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(width, 40))
+        self._append(sheet, headers, font=Font(bold=True))
+        return sheet
+
+    def _append(self, sheet, values: list[Any], font=None) -> None:
         from openpyxl.cell import WriteOnlyCell
         cells = []
         for value in values:
             cell = WriteOnlyCell(sheet, value=None)
+            if font is not None:
+                cell.font = font
             if isinstance(value, str):
                 cell.value = value
                 cell.data_type = "s"   # text, never a formula, whatever its first character
@@ -118,61 +193,70 @@ class _XlsxWriter:
             elif isinstance(value, date):
                 cell.value = value
                 cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, Decimal):
+                cell.value = value
+                places = -value.as_tuple().exponent
+                cell.number_format = "0." + "0" * places if places > 0 else "0"
             else:
                 cell.value = value
             cells.append(cell)
         sheet.append(cells)
 
-    def write(self, number, record, records, types):
-        self._row(self.sheet, [_cell(types[f.key], record["fields"].get(f.key), record, records, f.key)
-                               for f in self.main])
-        for sub in self.subforms:
-            sub_types = {s.key: field_type(s) for s in sub.fields}
-            for row in record["fields"].get(sub.key) or []:
-                self._row(self.sub_sheets[sub.key], [number] + [
-                    _plain(sub_types[s.key].export_value(row.get(s.key), records.ctx))
-                    if row.get(s.key) is not None else None for s in sub.fields])
+    def write(self, number: int, main: list[Any], subforms: list[list[list[Any]]]) -> None:
+        self._append(self.sheet, main)
+        for sheet, rows in zip(self.sub_sheets, subforms):
+            for row in rows:
+                self._append(sheet, [number + 1] + row)   # the record's row on the main sheet
 
-    def close(self):
+    def close(self) -> None:
         self.book.save(self.path)
 
 
 class _CsvWriter:
-    def __init__(self, path, form, main, subforms, lang, tz):
-        self.tz = tz
+    """One line per record, plus a line per further subform row with the main cells
+    left empty (the shape an import reads back)."""
+
+    def __init__(self, path: Path, layout: _Layout, ctx: ValueContext):
+        self.tz = ctx.tz
         self.handle = open(path, "w", encoding="utf-8-sig", newline="")
         self.csv = csv.writer(self.handle)
-        self.main, self.subforms, self.lang = main, subforms, lang
-        self.csv.writerow([f.label.get(lang) for f in main] + [s.label.get(lang) for s in subforms])
+        self.widths = [len(columns) for _, columns in layout.subforms]
+        self.main_width = len(layout.main)
+        self.csv.writerow(layout.headers() + layout.subform_headers())
 
-    def write(self, number, record, records, types):
-        values = [_cell(types[f.key], record["fields"].get(f.key), record, records, f.key)
-                  for f in self.main]
-        for sub in self.subforms:
-            sub_types = {s.key: field_type(s) for s in sub.fields}
-            rows = [{s.key: sub_types[s.key].to_json(row.get(s.key)) for s in sub.fields}
-                    for row in record["fields"].get(sub.key) or []]
-            values.append(json.dumps(rows, ensure_ascii=False) if rows else None)
-        self.csv.writerow([_csv_text(v, self.tz) for v in values])
+    def write(self, number: int, main: list[Any], subforms: list[list[list[Any]]]) -> None:
+        lines = max([1] + [len(rows) for rows in subforms])
+        for line in range(lines):
+            cells = list(main) if line == 0 else [None] * self.main_width
+            for width, rows in zip(self.widths, subforms):
+                cells += rows[line] if line < len(rows) else [None] * width
+            self.csv.writerow([_csv_text(v, self.tz) for v in cells])
 
-    def close(self):
+    def close(self) -> None:
         self.handle.close()
 
 
 def _csv_text(value: Any, tz) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, datetime):
         local = value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
         return local.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return neutralise(str(value))
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)   # numbers: "-5" is a number, not a formula
 
 
-def _sheet_title(text: str) -> str:
+def _sheet_title(text: str, taken: list[str]) -> str:
     for bad in "[]:*?/\\":
         text = text.replace(bad, " ")
-    return text[:31] or "Sheet"
+    title = text[:31].strip() or "Sheet"
+    suffix = 2
+    while title in taken:   # two subforms with the same label
+        title = f"{text[:28]} {suffix}"
+        suffix += 1
+    return title

@@ -1,42 +1,52 @@
 """Importing CSV and XLSX files into a form.
 
-Every cell is parsed by its field type; relations are matched by a field of the
-related form (its title or a unique field, or the one a mapping names), one query
-per column and batch. Rows go through the record service like any other create
+Every cell is parsed by its field type (members and departments by name, account
+or path; relations by the related record's title or a unique field, see
+relations.py). Rows go through the record service like any other create
 (validation, unique checks, history). Modes:
 
 - dry run: everything is checked, every bad cell reported, nothing is kept;
 - all or nothing (default): any bad row and nothing is kept;
 - skip bad rows: good rows are kept, bad ones written to a report.
 
-The file is read and written in batches inside one transaction, so memory stays
-constant and an interrupted import leaves nothing half-done.
+The file is read in batches inside one transaction, so memory stays constant and
+an interrupted import leaves nothing half-done. Subform rows come from the lines
+below a record whose main cells are empty (CSV, or a sheet written by hand) or
+from a sheet per subform (XLSX exports).
+
+A relation to the form being imported (customers referred by customers) may name
+a record further down the file: those cells are resolved after every row is in,
+and set with a second, recorded update. Skipping a row that others refer to skips
+them too; the file is then read once more without them.
 """
 from __future__ import annotations
 
 import csv
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
 from engine.fields.registry import field_type
-from engine.fields.relation import RelationField, parse_record_id
+from engine.fields.relation import RelationField
 from engine.i18n import render
 from runtime.apps import load_installed
 from runtime.import_export.cells import restore
-from runtime.import_export.mapping import Column, load_mapping_file, map_columns
-from runtime.import_export.readers import open_table
+from runtime.import_export.directory import Directory, cell_texts, lookup_kind
+from runtime.import_export.mapping import (Column, ColumnMap, MappingError, load_mapping_file,
+                                           map_columns, map_subform_sheet)
+from runtime.import_export.readers import Row, Table, open_table
+from runtime.import_export.relations import RelationMatcher, split_refs
 from runtime.records import Records
 
 BATCH = 1000
+UPDATE_BATCH = 1000
 KEPT_PROBLEMS = 1000   # problems kept in memory for the summary; all go to the report file
+MAX_PASSES = 5         # skip mode: passes that drop rows referring to skipped rows
 
 
 @dataclass
@@ -45,6 +55,7 @@ class CellProblem:
     column: str       # the column header ("" for a problem of the whole row)
     value: str
     reason: str
+    sheet: str = ""   # XLSX: the sheet, when not the first one
 
 
 @dataclass
@@ -54,85 +65,121 @@ class ImportReport:
     rows_valid: int = 0       # rows that passed every check
     rows_imported: int = 0    # rows kept (0 after a dry run or a refused all-or-nothing import)
     rows_refused: int = 0
+    orphan_rows: int = 0      # subform-sheet rows that belong to no record
     problems: list[CellProblem] = field(default_factory=list)
     problem_count: int = 0
+    notes: list[str] = field(default_factory=list)   # columns left out on purpose
     dry_run: bool = False
     committed: bool = False
+    passes: int = 1
     seconds: float = 0.0
     report_file: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.rows_refused == 0
+        return self.rows_refused == 0 and self.orphan_rows == 0
 
 
 class ImportError_(FormworkError):
     pass
 
 
+Progress = Callable[[int, "float | None"], None]   # (rows read, fraction of the file or None)
+
+
 def import_file(engine: Engine, app_key: str, form_key: str, path: Path, *, dry_run: bool = False,
                 skip_bad_rows: bool = False, mapping: dict | Path | None = None,
                 report_path: Path | None = None, user_id: int | None = None, lang: str = "zh",
                 sheet: str | None = None, batch_size: int = BATCH,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
+                progress: Progress | None = None) -> ImportReport:
+    """Import the rows of `path` into a form; see the module docstring for the modes."""
     started = time.perf_counter()
-    report = ImportReport(file=str(path), dry_run=dry_run)
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping_file(Path(mapping))
-    table = open_table(Path(path), sheet)
-    writer = _ProblemWriter(report, report_path, lang)
+    withdrawn: dict[int, list[CellProblem]] = {}
+    for attempt in range(1, MAX_PASSES + 1):
+        report = ImportReport(file=str(path), dry_run=dry_run, passes=attempt)
+        options = _Options(dry_run, skip_bad_rows, mapping, user_id, lang, sheet, batch_size, progress)
+        more = _run_pass(engine, app_key, form_key, Path(path), report, report_path, options, withdrawn)
+        if not more:
+            break
+        withdrawn.update(more)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Options:
+    dry_run: bool
+    skip_bad_rows: bool
+    mapping: dict | None
+    user_id: int | None
+    lang: str
+    sheet: str | None
+    batch_size: int
+    progress: Progress | None
+
+
+def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Options,
+              withdrawn: dict[int, list[CellProblem]]) -> dict[int, list[CellProblem]]:
+    """One read of the file in one transaction. Returns the rows a further pass must
+    leave out (skip mode, when rows referred to rows that were refused), else {}."""
+    table = open_table(path, options.sheet)
+    writer = _ProblemWriter(report, report_path, with_sheet=not table.text_cells)
     try:
-        with engine.connect() as conn:
-            transaction = conn.begin()
-            try:
-                app = load_installed(conn, app_key)
-                if app is None:
-                    raise ImportError_(f"app {app_key!r} is not installed")
-                form = app.require_form(form_key)
-                columns = map_columns(form, table.headers, mapping)
-                importer = _BatchImporter(conn, app, form_key, columns, table.text_cells,
-                                          Records(conn, app, user_id=user_id, lang=lang), writer,
-                                          _subform_sheets(table, form, lang))
-                batch: list[tuple[int, list[Any]]] = []
-                for number, cells in table.rows:
-                    batch.append((number, cells))
-                    if len(batch) >= batch_size:
-                        importer.run(batch)
-                        batch = []
-                        if progress:
-                            progress(report.rows_read)
-                if batch:
+        with engine.connect() as conn, conn.begin() as transaction:
+            app = load_installed(conn, app_key)
+            if app is None:
+                raise ImportError_(f"app {app_key!r} is not installed")
+            form = app.require_form(form_key)
+            sheets = _subform_sheet_names(table, form)
+            columns = map_columns(form, table.headers, options.mapping, subform_sheets=frozenset(sheets))
+            report.notes = list(columns.notes)
+            records = Records(conn, app, user_id=options.user_id, lang=options.lang)
+            importer = _BatchImporter(conn, app, form, columns, table, records, writer, withdrawn)
+            subform_sheets = [_SubformSheet(table, form.field(key), name, writer, importer)
+                              for key, name in sheets.items()]
+            importer.subform_sheets = subform_sheets
+            batch: list[_SourceRecord] = []
+            for record in _group_records(table.rows, columns):
+                batch.append(record)
+                if len(batch) >= options.batch_size:
                     importer.run(batch)
-                    if progress:
-                        progress(report.rows_read)
-                keep = not dry_run and (skip_bad_rows or report.rows_refused == 0)
-                if keep:
-                    transaction.commit()
-                    report.committed = True
-                    report.rows_imported = report.rows_valid
-                else:
-                    transaction.rollback()
-            except BaseException:
-                if transaction.is_active:
-                    transaction.rollback()
-                raise
+                    batch = []
+                    if options.progress:
+                        options.progress(report.rows_read, table.fraction())
+            if batch:
+                importer.run(batch)
+            for sheet in subform_sheets:
+                sheet.finish()
+            if options.progress:
+                options.progress(report.rows_read, 1.0)
+            again = importer.finish(options.skip_bad_rows and not options.dry_run, options.dry_run)
+            if again:
+                transaction.rollback()
+                return again
+            if not options.dry_run and (options.skip_bad_rows or report.ok):
+                report.committed = True
+                report.rows_imported = report.rows_valid
+            else:
+                transaction.rollback()
     finally:
         table.close()
         writer.close()
-    report.seconds = time.perf_counter() - started
-    return report
+    return {}
 
 
 class _ProblemWriter:
     """Keeps the first problems in memory and streams all of them to the report file."""
 
-    def __init__(self, report: ImportReport, path: Path | None, lang: str):
-        self.report, self.lang = report, lang
+    def __init__(self, report: ImportReport, path: Path | None, *, with_sheet: bool):
+        self.report, self.with_sheet = report, with_sheet
         self.handle = None
         if path is not None:
             self.handle = open(path, "w", encoding="utf-8-sig", newline="")
             self.csv = csv.writer(self.handle)
-            self.csv.writerow(["行号 row", "列 column", "值 value", "原因 reason"])
+            self.csv.writerow((["工作表 sheet"] if with_sheet else [])
+                              + ["行号 row", "列 column", "值 value", "原因 reason"])
             report.report_file = str(path)
 
     def add(self, problem: CellProblem) -> None:
@@ -140,206 +187,415 @@ class _ProblemWriter:
         if len(self.report.problems) < KEPT_PROBLEMS:
             self.report.problems.append(problem)
         if self.handle:
-            self.csv.writerow([problem.row, problem.column, problem.value, problem.reason])
+            self.csv.writerow(([problem.sheet] if self.with_sheet else [])
+                              + [problem.row, problem.column, problem.value, problem.reason])
 
     def close(self) -> None:
         if self.handle:
             self.handle.close()
 
 
-def _subform_sheets(table, form, lang) -> dict[str, dict[int, list[dict]]]:
-    """XLSX exports put each subform on its own sheet, named after the subform, whose
-    first column is the record's row on the main sheet (1 = the first record). These
-    sheets are read whole: their size is that of the subform rows, not of the file."""
-    found: dict[str, dict[int, list[dict]]] = {}
-    if not table.sheet_names:
-        return found
+@dataclass
+class _SourceRecord:
+    number: int              # the row of the record's main cells
+    cells: list[Any]
+    lines: list[Row]         # rows holding its subform cells on the same sheet (its own row first)
+    sheet_rows: dict[str, list[Row]] = field(default_factory=dict)   # subform key -> rows of its sheet
+
+
+def _blank(cells: list[Any], indexes: list[int]) -> bool:
+    for index in indexes:
+        if index < len(cells):
+            value = cells[index]
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                return False
+    return True
+
+
+def _group_records(rows: Iterator[Row], columns: ColumnMap) -> Iterator[_SourceRecord]:
+    """Records from rows: a row whose main cells are all empty but which has subform
+    cells adds a subform row to the record above it."""
+    if not columns.subform:
+        for number, cells in rows:
+            yield _SourceRecord(number, cells, [])
+        return
+    main = [c.index for c in columns.main]
+    sub = [c.index for c in columns.subform]
+    current: _SourceRecord | None = None
+    for number, cells in rows:
+        if current is not None and _blank(cells, main) and not _blank(cells, sub):
+            current.lines.append((number, cells))
+            continue
+        if current is not None:
+            yield current
+        current = _SourceRecord(number, cells, [(number, cells)])
+    if current is not None:
+        yield current
+
+
+def _subform_sheet_names(table: Table, form) -> dict[str, str]:
+    """{subform key: sheet name} for XLSX sheets named after a subform (as exports write them)."""
+    found = {}
     for fdef in form.fields:
-        if not fdef.fields:
-            continue
-        names = [n for n in (fdef.label.zh, fdef.label.en, fdef.key) if n in table.sheet_names]
-        if not names:
-            continue
-        headers, rows = table.read_sheet(names[0])
-        keys = {}
-        for index, header in enumerate(headers[1:], start=1):
-            sub = next((s for s in fdef.fields if header in (s.key, s.label.zh, s.label.en)), None)
-            if sub is not None:
-                keys[index] = sub.key
-        by_parent: dict[int, list[dict]] = {}
-        for _number, cells in rows:
-            try:
-                parent = int(cells[0])
-            except (TypeError, ValueError):
-                continue
-            by_parent.setdefault(parent, []).append(
-                {key: cells[i] for i, key in keys.items() if i < len(cells) and cells[i] is not None})
-        found[fdef.key] = by_parent
+        if fdef.fields:
+            name = next((n for n in (fdef.label.zh, fdef.label.en, fdef.key)
+                         if n in table.sheet_names and n != table.sheet), None)
+            if name:
+                found[fdef.key] = name
     return found
 
 
+class _SubformSheet:
+    """The rows of one subform on a sheet of its own, read alongside the main sheet.
+    Its first column is the main-sheet row of the record a row belongs to; rows come
+    in the order of the main sheet, as exports write them."""
+
+    def __init__(self, table: Table, fdef, name: str, writer: _ProblemWriter, importer: "_BatchImporter"):
+        self.key, self.name, self.writer, self.importer = fdef.key, name, writer, importer
+        headers, self.rows = table.sheet_rows(name)
+        self.columns = map_subform_sheet(fdef, headers, name)
+        self.next: Row | None = next(self.rows, None)
+
+    def take(self, number: int) -> list[Row]:
+        """The rows of the record on main-sheet row `number`; rows left behind are orphans."""
+        found = []
+        while self.next is not None:
+            parent = _parent_row(self.next)
+            if parent is not None and parent > number:
+                break
+            if parent == number:
+                found.append(self.next)
+            else:
+                self._orphan(self.next, parent)
+            self.next = next(self.rows, None)
+        return found
+
+    def finish(self) -> None:
+        while self.next is not None:
+            self._orphan(self.next, _parent_row(self.next))
+            self.next = next(self.rows, None)
+
+    def _orphan(self, row: Row, parent: int | None) -> None:
+        number, cells = row
+        lang = self.importer.ctx.lang
+        reason = (_msg(lang, "第一列应为该行所属记录在主表中的行号", "the first column must be the row of its "
+                       "record on the main sheet") if parent is None else
+                  _msg(lang, f"主表第 {parent} 行不是一条记录，或本行不在主表顺序中（子表行应按主表行号排列）",
+                       f"main sheet row {parent} is not a record, or this row is out of order (keep the "
+                       "rows in the order of the main sheet)"))
+        self.writer.add(CellProblem(number, "", str(cells[0] if cells else ""), reason, self.name))
+        self.writer.report.orphan_rows += 1
+
+
+def _parent_row(row: Row) -> int | None:
+    cells = row[1]
+    value = cells[0] if cells else None
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 2 else None
+
+
+@dataclass
+class _Deferred:
+    """A relation cell naming a record of the form being imported: resolved at the end."""
+
+    number: int
+    column: Column
+    texts: list[str]
+    record_id: int | None = None   # None when its row was refused (still checked, for the report)
+
+
 class _BatchImporter:
-    def __init__(self, conn, app, form_key, columns: list[Column], text_cells: bool,
-                 records: Records, writer: _ProblemWriter, subform_rows=None):
-        self.subform_rows = subform_rows or {}
-        self.conn, self.app, self.form_key = conn, app, form_key
-        self.columns, self.text_cells = columns, text_cells
-        self.records, self.writer = records, writer
+    def __init__(self, conn, app, form, columns: ColumnMap, table: Table, records: Records,
+                 writer: _ProblemWriter, withdrawn: dict[int, list[CellProblem]]):
+        self.conn, self.app, self.form, self.columns = conn, app, form, columns
+        self.text_cells = table.text_cells
+        self.records, self.writer, self.withdrawn = records, writer, withdrawn
         self.report = writer.report
         self.ctx = ValueContext(lang=records.ctx.lang, tz=records.ctx.tz)
-        self.header_of = {c.field: c.header for c in columns}
-        # Cells parsed by their field type and relation ids resolved here are clean values.
-        self.parsed_fields = frozenset(c.field for c in columns if c.ftype.storage != "child_table")
+        self.directory = Directory(conn)
+        self.matcher = RelationMatcher(conn, app, records.tables, self.ctx)
+        self.subform_sheets: list[_SubformSheet] = []
+        self.deferred: list[_Deferred] = []
+        self.relations = [c for c in columns.main if isinstance(c.ftype, RelationField)]
+        self.plain = [c for c in columns.main if c not in self.relations]
+        self.org_columns = [c for c in columns.main + columns.subform if lookup_kind(c.ftype)]
+        for column in self.relations:
+            _check_match(app, column)
+        # Cells parsed by their field type and relation ids resolved here are clean values;
+        # subform rows are cleaned by the record service, which reports each cell.
+        self.parsed_fields = frozenset(c.field for c in columns.main)
 
-    def run(self, batch: list[tuple[int, list[Any]]]) -> None:
+    # ---- one batch ----------------------------------------------------------------------
+    def run(self, batch: list[_SourceRecord]) -> None:
         self.report.rows_read += len(batch)
-        parsed: list[tuple[int, dict[str, Any]]] = []
-        pending_refs: list[tuple[int, Column, list[str]]] = []
-        bad_rows: set[int] = set()
-        for number, cells in batch:
+        for sheet in self.subform_sheets:
+            for record in batch:
+                record.sheet_rows[sheet.key] = sheet.take(record.number)
+        self.ctx.extra = self._org_lookups(batch)
+        bad: set[int] = set()
+        rows: list[dict[str, Any]] = []
+        positions: list[dict[str, list[tuple[int, str]]]] = []
+        unparsed: list[set] = []   # per record: the cells already reported as unreadable
+        pending: list[tuple[int, Column, list[str]]] = []
+        deferred: list[tuple[int, _Deferred]] = []
+        for index, record in enumerate(batch):
             values: dict[str, Any] = {}
-            for column in self.columns:
-                raw = cells[column.index] if column.index < len(cells) else None
-                raw = restore(raw)
-                if raw is None or (isinstance(raw, str) and not raw.strip()):
+            failed = self._parse_main(record, values)
+            for column in self.relations:
+                raw = _cell(record.cells, column.index)
+                if raw is None:
                     continue
-                if isinstance(column.ftype, RelationField):
-                    pending_refs.append((number, column, _split_refs(raw, column.ftype.multiple)))
-                    continue
-                if column.ftype.storage == "child_table":
-                    rows = _json_rows(raw)
-                    if rows is None:
-                        self._problem(number, column.header, raw, _msg(
-                            self.ctx.lang, "子表单单元格应为导出时的 JSON 行列表",
-                            "a subform cell must hold the JSON list of rows an export writes"))
-                        bad_rows.add(number)
-                    else:
-                        values[column.field] = rows
-                    continue
-                try:
-                    if self.text_cells or isinstance(raw, str):
-                        values[column.field] = column.ftype.parse_text(str(raw), self.ctx)
-                    else:
-                        values[column.field] = column.ftype.parse_cell(raw, self.ctx)
-                except FieldError as exc:
-                    self._problem(number, column.header, raw, render(exc.code, exc.params, self.ctx.lang))
-                    bad_rows.add(number)
-            for key, by_parent in self.subform_rows.items():
-                if number - 1 in by_parent:
-                    values[key] = by_parent[number - 1]
-            parsed.append((number, values))
-        by_number = dict(parsed)
-        for number, column, ids in self._resolve_relations(pending_refs):
-            if ids is None:
-                bad_rows.add(number)
-            else:
-                by_number[number][column.field] = ids if column.ftype.multiple else ids[0]
-        # Rows with a bad cell are still validated (their other cells may be wrong too,
-        # or clash with another row) but never written.
-        excluded = {i for i, (number, _) in enumerate(parsed) if number in bad_rows}
-        _ids, failures = self.records.create_many(self.form_key, [v for _, v in parsed],
-                                                  skip_invalid=True, exclude=excluded,
-                                                  already_clean=self.parsed_fields)
+                texts = split_refs(raw, column.ftype.multiple)
+                if self._defers(column) and record.number not in self.withdrawn:
+                    deferred.append((index, _Deferred(record.number, column, texts)))
+                elif not self._defers(column):
+                    pending.append((index, column, texts))
+            where = self._parse_subforms(record, values, failed)
+            if failed:
+                bad.add(index)
+            if record.number in self.withdrawn:
+                for problem in self.withdrawn[record.number]:
+                    self.writer.add(problem)
+                bad.add(index)
+            rows.append(values)
+            positions.append(where)
+            unparsed.append(failed)
+        self._resolve(batch, rows, pending, bad)
+        ids, failures = self.records.create_many(self.form.key, rows, skip_invalid=True, exclude=bad,
+                                                 already_clean=self.parsed_fields)
         for index, issues in failures.items():
-            number, values = parsed[index]
-            bad_rows.add(number)
-            for issue in issues:
-                header = self.header_of.get(issue.field, issue.field)
-                value = values.get(issue.field, "")
-                where = f"[{issue.row + 1}].{issue.subfield}" if issue.row is not None else ""
-                self._problem(number, header + where, value,
-                              render(issue.code, issue.params, self.ctx.lang))
-        self.report.rows_refused += len(bad_rows)
-        self.report.rows_valid += len(batch) - len(bad_rows)
+            bad.add(index)
+            self._report_issues(batch[index], rows[index], positions[index],
+                                [i for i in issues if (i.field, i.row, i.subfield) not in unparsed[index]])
+        written = [i for i in range(len(batch)) if i not in bad]
+        record_ids = dict(zip(written, ids))
+        for index, item in deferred:
+            item.record_id = record_ids.get(index)
+            self.deferred.append(item)
+        self.report.rows_refused += len(bad)
+        self.report.rows_valid += len(batch) - len(bad)
 
-    def _problem(self, row: int, column: str, value: Any, reason: str) -> None:
-        text = "" if value is None else str(value)
-        self.writer.add(CellProblem(row, column, text[:200], reason))
+    def _parse_main(self, record: _SourceRecord, values: dict[str, Any]) -> set:
+        """Parse the record's main cells into `values`; the (field, None, None) slots of
+        the cells that could not be read (each reported once, here)."""
+        failed = set()
+        for column in self.plain:
+            raw = _cell(record.cells, column.index)
+            if raw is None:
+                continue
+            try:
+                values[column.field] = self._parse(column, raw)
+            except FieldError as exc:
+                self._cell_problem(record.number, column, raw, exc)
+                failed.add((column.field, None, None))
+        return failed
 
-    def _resolve_relations(self, pending):
-        """Match relation cells to record ids: one query per relation column and batch."""
-        by_column: dict[str, list] = {}
+    def _parse(self, column: Column, raw: Any) -> Any:
+        if self.text_cells or isinstance(raw, str):
+            return column.ftype.parse_text(raw if isinstance(raw, str) else str(raw), self.ctx)
+        return column.ftype.parse_cell(raw, self.ctx)
+
+    def _parse_subforms(self, record: _SourceRecord, values: dict[str, Any], failed: set
+                        ) -> dict[str, list[tuple[int, str]]]:
+        """Subform rows from the record's lines and sheets, into `values`; cells that could
+        not be read go to `failed` as (subform, row, column). Returns where each row came
+        from: {subform key: [(row number, sheet)]}."""
+        where: dict[str, list[tuple[int, str]]] = {}
+        sources = [(self.columns.subform, record.lines, "")]
+        sources += [(sheet.columns, record.sheet_rows.get(sheet.key, []), sheet.name)
+                    for sheet in self.subform_sheets]
+        for columns, lines, sheet_name in sources:
+            for number, cells in lines:
+                parsed: dict[str, dict[str, Any]] = {}
+                for column in columns:
+                    raw = _cell(cells, column.index)
+                    if raw is None:
+                        continue
+                    row = parsed.setdefault(column.subform, {})
+                    try:
+                        row[column.field] = self._parse(column, raw)
+                    except FieldError as exc:
+                        self._cell_problem(number, column, raw, exc, sheet_name)
+                        failed.add((column.subform, len(values.get(column.subform, [])), column.field))
+                for key, row in parsed.items():
+                    values.setdefault(key, []).append(row)
+                    where.setdefault(key, []).append((number, sheet_name))
+        return where
+
+    def _org_lookups(self, batch: list[_SourceRecord]) -> dict[str, dict[str, int]]:
+        """Member and department names of the batch, resolved with one query per kind."""
+        if not self.org_columns:
+            return {}
+        texts: dict[str, set[str]] = {}
+        for column in self.org_columns:
+            kind = lookup_kind(column.ftype)
+            wanted = texts.setdefault(kind, set())
+            for record in batch:
+                lines = [record.cells] if column.subform is None else \
+                    [c for _, c in record.lines] + [c for rows in record.sheet_rows.values() for _, c in rows]
+                for cells in lines:
+                    raw = _cell(cells, column.index)
+                    if isinstance(raw, str):
+                        wanted |= cell_texts(raw)
+        return self.directory.lookups(texts)
+
+    def _resolve(self, batch, rows, pending, bad: set[int]) -> None:
+        """Relation cells to record ids: one query per relation column and batch."""
+        by_column: dict[int, list[tuple[int, Column, list[str]]]] = {}
         for item in pending:
-            by_column.setdefault(item[1].field, []).append(item)
+            by_column.setdefault(item[1].index, []).append(item)
         for items in by_column.values():
             column = items[0][1]
-            lookup, ambiguous = self._match_targets(column, {t for _, _, texts in items for t in texts})
-            for number, col, texts in items:
-                ids, failed = [], False
-                for text in texts:
-                    if text in ambiguous:
-                        self._problem(number, col.header, text, _msg(self.ctx.lang,
-                                      f"“{text}”匹配到多条关联记录，请改用唯一字段（如编号、电话）",
-                                      f"'{text}' matches several related records; use a unique field"))
-                        failed = True
-                    elif text in lookup:
-                        ids.append(lookup[text])
-                    else:
-                        self._problem(number, col.header, text, _msg(self.ctx.lang,
-                                      f"找不到关联记录“{text}”", f"no related record matches '{text}'"))
-                        failed = True
-                yield number, col, (None if failed else ids)
+            matches = self.matcher.match(column.ftype.target, {t for _, _, ts in items for t in ts},
+                                         column.match)
+            for index, _column, texts in items:
+                ids = self._ids(batch[index].number, column, texts, matches)
+                if ids is None:
+                    bad.add(index)
+                else:
+                    rows[index][column.field] = ids if column.ftype.multiple else ids[0]
 
-    def _match_targets(self, column: Column, texts: set[str]) -> tuple[dict[str, int], set[str]]:
-        ftype: RelationField = column.ftype
-        target = self.app.require_form(ftype.target)
-        table = self.records.tables.form_table(target.key)
-        lookup: dict[str, int] = {}
-        ambiguous: set[str] = set()
-        numeric = {t for t in texts if t.lstrip("#").isdigit() and column.match is None}
-        if numeric:
-            wanted = {parse_record_id(t): t for t in numeric}
-            for rid in self.conn.execute(sa.select(table.c.id).where(
-                    table.c.id.in_(wanted), table.c.deleted_at.is_(None))).scalars():
-                lookup[wanted[rid]] = rid
-        keys = [column.match] if column.match else _matchable_keys(target)
-        rest = texts - set(lookup)
-        if not rest or not keys:
-            return lookup, ambiguous
-        conditions = []
-        for key in keys:
-            fdef = target.field(key)
-            if fdef is None:
-                raise ImportError_(f"column {column.header!r}: form {target.key!r} has no field {key!r} to match")
-            conditions.append(table.c[field_type(fdef).column_name].in_(rest))
-        query = sa.select(table.c.id, *[table.c[field_type(target.field(k)).column_name] for k in keys]
-                          ).where(sa.or_(*conditions), table.c.deleted_at.is_(None))
-        for row in self.conn.execute(query):
-            for value in row[1:]:
-                if value in rest:
-                    if value in lookup and lookup[value] != row[0]:
-                        ambiguous.add(value)
-                    lookup[value] = row[0]
-        return lookup, ambiguous
+    def _ids(self, number: int, column: Column, texts: list[str], matches) -> list[int] | None:
+        ids, failed = [], False
+        for text in texts:
+            if text in matches.found:
+                ids.append(matches.found[text])
+                continue
+            failed = True
+            self._problem(number, column.header, text, _relation_reason(text, matches, self.ctx.lang))
+        return None if failed else list(dict.fromkeys(ids))
+
+    def _defers(self, column: Column) -> bool:
+        return column.ftype.target == self.form.key and not self.form.field(column.field).required
+
+    # ---- problems -------------------------------------------------------------------------
+    def _cell_problem(self, number: int, column: Column, raw: Any, exc: FieldError, sheet: str = "") -> None:
+        kind = lookup_kind(column.ftype)
+        reason = self.directory.shared_reason(kind, raw, self.ctx.lang) if kind else None
+        self._problem(number, column.header, raw, reason or render(exc.code, exc.params, self.ctx.lang), sheet)
+
+    def _report_issues(self, record: _SourceRecord, values, where, issues) -> None:
+        for issue in issues:
+            if issue.row is not None and issue.field in where and issue.row < len(where[issue.field]):
+                number, sheet = where[issue.field][issue.row]
+                header = self._sub_header(issue.field, issue.subfield, sheet)
+                value = (values.get(issue.field) or [{}])[issue.row].get(issue.subfield, "")
+            else:
+                number, sheet = record.number, ""
+                header = self.columns.header_of(issue.field)
+                value = values.get(issue.field, "")
+            self._problem(number, header, value, render(issue.code, issue.params, self.ctx.lang), sheet)
+
+    def _sub_header(self, subform: str, subfield: str | None, sheet: str) -> str:
+        if sheet:
+            sheet_columns = next(s.columns for s in self.subform_sheets if s.name == sheet)
+            return next((c.header for c in sheet_columns if c.field == subfield), subfield or "")
+        return self.columns.header_of(subfield or "", subform)
+
+    def _problem(self, row: int, column: str, value: Any, reason: str, sheet: str = "") -> None:
+        text = "" if value is None else str(value)
+        self.writer.add(CellProblem(row, column, text[:200], reason, sheet))
+
+    # ---- the end: references to rows of this file ------------------------------------------
+    def finish(self, skipping: bool, dry_run: bool) -> dict[int, list[CellProblem]]:
+        """Resolve the deferred relation cells and set them (unless nothing will be kept).
+        In skip mode, returns the rows to leave out in a further pass when some could not
+        be resolved."""
+        failed: dict[int, list[CellProblem]] = {}
+        resolved: list[tuple[_Deferred, list[int]]] = []
+        by_column: dict[int, list[_Deferred]] = {}
+        for item in self.deferred:
+            by_column.setdefault(item.column.index, []).append(item)
+        for items in by_column.values():
+            column = items[0].column
+            matches = self.matcher.match(self.form.key, {t for i in items for t in i.texts}, column.match)
+            for item in items:
+                problems = [CellProblem(item.number, column.header, text[:200],
+                                        _relation_reason(text, matches, self.ctx.lang))
+                            for text in item.texts if text not in matches.found]
+                if problems:
+                    failed.setdefault(item.number, []).extend(problems)
+                    if item.record_id is not None:   # a row written, now refused
+                        self.report.rows_refused += 1
+                        self.report.rows_valid -= 1
+                    for problem in problems:
+                        self.writer.add(problem)
+                else:
+                    resolved.append((item, [matches.found[t] for t in item.texts]))
+        written_failed = {item.record_id for item in self.deferred
+                          if item.number in failed and item.record_id is not None}
+        if skipping and written_failed:
+            return self._cascade(failed, written_failed, resolved)
+        if not dry_run and (skipping or self.report.ok):
+            self._apply(resolved)
+        return {}
+
+    def _cascade(self, failed, failed_ids: set[int], resolved) -> dict[int, list[CellProblem]]:
+        """The refused rows and, transitively, the rows that refer to them."""
+        row_of = {item.record_id: item.number for item in self.deferred if item.record_id is not None}
+        changed = True
+        while changed:
+            changed = False
+            for item, ids in resolved:
+                if item.number in failed or not failed_ids.intersection(ids):
+                    continue
+                target = row_of.get(next(i for i in ids if i in failed_ids))
+                failed[item.number] = [CellProblem(item.number, item.column.header, "、".join(item.texts)[:200],
+                                                   _msg(self.ctx.lang, f"引用的第 {target} 行未能导入",
+                                                        f"it refers to row {target}, which was refused"))]
+                failed_ids.add(item.record_id)
+                changed = True
+        return failed
+
+    def _apply(self, resolved: list[tuple[_Deferred, list[int]]]) -> None:
+        """Set the resolved references with recorded updates, in batches."""
+        changes: dict[int, dict[str, Any]] = {}
+        for item, ids in resolved:
+            if item.record_id is not None:
+                value = list(dict.fromkeys(ids)) if item.column.ftype.multiple else ids[0]
+                changes.setdefault(item.record_id, {})[item.column.field] = value
+        updates = [{"id": rid, "changes": values} for rid, values in changes.items()]
+        for start in range(0, len(updates), UPDATE_BATCH):
+            self.records.bulk_update(self.form.key, updates[start:start + UPDATE_BATCH])
 
 
-def _matchable_keys(form) -> list[str]:
-    """The title field and the unique text-like fields of a form."""
-    keys = [form.title_key()] if form.title_key() else []
-    keys += [f.key for f in form.fields if f.unique and f.key not in keys
-             and field_type(f).storage == "column" and field_type(f).searchable]
-    return keys
-
-
-def _split_refs(raw: Any, multiple: bool) -> list[str]:
-    text = str(raw).strip()
-    if isinstance(raw, float) and raw.is_integer():
-        text = str(int(raw))
-    if not multiple:
-        return [text]
-    for sep in "，；;、|\n":
-        text = text.replace(sep, ",")
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _json_rows(raw: Any) -> list[dict] | None:
-    try:
-        rows = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
+def _cell(cells: list[Any], index: int) -> Any:
+    """The cell's value, None when blank; text a spreadsheet was kept from running as a
+    formula loses its apostrophe again."""
+    if index >= len(cells):
         return None
-    if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
-        return rows
-    return None
+    raw = cells[index]
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        if not raw or raw.isspace():
+            return None
+        if raw[0] == "'":
+            return restore(raw)
+    return raw
+
+
+def _check_match(app, column: Column) -> None:
+    if column.match is None:
+        return
+    target = app.require_form(column.ftype.target)
+    fdef = target.field(column.match)
+    if fdef is None or field_type(fdef).storage != "column" or len(field_type(fdef).columns()) != 1:
+        raise MappingError(f"column {column.header!r}: match {column.match!r} is not a field of form "
+                           f"{target.key!r} that can identify a record; use one of "
+                           f"{', '.join(f.key for f in target.fields if field_type(f).storage == 'column')}")
+
+
+def _relation_reason(text: str, matches, lang: str) -> str:
+    tried = "、".join(matches.keys) if lang == "zh" else ", ".join(matches.keys)
+    if text in matches.ambiguous:
+        return _msg(lang, f"“{text}”匹配到多条关联记录，请改用唯一字段（如编号、电话）",
+                    f"'{text}' matches several related records; use a unique field (a number, a phone)")
+    return _msg(lang, f"找不到关联记录“{text}”（按 {tried} 匹配）",
+                f"no related record matches '{text}' (tried {tried})")
 
 
 def _msg(lang: str, zh: str, en: str) -> str:

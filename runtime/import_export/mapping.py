@@ -1,27 +1,36 @@
 """Which spreadsheet column goes to which field: by key, by the Chinese or English
 label, or by an explicit mapping file.
 
-A mapping file (YAML or JSON) maps column headers to field keys; `null` ignores a
-column; a relation may say which field of the related form the cells hold:
+A subform column is named "subform.column" (by key or label, e.g. "明细.数量" or
+"items.qty"). A mapping file (YAML or JSON) maps column headers to field keys;
+`null` ignores a column; a relation may say which field of the related form the
+cells hold:
 
     客户名称: name
     手机: phone
     推荐人手机: {field: referrer, match: phone}
+    产品名称: items.product
     内部备注: null
+
+Columns of values that a spreadsheet cannot give (lookups, which are read through
+a relation, and files, which are uploaded) are left out with a note, so an export
+can be imported again as it is.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from engine.definition.model import FormDef
+from engine.definition.model import FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FormworkError
 from engine.fields.base import FieldType
 from engine.fields.registry import field_type
+
+SPEC_KEYS = frozenset({"field", "match"})
 
 
 class MappingError(FormworkError):
@@ -32,57 +41,203 @@ class MappingError(FormworkError):
 class Column:
     index: int
     header: str
-    field: str
+    field: str                  # the field the cells fill (a subform's column for subform cells)
     ftype: FieldType
-    match: str | None = None   # relation: the target field the cells hold
+    match: str | None = None    # relation: the target field the cells hold
+    subform: str | None = None  # the subform's key, for a subform column
 
 
-def _norm(text: str) -> str:
+@dataclass
+class ColumnMap:
+    main: list[Column]
+    subform: list[Column]                            # cells of subform rows, on the same sheet
+    notes: list[str] = field(default_factory=list)  # columns left out on purpose, and why
+
+    def header_of(self, field_key: str, subform: str | None = None) -> str:
+        for column in self.subform if subform else self.main:
+            if column.field == field_key and column.subform == subform:
+                return column.header
+        return f"{subform}.{field_key}" if subform else field_key
+
+
+def _norm(text: Any) -> str:
     return "".join(str(text).split()).lower()
 
 
+def _names(fdef: FieldDef) -> tuple[str, ...]:
+    return (fdef.key, fdef.label.zh, fdef.label.en)
+
+
 def load_mapping_file(path: Path) -> dict[str, Any]:
+    """Read and check a mapping file: {column header: field key | null | {field, match}}."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"cannot read mapping file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise MappingError(f"mapping file {path} is not valid YAML or JSON{where}: "
+                           f"{getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
-        raise MappingError(f"mapping file {path} must map column headers to field keys")
+        raise MappingError(f"mapping file {path} must map column headers to field keys, "
+                           "like `客户名称: name` on each line")
+    problems = []
+    for header, spec in data.items():
+        if isinstance(spec, dict):
+            unknown = set(spec) - SPEC_KEYS
+            if unknown or not isinstance(spec.get("field"), str):
+                problems.append(f"{header!r}: give {{field: KEY}} or {{field: KEY, match: KEY}}"
+                                + (f" (unknown: {', '.join(sorted(map(str, unknown)))})" if unknown else ""))
+        elif spec is not None and not isinstance(spec, str):
+            problems.append(f"{header!r}: give a field key, or null to ignore the column")
+    if problems:
+        raise MappingError(f"mapping file {path}:\n  " + "\n  ".join(problems))
     return data
 
 
-def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | None = None) -> list[Column]:
-    """Columns for the headers; unknown or doubly-mapped headers are refused, all at once."""
-    by_name: dict[str, str] = {}
-    for fdef in form.fields:
-        for name in (fdef.key, fdef.label.zh, fdef.label.en):
-            by_name.setdefault(_norm(name), fdef.key)
-    explicit = {_norm(k): v for k, v in (explicit or {}).items()}
-    columns, problems, used = [], [], {}
+class _FormNames:
+    """Looks fields (and subform columns) up by key or label, ignoring case and spaces."""
+
+    def __init__(self, form: FormDef):
+        self.form = form
+        self.fields: dict[str, FieldDef] = {}
+        for fdef in form.fields:
+            for name in _names(fdef):
+                self.fields.setdefault(_norm(name), fdef)
+
+    def find(self, name: str) -> tuple[FieldDef, FieldDef | None] | None:
+        """(field, subform column or None) for a header or a mapping target."""
+        fdef = self.fields.get(_norm(name))
+        if fdef is not None:
+            return fdef, None
+        text = str(name)
+        for dot in (i for i, ch in enumerate(text) if ch in ".．"):
+            parent = self.fields.get(_norm(text[:dot]))
+            if parent is not None and parent.fields:
+                wanted = _norm(text[dot + 1:])
+                sub = next((s for s in parent.fields if wanted in map(_norm, _names(s))), None)
+                if sub is not None:
+                    return parent, sub
+        return None
+
+    def suggestion(self, header: str) -> str | None:
+        candidates = [f.label.zh for f in self.form.fields] + self.form.field_keys()
+        candidates += [f"{f.label.zh}.{s.label.zh}" for f in self.form.fields for s in f.fields]
+        return did_you_mean(header, candidates)
+
+
+def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | None = None,
+                *, subform_sheets: frozenset[str] = frozenset()) -> ColumnMap:
+    """Columns for the headers; unknown or doubly-mapped headers and missing required
+    fields are refused, all at once. `subform_sheets` names subforms whose rows come
+    from sheets of their own (so their columns need not be on this sheet)."""
+    names = _FormNames(form)
+    given_explicit = dict(explicit or {})
+    explicit = {_norm(k): v for k, v in given_explicit.items()}
+    result = ColumnMap([], [])
+    problems: list[str] = []
+    used: dict[tuple[str, str | None], int] = {}
     for index, header in enumerate(headers):
         if not header:
             continue
-        spec = explicit.get(_norm(header), by_name.get(_norm(header)))
-        if _norm(header) in explicit and spec is None:
+        spec = explicit.get(_norm(header), header)
+        if spec is None:
             continue  # ignored on purpose
         match = None
         if isinstance(spec, dict):
-            spec, match = spec.get("field"), spec.get("match")
-        fdef = form.field(spec) if isinstance(spec, str) else None
-        if fdef is None:
-            hint = did_you_mean(header, [f.label.zh for f in form.fields] + form.field_keys())
+            spec, match = spec["field"], spec.get("match")
+        found = names.find(spec)
+        if found is None:
+            hint = names.suggestion(header)
             problems.append(f"column {index + 1} {header!r} matches no field of {form.key!r}"
                             + (f" (did you mean {hint!r}?)" if hint else "")
                             + "; rename the column or map it in a mapping file (null ignores it)")
             continue
-        ftype = field_type(fdef)
-        if ftype.storage == "none":
-            continue  # a value read through a relation (lookup): exported for reading only
-        if fdef.key in used:
-            problems.append(f"columns {used[fdef.key] + 1} and {index + 1} both go to field {fdef.key!r}")
+        fdef, sub = found
+        target = sub or fdef
+        ftype = field_type(target)
+        note = _left_out(ftype, header, target)
+        if note:
+            result.notes.append(note)
             continue
-        used[fdef.key] = index
-        columns.append(Column(index, header, fdef.key, ftype, match))
+        if sub is None and ftype.storage == "child_table":
+            problems.append(f"column {index + 1} {header!r} is the subform {fdef.key!r}: give one column "
+                            f"per subform field, named like '{fdef.label.zh}.{fdef.fields[0].label.zh}'")
+            continue
+        slot = (target.key, fdef.key if sub else None)
+        if slot in used:
+            problems.append(f"columns {used[slot] + 1} and {index + 1} both go to field "
+                            f"{fdef.key + '.' + sub.key if sub else fdef.key!r}")
+            continue
+        used[slot] = index
+        column = Column(index, header, target.key, ftype, match, fdef.key if sub else None)
+        (result.subform if sub else result.main).append(column)
+    problems += _missing_required(form, result, subform_sheets)
     if problems:
         raise MappingError("the columns do not match the form:\n  " + "\n  ".join(problems))
+    present = {_norm(h) for h in headers}
+    for header in given_explicit:
+        if _norm(header) not in present:
+            result.notes.append(f"the mapping names column {header!r}, which the file does not have")
+    return result
+
+
+def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str) -> list[Column]:
+    """Columns of a sheet holding one subform's rows (as exports write it): the first
+    column is the record's row on the main sheet, the others name subform fields."""
+    columns, problems = [], []
+    wanted = {_norm(name): sub for sub in subform.fields for name in _names(sub)}
+    for index, header in enumerate(headers[1:], start=1):
+        if not header:
+            continue
+        sub = wanted.get(_norm(header))
+        if sub is None:
+            hint = did_you_mean(header, [s.label.zh for s in subform.fields] + [s.key for s in subform.fields])
+            problems.append(f"sheet {sheet!r}, column {index + 1} {header!r} matches no field of the subform "
+                            f"{subform.key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+            continue
+        columns.append(Column(index, header, sub.key, field_type(sub), subform=subform.key))
+    missing = [s for s in subform.fields if _needs_column(s) and s.key not in {c.field for c in columns}]
+    problems += [f"sheet {sheet!r} has no column for the required subform field {s.key!r} ('{s.label.zh}')"
+                 for s in missing]
+    if problems:
+        raise MappingError("the subform sheet does not match the form:\n  " + "\n  ".join(problems))
     return columns
+
+
+def _left_out(ftype: FieldType, header: str, fdef: FieldDef) -> str | None:
+    if ftype.storage == "none":
+        return f"column {header!r} ({fdef.key}) is read through a relation and is not imported"
+    if not getattr(ftype, "cell_importable", True):
+        return f"column {header!r} ({fdef.key}) holds files, which are uploaded, not imported from a spreadsheet"
+    return None
+
+
+def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozenset[str]) -> list[str]:
+    """Required fields that no column fills and no default covers."""
+    given = {c.field for c in columns.main}
+    given_sub = {(c.subform, c.field) for c in columns.subform}
+    subforms_given = {c.subform for c in columns.subform} | set(subform_sheets)
+    problems = []
+    for fdef in form.fields:
+        ftype = field_type(fdef)
+        if ftype.storage == "child_table":
+            if fdef.key in subforms_given and fdef.key not in subform_sheets:
+                problems += [f"the file has no column for {fdef.key}.{sub.key} ('{fdef.label.zh}.{sub.label.zh}'), "
+                             "which is required; add the column or map one to it"
+                             for sub in fdef.fields if _needs_column(sub) and (fdef.key, sub.key) not in given_sub]
+            if fdef.key not in subforms_given and (fdef.required or fdef.option("min_rows")):
+                problems.append(f"the file has no columns for the required subform {fdef.key!r} "
+                                f"('{fdef.label.zh}.…' columns or a sheet named '{fdef.label.zh}')")
+        elif _needs_column(fdef) and fdef.key not in given:
+            problems.append(f"the file has no column for the required field {fdef.key!r} "
+                            f"('{fdef.label.zh}'); add the column or map one to it")
+    return problems
+
+
+def _needs_column(fdef: FieldDef) -> bool:
+    ftype = field_type(fdef)
+    if not fdef.required or fdef.default is not None or ftype.system_assigned or ftype.storage == "none":
+        return False
+    return getattr(ftype, "initial_value", None) is None   # e.g. the creating user

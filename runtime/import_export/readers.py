@@ -1,18 +1,20 @@
 """Reading spreadsheets as streams of rows: CSV (UTF-8 with or without BOM, or GBK/GB18030
 as Chinese Excel writes it) and XLSX (openpyxl, read-only). Memory stays constant
-whatever the file size."""
+whatever the file size, and each table says how far through the file it is."""
 from __future__ import annotations
 
 import codecs
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from engine.errors import FormworkError
 
 SNIFF_BYTES = 1 << 20   # how much of a CSV file is read to decide its encoding
+
+Row = tuple[int, list[Any]]   # (row number as the user sees it, cells)
 
 
 class ReadError(FormworkError):
@@ -21,30 +23,35 @@ class ReadError(FormworkError):
 
 @dataclass
 class Table:
-    """Header names and an iterator of (row number as the user sees it, cells)."""
+    """Header names and an iterator of rows. An XLSX table can open the other sheets
+    of its workbook as further streams (subform rows)."""
 
     headers: list[str]
-    rows: Iterator[tuple[int, list[Any]]]
+    rows: Iterator[Row]
+    name: str
     encoding: str | None = None
     text_cells: bool = True   # CSV cells are text; XLSX cells keep their types
-    path: Path | None = None
-    sheet_names: list[str] | None = None   # XLSX: every sheet of the workbook
+    sheet: str | None = None   # XLSX: the sheet read
+    sheet_names: list[str] = field(default_factory=list)
+    _book: Any = None
+    _fraction: Callable[[], float | None] = lambda: None
 
-    def read_sheet(self, name: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-        """A whole other sheet of the workbook (subform rows), as headers and rows."""
-        from openpyxl import load_workbook
-        book = load_workbook(self.path, read_only=True, data_only=True)
-        try:
-            rows = book[name].iter_rows(values_only=True)
-            headers = ["" if h is None else str(h).strip() for h in next(rows, ())]
-            return headers, list(_xlsx_rows(rows, None, len(headers)))
-        finally:
-            book.close()
+    def fraction(self) -> float | None:
+        """How much of the file has been read (0..1), or None when it cannot be told."""
+        return self._fraction()
+
+    def sheet_rows(self, name: str) -> tuple[list[str], Iterator[Row]]:
+        """Another sheet of the workbook, as headers and a stream of rows."""
+        rows = self._book[name].iter_rows(values_only=True)
+        headers = _header_cells(next(rows, ()))
+        return headers, _xlsx_rows(rows, len(headers))
 
     def close(self) -> None:
         closer = getattr(self.rows, "close", None)
         if closer:
             closer()
+        if self._book is not None:
+            self._book.close()
 
 
 def open_table(path: Path, sheet: str | None = None) -> Table:
@@ -88,7 +95,9 @@ def _open_csv(path: Path) -> Table:
         raise ReadError(f"{path.name} looks like a binary file, not CSV text")
     encoding = detect_encoding(head)
     header_line = head.decode(encoding, errors="ignore").split("\n", 1)[0]
-    handle = io.open(path, "r", encoding=encoding, newline="")
+    raw = path.open("rb")
+    size = path.stat().st_size or 1
+    handle = io.TextIOWrapper(raw, encoding=encoding, newline="")
     reader = csv.reader(handle, delimiter=_delimiter(path, header_line))
     try:
         headers = next(reader)
@@ -98,8 +107,10 @@ def _open_csv(path: Path) -> Table:
     except UnicodeDecodeError as exc:
         handle.close()
         raise ReadError(f"{path.name}: bad {encoding} text near byte {exc.start}") from None
+    # The bytes taken from the file so far (read ahead by at most one buffer).
     return Table([h.strip() for h in headers], _csv_rows(reader, handle, encoding, path.name),
-                 encoding=encoding, text_cells=True)
+                 name=path.name, encoding=encoding, text_cells=True,
+                 _fraction=lambda: min(1.0, raw.tell() / size) if not raw.closed else 1.0)
 
 
 def _delimiter(path: Path, header_line: str) -> str:
@@ -112,7 +123,7 @@ def _delimiter(path: Path, header_line: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-def _csv_rows(reader, handle, encoding, name) -> Iterator[tuple[int, list[Any]]]:
+def _csv_rows(reader, handle, encoding, name) -> Iterator[Row]:
     try:
         for number, row in enumerate(reader, start=2):
             if any(cell.strip() for cell in row):
@@ -141,23 +152,32 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
     ws = book[sheet] if sheet else book.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     try:
-        headers = next(rows)
+        headers = _header_cells(next(rows))
     except StopIteration:
         book.close()
         raise ReadError(f"{path.name} is empty: the first row must name the columns") from None
-    headers = ["" if h is None else str(h).strip() for h in headers]
+    position = {"row": 1}
+    total = ws.max_row   # from the sheet's dimension; files written by streaming tools lack it
+
+    def counted() -> Iterator[Row]:
+        for number, cells in _xlsx_rows(rows, len(headers)):
+            position["row"] = number
+            yield number, cells
+
+    return Table(headers, counted(), name=path.name, text_cells=False, sheet=ws.title,
+                 sheet_names=list(book.sheetnames), _book=book,
+                 _fraction=lambda: min(1.0, position["row"] / total) if total else None)
+
+
+def _header_cells(cells) -> list[str]:
+    headers = ["" if h is None else str(h).strip() for h in cells]
     while headers and headers[-1] == "":
         headers.pop()
-    return Table(headers, _xlsx_rows(rows, book, len(headers)), text_cells=False, path=path,
-                 sheet_names=list(book.sheetnames))
+    return headers
 
 
-def _xlsx_rows(rows, book, width) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        for number, row in enumerate(rows, start=2):
-            cells = list(row[:width])
-            if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
-                yield number, cells
-    finally:
-        if book is not None:
-            book.close()
+def _xlsx_rows(rows, width) -> Iterator[Row]:
+    for number, row in enumerate(rows, start=2):
+        cells = list(row[:width])
+        if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+            yield number, cells

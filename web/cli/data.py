@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -9,10 +10,21 @@ import click
 from runtime.import_export import export_records, import_file
 from web.cli._common import with_engine
 
+PROGRESS_EVERY = 2.0   # seconds between progress lines
+SHOWN_PROBLEMS = 50
+
 
 def _progress(label: str):
-    def report(done: int) -> None:
-        click.echo(f"  {label} {done:,} rows", err=True)
+    """A progress callback printing to stderr at most every PROGRESS_EVERY seconds, and at the end."""
+    last = [time.monotonic()]
+
+    def report(done: int, fraction: float | None = None) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY and fraction != 1.0:
+            return
+        last[0] = now
+        share = f" ({fraction:.0%})" if fraction is not None else ""
+        click.echo(f"  {label} {done:,} rows{share}", err=True)
     return report
 
 
@@ -32,15 +44,19 @@ def _progress(label: str):
 @with_engine
 def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapping, report_path,
                    sheet, lang, user_id):
-    """Import FILE (.csv or .xlsx) into a form. Exits 1 when rows were refused."""
+    """Import FILE (.csv or .xlsx) into a form. Exits 1 when rows were refused (every refused
+    cell is in the report file), 2 when the file or its columns cannot be used at all."""
     report_path = report_path or file.with_name(file.name + ".errors.csv")
     report = import_file(engine, app_key, form_key, file, dry_run=dry_run, skip_bad_rows=skip_bad_rows,
                          mapping=mapping, report_path=report_path, user_id=user_id, lang=lang,
                          sheet=sheet, progress=_progress("read"))
-    for p in report.problems[:50]:
-        click.echo(f"row {p.row}, column {p.column!r}, value {p.value!r}: {p.reason}")
-    if report.problem_count > 50:
-        click.echo(f"... {report.problem_count - 50} more problems in {report.report_file}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    for p in report.problems[:SHOWN_PROBLEMS]:
+        sheet = f"sheet {p.sheet!r}, " if p.sheet else ""
+        click.echo(f"{sheet}row {p.row}, column {p.column!r}, value {p.value!r}: {p.reason}")
+    if report.problem_count > SHOWN_PROBLEMS:
+        click.echo(f"... {report.problem_count - SHOWN_PROBLEMS:,} more problems in {report.report_file}")
     if dry_run:
         verdict = "dry run: nothing written"
     elif report.committed:
@@ -48,13 +64,14 @@ def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapp
     else:
         verdict = "nothing imported (all or nothing: fix the rows above, or use --skip-bad-rows)"
     speed = report.rows_read / report.seconds if report.seconds else 0
+    orphans = f", {report.orphan_rows:,} subform rows without a record" if report.orphan_rows else ""
     click.echo(f"{verdict}; read {report.rows_read:,}, valid {report.rows_valid:,}, refused "
-               f"{report.rows_refused:,} in {report.seconds:.1f}s ({speed:,.0f} rows/s)")
+               f"{report.rows_refused:,}{orphans} in {report.seconds:.1f}s ({speed:,.0f} rows/s)")
     if report.problem_count:
         click.echo(f"every refused cell: {report.report_file}")
     elif report_path.exists() and report.report_file == str(report_path):
         report_path.unlink()   # nothing to report: leave no empty report behind
-    if report.rows_refused:
+    if not report.ok:
         raise click.exceptions.Exit(1)
 
 
@@ -74,7 +91,8 @@ def export_command(engine, app_key, form_key, fmt, output, filter_json, sort, la
         filter_doc = json.loads(filter_json) if filter_json else None
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"--filter is not valid JSON: {exc.msg} at column {exc.colno}") from None
-    count = export_records(engine, app_key, form_key, output, fmt, filter=filter_doc, sort=sort, lang=lang)
+    count = export_records(engine, app_key, form_key, output, fmt, filter=filter_doc, sort=sort, lang=lang,
+                           progress=_progress("written"))
     click.echo(f"exported {count:,} records to {output}")
 
 
