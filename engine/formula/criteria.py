@@ -103,7 +103,7 @@ class _Pattern:
 
     def __init__(self, text: str):
         self.pattern_text = text
-        self.regex = re.compile(_wildcard_regex(text), re.IGNORECASE | re.DOTALL)
+        self.regex = re.compile(wildcard_regex(text), re.IGNORECASE | re.DOTALL)
 
     def fullmatch(self, text: str):
         return self.regex.fullmatch(text)
@@ -118,7 +118,7 @@ class _Pattern:
         return f"<pattern {self.pattern_text!r}>"
 
 
-def _wildcard_regex(text: str) -> str:
+def wildcard_regex(text: str) -> str:
     """Excel wildcards to a regex: * any run, ? one character, ~x the character x."""
     parts: list[str] = []
     position = 0
