@@ -26,6 +26,7 @@ register_messages({
                                "en": "Too many digits: at most {digits} in all, decimal places included"},
 })
 
+_PLAIN = re.compile(r"^-?\d{1,30}(\.\d{1,30})?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SPACED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([ \u00a0]\d{3})+(\.\d+)?%?$")
 
@@ -44,6 +45,8 @@ def parse_decimal(raw: Any) -> Decimal:
         value = Decimal(raw)
     elif isinstance(raw, float):
         value = Decimal(repr(raw))
+    elif isinstance(raw, str) and _PLAIN.match(raw):   # "1234.50": most cells of an import
+        value = Decimal(raw)
     elif isinstance(raw, str):
         text = raw.strip().translate(_FULLWIDTH).lstrip("¥￥$").strip()
         if _SPACED_THOUSANDS.match(text):   # "1 234 567", as some spreadsheets write it
