@@ -466,15 +466,19 @@ def test_the_sample_data_organisation_is_built_through_the_service(db):
         fake = Faker("zh_CN")
         fake.seed_instance(42)
         return _organisation(db, fake, random.Random(42), 700, 42)
+    with db.begin() as conn:   # an organisation the user built first is kept and reused
+        org = Org(conn)
+        org.departments.create("总部", head=org.users.add("ceo", "总经理"))
     staff, departments = build()
     assert build() == (staff, departments) and len(staff) == 7 and len(departments) == len(DEPARTMENTS)
     with db.connect() as conn:
         org = Org(conn)
         assert [n.path for root in org.departments.tree() for n in root.walk()] == [
             "总部", "总部/销售部", "总部/销售部/华东大区", "总部/销售部/华南大区", "总部/销售部/华北大区", "总部/客户成功部"]
+        assert org.departments.head_of("总部").account == "ceo" and org.users.list().total == 8
         for region in ("华东大区", "华南大区", "华北大区"):
             head = org.departments.head_of(region)
             assert head.id in staff and head in org.departments.members(region)
         chains = org.departments.manager_chains(staff)
-        assert all(len(chains[uid]) <= 1 for uid in staff)
+        assert all(chains[uid][-1].account == "ceo" and len(chains[uid]) <= 2 for uid in staff)
         assert sum(m.is_primary for ms in org.departments.memberships_of(staff).values() for m in ms) == len(staff)

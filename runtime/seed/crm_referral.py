@@ -254,28 +254,31 @@ def _unique_phone(rnd: random.Random, used: set[str]) -> str:
 
 
 def _organisation(engine, fake: Faker, rnd: random.Random, scale: int, seed: int) -> tuple[list[int], list[int]]:
-    """Departments and sales staff, made through the org service (reused when the app
-    was seeded before). Returns (staff ids, department ids in DEPARTMENTS order)."""
+    """Departments and sales staff, made through the org service. Whatever exists already
+    (an organisation the user built, or an earlier seed) is reused, so seeding never
+    collides with it. Returns (staff ids, department ids in DEPARTMENTS order)."""
     with engine.begin() as conn:
         org = Org(conn)
         index = org.departments.index()
-        by_name = {d.name: d.id for d in index.by_id.values()}
-        if all(name in by_name for name, _ in DEPARTMENTS):
-            staff = [u.id for u in org.departments.members(by_name["销售部"], recursive=True, active_only=False)
-                     if u.account.startswith("sales")]
-            if staff:
-                return sorted(staff), [by_name[name] for name, _ in DEPARTMENTS]
-        by_name = {}
+        existing = {index.path(i): i for i in index.by_id}
+        paths: dict[str, str] = {}
+        dept_ids: dict[str, int] = {}
         for name, parent in DEPARTMENTS:
-            by_name[name] = org.departments.create(name, by_name.get(parent)).id
+            paths[name] = f"{paths[parent]}/{name}" if parent else name
+            dept_ids[name] = existing.get(paths[name]) or org.departments.create(name, dept_ids.get(parent)).id
         rows, homes = [], []
         for n in range(max(5, min(200, scale // 100))):
             account = f"sales{n + 1:03d}"
             rows.append({"account": account, "name": fake.name(), "email": f"{account}@example.com"})
             homes.append(rnd.choice(REGIONS))
-        staff = [user.id for user in org.users.add_many(rows)]
+        known, _ = org.users.lookup([row["account"] for row in rows])
+        created = {u.account: u.id for u in org.users.add_many([r for r in rows if r["account"] not in known])}
+        staff = [known.get(row["account"]) or created[row["account"]] for row in rows]
         for region in REGIONS:
-            org.departments.add_members(by_name[region], [uid for uid, home in zip(staff, homes) if home == region])
+            org.departments.add_members(dept_ids[region], [uid for uid, home, row in zip(staff, homes, rows)
+                                                           if home == region and row["account"] in created])
         for region in REGIONS:
-            org.departments.set_head(by_name[region], staff[rnd.randrange(len(staff))])
-        return staff, list(by_name.values())
+            head = staff[rnd.randrange(len(staff))]     # drawn always, so the data stays the same
+            if org.departments.get(dept_ids[region]).head_user_id is None:
+                org.departments.set_head(dept_ids[region], head)
+        return staff, list(dept_ids.values())
