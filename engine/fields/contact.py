@@ -179,8 +179,9 @@ class EmailField(_TextLike):
         text = str(raw).strip().replace("＠", "@").replace("。", ".")
         if isinstance(raw, bool) or len(text) > 254 or not _EMAIL.match(text) or ".." in text:
             raise FieldError("email_invalid", value=text[:60])
-        local, domain = text.rsplit("@", 1)
-        return f"{local}@{domain.lower()}"
+        # Mail servers treat the local part without case in practice, and so do people:
+        # Li.Lei@x.com and li.lei@x.com are one address for `unique` and for filters.
+        return text.lower()
 
 
 @register
