@@ -5,7 +5,7 @@ registers its functions when imported; docs/formulas.md documents every one of t
 """
 from engine.formula.functions.registry import FUNCTIONS, FunctionSpec, function  # noqa: F401
 from engine.formula.functions import (  # noqa: F401  (imported to register their functions)
-    logic, info, math, stats, conditional, text, date,
+    logic, info, math, stats, conditional, text, date, array,
 )
 
 __all__ = ["FUNCTIONS", "FunctionSpec", "function"]
