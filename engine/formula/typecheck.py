@@ -22,6 +22,7 @@ from engine.formula.nodes import (
     COMPARISON_OPERATORS, ArrayLiteral, Binary, Boolean, Call, FieldRef, Formula, Node, Number,
     Text, Unary, map_tree,
 )
+from engine.formula.values import type_name
 
 ANY = "any"
 SCALAR_TYPES = ("number", "text", "boolean", "date", "datetime")
@@ -62,6 +63,15 @@ class MappingEnv:
     def __init__(self, types: Mapping[str, str]):
         self.types = dict(types)
 
+    @classmethod
+    def from_values(cls, inputs: Mapping[str, object]) -> "MappingEnv":
+        """The types of sample inputs (the `formwork eval` inputs): a nested mapping is a
+        related record, a list of mappings a subform's rows or a multiple relation."""
+        types: dict[str, str] = {}
+        for key, value in inputs.items():
+            _collect_types(types, str(key), value)
+        return cls(types)
+
     def field_type(self, path: tuple[str, ...]) -> str | None:
         return self.types.get(".".join(path))
 
@@ -73,6 +83,37 @@ class MappingEnv:
             if len(parts) > depth and tuple(parts[:depth]) == prefix:
                 found.setdefault(parts[depth], None)
         return list(found)
+
+
+def _collect_types(types: dict[str, str], dotted: str, value: object) -> None:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            _collect_types(types, f"{dotted}.{key}", inner)
+        return
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
+        columns: dict[str, list] = {}
+        for row in value:
+            for key, inner in row.items():
+                columns.setdefault(str(key), []).append(inner)
+        for key, column in columns.items():
+            _collect_types(types, f"{dotted}.{key}", column)
+        return
+    types[dotted] = value_type(value)
+
+
+def value_type(value: object) -> str:
+    """The formula type of a sample value; arrays say their element type when uniform
+    (empties aside), and an empty value may be anything."""
+    if isinstance(value, (list, tuple)):
+        kinds = {value_type(item) for item in value} - {ANY}
+        if len(kinds) == 1 and not is_array(element := kinds.pop()):
+            return f"array:{element}"
+        return "array"
+    try:
+        kind = type_name(value)
+    except TypeError:
+        return ANY
+    return ANY if kind in ("empty", "error") else kind
 
 
 class CheckResult:

@@ -26,6 +26,9 @@ DELIBERATE_DIFFERENCES = {
     "P036": ({"error": "#NUM!"},
              "SQRT of a negative number: LibreOffice reports its 'invalid argument' error, "
              "which maps to #VALUE!; Excel gives #NUM!, and so does Formwork."),
+    "P078": ({"error": "#NUM!"},
+             "DATEDIF with a start after the end: LibreOffice's 'invalid argument' maps to "
+             "#VALUE!; Excel documents #NUM!, and Formwork follows Excel."),
 }
 
 
