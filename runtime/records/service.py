@@ -187,11 +187,14 @@ class Records:
         for fdef in form.fields:
             ftype = cleaner.types[fdef.key]
             if ftype.system_assigned:
+                scope = AssignScope(self.app.key, form.key, fdef.key)
+                kept = [r.values[fdef.key] for r in cleaned if r.values.get(fdef.key) is not None]
+                if kept:   # imported values: never assign them again
+                    ftype.keep_values(self.conn, scope, kept, cleaner.ctx)
                 missing = [r for r in cleaned if r.values.get(fdef.key) is None]
                 if not missing:
                     continue
-                values = ftype.assign_values(self.conn, AssignScope(self.app.key, form.key, fdef.key),
-                                             len(missing), cleaner.ctx)
+                values = ftype.assign_values(self.conn, scope, len(missing), cleaner.ctx)
                 for record, value in zip(missing, values):
                     record.values[fdef.key] = value
 
