@@ -83,7 +83,7 @@ class PhoneField(_TextLike):
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise FieldError("phone_invalid", value=str(raw)[:40])
         text = str(raw).translate(_FULLWIDTH).strip()
-        if _MOBILE_SHAPE.match(text) and _valid_mobile_segment(text):   # the common case, fast
+        if _MOBILE_SHAPE.match(text) and _valid_mobile(text):   # the common case, fast
             if self.fdef.option("kind", "any") == "landline":
                 raise FieldError("phone_not_landline")
             return text
@@ -103,22 +103,30 @@ class PhoneField(_TextLike):
 
 
 _MOBILE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
-_MOBILE_SEGMENTS: dict[str, bool] = {}
 
 
-def _valid_mobile_segment(number: str) -> bool:
-    """Whether an 11-digit number is a valid mainland mobile. Validity depends only on
-    the number segment (号段, the first seven digits; checked against libphonenumber
-    for 1.5 million random numbers), so the answer is kept per segment: an import of
-    100k phones asks libphonenumber a few thousand times instead of 100k."""
-    segment = number[:7]
-    valid = _MOBILE_SEGMENTS.get(segment)
-    if valid is None:
-        parsed = phonenumbers.parse(number, "CN")
-        valid = phonenumbers.is_valid_number(parsed) and _is_mainland_mobile(parsed)
-        if len(_MOBILE_SEGMENTS) < 200_000:   # bounded: past this, answers are not kept
-            _MOBILE_SEGMENTS[segment] = valid
-    return valid
+def _metadata_patterns():
+    """libphonenumber's own patterns for mainland numbers: the general shape, mobiles,
+    and the types it would check before deciding a number is a mobile."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+
+    def pattern(desc):
+        return re.compile(desc.national_number_pattern) if desc is not None and desc.national_number_pattern \
+            else None
+    earlier = [pattern(getattr(meta, name)) for name in (
+        "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")]
+    return pattern(meta.general_desc), pattern(meta.mobile), [p for p in earlier if p is not None]
+
+
+_CN_GENERAL, _CN_MOBILE, _CN_NOT_MOBILE = _metadata_patterns()
+
+
+def _valid_mobile(number: str) -> bool:
+    """Whether an 11-digit number is a valid mainland mobile, by the patterns of
+    libphonenumber's metadata (the same answer as is_valid_number + number_type, checked
+    on a million random numbers, at a fraction of the cost: imports check 100k phones)."""
+    return bool(_CN_GENERAL.fullmatch(number) and _CN_MOBILE.fullmatch(number)
+                and not any(p.fullmatch(number) for p in _CN_NOT_MOBILE))
 
 
 _EXTENSION = re.compile(r"^(.*?)\s*(?:转|ext\.?|x|#)\s*(\d{1,6})$", re.I)
