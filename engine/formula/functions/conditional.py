@@ -89,7 +89,7 @@ def SUMIF(ctx: EvalContext, cells: Any, criterion: Any, values: Any = _OMITTED) 
 @function("SUMIFS(sum_range, criteria_range1, criteria1, ...)", result="number",
           args=("array", "array", "criteria"), arity_check=_pairs_after(1, "SUMIFS"),
           summary="Sums sum_range where every criteria range meets its criterion.",
-          zh="对同时满足所有条件的行求和。", example='SUMIFS(amounts, stages, "won", amounts, ">100")')
+          zh="对同时满足所有条件的行求和。", example='SUMIFS(amounts, stages, "won", amounts, ">=50")')
 def SUMIFS(ctx: EvalContext, values: Any, *conditions: Any) -> Any:
     if len(conditions) % 2:
         return VALUE
@@ -130,7 +130,7 @@ def COUNTIF(ctx: EvalContext, cells: Any, criterion: Any) -> Any:
 @function("COUNTIFS(criteria_range1, criteria1, ...)", result="number", args=("array", "criteria"),
           arity_check=_pairs_after(0, "COUNTIFS"),
           summary="How many rows meet every criterion.", zh="统计同时满足所有条件的行数。",
-          example='COUNTIFS(stages, "won", amounts, ">100")')
+          example='COUNTIFS(stages, "won", amounts, ">=50")')
 def COUNTIFS(ctx: EvalContext, *conditions: Any) -> Any:
     if len(conditions) % 2:
         return VALUE

@@ -12,7 +12,8 @@ Supported (what business users write):
     General   (or G/通用格式) prints as text conversion does.
 
 A number given to a date format is read as an Excel serial number; a date given to a
-number format is its serial number (TEXT(date, "0") = "45672").
+number format is its serial number (TEXT(date, "0") = "45672"). Text that reads as a
+number or a date is formatted as one; other text shows through the 4th section or @.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.formula.values import (
-    FORMULA_CONTEXT, VALUE, ErrorValue, date_to_serial, parse_number_text, to_datetime, to_text,
+    FORMULA_CONTEXT, VALUE, ErrorValue, date_to_serial, parse_date_text, parse_number_text,
+    to_datetime, to_text,
 )
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -84,11 +86,10 @@ def format_value(value: Any, code: str, tz: ZoneInfo) -> str | ErrorValue:
         return VALUE
     if value is None:
         value = Decimal(0)
-    if type(value) is str:
-        number = parse_number_text(value)
-        if number is None:
+    if type(value) is str:      # text that reads as a number or a date is formatted as one
+        value = _number_or_date(value, tz)
+        if type(value) is str:
             return _format_text(value, sections)
-        value = number
     if type(value) is bool:
         return "TRUE" if value else "FALSE"
     if type(value) is date or type(value) is datetime:
@@ -104,6 +105,14 @@ def format_value(value: Any, code: str, tz: ZoneInfo) -> str | ErrorValue:
             return moment
         return _format_date(moment, section)
     return _format_number(serial if signed else abs(serial), section)
+
+
+def _number_or_date(text: str, tz: ZoneInfo) -> Any:
+    number = parse_number_text(text)
+    if number is not None:
+        return number
+    moment = parse_date_text(text, tz)
+    return text if moment is None else moment
 
 
 def _pick_section(number: Decimal, sections: list[str]) -> tuple[str, bool]:

@@ -119,6 +119,7 @@ def test_numbers_and_text(name, args, expected):
     (datetime(2025, 1, 5, 14, 5, 9, tzinfo=SH), "yyyy/m/d h:mm:ss", "2025/1/5 14:05:09"),
     (datetime(2025, 1, 5, 14, 5, 9, tzinfo=SH), "mm:ss", "05:09"),
     (date(2025, 1, 5), "hh:mm", "00:00"),
+    ("2025-01-05 14:05", "hh:mm", "14:05"), ("2025/1/5", "yyyy-mm-dd", "2025-01-05"),
     ([1], "0", VALUE), (1, "0" * 500, VALUE),
 ])
 def test_text_formats(value, code, expected):
