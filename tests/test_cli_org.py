@@ -76,14 +76,14 @@ def test_errors_are_clear_exit_non_zero_and_change_nothing(db, db_url, capsys):
     run(capsys, db_url, "departments", "add", "总部/销售部")
     code, out, err = run(capsys, db_url, "users", "add", "9lives", "--name", "", "--email", "a@b", "--phone", "123")
     assert code == 1 and out == "" and err.splitlines() == [
-        "error: --account: The account '9lives' is invalid: use 2-64 characters, starting with a letter, "
+        "error: ACCOUNT: The account '9lives' is invalid: use 2-64 characters, starting with a letter, "
         "made of letters, digits and . _ - @",
         "error: --name: This field is required",
         "error: --email: 'a@b' is not a valid email address",
         f"error: --phone: {err.splitlines()[3].split(': ', 2)[2]}"]
     assert "'123' is not a valid phone number" in err
     assert run(capsys, db_url, "users", "add", "LI.LEI", "--name", "x")[2] == \
-        "error: --account: The account 'li.lei' is already taken\n"
+        "error: ACCOUNT: The account 'li.lei' is already taken\n"
     # the department does not exist: the new user is not kept either (one transaction)
     code, _, err = run(capsys, db_url, "users", "add", "han", "--name", "韩", "--department", "总部/销售")
     assert code == 2 and err == "error: No department '总部/销售' (did you mean '总部/销售部'?)\n"
@@ -109,7 +109,7 @@ def test_passwords_from_stdin_or_a_prompt(db, db_url, capsys, monkeypatch):
     run(capsys, db_url, "users", "add", "li.lei", "--name", "李雷")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     code, _, err = run(capsys, db_url, "users", "set-password", "li.lei", "--password-stdin")
-    assert code == 1 and "--password: A password has at least 8 characters" in err
+    assert code == 1 and "error: password: A password has at least 8 characters" in err
     monkeypatch.setattr("sys.stdin", io.StringIO("first secret\n"))
     assert run(capsys, db_url, "users", "set-password", "li.lei", "--password-stdin")[1] == \
         "password set for 李雷 (li.lei)\n"

@@ -37,5 +37,5 @@ class Org:
     def __init__(self, conn: sa.Connection, *, now: datetime | None = None):
         self.conn = conn
         self.users = Users(conn, now=now)
-        self.departments = Departments(conn, self.users)
-        self.roles = Roles(conn, self.users)
+        self.departments = Departments(conn, self.users, now=now)
+        self.roles = Roles(conn, self.users, now=now)

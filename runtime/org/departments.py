@@ -10,6 +10,7 @@ primary department is where "the manager of the submitter" is looked up.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterable, Union
 
 import sqlalchemy as sa
@@ -30,8 +31,8 @@ _d, _u, _dm = system.departments, system.users, system.department_members
 
 
 class Departments:
-    def __init__(self, conn: sa.Connection, users: Users):
-        self.conn, self.users = conn, users
+    def __init__(self, conn: sa.Connection, users: Users, *, now: datetime | None = None):
+        self.conn, self.users, self.now = conn, users, now
 
     # ---- reading ----------------------------------------------------------------
     def get(self, ref: DepartmentRef) -> Department:
@@ -122,7 +123,7 @@ class Departments:
         siblings = index.children.get(parent_id, [])
         position = 1 + max((s.position for s in siblings), default=-1)
         row = insert_returning(self.conn, _d, [{"name": name, "parent_id": parent_id, "position": position,
-                                                "created_at": utcnow()}], DEPARTMENT_COLUMNS)[0]
+                                                "created_at": self.now or utcnow()}], DEPARTMENT_COLUMNS)[0]
         dept = department_from_row(row)
         if head is not None:
             dept = self.set_head(dept.id, head)

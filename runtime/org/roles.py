@@ -6,6 +6,7 @@ when no key matches, a display name only one role has.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable, Union
 
 import sqlalchemy as sa
@@ -32,8 +33,8 @@ def role_from_row(row) -> Role:
 
 
 class Roles:
-    def __init__(self, conn: sa.Connection, users: Users):
-        self.conn, self.users = conn, users
+    def __init__(self, conn: sa.Connection, users: Users, *, now: datetime | None = None):
+        self.conn, self.users, self.now = conn, users, now
 
     # ---- reading ----------------------------------------------------------------
     def get(self, ref: RoleRef) -> Role:
@@ -96,7 +97,7 @@ class Roles:
         issues.raise_if_any()
         try:
             with self.conn.begin_nested():
-                row = insert_returning(self.conn, _r, [{**values, "created_at": utcnow()}], ROLE_COLUMNS)[0]
+                row = insert_returning(self.conn, _r, [{**values, "created_at": self.now or utcnow()}], ROLE_COLUMNS)[0]
         except IntegrityError:   # another transaction created the same key meanwhile
             raise OrgConflict("org_role_key_taken", key=values["key"]) from None
         return role_from_row(row)

@@ -24,6 +24,7 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 # Bidirectional overrides can make a name display as something else ("evil" text reversed).
 _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_FIELD_ORDER = {name: index for index, name in enumerate(("account", "key", "name", "email", "phone", "password"))}
 
 
 class Issues:
@@ -52,8 +53,10 @@ class Issues:
             self.found.append(FieldIssue(self.batch_field, code, params, row=self.row, subfield=field))
 
     def raise_if_any(self) -> None:
+        """Raise every issue, row by row, each row's in the order of a form (account first)."""
         if self.found:
-            raise RecordValidationError(self.found)
+            raise RecordValidationError(sorted(self.found, key=lambda i: (
+                -1 if i.row is None else i.row, _FIELD_ORDER.get(i.subfield or i.field, len(_FIELD_ORDER)))))
 
 
 def clean_account(raw: Any) -> str:

@@ -31,10 +31,19 @@ def with_org(func):
                 return func(Org(conn), *args, **kwargs)
         except RecordValidationError as exc:
             for issue in exc.issues:
-                where = f"--{(issue.subfield or issue.field).replace('_', '-')}"
+                where = _input_name(issue.subfield or issue.field)
                 click.echo(f"error: {where}: {render(issue.code, issue.params, 'en')}", err=True)
             raise click.exceptions.Exit(1) from None
     return wrapper
+
+
+def _input_name(field: str) -> str:
+    """How the running command calls the input a refused value came from: `--email`,
+    `ACCOUNT`, or the value's own name (`password`) when no parameter carries it."""
+    for param in click.get_current_context().command.params:
+        if param.name == field:
+            return param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+    return field
 
 
 def _user_label(user: User) -> str:
@@ -207,10 +216,11 @@ def departments() -> None:
 @with_org
 def add_department(org, name, parent, head):
     """Add a department NAME, or give a path: `add 总部/销售部/华东组` adds 华东组 under 总部/销售部."""
-    if "/" in name.strip("/"):
+    name = name.strip().strip("/")
+    if "/" in name:
         if parent:
             raise click.UsageError("give either a path as NAME or --parent, not both")
-        parent, name = name.strip("/").rsplit("/", 1)
+        parent, name = name.rsplit("/", 1)
     dept = org.departments.create(name, parent, head=head)
     click.echo(f"added department #{dept.id} {org.departments.path(dept)}")
 
