@@ -255,11 +255,14 @@ class SubformField(FieldType):
         return [field_type(sub) for sub in self.fdef.fields if get_type(sub.type) is not None]
 
     def is_empty(self, value: Any) -> bool:
-        return not value
+        # With min_rows, no rows at all is too few rows, not "no value": clean() says so.
+        return not value and not self.fdef.option("min_rows")
 
     def clean(self, raw: Any, ctx: ValueContext) -> list[dict]:
         """Shape checks only; each cell is cleaned by the runtime so that every cell error
         is reported with its row and column."""
+        if raw is None:
+            raw = []
         if not isinstance(raw, (list, tuple)):
             raise FieldError("subform_invalid")
         for index, row in enumerate(raw):

@@ -107,7 +107,7 @@ class RecordCleaner:
 
     def _clean_one(self, fdef: FieldDef, raw: Any, out: CleanedRecord) -> None:
         ftype = self.types[fdef.key]
-        if raw is None or ftype.is_empty(raw):
+        if ftype.is_empty(raw):   # the type decides (a subform with min_rows: no rows is too few)
             value = None
         else:
             try:
