@@ -294,6 +294,11 @@ def _compose(text: str) -> Node | None:
         composer.dispose()
 
 
+# What PyYAML says when a line is indented too far or not far enough.
+_INDENTATION_SIGNS = ("expected '-' indicator", "expected <block end>", "did not find expected key",
+                      "mapping values are not allowed here")
+
+
 def _yaml_syntax_problem(exc: yaml.YAMLError, text: str) -> Loaded:
     if not isinstance(exc, yaml.MarkedYAMLError):
         return _refused(f"YAML error: {exc}", code="syntax")
@@ -303,6 +308,10 @@ def _yaml_syntax_problem(exc: yaml.YAMLError, text: str) -> Loaded:
         what = f"{exc.problem} ({exc.context} at line {exc.context_mark.line + 1})"
     if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
         what += "; indent with spaces, not tabs"
+    elif any(sign in what for sign in _INDENTATION_SIGNS):
+        what += "; check the indentation: the entries of one mapping or list start in the same column"
+        if "mapping values" in what:
+            what += ", and text that contains ': ' must be in quotes"
     return _refused(f"YAML syntax error: {what}", mark.line + 1 if mark else None,
                     mark.column + 1 if mark else None, code="syntax")
 

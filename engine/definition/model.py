@@ -5,9 +5,10 @@ the meaning (references resolve, keys are unique). Code that runs apps reads
 these objects, never the raw dict.
 
 `from_dict` also accepts a document that failed the JSON Schema, so that the
-semantic pass can report its other problems at the same time: items that are not
-mappings are left out (keeping the others' paths), and keys, types and names that
-are not text become None. Such a model is only ever used to find problems.
+semantic pass can report its other problems at the same time: forms and fields
+that are not mappings or have no text key are left out (the others keep their
+paths), and types and names that are not text become None. Such a model is only
+ever used to find problems.
 """
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _mappings(items: Any) -> Iterator[tuple[int, dict]]:
-    """(index, item) for the items of a list that are mappings."""
+def _keyed(items: Any) -> Iterator[tuple[int, dict]]:
+    """(index, item) for the items of a list that are mappings with a text key."""
     if isinstance(items, list):
         for index, item in enumerate(items):
-            if isinstance(item, dict):
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
                 yield index, item
 
 
@@ -82,13 +83,13 @@ class FieldDef:
     def from_dict(cls, raw: dict, path: str) -> "FieldDef":
         config = {k: v for k, v in raw.items() if k not in COMMON_FIELD_KEYS and k != "fields"}
         return cls(
-            key=_text(raw.get("key")), type=_text(raw.get("type")), label=Label.parse(raw.get("label")),
+            key=raw["key"], type=_text(raw.get("type")), label=Label.parse(raw.get("label")),
             path=path, required=raw.get("required") is True, unique=raw.get("unique") is True,
             default=raw.get("default"),
             description=Label.parse(raw["description"]) if raw.get("description") else None,
             renamed_from=_text(raw.get("renamed_from")), index=raw.get("index") is True,
             config=config,
-            fields=[cls.from_dict(sub, f"{path}.fields[{i}]") for i, sub in _mappings(raw.get("fields"))],
+            fields=[cls.from_dict(sub, f"{path}.fields[{i}]") for i, sub in _keyed(raw.get("fields"))],
         )
 
 
@@ -119,8 +120,8 @@ class FormDef:
     def from_dict(cls, raw: dict, path: str) -> "FormDef":
         sort = raw.get("default_sort")
         return cls(
-            key=_text(raw.get("key")), label=Label.parse(raw.get("label")), path=path,
-            fields=[FieldDef.from_dict(f, f"{path}.fields[{i}]") for i, f in _mappings(raw.get("fields"))],
+            key=raw["key"], label=Label.parse(raw.get("label")), path=path,
+            fields=[FieldDef.from_dict(f, f"{path}.fields[{i}]") for i, f in _keyed(raw.get("fields"))],
             description=Label.parse(raw["description"]) if raw.get("description") else None,
             renamed_from=_text(raw.get("renamed_from")), title_field=_text(raw.get("title_field")),
             default_sort=list(sort) if isinstance(sort, list) else [],
@@ -163,7 +164,7 @@ class AppDef:
         return cls(
             key=_text(app.get("key")), label=Label.parse(app.get("label")),
             format_version=version if isinstance(version, int) and not isinstance(version, bool) else 0,
-            forms=[FormDef.from_dict(f, f"forms[{i}]") for i, f in _mappings(raw.get("forms"))],
+            forms=[FormDef.from_dict(f, f"forms[{i}]") for i, f in _keyed(raw.get("forms"))],
             version=str(app["version"]) if app.get("version") is not None else None,
             description=Label.parse(app["description"]) if app.get("description") else None,
             raw=raw, source_name=source_name,

@@ -2,7 +2,8 @@
 forms, defaults, and each field type's own checks.
 
 They run even when the JSON Schema found problems, so that every problem is
-reported at once. Each check therefore reads the model defensively (a key may be
+reported at once. Each check therefore reads the model defensively (the model
+leaves out forms and fields without a text key, and a type, target or name may be
 None when it was not text), and a field listed in `malformed` (one whose own keys
 broke the schema: a bad option, an unknown type...) takes part only in the checks
 of names (duplicates, reserved words, renames, references to it); its type's own
@@ -45,7 +46,7 @@ def _reserved(key: str | None, what: str, path: str) -> Iterable[Problem]:
             yield Problem(path, found[0], code=found[1])
 
 
-def _check_keys(entries: list[tuple[str | None, str | None, str]], what: str, where: str
+def _check_keys(entries: list[tuple[str, str | None, str]], what: str, where: str
                 ) -> Iterable[Problem]:
     """Keys and renamed_from of sibling forms (or of the fields of one form or subform):
     keys unique, not reserved, and each rename naming an old key no sibling still has
@@ -53,8 +54,6 @@ def _check_keys(entries: list[tuple[str | None, str | None, str]], what: str, wh
     keys: dict[str, str] = {}
     renames: dict[str, str] = {}
     for key, renamed_from, path in entries:
-        if key is None:
-            continue
         if key in keys:
             yield Problem(f"{path}.key", f"{what} key {key!r} is used twice in {where} (also at {keys[key]}); "
                           f"keys must be unique: rename one of them", code="duplicate_key")
@@ -62,7 +61,7 @@ def _check_keys(entries: list[tuple[str | None, str | None, str]], what: str, wh
         keys[key] = path
         yield from _reserved(key, what, f"{path}.key")
     for key, renamed_from, path in entries:
-        if key is None or renamed_from is None or keys.get(key) != path:
+        if renamed_from is None or keys.get(key) != path:
             continue
         rename_path = f"{path}.renamed_from"
         if renamed_from == key:
@@ -81,7 +80,7 @@ def _check_keys(entries: list[tuple[str | None, str | None, str]], what: str, wh
 
 def _check_form(app: AppDef, form: FormDef, malformed: frozenset[str]) -> Iterable[Problem]:
     yield from _check_fields(app, form, form.fields, None, malformed)
-    keys = [key for key in form.field_keys() if key is not None]
+    keys = form.field_keys()
     if form.title_field is not None:
         yield from _check_title_field(form, keys, malformed)
     for i, sort in enumerate(form.default_sort):

@@ -117,8 +117,10 @@ def _translate_alternatives(error, path: str) -> list[Problem]:
         if not wrong_kind:
             return [p for e in errors for p in _translate(e)]
     kinds = [branch.get("type") for branch in error.validator_value if isinstance(branch, dict)]
-    return [Problem(path, f"expected {' or '.join(_kind(k) for k in kinds if k)}, got {_kind_of(error.instance)}",
-                    code="type")]
+    hint = ": write the option as text, like `- vip`, or as `{value: vip, label: {zh: 贵宾, en: VIP}}`" \
+        if ".options[" in path else ""
+    return [Problem(path, f"expected {' or '.join(_kind(k) for k in kinds if k)}, got {_kind_of(error.instance)}"
+                    f"{hint}", code="type")]
 
 
 def _missing(path: str, key: str, instance: dict) -> Problem:
@@ -174,6 +176,9 @@ def _snake_case(text: str) -> str | None:
 
 
 def _unknown_type(path: str, name: Any) -> Problem:
+    if not isinstance(name, str):
+        return Problem(path, f"a field type is one name, like `type: text`, got {_kind_of(name)}",
+                       code="type")
     if name in RESERVED_TYPES:
         return Problem(path, f"field type {name!r} is not available yet: {RESERVED_TYPES[name]}",
                        code="unavailable_type")
