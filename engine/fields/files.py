@@ -64,6 +64,9 @@ class _FileList(FieldType):
         names = ctx.extra.get("file_names", {})
         return "、".join(str(names.get(i, f"#{i}")) for i in value or [])
 
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return self.display(value, ctx) or None   # file names: the files stay in the file store
+
     def filter_clause(self, table, op, operand, ctx):
         self.check_operator(op)
         return array_filter(table.c[self.column_name], op, [])
@@ -108,6 +111,12 @@ class SignatureField(FieldType):
 
     def references(self, value: Any) -> Reference | None:
         return Reference("files", None, (value,)) if value else None
+
+    def display(self, value: Any, ctx: ValueContext) -> str:
+        return "" if value is None else str(ctx.extra.get("file_names", {}).get(value, f"#{value}"))
+
+    def export_value(self, value: Any, ctx: ValueContext) -> Any:
+        return self.display(value, ctx) or None
 
     def upload_limits(self) -> dict:
         return {"max_bytes": 2 * 1024 * 1024, "accept": None, "images_only": True}

@@ -320,7 +320,8 @@ class _BatchImporter:
         self.subform_sheets: list[_SubformSheet] = []
         self.deferred: list[_Deferred] = []
         self.relations = [c for c in columns.main if isinstance(c.ftype, RelationField)]
-        self.plain = [c for c in columns.main if c not in self.relations]
+        self.plain_parsers = [(c, c.index, c.field, c.ftype.parse_text, c.ftype.parse_cell)
+                              for c in columns.main if c not in self.relations]
         self.org_columns = [c for c in columns.main + columns.subform if lookup_kind(c.ftype)]
         for column in self.relations:
             _check_match(app, column)
@@ -382,15 +383,22 @@ class _BatchImporter:
         """Parse the record's main cells into `values`; the (field, None, None) slots of
         the cells that could not be read (each reported once, here)."""
         failed = set()
-        for column in self.plain:
-            raw = _cell(record.cells, column.index)
+        cells, ctx, width = record.cells, self.ctx, len(record.cells)
+        # The hot loop of an import: _cell() and _parse() inlined.
+        for column, index, key, parse_text, parse_cell in self.plain_parsers:
+            raw = cells[index] if index < width else None
             if raw is None:
                 continue
             try:
-                values[column.field] = self._parse(column, raw)
+                if isinstance(raw, str):
+                    if not raw or raw.isspace():
+                        continue
+                    values[key] = parse_text(restore(raw) if raw[0] == "'" else raw, ctx)
+                else:
+                    values[key] = parse_text(str(raw), ctx) if self.text_cells else parse_cell(raw, ctx)
             except FieldError as exc:
                 self._cell_problem(record.number, column, raw, exc)
-                failed.add((column.field, None, None))
+                failed.add((key, None, None))
         return failed
 
     def _parse(self, column: Column, raw: Any) -> Any:
