@@ -160,6 +160,11 @@ class NumberField(FieldType):
         unit = self.fdef.option("unit")
         return f"{text} {unit}" if unit else text
 
+    def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return self.clean(value, ctx)   # a number (or rating) keeps its value, not its display
+        return super().convert_from(old, value, ctx)
+
     def parse_text(self, text: str, ctx: ValueContext) -> Any:
         unit = self.fdef.option("unit")
         text = text.strip()

@@ -60,6 +60,16 @@ class _OrgRef(FieldType):
             raise FieldError(self.invalid_code, value=str(raw)[:50])
         return value
 
+    def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
+        if value is None or not (isinstance(old, _OrgRef) and old.kind == self.kind):
+            return super().convert_from(old, value, ctx)
+        ids = value if isinstance(value, list) else [value]   # member <-> members keep their ids
+        if self.multiple:
+            return self.clean(ids, ctx)
+        if len(ids) > 1:
+            raise FieldError("member_too_many", max=1)
+        return self.clean(ids[0], ctx)
+
     def references(self, value: Any) -> Reference | None:
         if value in (None, []):
             return None

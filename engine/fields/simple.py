@@ -1,6 +1,7 @@
 """Small value types: switch (yes/no) and rating (1..max stars)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,6 +85,11 @@ class RatingField(FieldType):
 
     def is_empty(self, value: Any) -> bool:
         return value in (None, "", 0, "0")
+
+    def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return self.clean(value, ctx)   # a number keeps its value, whatever its unit
+        return super().convert_from(old, value, ctx)
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "" if not value else "★" * value + "☆" * (self.max - value)

@@ -109,6 +109,11 @@ class _Temporal(FieldType):
                     yield Problem(f"{self.fdef.path}.{key}", f"{key} {text!r} is not a date (YYYY-MM-DD)",
                                   code="bad_date")
 
+    def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
+        if isinstance(value, date):   # dates and datetimes: the moment, not its display format
+            return self.clean(value, ctx)
+        return super().convert_from(old, value, ctx)
+
     def _bounds(self, day: date) -> None:
         low, high = self.fdef.option("min"), self.fdef.option("max")
         if low and day < date.fromisoformat(low):
