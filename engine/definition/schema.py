@@ -16,22 +16,35 @@ from engine.definition.model import FORMAT_VERSION
 SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
 
 
-def _key(max_length: int) -> dict:
-    return {"type": "string", "pattern": KEY_PATTERN, "maxLength": max_length}
+def _key(max_length: int, what: str) -> dict:
+    return {"type": "string", "pattern": KEY_PATTERN, "maxLength": max_length,
+            "description": f"The stable identifier of the {what}: snake_case, at most {max_length} characters. "
+                           "Data is stored under it, so never reuse or change it (see renamed_from)."}
+
+
+def _renamed_from(max_length: int, what: str) -> dict:
+    return {**_key(max_length, what), "description": f"The key this {what} had before, when its key changes: "
+            "its data is kept and moved to the new key."}
+
+
+# Descriptions (the "description" keyword) are shown by editors on hover.
+_LABEL = {"$ref": "#/$defs/label", "description": "The name shown to people, in Chinese and English."}
+_DESCRIPTION = {"$ref": "#/$defs/text", "description": "A longer explanation, in Chinese and English."}
 
 
 def common_field_properties() -> dict[str, Any]:
     return {
-        "key": _key(FIELD_KEY_MAX),
-        "type": {"type": "string"},
-        "label": {"$ref": "#/$defs/label"},
-        "description": {"$ref": "#/$defs/label"},
-        "required": {"type": "boolean"},
-        "unique": {"type": "boolean"},
-        "default": {},
-        "renamed_from": _key(FIELD_KEY_MAX),
-        "placeholder": {"$ref": "#/$defs/label"},
-        "index": {"type": "boolean"},
+        "key": _key(FIELD_KEY_MAX, "field"),
+        "type": {"type": "string", "description": "The field type (docs/field-types.md)."},
+        "label": _LABEL,
+        "description": _DESCRIPTION,
+        "required": {"type": "boolean", "description": "A record cannot be saved without a value."},
+        "unique": {"type": "boolean", "description": "No two records of the form may have the same value."},
+        "default": {"description": "The value a new record starts with; it must be valid for the type."},
+        "renamed_from": _renamed_from(FIELD_KEY_MAX, "field"),
+        "placeholder": {"$ref": "#/$defs/label", "description": "The hint shown in an empty input."},
+        "index": {"type": "boolean", "description": "Ask for a database index, for filters and sorts on "
+                                                    "large forms."},
     }
 
 
@@ -67,12 +80,14 @@ def build_schema() -> dict[str, Any]:
         "required": ["format_version", "app", "forms"],
         "additionalProperties": False,
         "properties": {
-            "format_version": {"const": FORMAT_VERSION},
+            "format_version": {"const": FORMAT_VERSION,
+                               "description": "The version of the definition language this file is written in."},
             "app": {
                 "type": "object", "required": ["key", "label"], "additionalProperties": False,
-                "properties": {"key": _key(APP_KEY_MAX), "label": {"$ref": "#/$defs/label"},
-                               "version": {"type": ["string", "number"]},
-                               "description": {"$ref": "#/$defs/label"}},
+                "properties": {"key": _key(APP_KEY_MAX, "app"), "label": _LABEL,
+                               "version": {"type": ["string", "number"],
+                                           "description": "The author's version of the app, shown only."},
+                               "description": _DESCRIPTION},
             },
             "forms": {"type": "array", "items": {"$ref": "#/$defs/form"}, "maxItems": 500},
         },
@@ -82,12 +97,18 @@ def build_schema() -> dict[str, Any]:
                 "properties": {"zh": {"type": "string", "minLength": 1, "maxLength": 100},
                                "en": {"type": "string", "minLength": 1, "maxLength": 100}},
             },
+            "text": {
+                "type": "object", "required": ["zh", "en"], "additionalProperties": False,
+                "properties": {"zh": {"type": "string", "minLength": 1, "maxLength": 2000},
+                               "en": {"type": "string", "minLength": 1, "maxLength": 2000}},
+            },
             "form": {
                 "type": "object", "required": ["key", "label", "fields"], "additionalProperties": False,
                 "properties": {
-                    "key": _key(FORM_KEY_MAX), "label": {"$ref": "#/$defs/label"},
-                    "description": {"$ref": "#/$defs/label"},
-                    "title_field": {"type": "string"}, "renamed_from": _key(FORM_KEY_MAX),
+                    "key": _key(FORM_KEY_MAX, "form"), "label": _LABEL, "description": _DESCRIPTION,
+                    "title_field": {"type": "string", "description": "The field that names a record where "
+                                                                     "it is referred to (a relation)."},
+                    "renamed_from": _renamed_from(FORM_KEY_MAX, "form"),
                     "default_sort": {"type": "array", "maxItems": 5, "items": {
                         "type": "object", "required": ["field"], "additionalProperties": False,
                         "properties": {"field": {"type": "string"}, "dir": {"enum": ["asc", "desc"]}}}},

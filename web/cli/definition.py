@@ -8,7 +8,7 @@ import click
 
 from engine.definition import check_definition_text, read_source
 from engine.definition.schema import definition_schema
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, Problem
 
 
 @click.command("schema")
@@ -17,24 +17,44 @@ def schema_command() -> None:
     click.echo(json.dumps(definition_schema(), ensure_ascii=False, indent=2, sort_keys=True))
 
 
+def _check_file(path: Path) -> tuple[str, list[Problem]]:
+    """A one-line summary of a valid file, or its problems."""
+    try:
+        app, problems = check_definition_text(read_source(path), str(path))
+    except DefinitionError as exc:   # unreadable or too large: refused before reading
+        return "", exc.problems
+    if problems:
+        return "", problems
+    fields = sum(len(f.fields) for f in app.forms)
+    return f"{len(app.forms)} forms, {fields} fields", []
+
+
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate_command(files: tuple[Path, ...]) -> None:
-    """Check app definition FILES; print every problem with its line:column. Exits 1 on problems."""
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per file: {file, ok, problems: [{path, line, column, code, "
+                   "message, suggestion}]}.")
+def validate_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Check app definition FILES and print every problem of every file, each with its
+    file:line:column, path and a way to fix it. Exits 1 when any file has a problem."""
     failed = 0
+    total = 0
     for path in files:
-        try:
-            app, problems = check_definition_text(read_source(path), str(path))
-        except DefinitionError as exc:
-            app, problems = None, exc.problems
-        if problems:
-            failed += 1
+        summary, problems = _check_file(path)
+        failed += bool(problems)
+        total += len(problems)
+        if as_json:
+            click.echo(json.dumps({"file": str(path), "ok": not problems,
+                                   "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
+        elif problems:
             for problem in problems:
                 click.echo(problem.format())
             click.echo(f"{path}: {len(problems)} problem(s)")
         else:
-            fields = sum(len(f.fields) for f in app.forms)
-            click.echo(f"ok: {path} ({len(app.forms)} forms, {fields} fields)")
+            click.echo(f"ok: {path} ({summary})")
+    if not as_json and len(files) > 1:
+        click.echo(f"{failed} of {len(files)} files with problems ({total} in all)" if failed
+                   else f"all {len(files)} files are valid")
     if failed:
         raise click.exceptions.Exit(1)
 
