@@ -21,8 +21,9 @@ which gives exactly what the reference evaluator gives, so IFERROR(a*b, 0) is st
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.formula import operators
@@ -32,10 +33,12 @@ from engine.formula.nodes import ArrayLiteral, Binary, Boolean, Call, FieldRef, 
     Number, Text, Unary, map_tree
 from engine.formula.reference import guarded_result
 from engine.formula.values import (
-    DEFAULT_LIMITS, FORMULA_CONTEXT, NAME, NUM, EvalContext, ErrorValue, LimitExceeded,
+    DEFAULT_LIMITS, FORMULA_CONTEXT, MAX_EXPONENT, NAME, NUM, EvalContext, ErrorValue,
+    LimitExceeded,
 )
 
 Evaluator = Callable[[Mapping[str, Any], EvalContext], Any]
+_SIMPLE_NAME = re.compile(r"[fk][0-9]+")   # a field variable or a constant of the namespace
 
 OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "power", "&": "concat",
                   "=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -46,8 +49,8 @@ PYTHON_COMPARISON = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">="
 # Names every generated function may use (bound in its namespace, never typed by a user).
 RUNTIME = {
     "D": Decimal, "S": str, "E": ErrorValue, "PLAIN": PLAIN_VALUE_TYPES, "as_value": as_value,
-    "read": read_field, "NAME": NAME, "HUNDRED": Decimal(100),
-    "condition_value": condition_value,
+    "read": read_field, "NAME": NAME, "NUM": NUM, "HUNDRED": Decimal(100),
+    "condition_value": condition_value, "C": FORMULA_CONTEXT,
     "MAX_TEXT": DEFAULT_LIMITS.max_text_length,
     "C_add": FORMULA_CONTEXT.add, "C_sub": FORMULA_CONTEXT.subtract,
     "C_mul": FORMULA_CONTEXT.multiply, "C_div": FORMULA_CONTEXT.divide,
@@ -70,12 +73,14 @@ RUNTIME["first_error"] = first_error
 
 @dataclass
 class CompiledFormula:
-    """A formula compiled to Python; call it with one row's inputs and a context."""
+    """A formula compiled to Python; call it with one row's inputs and a context, or
+    `many(rows, ctx)` for a list of rows (one generated loop, no call per row)."""
 
     formula: Formula
     fast: Evaluator
     safe: Evaluator
-    source: str = field(repr=False)        # both functions' source, for inspection
+    fast_many: Callable[[Iterable[Mapping[str, Any]], EvalContext, Evaluator], list]
+    source: str = field(repr=False)        # the generated source, for inspection
 
     def __call__(self, inputs: Mapping[str, Any], ctx: EvalContext) -> Any:
         ctx.begin()
@@ -84,10 +89,16 @@ class CompiledFormula:
         except (LimitExceeded, RecursionError, MemoryError):
             return NUM
         except Exception:
-            # Inlined decimal arithmetic trapped (or a function is defective): evaluate the
-            # row again without inlining, exactly as the reference evaluator would.
-            ctx.begin()
-            return guarded_result(lambda: self.safe(inputs, ctx), self.formula)
+            return self.again(inputs, ctx)
+
+    def again(self, inputs: Mapping[str, Any], ctx: EvalContext) -> Any:
+        """One row evaluated without inlining, exactly as the reference evaluator would:
+        for a row where inlined decimal arithmetic trapped, or a limit was hit."""
+        ctx.begin()
+        return guarded_result(lambda: self.safe(inputs, ctx), self.formula)
+
+    def many(self, rows: Iterable[Mapping[str, Any]], ctx: EvalContext) -> list[Any]:
+        return self.fast_many(rows, ctx, self.again)
 
 
 def compile_formula(formula: Formula, functions: Mapping | None = None) -> CompiledFormula:
@@ -106,8 +117,7 @@ def compile_formula(formula: Formula, functions: Mapping | None = None) -> Compi
 def evaluate_many(formula: Formula, rows: Iterable[Mapping[str, Any]], ctx: EvalContext,
                   functions: Mapping | None = None) -> list[Any]:
     """The formula's value for every row, in order (compiled once)."""
-    compiled = compile_formula(formula, functions)
-    return [compiled(row, ctx) for row in rows]
+    return compile_formula(formula, functions).many(rows, ctx)
 
 
 _CACHE: dict[tuple[str, int], CompiledFormula] = {}
@@ -117,10 +127,12 @@ _CACHE_SIZE = 1024
 def _compile(formula: Formula, functions: Mapping) -> CompiledFormula:
     namespace: dict[str, Any] = dict(RUNTIME)
     counter = itertools.count()
-    text = "\n\n".join(_Generator(formula, functions, namespace, counter, inline).function(name)
-                       for name, inline in (("fast", True), ("safe", False)))
+    fast = _Generator(formula, functions, namespace, counter, inline=True)
+    safe = _Generator(formula, functions, namespace, counter, inline=False)
+    text = "\n\n".join([fast.function("fast"), fast.loop("fast_many"), safe.function("safe")])
     exec(compile(text, f"<formula {formula.text[:60]!r}>", "exec"), namespace)  # noqa: S102
-    return CompiledFormula(formula, namespace["fast"], namespace["safe"], text)
+    return CompiledFormula(formula, namespace["fast"], namespace["safe"], namespace["fast_many"],
+                           text)
 
 
 class _Generator:
@@ -136,15 +148,45 @@ class _Generator:
         self.temps = 0
         self.fields: dict[tuple[str, ...], str] = {}
 
+    def body(self) -> tuple[list[str], str]:
+        """The statements reading the fields, and the formula's expression."""
+        expression = self.expr(_fold_constants(self.formula.tree))
+        reads = [line for path, var in self.fields.items() for line in self.read_field(path, var)]
+        return reads, expression
+
+    def steps(self) -> int:
+        """The evaluation steps one row costs: one per node of the formula (the reference
+        evaluator counts the nodes it visits; functions count their array items)."""
+        return sum(1 for _ in self.formula.tree.walk())
+
     def function(self, name: str) -> str:
-        tree = _fold_constants(self.formula.tree)
-        body = self.expr(tree)
-        steps = sum(1 for _ in self.formula.tree.walk())
-        lines = [f"def {name}(inputs, ctx):", f"    ctx.tick({steps})"]
-        for path, var in self.fields.items():
-            lines.extend(self.read_field(path, var))
-        lines.append(f"    return {body}")
+        reads, expression = self.body()
+        lines = [f"def {name}(inputs, ctx):", f"    ctx.tick({self.steps()})", *reads,
+                 f"    return {expression}"]
         return "\n".join(lines)
+
+    def loop(self, name: str) -> str:
+        """The function over many rows: the body inlined in one loop. A row that raises
+        is evaluated again by `again` (CompiledFormula.again)."""
+        reads, expression = self.body()
+        steps = self.steps()
+        indented = [f"            {line.strip()}" for line in reads]
+        return "\n".join([
+            f"def {name}(rows, ctx, again):",
+            f"    if {steps} > ctx.limits.max_steps:",
+            "        return [NUM for _ in rows]",
+            "    results = []",
+            "    append = results.append",
+            "    for inputs in rows:",
+            # What ctx.begin() and ctx.tick(steps) do, as one store: steps <= the budget.
+            f"        ctx.steps = {steps}",
+            "        try:",
+            *indented,
+            f"            append({expression})",
+            "        except Exception:",
+            "            append(again(inputs, ctx))",
+            "    return results",
+        ])
 
     # ---- names ----------------------------------------------------------------------------
     def constant(self, value: Any) -> str:
@@ -187,75 +229,93 @@ class _Generator:
             return self.call(node)
         raise TypeError(f"cannot compile {type(node).__name__}")
 
+    def bind(self, expr: str) -> tuple[str, str]:
+        """A name for an operand, and the expression that evaluates and binds it: a field
+        variable or a constant is used as it is, anything else gets a temporary."""
+        if _SIMPLE_NAME.fullmatch(expr):
+            return expr, expr
+        t = self.temp()
+        return t, f"({t} := {expr})"
+
     def unary(self, node: Unary) -> str:
         operand = self.expr(node.operand)
         if not self.inline:
             return f"op_{'neg' if node.op == '-' else 'percent'}({operand})"
-        t = self.temp()
+        x, bound = self.bind(operand)
         if node.op == "-":
-            return f"(C_minus({t}) if ({t} := {operand}).__class__ is D else op_neg({t}))"
-        return f"(C_div({t}, HUNDRED) if ({t} := {operand}).__class__ is D else op_percent({t}))"
+            return f"(C_minus({x}) if {bound}.__class__ is D else op_neg({x}))"
+        return f"(C_div({x}, HUNDRED) if {bound}.__class__ is D else op_percent({x}))"
 
     def binary(self, node: Binary) -> str:
         left, right = self.expr(node.left), self.expr(node.right)
         generic = f"op_{OPERATOR_NAMES[node.op]}"
         if not self.inline or node.op == "^":
             return f"{generic}({left}, {right})"
+        (a, bound_a), (b, bound_b) = self.bind(left), self.bind(right)
         if node.op in PYTHON_COMPARISON:
-            return self.comparison(node, left, right, generic)
-        a, b = self.temp(), self.temp()
+            return self.comparison(node, (a, bound_a), (b, bound_b), generic)
         if node.op == "&":
-            return (f"({a} + {b} if (({a} := {left}).__class__ is ({b} := {right}).__class__ is S)"
+            return (f"({a} + {b} if ({bound_a}.__class__ is {bound_b}.__class__ is S)"
                     f" and len({a}) + len({b}) <= MAX_TEXT else {generic}({a}, {b}))")
         inline = DECIMAL_ARITHMETIC[node.op]
-        left_constant = type(_literal(node.left)[1]) is Decimal
-        right_constant = type(_literal(node.right)[1]) is Decimal
-        if right_constant and (node.op != "/" or _literal(node.right)[1]):
-            return f"({inline}({a}, {right}) if ({a} := {left}).__class__ is D else {generic}({a}, {right}))"
-        if left_constant:
-            b_test = f" and {b}" if node.op == "/" else ""
-            return (f"({inline}({left}, {b}) if ({b} := {right}).__class__ is D{b_test} "
-                    f"else {generic}({left}, {b}))")
-        guard = f"(({a} := {left}).__class__ is ({b} := {right}).__class__ is D)"
+        right_value, left_value = _literal(node.right)[1], _literal(node.left)[1]
+        if type(right_value) is Decimal and (node.op != "/" or right_value):
+            return f"({inline}({a}, {b}) if {bound_a}.__class__ is D else {generic}({a}, {b}))"
+        if type(left_value) is Decimal:
+            nonzero = f" and {b}" if node.op == "/" else ""
+            return (f"({inline}({a}, {b}) if {bound_b}.__class__ is D{nonzero} "
+                    f"else {generic}({a}, {b}))")
+        guard = f"({bound_a}.__class__ is {bound_b}.__class__ is D)"
         if node.op == "/":
             guard += f" and {b}"          # x/0 is #DIV/0!: the operator says so
         return f"({inline}({a}, {b}) if {guard} else {generic}({a}, {b}))"
 
-    def comparison(self, node: Binary, left: str, right: str, generic: str) -> str:
+    def comparison(self, node: Binary, left: tuple[str, str], right: tuple[str, str],
+                   generic: str) -> str:
         """Two numbers compare as Decimals; two texts without regard to case (casefold),
         as the operators do; any other pair goes to the operator."""
         python = PYTHON_COMPARISON[node.op]
-        a, b = self.temp(), self.temp()
+        (a, bound_a), (b, bound_b) = left, right
         constant = _literal(node.right)[1]
         if type(constant) is Decimal:
-            return (f"({a} {python} {right} if ({a} := {left}).__class__ is D "
-                    f"else {generic}({a}, {right}))")
+            return f"({a} {python} {b} if {bound_a}.__class__ is D else {generic}({a}, {b}))"
         if type(constant) is str:
             folded = self.constant(constant.casefold())
-            return (f"({a}.casefold() {python} {folded} if ({a} := {left}).__class__ is S "
-                    f"else {generic}({a}, {right}))")
-        return (f"({a} {python} {b} if (({a} := {left}).__class__ is ({b} := {right}).__class__"
-                f" is D) else ({a}.casefold() {python} {b}.casefold() if {a}.__class__ is "
-                f"{b}.__class__ is S else {generic}({a}, {b})))")
+            return (f"({a}.casefold() {python} {folded} if {bound_a}.__class__ is S "
+                    f"else {generic}({a}, {b}))")
+        return (f"({a} {python} {b} if ({bound_a}.__class__ is {bound_b}.__class__ is D) else "
+                f"({a}.casefold() {python} {b}.casefold() if {a}.__class__ is {b}.__class__ is S"
+                f" else {generic}({a}, {b})))")
 
     def call(self, node: Call) -> str:
         spec = self.functions[node.name]
         impl = self.constant(spec.impl)
+        library = self.inline and _is_library(node.name, spec)
         if spec.lazy:
-            if self.inline and _is_library_if(spec):
+            if library and node.name == "IF":
                 return self.inline_if(node)
             thunks = ", ".join(f"lambda: {arg}" for arg in self.uninlined(node.args))
             return f"{impl}(ctx{', ' if thunks else ''}{thunks})"
         args = [self.expr(arg) for arg in node.args]
-        if not args or not spec.propagate_errors:
+        if not args:
+            return f"{impl}(ctx)"
+        if not spec.propagate_errors:
             return f"{impl}({', '.join(['ctx'] + args)})"
-        temps = [self.temp() for _ in args]
-        if len(args) == 1:
-            (t,), (arg,) = temps, args
-            return f"({t} if ({t} := {arg}).__class__ is E else {impl}(ctx, {t}))"
-        classes = ", ".join(f"({t} := {arg}).__class__" for t, arg in zip(temps, args))
-        joined = ", ".join(temps)
-        return f"(first_error({joined}) if E in ({classes}) else {impl}(ctx, {joined}))"
+        bound = [self.bind(arg) for arg in args]
+        names = ", ".join(name for name, _ in bound)
+        shortcut = INLINE_CALLS.get(node.name) if library else None
+        fast = shortcut(self, node, [name for name, _ in bound]) if shortcut else None
+        if fast is None:
+            classes = ", ".join(f"{expr}.__class__" for _, expr in bound)
+            return f"(first_error({names}) if E in ({classes},) else {impl}(ctx, {names}))"
+        condition, value = fast
+        classes = ", ".join(f"{name}.__class__" for name, _ in bound)
+        generic = f"(first_error({names}) if E in ({classes},) else {impl}(ctx, {names}))"
+        binds = [expr for name, expr in bound if expr != name]
+        if not binds:
+            return f"({value} if {condition} else {generic})"
+        # The tuple binds every argument first, in order (never empty, so always true).
+        return f"(({', '.join(binds)},) and ({value} if {condition} else {generic}))"
 
     def uninlined(self, args: tuple[Node, ...]) -> list[str]:
         """Arguments of a lazy function, without inlining: the function runs its thunks
@@ -281,11 +341,67 @@ class _Generator:
                 f"else {c}))")
 
 
-def _is_library_if(spec) -> bool:
-    """Whether `spec` is the library's IF, whose rule `inline_if` reproduces."""
+def _is_library(name: str, spec) -> bool:
+    """Whether `spec` is the library's function of that name (a custom table may hold
+    another): only the library's functions have their common case inlined."""
     from engine.formula.functions.registry import FUNCTIONS
-    library_if = FUNCTIONS.get("IF")
-    return library_if is not None and spec.impl is library_if.impl
+    library = FUNCTIONS.get(name)
+    return library is not None and spec.impl is library.impl
+
+
+# ---- the common case of a few library functions, inline ------------------------------------
+# Each returns (condition, value) over the bound argument temporaries, or None when the
+# call cannot be shortcut; when the condition fails at run time the function is called.
+
+def _all_of(temps: list[str], kind: str) -> str:
+    return " is ".join(f"{t}.__class__" for t in temps) + f" is {kind}"
+
+
+def _inline_logical(joiner: str):
+    """AND/OR over TRUE/FALSE values only: Python's and/or (the library's all/any)."""
+    def shortcut(gen: "_Generator", node: Call, temps: list[str]):
+        return _all_of(temps, "bool"), f"({f' {joiner} '.join(temps)})"
+    return shortcut
+
+
+def _inline_not(gen: "_Generator", node: Call, temps: list[str]):
+    return f"{temps[0]}.__class__ is bool", f"(not {temps[0]})"
+
+
+def _inline_extreme(pick: str):
+    """MIN/MAX over numbers only: the builtin min/max (which the library applies too)."""
+    def shortcut(gen: "_Generator", node: Call, temps: list[str]):
+        return _all_of(temps, "D"), f"{pick}({', '.join(temps)})"
+    return shortcut
+
+
+def _inline_rounding(mode: str):
+    """ROUND(number, constant digits) of a Decimal: one `quantize` in the formula context,
+    the step the library's `round_to` takes. Where `round_to` first returns a number that
+    has fewer places unchanged, quantize pads it (5 -> 5.00): the same value, printed the
+    same; where quantize cannot keep the digits (1E+40 to 2 places) it traps, and the row
+    goes to the library's ROUND."""
+    def shortcut(gen: "_Generator", node: Call, temps: list[str]):
+        if len(node.args) != 2:
+            return None
+        digits = _literal(_fold_constants(node.args[1]))[1]
+        if type(digits) is not Decimal or not digits.is_finite() or abs(digits) >= 10 ** 15:
+            return None
+        places = int(digits)
+        if abs(places) > MAX_EXPONENT:
+            return None
+        quantum = gen.constant(Decimal(1).scaleb(-places))
+        return (f"{temps[0]}.__class__ is D",
+                f"{temps[0]}.quantize({quantum}, {gen.constant(mode)}, C)")
+    return shortcut
+
+
+INLINE_CALLS = {
+    "AND": _inline_logical("and"), "OR": _inline_logical("or"), "NOT": _inline_not,
+    "MIN": _inline_extreme("min"), "MAX": _inline_extreme("max"),
+    "ROUND": _inline_rounding(ROUND_HALF_UP), "ROUNDUP": _inline_rounding(ROUND_UP),
+    "ROUNDDOWN": _inline_rounding(ROUND_DOWN),
+}
 
 
 @dataclass(frozen=True)

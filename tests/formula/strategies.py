@@ -79,7 +79,7 @@ number_leaf = st.one_of(
     st.sampled_from(NUMBER_FIELDS),
     st.integers(0, 100).map(str),
     st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False).map(_number_literal),
-    st.sampled_from(["0", "0.5", "1e3", "2.675", "1e300"]),
+    st.sampled_from(["0", "0.5", "1e3", "2.675", "1e300", "-2", "2.9"]),
 )
 text_leaf = st.one_of(st.sampled_from(TEXT_FIELDS),
                       st.sampled_from(["", "VIP", "张", "a\"b", "3", "won", "Abc"]).map(_text_literal))
@@ -111,7 +111,7 @@ def formulas(max_leaves: int = 12):
                             ("ISNUMBER", 1), ("ISERROR", 1), ("LEN", 1), ("UPPER", 1),
                             ("LEFT", 2), ("TRIM", 1), ("CONCATENATE", 2), ("YEAR", 1),
                             ("EDATE", 2), ("TEXT", 2), ("VALUE", 1), ("SIGN", 1),
-                            ("ROUNDUP", 2), ("TRUNC", 1), ("EXACT", 2), ("DAYS", 2),
+                            ("ROUNDUP", 2), ("ROUNDDOWN", 2), ("TRUNC", 1), ("EXACT", 2), ("DAYS", 2),
                             ("SQRT", 1), ("POWER", 2), ("ISTEXT", 1), ("XOR", 2)):
             if _has(name):
                 options.append(st.tuples(*[children] * arity).map(

@@ -123,6 +123,29 @@ def test_constant_folding_keeps_semantics():
     assert both("-3^2") == D(9)
 
 
+@pytest.mark.parametrize("text, value, expected", [
+    ("ROUND(a, 2)", "2.675", "2.68"), ("ROUND(a, 0)", "-2.5", "-3"), ("ROUND(a, -2)", "1250", "1300"),
+    ("ROUND(a, 2)", "5", "5"), ("ROUND(a, 2.9)", "1.23456", "1.23"), ("ROUNDUP(a, 1)", "-3.21", "-3.3"),
+    ("ROUNDDOWN(a, 1)", "-3.29", "-3.2"), ("ROUND(a, 2)", "1e40", "1e40"),
+    ("ROUND(a, 400)", "1.5", "1.5"), ("ROUND(a, 2) & \"\"", "5", None),
+])
+def test_rounding_shortcut_of_the_compiled_path_agrees(text, value, expected):
+    result = both(text, {"a": D(value)})
+    if expected is None:
+        assert result == "5"
+    else:
+        assert result == D(expected)
+
+
+def test_logical_and_extreme_shortcuts_fall_back_on_other_types():
+    assert both("AND(a, b)", {"a": True, "b": D(1)}) is True
+    assert both("OR(a, b)", {"a": None, "b": False}) is False
+    assert both("NOT(a)", {"a": "TRUE"}) is False
+    assert both("MIN(a, b)", {"a": D(3), "b": "2"}) == D(2)
+    assert both("MAX(a, b)", {"a": date(2025, 1, 2), "b": date(2025, 3, 1)}) == date(2025, 3, 1)
+    assert both("MIN(a, b)", {"a": D(3), "b": ErrorValue("#N/A")}) == ErrorValue("#N/A")
+
+
 # ---- limits: an evaluation never hangs and never raises out --------------------------------
 
 def test_step_budget_gives_num():
