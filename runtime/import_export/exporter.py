@@ -17,16 +17,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine.definition.model import FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
-from engine.fields.relation import LookupField
+from engine.fields.relation import LookupField, RelationField
 from runtime.apps import load_installed
 from runtime.import_export.cells import neutralise
 from runtime.import_export.directory import Directory
+from runtime.import_export.relations import matchable_keys
 from runtime.records import Records
 
 PAGE = 500
@@ -50,6 +52,7 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
         records = Records(conn, app, lang=lang)
         layout = _Layout.of(app, form, lang)
         directory = Directory(conn)
+        relation_names = _RelationNames(conn, app, records.tables, layout)
         writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)
         count = 0
         try:
@@ -59,9 +62,10 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
                                     cursor=cursor, with_count=False)
                 ctx = ValueContext(lang=lang, tz=records.ctx.tz,
                                    extra=directory.names(layout.referenced_ids(page.records)))
+                named = relation_names.for_page(page.records, ctx)
                 for record in page.records:
                     count += 1
-                    writer.write(count, layout.main_cells(record, ctx), layout.subform_cells(record, ctx))
+                    writer.write(count, layout.main_cells(record, ctx, named), layout.subform_cells(record, ctx))
                 if progress:
                     progress(count)
                 cursor = page.next_cursor
@@ -120,7 +124,7 @@ class _Layout:
                         add(ftype, row.get(col.key))
         return found
 
-    def main_cells(self, record: dict, ctx: ValueContext) -> list[Any]:
+    def main_cells(self, record: dict, ctx: ValueContext, named: dict[str, dict[int, str]]) -> list[Any]:
         values, titles = record["fields"], record.get("titles", {})
         cells = []
         for fdef, ftype in self.main:
@@ -129,7 +133,9 @@ class _Layout:
                 cells.append(None)
             elif fdef.key in titles:   # a relation: the related records' titles
                 ids = value if isinstance(value, list) else [value]
-                cells.append("、".join(str(titles[fdef.key].get(i, {}).get("title", f"#{i}")) for i in ids))
+                own = named.get(fdef.key, {})
+                cells.append("、".join(own.get(i) or str(titles[fdef.key].get(i, {}).get("title", f"#{i}"))
+                                      for i in ids))
             else:
                 cells.append(_plain(ftype.export_value(value, ctx)))
         return cells
@@ -140,6 +146,47 @@ class _Layout:
                   for col, ftype in columns]
                  for row in record["fields"].get(sub.key) or []]
                 for sub, columns in self.subforms]
+
+
+class _RelationNames:
+    """Relation cells name the related record by its title, or as "title (unique value)"
+    when several live records of the related form share that title, so that an import
+    (which matches titles and unique fields) finds the right one again."""
+
+    def __init__(self, conn, app, tables, layout: _Layout):
+        self.conn = conn
+        self.targets: dict[str, tuple] = {}   # relation key -> (table, title type, unique type)
+        for fdef, ftype in layout.main:
+            if not isinstance(ftype, RelationField):
+                continue
+            target = app.require_form(ftype.target)
+            title = target.title_key()
+            unique = next((k for k in matchable_keys(target) if k != title), None)
+            if title and unique:
+                self.targets[fdef.key] = (tables.form_table(target.key), field_type(target.field(title)),
+                                          field_type(target.field(unique)))
+
+    def for_page(self, records: list[dict], ctx: ValueContext) -> dict[str, dict[int, str]]:
+        """{relation key: {record id: cell text}} for related records whose title is shared."""
+        named: dict[str, dict[int, str]] = {}
+        for key, (table, title, unique) in self.targets.items():
+            ids = {i for r in records for i in _as_ids(r["fields"].get(key))}
+            if not ids:
+                continue
+            title_col, unique_col = table.c[title.column_name], table.c[unique.column_name]
+            rows = self.conn.execute(sa.select(table.c.id, title_col, unique_col).where(table.c.id.in_(ids))).all()
+            shared = set(self.conn.execute(
+                sa.select(title_col).where(title_col.in_({r[1] for r in rows if r[1] is not None}),
+                                           table.c.deleted_at.is_(None))
+                .group_by(title_col).having(sa.func.count() > 1)).scalars())
+            named[key] = {rid: f"{title.display(title.from_row({title.column_name: t}), ctx)} "
+                               f"({unique.display(unique.from_row({unique.column_name: u}), ctx)})"
+                          for rid, t, u in rows if t in shared and u is not None}
+        return named
+
+
+def _as_ids(value: Any) -> list[int]:
+    return [] if value is None else (value if isinstance(value, list) else [value])
 
 
 def _plain(value: Any) -> Any:

@@ -4,7 +4,9 @@ A cell names a related record by its title or by a unique field of the related
 form (a phone, a contract number...), or the field a mapping names with `match:`.
 Each text is read by that field's own parser first, so "138 1234 5678" finds the
 customer stored as 13812345678. "#12" is a record id; so is a plain number that no
-field matches. One query per relation column and batch, never one per row.
+field matches. "王五 (13812345678)", as exports write a title several records
+share, is matched by the unique value in brackets. One query per relation column
+and batch, never one per row.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from engine.storage.physical import AppTables
 
 CHUNK = 2000   # texts per query
 _ID = re.compile(r"^#?(\d{1,18})$")
+_TITLE_WITH_KEY = re.compile(r"^(?P<title>.+?)\s*[（(]\s*(?P<key>[^()（）]+?)\s*[)）]$")
 _SEPARATORS = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ",", "\n": ","})
 
 
@@ -64,6 +67,15 @@ class RelationMatcher:
         texts = sorted(set(texts))
         for start in range(0, len(texts), CHUNK):
             self._by_fields(target, table, keys, texts[start:start + CHUNK], result)
+        unique_keys = [k for k in keys if k != target.title_key()]
+        bracketed = {t: m.group("key") for t in texts if t not in result.found and t not in result.ambiguous
+                     for m in [_TITLE_WITH_KEY.match(t)] if m}
+        if bracketed and unique_keys:
+            inner = Matches()
+            self._by_fields(target, table, unique_keys, sorted(set(bracketed.values())), inner)
+            for text, key in bracketed.items():
+                if key in inner.found:
+                    result.found[text] = inner.found[key]
         rest = [t for t in texts if t not in result.found and t not in result.ambiguous and _ID.match(t)]
         if rest and match_key is None:
             wanted = {int(_ID.match(t).group(1)): t for t in rest}

@@ -138,13 +138,14 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
         if ref is not None:
             back = rnd.randint(30, 700)
             referral_rows.append(_referral(rnd, fake, customer_ids[ref], customers[i]["name"],
-                                           customers[i]["phone"], customer_ids[i], campaigns, back, "converted"))
+                                           customers[i]["phone"], customer_ids[i], campaigns, back, "converted",
+                                           customers[ref]["owner"]))
             referral_meta.append((ref, i, back))
     for _ in range(int(scale * 0.9)):
         ref = rnd.randrange(scale)
         status = rnd.choices(["submitted", "contacted", "lost", "invalid"], [2, 3, 5, 1])[0]
         referral_rows.append(_referral(rnd, fake, customer_ids[ref], fake.name(), _unique_phone(rnd, phones),
-                                       None, campaigns, rnd.randint(1, 700), status))
+                                       None, campaigns, rnd.randint(1, 700), status, customers[ref]["owner"]))
     referral_ids = writer.create("referrals", referral_rows)
 
     writer.create("leads", [
@@ -197,22 +198,17 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
          "by": rnd.choice(staff)}
         for i in (rnd.randrange(scale) for _ in range(int(scale * 1.5)))])
 
-    writer.create("tickets", [
-        {"customer": customer_ids[i], "category": rnd.choice(["install", "fault", "consult", "complaint"]),
-         "priority": rnd.choice(["urgent", "high", "normal"]), "description": "客户反馈系统使用问题，需要上门处理",
-         "status": rnd.choice(["open", "in_progress", "resolved", "closed"]),
-         "satisfaction": rnd.randint(3, 5), "handler": rnd.choice(staff)}
-        for i in (rnd.randrange(scale) for _ in range(max(1, scale // 10)))])
-
-    order_rows, order_count = [], {}
-    for n in range(scale * 2):
-        i = int(rnd.paretovariate(1.2)) % scale     # some customers buy again and again
-        order_count[i] = order_count.get(i, 0) + 1
-        order_rows.append({"order_no": f"DD{ANCHOR.year}{n + 1:08d}", "customer": customer_ids[i],
-                           "ordered_on": day(rnd.randint(0, 730)), "amount": Decimal(rnd.randrange(99, 20000)),
-                           "channel": rnd.choice(["online", "store", "sales"]),
-                           "is_repurchase": order_count[i] > 1})
-    writer.create("orders", order_rows)
+    ticket_rows = []
+    for i in (rnd.randrange(scale) for _ in range(max(1, scale // 10))):
+        status = rnd.choice(["open", "in_progress", "resolved", "closed"])
+        done = status in ("resolved", "closed")
+        ticket_rows.append({
+            "customer": customer_ids[i], "category": rnd.choice(["install", "fault", "consult", "complaint"]),
+            "priority": rnd.choice(["urgent", "high", "normal"]), "description": "客户反馈系统使用问题，需要上门处理",
+            "status": status, "satisfaction": rnd.randint(3, 5) if done else None, "handler": rnd.choice(staff),
+            "resolved_at": _at(day(rnd.randint(1, 700)), rnd.randint(9, 18)) if done else None})
+    writer.create("tickets", ticket_rows)
+    writer.create("orders", _orders(rnd, customer_ids, day))
 
     ledger = []
     converted = [(k, meta) for k, meta in enumerate(referral_meta)]
@@ -220,28 +216,57 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
         campaign = referral_rows[k]["campaign"]
         vests = day(back) + timedelta(days=30)
         status = "paid" if vests < ANCHOR - timedelta(days=30) else ("vested" if vests <= ANCHOR else "pending")
+        paid = {"paid_on": vests + timedelta(days=15)} if status == "paid" else {}
         ledger.append({"beneficiary": customer_ids[ref], "referral": referral_ids[k], "campaign": campaign,
                        "kind": "referrer", "level": 1, "amount": Decimal(500), "status": status, "vests_on": vests,
-                       "explanation": "直接推荐成交：活动推荐人奖励 500 元"})
+                       "explanation": "直接推荐成交：活动推荐人奖励 500 元", **paid})
         ledger.append({"beneficiary": customer_ids[friend], "referral": referral_ids[k], "campaign": campaign,
                        "kind": "friend", "level": 1, "amount": Decimal(200), "status": status, "vests_on": vests,
-                       "explanation": "被推荐人首单奖励 200 元"})
+                       "explanation": "被推荐人首单奖励 200 元", **paid})
         grand = referrer_of[ref]
         if grand is not None:
             ledger.append({"beneficiary": customer_ids[grand], "referral": referral_ids[k], "campaign": campaign,
                            "kind": "indirect", "level": 2, "amount": Decimal(100), "status": status,
-                           "vests_on": vests, "explanation": "二级间接推荐奖励 100 元（上限 1 层）"})
+                           "vests_on": vests, "explanation": "二级间接推荐奖励 100 元（上限 1 层）", **paid})
     writer.create("reward_ledger", ledger)
     writer.counts["users"] = len(staff)
     return writer.counts
 
 
-def _referral(rnd, fake, referrer_id, friend_name, friend_phone, friend_customer, campaigns, back, status):
-    campaign = campaigns[0] if back > 360 else (campaigns[1] if back > 200 else campaigns[2])
+def _orders(rnd: random.Random, customer_ids: list[int], day) -> list[dict[str, Any]]:
+    """Two years of orders: about 60% of customers buy, most once or twice, a few again
+    and again (a Pareto tail). Numbered in date order; a customer's later orders are
+    repurchases (复购)."""
+    placed = []
+    for customer in customer_ids:
+        if rnd.random() < 0.6:
+            count = min(int(rnd.paretovariate(1.2)), 24)
+            placed += [(day(rnd.randint(0, 730)), customer) for _ in range(count)]
+    placed.sort()
+    seen: set[int] = set()
+    rows = []
+    for n, (ordered_on, customer) in enumerate(placed, start=1):
+        rows.append({"order_no": f"DD{ordered_on:%Y%m%d}{n:07d}", "customer": customer, "ordered_on": ordered_on,
+                     "amount": Decimal(rnd.randrange(99, 20000)), "channel": rnd.choice(["online", "store", "sales"]),
+                     "is_repurchase": customer in seen})
+        seen.add(customer)
+    return rows
+
+
+CAMPAIGN_PREFIXES = ("SPR25", "AUT25", "ALL26")
+
+
+def _referral(rnd, fake, referrer_id, friend_name, friend_phone, friend_customer, campaigns, back, status,
+              owner):
+    which = 0 if back > 360 else (1 if back > 200 else 2)
+    referred_at = ANCHOR - timedelta(days=back)
+    # Friends who were never reached may not have agreed to be contacted yet.
+    consent = status != "submitted" or rnd.random() < 0.5
     return {"referrer": referrer_id, "friend_name": friend_name, "friend_phone": friend_phone,
-            "friend_customer": friend_customer, "campaign": campaign,
-            "referral_code": f"R{referrer_id:06d}{rnd.randint(100, 999)}",
-            "channel": rnd.choice(["wechat", "poster", "link", "offline"]), "consent": True,
+            "friend_customer": friend_customer, "campaign": campaigns[which],
+            "referral_code": f"{CAMPAIGN_PREFIXES[which]}-{referrer_id:06d}{rnd.randint(100, 999)}",
+            "channel": rnd.choice(["wechat", "poster", "link", "offline"]), "consent": consent,
+            "consent_at": _at(referred_at, rnd.randint(9, 21)) if consent else None, "owner": owner,
             "status": status, "converted_on": (ANCHOR - timedelta(days=back - 20)) if status == "converted" else None}
 
 
