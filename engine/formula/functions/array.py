@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.formula.functions.args import int_arg, values_of
-from engine.formula.functions.registry import function
+from engine.formula.functions.registry import elements_of, function
 from engine.formula.values import REF, VALUE, EvalContext, ErrorValue, date_to_serial
 
 
@@ -22,7 +22,7 @@ def _identity(value: Any) -> Any:
     return (kind.__name__, value)
 
 
-@function("UNIQUE(array)", result="array", args=("array",), propagate_errors=False,
+@function("UNIQUE(array)", result=elements_of(0), args=("array",), propagate_errors=False,
           summary="The distinct values of the array, in first-seen order (text ignoring case; "
                   "empty values left out).",
           zh="数组中不重复的值，按首次出现的顺序（文本不区分大小写，空值不计）。",

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from engine.formula.criteria import matcher
 from engine.formula.functions.args import array_arg, as_kind, numbers
-from engine.formula.functions.registry import function
+from engine.formula.functions.registry import function, numbers_or_dates
 from engine.formula.values import DIV0, FORMULA_CONTEXT, VALUE, ZERO, EvalContext, ErrorValue
 
 _OMITTED: Any = object()   # an optional range left out (an empty field passed is None)
@@ -97,7 +97,12 @@ def SUMIFS(ctx: EvalContext, values: Any, *conditions: Any) -> Any:
     return found if type(found) is ErrorValue else _sum(found)
 
 
-@function("AVERAGEIF(range, criteria, [average_range])", result="number",
+def _averageif_result(arg_types: list[str]) -> str:
+    """The average is taken over average_range when given, else over range."""
+    return numbers_or_dates(2 if len(arg_types) > 2 else 0)(arg_types)
+
+
+@function("AVERAGEIF(range, criteria, [average_range])", result=_averageif_result,
           args=("array", "criteria", "array"),
           summary="The mean of average_range (or range) where range meets the criterion; "
                   "#DIV/0! when no row does.",
@@ -108,7 +113,7 @@ def AVERAGEIF(ctx: EvalContext, cells: Any, criterion: Any, values: Any = _OMITT
     return found if type(found) is ErrorValue else _average(ctx, found)
 
 
-@function("AVERAGEIFS(average_range, criteria_range1, criteria1, ...)", result="number",
+@function("AVERAGEIFS(average_range, criteria_range1, criteria1, ...)", result=numbers_or_dates(0),
           args=("array", "array", "criteria"), arity_check=_pairs_after(1, "AVERAGEIFS"),
           summary="The mean of average_range where every criteria range meets its criterion.",
           zh="同时满足所有条件的行的平均值。", example='AVERAGEIFS(amounts, stages, "won")')
@@ -139,7 +144,8 @@ def COUNTIFS(ctx: EvalContext, *conditions: Any) -> Any:
 
 
 def _extreme_ifs(name: str, pick, summary: str, zh: str, example: str):
-    @function(f"{name}({name[:3].lower()}_range, criteria_range1, criteria1, ...)", result="number",
+    @function(f"{name}({name[:3].lower()}_range, criteria_range1, criteria1, ...)",
+              result=numbers_or_dates(0),
               args=("array", "array", "criteria"), arity_check=_pairs_after(1, name),
               summary=summary, zh=zh, example=example)
     def impl(ctx: EvalContext, values: Any, *conditions: Any) -> Any:

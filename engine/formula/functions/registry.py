@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import DivisionByZero
 from functools import wraps
 from typing import Any, Callable
 
@@ -104,6 +103,29 @@ def same_as(*positions: int) -> Callable[[list[str]], str]:
     return result
 
 
+def _element(type_name: str) -> str:
+    return type_name.split(":", 1)[1] if type_name.startswith("array:") else type_name
+
+
+def numbers_or_dates(*positions: int) -> Callable[[list[str]], str]:
+    """The result type of an aggregate that gives back dates for dates (MAX, MIN...):
+    "date" or "datetime" when the arguments at `positions` (all when none given) are all
+    that (arrays of it included), else "number"."""
+    def result(arg_types: list[str]) -> str:
+        chosen = [arg_types[p] for p in positions if p < len(arg_types)] if positions else arg_types
+        kinds = {_element(kind) for kind in chosen} - {"empty"}
+        return kinds.pop() if len(kinds) == 1 and kinds <= {"date", "datetime"} else "number"
+    return result
+
+
+def elements_of(position: int) -> Callable[[list[str]], str]:
+    """The result type of a function giving back an array of the argument's values."""
+    def result(arg_types: list[str]) -> str:
+        kind = arg_types[position] if position < len(arg_types) else "any"
+        return kind if kind.startswith("array:") else "array"
+    return result
+
+
 def function(signature: str, *, result: str | Callable[[list[str]], str], args: tuple[str, ...] = (),
              summary: str, zh: str, example: str, lazy: bool = False,
              propagate_errors: bool = True, volatile: bool = False, family: str = "",
@@ -112,7 +134,7 @@ def function(signature: str, *, result: str | Callable[[list[str]], str], args: 
     name = _SIGNATURE.fullmatch(signature).group(1)
     low, high = arity(signature)
     unknown = set(args) - ARG_KINDS
-    if unknown or (isinstance(result, str) and result not in RESULT_TYPES):
+    if unknown or (isinstance(result, str) and _element(result) not in RESULT_TYPES):
         raise ValueError(f"{name}: unknown argument kinds {sorted(unknown)} or result {result!r}")
 
     def register(impl: Callable) -> Callable:
@@ -134,7 +156,7 @@ def _guarded(impl: Callable) -> Callable:
     def guarded(ctx: EvalContext, *args: Any) -> Any:
         try:
             result = impl(ctx, *args)
-        except DivisionByZero:
+        except ZeroDivisionError:      # decimal's DivisionByZero too
             return DIV0
         except ArithmeticError:        # decimal overflow or invalid operation, date overflow
             return NUM

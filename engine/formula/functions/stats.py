@@ -11,7 +11,7 @@ from decimal import Decimal, ROUND_CEILING, localcontext
 from typing import Any
 
 from engine.formula.functions.args import as_kind, number_arg, numbers, values_of
-from engine.formula.functions.registry import function
+from engine.formula.functions.registry import function, numbers_or_dates
 from engine.formula.values import (
     DIV0, FORMULA_CONTEXT, NUM, ZERO, EvalContext, ErrorValue, parse_number_text,
 )
@@ -20,7 +20,7 @@ _C = FORMULA_CONTEXT
 _TWO = Decimal(2)
 
 
-@function("AVERAGE(number1, ...)", result="number", args=("numbers",),
+@function("AVERAGE(number1, ...)", result=numbers_or_dates(), args=("numbers",),
           summary="The arithmetic mean; #DIV/0! when there are no numbers.",
           zh="算术平均值；没有数字时返回 #DIV/0!。", example="AVERAGE(3, 4, 8)")
 def AVERAGE(ctx: EvalContext, *args: Any) -> Any:
@@ -71,7 +71,7 @@ def COUNTBLANK(ctx: EvalContext, values: Any) -> Decimal:
 
 
 def _extreme(name: str, pick, summary: str, zh: str, example: str):
-    @function(f"{name}(number1, ...)", result="number", args=("numbers",),
+    @function(f"{name}(number1, ...)", result=numbers_or_dates(), args=("numbers",),
               summary=summary, zh=zh, example=example)
     def impl(ctx: EvalContext, *args: Any) -> Any:
         found = numbers(ctx, args)
@@ -90,7 +90,7 @@ MIN = _extreme("MIN", min, "The smallest number (0 when there are none); of date
                "最小值（没有数字时为 0）；对日期取最早的日期。", "MIN(4, 19, -2)")
 
 
-@function("MEDIAN(number1, ...)", result="number", args=("numbers",),
+@function("MEDIAN(number1, ...)", result=numbers_or_dates(), args=("numbers",),
           summary="The middle number; with an even count, the mean of the two middle ones.",
           zh="中位数；个数为偶数时取中间两个数的平均值。", example="MEDIAN(1, 2, 3, 4)")
 def MEDIAN(ctx: EvalContext, *args: Any) -> Any:
@@ -109,7 +109,7 @@ def MEDIAN(ctx: EvalContext, *args: Any) -> Any:
 
 
 def _ranked(name: str, largest: bool, summary: str, zh: str, example: str):
-    @function(f"{name}(array, k)", result="number", args=("numbers", "number"),
+    @function(f"{name}(array, k)", result=numbers_or_dates(0), args=("numbers", "number"),
               summary=summary, zh=zh, example=example)
     def impl(ctx: EvalContext, values: Any, k: Any) -> Any:
         found = numbers(ctx, [values] if type(values) is list else [[values]])

@@ -94,7 +94,7 @@ def JOIN(ctx: EvalContext, array: Any, separator: Any) -> Any:
     return _joined(ctx, [text for text in texts if text != ""], between)
 
 
-@function("SPLIT(text, separator)", result="array", args=("text", "text"),
+@function("SPLIT(text, separator)", result="array:text", args=("text", "text"),
           summary="Splits the text at each separator into an array of texts (an empty separator "
                   "splits into characters; empty text gives an empty array) (Jiandaoyun).",
           zh="按分隔符把文本拆分为文本数组（分隔符为空时逐字拆分；空文本得到空数组）（简道云函数）。",
