@@ -9,7 +9,8 @@ import pytest
 
 from engine.formula.values import (
     DIV0, NA, NUM, VALUE, EvalContext, ErrorValue, LimitExceeded, Limits, ValueJSONError,
-    date_to_serial, first_error, flatten, format_number, from_json, is_error, to_bool, to_date,
+    date_to_serial, first_error, flatten, format_number, from_json, is_error, parse_formatted_number,
+    to_bool, to_date,
     to_datetime, to_json, to_number, to_text, type_name,
 )
 
@@ -160,3 +161,14 @@ def test_tick_raises_past_the_budget_and_begin_resets_it():
     ctx.begin()
     ctx.tick(5)
     assert ctx.steps == 5
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1,234.5", D("1234.5")), ("50%", D("0.5")), ("12.5%", D("0.125")), ("¥12", D(12)), ("￥1,000", D(1000)),
+    ("-¥12", D(-12)), ("¥-12", D(-12)), ("$1,000,000.00", D(1000000)), ("(12)", D(-12)), ("１２３", D(123)),
+    ("  7 ", D(7)), ("1e3", D(1000)), ("+5", D(5)),
+    ("1,23", None), ("abc", None), ("", None), ("%", None), ("+-3", None), ("-(3)", None), ("¥", None),
+    ("1.2.3", None), ("12abc", None),
+])
+def test_parse_formatted_number_reads_numbers_as_people_write_them(text, expected):
+    assert parse_formatted_number(text) == expected
