@@ -8,8 +8,9 @@ argument may be negative (ROUND(1234, -2) = 1200).
 from __future__ import annotations
 
 from decimal import (
-    Decimal, ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, localcontext,
+    Decimal, InvalidOperation, ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, localcontext,
 )
+from functools import lru_cache
 from typing import Any
 
 from engine.formula import operators
@@ -79,13 +80,25 @@ def SUMPRODUCT(ctx: EvalContext, *arrays: Any) -> Any:
 
 # ---- rounding --------------------------------------------------------------------------
 
+@lru_cache(maxsize=256)
+def _quantum(digits: int) -> Decimal:
+    return Decimal(1).scaleb(-digits)
+
+
 def round_to(value: Decimal, digits: int, rounding: str) -> Decimal:
-    """`value` rounded to `digits` decimal places (negative: tens, hundreds...)."""
-    if value.as_tuple().exponent >= -digits:
-        return value                          # already has no more places than asked
+    """`value` rounded to `digits` decimal places (negative: tens, hundreds...).
+
+    A value with fewer places comes back padded (5 -> 5.00: the same number); where
+    padding would pass the 34 digits of the context, the value is returned as it is.
+    """
     if -digits > MAX_EXPONENT:
         return ZERO
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=rounding, context=_C)
+    try:
+        return value.quantize(_quantum(digits), rounding=rounding, context=_C)
+    except InvalidOperation:
+        if value.as_tuple().exponent >= -digits:
+            return value                      # already has no more places than asked
+        raise
 
 
 def _rounder(signature: str, rounding: str, summary: str, zh: str, example: str, default_digits=None):
