@@ -7,8 +7,10 @@ field type instead.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -50,6 +52,40 @@ register_messages({
 
 
 NO_MATCH = object()   # see FieldType.comparable
+_ID = re.compile(r"#?\s*([0-9]{1,19})")
+MAX_ID = 2 ** 63 - 1   # ids are 64-bit on both databases
+
+
+def parse_id(raw: Any) -> int | None:
+    """A positive id from 12, 12.0, "12", " #12 " or {"id": 12}; None when `raw` is none."""
+    if isinstance(raw, dict):
+        raw = raw.get("id")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2 ** 63:
+        raw = int(raw)
+    if isinstance(raw, int):
+        return raw if 1 <= raw <= MAX_ID else None
+    if isinstance(raw, str):
+        m = _ID.fullmatch(raw.strip())
+        if m and 1 <= int(m.group(1)) <= MAX_ID:
+            return int(m.group(1))
+    return None
+
+
+def blank(value: Any) -> bool:
+    """None, an empty list, or text that is empty or only spaces: no value at all."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, list) and not value)
+
+
+def preview(raw: Any, limit: int = 50) -> str:
+    """`raw` as a short text for an error message, whatever it is (Python will not even
+    turn an integer of thousands of digits into text)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 1000:
+        return f"{Decimal(raw):.3e}"
+    return str(raw)[:limit]
 
 
 @dataclass
@@ -165,11 +201,9 @@ class FieldType:
 
     # ---- input ----------------------------------------------------------------------
     def is_empty(self, value: Any) -> bool:
-        """Whether input means "no value" (stored as NULL). Blank text is no value, so
-        that `empty` filters find it and `required` refuses it."""
-        if isinstance(value, str):
-            return not value.strip()
-        return value is None or value == [] or value == {}
+        """Whether input means "no value" (stored as NULL), so that `empty` filters
+        find it and `required` refuses it."""
+        return blank(value) or value == {}
 
     def clean(self, raw: Any, ctx: ValueContext) -> Any:
         """Turn user input (API JSON or Python) into the stored Python value.

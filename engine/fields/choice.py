@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, ValueContext, blank
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -155,7 +155,7 @@ class _MultiChoice(_ChoiceBase):
         return chosen
 
     def is_empty(self, value: Any) -> bool:
-        return value is None or value == [] or value == ""
+        return blank(value)   # an object is not "no options" but a mistake: clean() says so
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "、".join(self.label_of(v, ctx) for v in value or [])

@@ -14,7 +14,7 @@ from engine.definition.model import Label
 from engine.errors import FieldError
 from engine.fields.base import TEXT_OPS, FieldType, ValueContext, contains_text
 from engine.fields.registry import register
-from engine.fields.text import check_text_content
+from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
 
 register_messages({
@@ -60,12 +60,11 @@ class _TextLike(FieldType):
         return contains_text(table.c[self.column_name], needle)
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
-        if operand is None or isinstance(operand, (list, dict, bool)):
-            raise FieldError("invalid_type", expected="text")
+        text = check_text_content(require_text(operand))
         try:
-            return self.clean(operand, ctx)
+            return self.clean(text, ctx)
         except FieldError:
-            return str(operand).strip()   # a partial number still filters with contains
+            return text.strip()   # a partial number still filters with contains
 
 
 @register

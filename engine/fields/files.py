@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, Reference, ValueContext
+from engine.fields.base import FieldType, Reference, ValueContext, blank, parse_id, preview
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -21,13 +21,9 @@ register_messages({
 
 
 def _file_id(raw: Any) -> int:
-    if isinstance(raw, dict) and "id" in raw:
-        raw = raw["id"]
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().isdigit():
-        raise FieldError("file_invalid", value=str(raw)[:40])
-    value = int(str(raw).strip())
-    if not 1 <= value <= 2**63 - 1:
-        raise FieldError("file_invalid", value=str(raw)[:40])
+    value = parse_id(raw)
+    if value is None:
+        raise FieldError("file_invalid", value=preview(raw, 40))
     return value
 
 
@@ -55,7 +51,7 @@ class _FileList(FieldType):
         return ids
 
     def is_empty(self, value: Any) -> bool:
-        return value in (None, [], "")
+        return blank(value)
 
     def references(self, value: Any) -> Reference | None:
         return Reference("files", None, tuple(value)) if value else None

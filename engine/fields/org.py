@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import CHOICE_OPS, FieldType, Reference, ValueContext
+from engine.fields.base import CHOICE_OPS, FieldType, Reference, ValueContext, blank, parse_id, preview
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -41,24 +41,16 @@ class _OrgRef(FieldType):
     can_have_default = False
 
     def _one(self, raw: Any, ctx: ValueContext) -> int:
-        if isinstance(raw, dict) and "id" in raw:
-            raw = raw["id"]
-        if isinstance(raw, bool):
-            raise FieldError(self.invalid_code, value=str(raw))
-        if isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer()):
-            value = int(raw)
-        elif isinstance(raw, str) and raw.strip().lstrip("#").isdigit():
-            value = int(raw.strip().lstrip("#"))
-        elif isinstance(raw, str) and raw.strip() and self.lookup_key in ctx.extra:
+        """An id, or (in imports, which give a lookup) an account or name."""
+        value = parse_id(raw)
+        if value is not None:
+            return value
+        if isinstance(raw, str) and raw.strip() and self.lookup_key in ctx.extra:
             found = ctx.extra[self.lookup_key].get(raw.strip())
             if found is None:
                 raise FieldError(self.unknown_code, value=raw.strip()[:50])
             return found
-        else:
-            raise FieldError(self.invalid_code, value=str(raw)[:50])
-        if not 1 <= value <= 2**63 - 1:
-            raise FieldError(self.invalid_code, value=str(raw)[:50])
-        return value
+        raise FieldError(self.invalid_code, value=preview(raw))
 
     def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
         if value is None or not (isinstance(old, _OrgRef) and old.kind == self.kind):
@@ -122,7 +114,7 @@ class _Multiple(_OrgRef):
         return ids
 
     def is_empty(self, value: Any) -> bool:
-        return value in (None, [], "")
+        return blank(value)
 
     def filter_clause(self, table, op, operand, ctx):
         self.check_operator(op)

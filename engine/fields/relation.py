@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from engine.definition.model import FieldDef, Label
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
-from engine.fields.base import DefinitionContext, FieldType, Reference, ValueContext
+from engine.fields.base import DefinitionContext, FieldType, Reference, ValueContext, blank, parse_id, preview
 from engine.fields.registry import field_type, get_type, register
 from engine.i18n import register_messages
 from engine.storage.types import RecordId
@@ -43,20 +43,9 @@ _LIST_SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": 
 
 
 def parse_record_id(raw: Any) -> int:
-    if isinstance(raw, dict) and "id" in raw:
-        raw = raw["id"]
-    if isinstance(raw, bool):
-        raise FieldError("relation_invalid", value=str(raw))
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.strip().lstrip("#").isdigit():
-        value = int(raw.strip().lstrip("#"))
-    elif isinstance(raw, float) and raw.is_integer():
-        value = int(raw)
-    else:
-        raise FieldError("relation_invalid", value=str(raw)[:50])
-    if value < 1 or value > 2**63 - 1:
-        raise FieldError("relation_invalid", value=str(raw)[:50])
+    value = parse_id(raw)
+    if value is None:
+        raise FieldError("relation_invalid", value=preview(raw))
     return value
 
 
@@ -116,7 +105,7 @@ class RelationField(FieldType):
         return ids
 
     def is_empty(self, value: Any) -> bool:
-        return value is None or value == [] or value == ""
+        return blank(value)
 
     def references(self, value: Any) -> Reference | None:
         if value in (None, []):

@@ -24,6 +24,7 @@ from engine.errors import FieldError, Problem
 from engine.fields.base import (TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext,
                                 contains_text)
 from engine.fields.registry import register
+from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
 from engine.storage.serials import advance, allocate
 
@@ -156,7 +157,7 @@ class SerialField(FieldType):
         return text
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
-        return str(operand).strip()
+        return check_text_content(require_text(operand)).strip()
 
     def search_clause(self, table, needle):
         return contains_text(table.c[self.column_name], needle)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import ORDERED_OPS, FieldType, ValueContext
+from engine.fields.base import ORDERED_OPS, FieldType, ValueContext, blank
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -84,7 +84,7 @@ class RatingField(FieldType):
         return int(value)
 
     def is_empty(self, value: Any) -> bool:
-        return value in (None, "", 0, "0")
+        return blank(value) or (not isinstance(value, bool) and value in (0, "0"))   # 0 stars: none
 
     def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
         if isinstance(value, (int, Decimal)) and not isinstance(value, bool):

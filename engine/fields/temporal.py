@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, ValueContext, preview
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import UTCDateTime
@@ -139,12 +139,12 @@ class DateField(_Temporal):
         elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
             try:
                 value = _excel_serial(float(raw)).date()
-            except ValueError:
-                raise FieldError("date_invalid", value=str(raw)) from None
+            except (ValueError, OverflowError):
+                raise FieldError("date_invalid", value=preview(raw, 40)) from None
         elif isinstance(raw, str):
             value = _calendar_day(raw, _parts(raw), "date_invalid")
         else:
-            raise FieldError("date_invalid", value=str(raw)[:40])
+            raise FieldError("date_invalid", value=preview(raw, 40))
         self._bounds(value)
         return value
 
@@ -179,8 +179,8 @@ class DatetimeField(_Temporal):
         elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
             try:
                 value = _excel_serial(float(raw)).replace(tzinfo=ctx.tz)
-            except ValueError:
-                raise FieldError("datetime_invalid", value=str(raw)) from None
+            except (ValueError, OverflowError):
+                raise FieldError("datetime_invalid", value=preview(raw, 40)) from None
         elif isinstance(raw, str):
             parts = _parts(raw)
             day = _calendar_day(raw, parts, "datetime_invalid")
@@ -191,12 +191,12 @@ class DatetimeField(_Temporal):
             except ValueError:
                 raise FieldError("time_invalid", value=raw.strip()[:40]) from None
         else:
-            raise FieldError("datetime_invalid", value=str(raw)[:40])
+            raise FieldError("datetime_invalid", value=preview(raw, 40))
         try:
             utc = value.astimezone(timezone.utc)
             self._bounds(value.astimezone(ctx.tz).date())
         except OverflowError:   # the first or last hours of year 1 or 9999 in another zone
-            raise FieldError("datetime_invalid", value=str(raw)[:40]) from None
+            raise FieldError("datetime_invalid", value=preview(raw, 40)) from None
         return utc
 
     def range_bound(self, day: date, ctx: ValueContext) -> Any:

@@ -47,9 +47,10 @@ def messages(code: str, params: dict) -> tuple[str, str]:
     for text in (zh, en):
         assert text != code and not _PLACEHOLDER.search(text), f"{code}: unrendered message {text!r}"
     assert _CJK.search(zh), f"{code}: the zh message has no Chinese: {zh!r}"
-    own_words = re.sub(r"'[^']*'", "", en)   # quoted: values and examples of data
-    for value in params.values():          # values, names and options are the user's own words
-        own_words = own_words.replace(str(value), "")
+    own_words = en
+    for value in sorted(map(str, params.values()), key=len, reverse=True):
+        own_words = own_words.replace(value, "")   # values, names, options: the user's own words
+    own_words = re.sub(r"'[^']*'", "", own_words)   # quoted: examples of data
     assert not _CJK.search(own_words), f"{code}: the en message has Chinese of its own: {en!r}"
     return zh, en
 
