@@ -60,9 +60,12 @@ def definition_schema() -> dict[str, Any]:
 def build_schema() -> dict[str, Any]:
     from engine.fields.registry import all_types
     types = all_types()
+    common = common_field_properties()
     per_type = []
     for name, cls in sorted(types.items()):
-        properties = dict(common_field_properties())
+        # The common keys are checked on every field, whatever its type (even a misspelt
+        # one); here they are only allowed, beside the type's own options.
+        properties: dict[str, Any] = {key: True for key in common}
         for option, spec in cls.config_schema.items():
             # A subform's columns are field definitions themselves.
             properties[option] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}} \
@@ -117,7 +120,8 @@ def build_schema() -> dict[str, Any]:
             },
             "field": {
                 "type": "object", "required": ["key", "type", "label"],
-                "properties": {"type": {"enum": sorted(types)}},
+                "properties": {**common, "type": {"enum": sorted(types),
+                                                  "description": common["type"]["description"]}},
                 "allOf": per_type,
             },
         },
