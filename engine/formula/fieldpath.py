@@ -23,7 +23,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.formula.values import NAME, NUM, REF, VALUE, ErrorValue, number
+from engine.formula.values import (
+    NAME, NUM, REF, VALUE, ErrorValue, ValueJSONError, from_json, number,
+)
 
 _MISSING = object()
 # Types that are formula values as they are (arrays are checked item by item).
@@ -99,3 +101,38 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return datetime.fromisoformat(value.isoformat())
     return date(value.year, value.month, value.day)
+
+
+# ---- inputs written as JSON (formwork eval, docs, tests) ----------------------------------
+
+VALUE_TAGS = frozenset({"date", "datetime", "number", "text", "bool", "error", "empty", "array"})
+
+
+def inputs_from_json(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs written in the oracle vectors' JSON shape, as formula values.
+
+    Plain numbers, texts, booleans, null and lists, or tagged values ({"date": ...});
+    an object that is not a tagged value is a related record (`customer.level`), a list
+    of such objects a subform's rows (`items.price`). Raises ValueJSONError naming the
+    input that is wrong.
+    """
+    values = {}
+    for key, item in raw.items():
+        try:
+            values[key] = _input_value(item)
+        except ValueJSONError as error:
+            raise ValueJSONError(f"input {key!r}: {error}") from None
+    return values
+
+
+def _input_value(item: Any) -> Any:
+    if _is_record(item):
+        return {key: _input_value(value) for key, value in item.items()}
+    if isinstance(item, list) and item and all(_is_record(row) for row in item):
+        return [_input_value(row) for row in item]
+    return from_json(item)
+
+
+def _is_record(item: Any) -> bool:
+    """A JSON object that is not a tagged value ({"date": ...}) is a related record."""
+    return isinstance(item, dict) and not (len(item) == 1 and next(iter(item)) in VALUE_TAGS)

@@ -8,6 +8,7 @@ method (`（` `，` `“`), `&&`/`||` from programming languages, `[字段名]` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from engine.formula.diagnostics import FormulaSyntaxError
 from engine.formula.limits import DEFAULT_LIMITS, ParseLimits
@@ -51,7 +52,12 @@ class Token:
 
 def tokenize(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> list[Token]:
     """Every token of `text`, ending with an END token; raises FormulaSyntaxError."""
-    tokens: list[Token] = []
+    return list(iter_tokens(text, limits))
+
+
+def iter_tokens(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> Iterator[Token]:
+    """The tokens of `text` one by one, ending with an END token. Lazy, so a parser
+    reports the first mistake in the text, not a later one the lexer would meet first."""
     pos, length = 0, len(text)
     while pos < length:
         ch = text[pos]
@@ -59,24 +65,23 @@ def tokenize(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> list[Token]:
             pos += 1
         elif ch.isdigit() and ch.isascii() or ch == "." and _digit_at(text, pos + 1):
             token = _number(text, pos, limits)
-            tokens.append(token)
+            yield token
             pos = token.end
         elif ch == '"' or ch == "'":
             token = _text(text, pos, limits)
-            tokens.append(token)
+            yield token
             pos = token.end
         elif _name_start(ch):
             end = pos + 1
             while end < length and _name_part(text[end]):
                 end += 1
-            tokens.append(Token(NAME, text[pos:end], pos, end))
+            yield Token(NAME, text[pos:end], pos, end)
             pos = end
         else:
             token = _symbol(text, pos)
-            tokens.append(token)
+            yield token
             pos = token.end
-    tokens.append(Token(END, "", length, length))
-    return tokens
+    yield Token(END, "", length, length)
 
 
 def _digit_at(text: str, pos: int) -> bool:

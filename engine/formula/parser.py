@@ -66,7 +66,8 @@ class _Parser:
         self.text = text
         self.functions = functions
         self.limits = limits
-        self.tokens = lexer.tokenize(text, limits)
+        self.source = lexer.iter_tokens(text, limits)
+        self.tokens: list[Token] = []      # read so far (lazily: see lexer.iter_tokens)
         self.index = 0
         self.depth = 0          # current recursion depth (levels of brackets/operators)
         self.node_count = 0
@@ -86,16 +87,19 @@ class _Parser:
         tree = self.expression(0)
         token = self.peek()
         if token.kind != lexer.END:
-            raise self.unexpected(token, "; an operator such as + or & may be missing")
+            raise self.unexpected(token, self.missing_operator_hint(token))
         return Formula(self.text, tree, tuple(self.references), frozenset(self.called),
                        self.volatile)
 
     # ---- tokens -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+        wanted = self.index + ahead
+        while len(self.tokens) <= wanted and (not self.tokens or self.tokens[-1].kind != lexer.END):
+            self.tokens.append(next(self.source))
+        return self.tokens[min(wanted, len(self.tokens) - 1)]
 
     def advance(self) -> Token:
-        token = self.tokens[self.index]
+        token = self.peek()
         if token.kind != lexer.END:
             self.index += 1
         return token
@@ -108,7 +112,19 @@ class _Parser:
             closer = ")" if opener.kind == lexer.LPAREN else "}"
             raise FormulaSyntaxError.at(self.text, opener.start, f"unclosed {opener.value!r}",
                                         f"; add {closer!r} to close it")
-        raise self.unexpected(token, f"; expected {kind!r}")
+        hint = self.missing_operator_hint(token, inside_brackets=True) if kind == lexer.RPAREN \
+            else f"; expected {kind!r}"
+        raise self.unexpected(token, hint)
+
+    def missing_operator_hint(self, token: Token, inside_brackets: bool = False) -> str:
+        """Two values side by side: an operator (or a comma) is missing, or a text ended
+        too early (`"say "hi""` ends after `"say "`)."""
+        before = self.tokens[self.index - 1] if self.index else None
+        if before is not None and before.kind == lexer.TEXT and before.end == token.start:
+            return "; a text ended here: write a quote inside a text twice (\"\")"
+        if inside_brackets:
+            return "; a ',' between arguments or an operator such as + may be missing"
+        return "; an operator such as + or & may be missing"
 
     def unexpected(self, token: Token, hint: str = "") -> FormulaSyntaxError:
         if token.kind == lexer.END:

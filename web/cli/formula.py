@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from engine.formula import (
-    EvalContext, FormulaSyntaxError, MappingEnv, check, compile_formula, evaluate, from_json,
-    parse, to_json,
+    EvalContext, FormulaSyntaxError, MappingEnv, check, compile_formula, evaluate, parse, to_json,
 )
+from engine.formula.fieldpath import inputs_from_json
 from engine.formula.values import ValueJSONError
 from web.cli._common import open_engine
 
@@ -113,36 +113,8 @@ def _read_inputs(text: str | None) -> dict[str, Any]:
                                  param_hint="--inputs")
     try:
         return inputs_from_json(raw)
-    except FormulaInputError as error:
+    except ValueJSONError as error:
         raise click.BadParameter(str(error), param_hint="--inputs") from None
-
-
-def inputs_from_json(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Inputs in the vectors' shape as formula values; a nested object without a type tag
-    is a related record, a list of such objects a subform's rows."""
-    values = {}
-    for key, item in raw.items():
-        try:
-            values[key] = _input_value(item)
-        except ValueJSONError as error:
-            raise FormulaInputError(f"input {key!r}: {error}") from None
-    return values
-
-
-VALUE_TAGS = frozenset({"date", "datetime", "number", "text", "bool", "error", "empty", "array"})
-
-
-def _input_value(item: Any) -> Any:
-    if _is_record(item):
-        return {key: _input_value(value) for key, value in item.items()}
-    if isinstance(item, list) and item and all(_is_record(row) for row in item):
-        return [_input_value(row) for row in item]
-    return from_json(item)
-
-
-def _is_record(item: Any) -> bool:
-    """A JSON object that is not a tagged value ({"date": ...}) is a related record."""
-    return isinstance(item, dict) and not (len(item) == 1 and next(iter(item)) in VALUE_TAGS)
 
 
 def _json(text: str, what: str) -> Any:
@@ -183,7 +155,7 @@ def batch_entry(index: int, vector: Any, evaluator: str, ctx: EvalContext) -> di
         if not isinstance(raw_inputs, dict):
             raise FormulaInputError("\"inputs\" must be a JSON object of field values")
         value = evaluate_text(vector["formula"], inputs_from_json(raw_inputs), ctx, evaluator)
-    except FormulaInputError as error:
+    except (FormulaInputError, ValueJSONError) as error:
         return {"id": vector_id, "error": str(error)}
     return {"id": vector_id, "result": to_json(value)}
 
