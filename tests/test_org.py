@@ -482,3 +482,17 @@ def test_the_sample_data_organisation_is_built_through_the_service(db):
         chains = org.departments.manager_chains(staff)
         assert all(chains[uid][-1].account == "ceo" and len(chains[uid]) <= 2 for uid in staff)
         assert sum(m.is_primary for ms in org.departments.memberships_of(staff).values() for m in ms) == len(staff)
+
+
+def test_large_id_sets_are_read_in_batches_and_writes_are_bounded(db):
+    from runtime.org._sql import MAX_BATCH
+    with db.begin() as conn:
+        org = Org(conn)
+        ann = org.users.add("ann", "安")
+        many = list(range(1, 2 * MAX_BATCH + 500))       # more than one IN list can bind on SQLite
+        assert org.users.by_ids(many) == {ann.id: ann} and org.users.names(many) == {ann.id: "安"}
+        assert org.departments.memberships_of(many)[ann.id] == [] and org.roles.roles_of_many(many)[ann.id] == []
+        assert org.departments.manager_chains(many)[ann.id] == []
+        with pytest.raises(OrgConflict) as caught:
+            org.roles.assign(org.roles.create("crowd", "人群"), many)
+        assert caught.value.code == "org_too_many" and "split the batch" in str(caught.value)

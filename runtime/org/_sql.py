@@ -1,9 +1,14 @@
 """SQL helpers shared by the parts of the org service."""
 from __future__ import annotations
 
+from typing import Iterable, Iterator, TypeVar
+
 import sqlalchemy as sa
 
+# At most this many values per call that writes, and per IN list that reads: SQLite binds
+# at most 32,766 parameters per statement, and some lookups bind each value twice.
 MAX_BATCH = 10_000
+T = TypeVar("T")
 # Key of the PostgreSQL advisory lock that serialises changes to the department tree
 # (two concurrent moves could otherwise build a cycle that neither saw). SQLite needs
 # none: a write transaction there already holds the database's single write lock.
@@ -37,3 +42,15 @@ def insert_missing(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> No
     else:
         from sqlalchemy.dialects.sqlite import insert
     conn.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def chunked(values: Iterable[T], size: int = MAX_BATCH) -> Iterator[list[T]]:
+    """Values in lists of at most `size`, for IN lists that stay within parameter limits."""
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

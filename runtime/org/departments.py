@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from engine.storage import system
 from engine.storage.types import utcnow
-from runtime.org._sql import MAX_BATCH, insert_missing, insert_returning, lock_tree
+from runtime.org._sql import chunked, insert_missing, insert_returning, lock_tree
 from runtime.org.errors import OrgConflict, OrgNotFound
 from runtime.org.model import Department, DepartmentNode, Membership, User
 from runtime.org.tree import (DEPARTMENT_COLUMNS, MAX_DEPTH, DepartmentIndex, ancestors_select,
@@ -195,7 +195,7 @@ class Departments:
         primary for all of them. A fixed number of statements for any number of users."""
         lock_tree(self.conn)
         dept_id = self._id(ref)
-        user_ids = self._user_ids(users)
+        user_ids = self.users.ids(users)
         if not user_ids:
             return 0
         present = set(self.conn.execute(sa.select(_dm.c.user_id).where(
@@ -215,7 +215,7 @@ class Departments:
         being its head; a user who leaves their primary department gets another one."""
         lock_tree(self.conn)
         dept_id = self._id(ref)
-        user_ids = self._user_ids(users)
+        user_ids = self.users.ids(users)
         if not user_ids:
             return 0
         removed = self.conn.execute(sa.delete(_dm).where(_dm.c.department_id == dept_id,
@@ -250,8 +250,8 @@ class Departments:
         out: dict[int, list[Membership]] = {u: [] for u in user_ids}
         if not user_ids:
             return out
-        rows = self.conn.execute(sa.select(_dm.c.user_id, _dm.c.department_id, _dm.c.is_primary)
-                                 .where(_dm.c.user_id.in_(user_ids))).all()
+        rows = [row for batch in chunked(user_ids) for row in self.conn.execute(
+            sa.select(_dm.c.user_id, _dm.c.department_id, _dm.c.is_primary).where(_dm.c.user_id.in_(batch)))]
         index = self.index()
         for row in rows:
             dept = index.by_id[row.department_id]
@@ -273,19 +273,11 @@ class Departments:
         return chain[level - 1] if 0 < level <= len(chain) else None
 
     def manager_chains(self, user_ids: Iterable[int]) -> dict[int, list[User]]:
-        """`manager_chain` of many users (the submitters of many records) in one query."""
+        """`manager_chain` of many users (the submitters of many records) in one query
+        (per MAX_BATCH users)."""
         user_ids = list(dict.fromkeys(user_ids))
         out: dict[int, list[User]] = {u: [] for u in user_ids}
-        if not user_ids:
-            return out
-        start = (sa.select(_dm.c.user_id.label("owner"), _d.c.id, _d.c.parent_id, _d.c.head_user_id,
-                           sa.literal(0).label("depth"))
-                 .join(_d, _d.c.id == _dm.c.department_id)
-                 .where(_dm.c.user_id.in_(user_ids), _dm.c.is_primary == sa.true()))
-        chain = ancestors_select(start)
-        rows = self.conn.execute(
-            sa.select(chain.c.owner, *USER_COLUMNS).join(_u, _u.c.id == chain.c.head_user_id)
-            .where(_u.c.is_active == sa.true()).order_by(chain.c.owner, chain.c.depth)).all()
+        rows = [row for batch in chunked(user_ids) for row in self.conn.execute(self._chains_query(batch))]
         for row in rows:
             heads = out[row.owner]
             if row.id != row.owner and all(h.id != row.id for h in heads):
@@ -293,6 +285,18 @@ class Departments:
         return out
 
     # ---- helpers ----------------------------------------------------------------
+    @staticmethod
+    def _chains_query(user_ids: list[int]) -> sa.Select:
+        """(owner, head columns...) for the active heads above each user's primary
+        department, nearest first."""
+        start = (sa.select(_dm.c.user_id.label("owner"), _d.c.id, _d.c.parent_id, _d.c.head_user_id,
+                           sa.literal(0).label("depth"))
+                 .join(_d, _d.c.id == _dm.c.department_id)
+                 .where(_dm.c.user_id.in_(user_ids), _dm.c.is_primary == sa.true()))
+        chain = ancestors_select(start)
+        return (sa.select(chain.c.owner, *USER_COLUMNS).join(_u, _u.c.id == chain.c.head_user_id)
+                .where(_u.c.is_active == sa.true()).order_by(chain.c.owner, chain.c.depth))
+
     def _id(self, ref: DepartmentRef) -> int:
         return self.get(ref).id
 
@@ -303,12 +307,6 @@ class Departments:
         if rid not in index.by_id:
             raise OrgNotFound("org_department_not_found", ref=f"#{rid}")
         return index.by_id[rid]
-
-    def _user_ids(self, users: Iterable[UserRef]) -> list[int]:
-        ids = self.users.ids(users)
-        if len(ids) > MAX_BATCH:
-            raise OrgConflict("org_too_many", max=MAX_BATCH, count=len(ids))
-        return ids
 
     def _refuse_taken_name(self, index: DepartmentIndex, name: str, parent_id: int | None) -> None:
         if any(s.name == name for s in index.children.get(parent_id, [])):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.definition.suggest import did_you_mean
 from engine.storage import system
 from engine.storage.types import utcnow
-from runtime.org._sql import MAX_BATCH, insert_missing, insert_returning
+from runtime.org._sql import chunked, insert_missing, insert_returning
 from runtime.org.errors import OrgConflict, OrgNotFound
 from runtime.org.model import Role, User
 from runtime.org.users import USER_COLUMNS, UserRef, Users, ref_as_id, user_from_row
@@ -79,9 +79,9 @@ class Roles:
         """Each user's roles, by key, in one query."""
         user_ids = list(dict.fromkeys(user_ids))
         out: dict[int, list[Role]] = {u: [] for u in user_ids}
-        if user_ids:
+        for batch in chunked(user_ids):
             rows = self.conn.execute(sa.select(_rm.c.user_id, *ROLE_COLUMNS).join(_r, _r.c.id == _rm.c.role_id)
-                                     .where(_rm.c.user_id.in_(user_ids)).order_by(_r.c.key)).all()
+                                     .where(_rm.c.user_id.in_(batch)).order_by(_r.c.key)).all()
             for row in rows:
                 out[row.user_id].append(role_from_row(row))
         return out
@@ -124,7 +124,7 @@ class Roles:
     def assign(self, ref: RoleRef, users: Iterable[UserRef]) -> int:
         """Give users a role (those who have it are left alone); returns how many gained it."""
         role = self.get(ref)
-        user_ids = self._user_ids(users)
+        user_ids = self.users.ids(users)
         if not user_ids:
             return 0
         present = set(self.conn.execute(sa.select(_rm.c.user_id).where(
@@ -136,7 +136,7 @@ class Roles:
 
     def unassign(self, ref: RoleRef, users: Iterable[UserRef]) -> int:
         role = self.get(ref)
-        user_ids = self._user_ids(users)
+        user_ids = self.users.ids(users)
         if not user_ids:
             return 0
         return self.conn.execute(sa.delete(_rm).where(_rm.c.role_id == role.id,
@@ -145,9 +145,3 @@ class Roles:
     # ---- helpers ----------------------------------------------------------------
     def _key_taken(self, key: str) -> bool:
         return self.conn.execute(sa.select(_r.c.id).where(_r.c.key == key)).first() is not None
-
-    def _user_ids(self, users: Iterable[UserRef]) -> list[int]:
-        ids = self.users.ids(users)
-        if len(ids) > MAX_BATCH:
-            raise OrgConflict("org_too_many", max=MAX_BATCH, count=len(ids))
-        return ids
