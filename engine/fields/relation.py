@@ -273,4 +273,6 @@ class SubformField(FieldType):
                 for row in value]
 
     def display(self, value: Any, ctx: ValueContext) -> str:
-        return f"{len(value or [])} 行" if ctx.lang == "zh" else f"{len(value or [])} rows"
+        if not value:
+            return ""
+        return f"{len(value)} 行" if ctx.lang == "zh" else f"{len(value)} rows"
