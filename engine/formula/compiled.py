@@ -376,11 +376,10 @@ def _inline_extreme(pick: str):
 
 
 def _inline_rounding(mode: str):
-    """ROUND(number, constant digits) of a Decimal: one `quantize` in the formula context,
-    the step the library's `round_to` takes. Where `round_to` first returns a number that
-    has fewer places unchanged, quantize pads it (5 -> 5.00): the same value, printed the
-    same; where quantize cannot keep the digits (1E+40 to 2 places) it traps, and the row
-    goes to the library's ROUND."""
+    """ROUND(number, constant digits) of a Decimal: the one `quantize` in the formula
+    context that the library's `round_to` does, with the quantum computed once. Where
+    quantize cannot keep the digits (1E+40 to 2 places) it traps, and the row goes to
+    the library's ROUND, which knows what to do then."""
     def shortcut(gen: "_Generator", node: Call, temps: list[str]):
         if len(node.args) != 2:
             return None
