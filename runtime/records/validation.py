@@ -202,7 +202,7 @@ def check_unique(conn: sa.Connection, table: sa.Table, cleaner: RecordCleaner,
     inside the batch. The database's unique index backs this up under concurrency."""
     for fdef in cleaner.form.fields:
         ftype = cleaner.types[fdef.key]
-        if not (fdef.unique and ftype.can_be_unique and ftype.storage == "column"):
+        if not ((fdef.unique or ftype.always_unique) and ftype.can_be_unique and ftype.storage == "column"):
             continue
         column = ftype.columns()[0].name
         seen: dict[Any, int] = {}
