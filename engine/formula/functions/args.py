@@ -14,19 +14,14 @@ references, and a blank text field must not break a sum):
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
 from engine.formula.values import (
-    NUM, ONE, VALUE, ZERO, EvalContext, ErrorValue, date_to_serial, flatten, parse_number_text,
+    ONE, VALUE, ZERO, EvalContext, ErrorValue, date_to_serial, flatten, parse_number_text,
     serial_to_date, to_bool, to_date, to_datetime, to_int, to_number, to_text,
 )
-
-
-def scalar(value: Any) -> Any:
-    """A value where one value is expected: an array there is #VALUE!."""
-    return VALUE if type(value) is list else value
 
 
 def number_arg(value: Any) -> Decimal | ErrorValue:
@@ -171,11 +166,3 @@ def logicals(args: Iterable[Any]) -> list[bool] | ErrorValue:
             found.append(value)
     return found
 
-
-def midnight(ctx: EvalContext, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=ctx.tz)
-
-
-__all__ = ["scalar", "number_arg", "int_arg", "text_arg", "bool_arg", "date_arg", "datetime_arg",
-           "first_failure", "numbers", "as_kind", "values_of", "array_arg", "logicals", "midnight",
-           "Numbers", "NUM", "VALUE"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
-from engine.formula.values import DIV0, NUM, VALUE, EvalContext, ErrorValue
+from engine.formula.values import DIV0, NUM, VALUE, EvalContext
 
 ARG_KINDS = frozenset({"any", "number", "text", "boolean", "date", "datetime", "numbers",
                        "values", "array", "criteria"})
@@ -169,14 +169,3 @@ def _guarded(impl: Callable) -> Callable:
     guarded.unguarded = impl
     return guarded
 
-
-def error_in(values: Any) -> ErrorValue | None:
-    """The first error in values (arrays opened): for functions that see raw arguments."""
-    for value in values:
-        if type(value) is ErrorValue:
-            return value
-        if type(value) is list:
-            found = error_in(value)
-            if found is not None:
-                return found
-    return None
