@@ -90,7 +90,8 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read a password from the first line of stdin.")
 @with_org
 def add_user(org, account, name, email, phone, departments, roles, admin, password_stdin):
-    """Add a user with ACCOUNT (2-64 letters, digits, . _ - @; starting with a letter)."""
+    """Add a user who signs in as ACCOUNT (2-64 letters, digits, dots, underscores, hyphens
+    or @, starting with a letter; stored in lower case)."""
     password = _read_password(True) if password_stdin else None
     user = org.users.add(account, name, email=email, phone=phone, password=password, is_admin=admin)
     for index, department in enumerate(departments):
