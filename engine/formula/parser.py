@@ -247,11 +247,13 @@ class _Parser:
         while self.peek().kind == lexer.DOT:
             dot = self.advance()
             if self.peek().kind != lexer.NAME:
-                raise FormulaSyntaxError.at(self.text, dot.start, "'.' must be followed by a field key",
+                raise FormulaSyntaxError.at(self.text, dot.start,
+                                            "'.' must be followed by a field key",
                                             ", as in customer.level")
             if dot.start != parts[-1].end or self.peek().start != dot.end:
-                raise FormulaSyntaxError.at(self.text, dot.start, "space around '.'",
-                                            "; write a field path without spaces, as in customer.level")
+                raise FormulaSyntaxError.at(
+                    self.text, dot.start, "space around '.'",
+                    "; write a field path without spaces, as in customer.level")
             parts.append(self.advance())
         if self.peek().kind == lexer.LPAREN:
             return self.call(parts)

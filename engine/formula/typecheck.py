@@ -13,7 +13,6 @@ builds one over the app's forms; `MappingEnv` serves tests, the CLI and simple u
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Protocol
 
 from engine.definition.suggest import did_you_mean
@@ -60,20 +59,28 @@ class MappingEnv:
     """An environment from a mapping of dotted field paths to type names:
     {"amount": "number", "customer.level": "text", "items.price": "array:number"}."""
 
-    def __init__(self, types: Mapping[str, str]):
+    def __init__(self, types: Mapping[str, str], open_paths: Iterable[str] = ()):
         self.types = dict(types)
+        # Paths below which anything may exist (an empty relation in sample values).
+        self.open_paths = frozenset(open_paths)
 
     @classmethod
     def from_values(cls, inputs: Mapping[str, object]) -> "MappingEnv":
         """The types of sample inputs (the `formwork eval` inputs): a nested mapping is a
-        related record, a list of mappings a subform's rows or a multiple relation."""
+        related record, a list of mappings a subform's rows or a multiple relation. Below
+        an empty value (no related record) nothing is known, so any path is accepted."""
         types: dict[str, str] = {}
+        open_paths: list[str] = []
         for key, value in inputs.items():
-            _collect_types(types, str(key), value)
-        return cls(types)
+            _collect_types(types, open_paths, str(key), value)
+        return cls(types, open_paths)
 
     def field_type(self, path: tuple[str, ...]) -> str | None:
-        return self.types.get(".".join(path))
+        found = self.types.get(".".join(path))
+        if found is None and any(".".join(path[:n]) in self.open_paths
+                                 for n in range(1, len(path))):
+            return ANY
+        return found
 
     def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
         depth = len(prefix)
@@ -85,10 +92,11 @@ class MappingEnv:
         return list(found)
 
 
-def _collect_types(types: dict[str, str], dotted: str, value: object) -> None:
+def _collect_types(types: dict[str, str], open_paths: list[str], dotted: str,
+                   value: object) -> None:
     if isinstance(value, Mapping):
         for key, inner in value.items():
-            _collect_types(types, f"{dotted}.{key}", inner)
+            _collect_types(types, open_paths, f"{dotted}.{key}", inner)
         return
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
         columns: dict[str, list] = {}
@@ -96,9 +104,11 @@ def _collect_types(types: dict[str, str], dotted: str, value: object) -> None:
             for key, inner in row.items():
                 columns.setdefault(str(key), []).append(inner)
         for key, column in columns.items():
-            _collect_types(types, f"{dotted}.{key}", column)
+            _collect_types(types, open_paths, f"{dotted}.{key}", column)
         return
     types[dotted] = value_type(value)
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        open_paths.append(dotted)      # an empty relation or subform: its fields are unknown
 
 
 def value_type(value: object) -> str:

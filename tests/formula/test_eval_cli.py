@@ -123,9 +123,9 @@ def test_eval_against_a_stored_record_walks_relations(db, db_url):
             "title": "首单", "customer": customer["id"], "tags": [tag["id"]], "amount": "99.50",
             "items": [{"product": "A", "qty": 2}, {"product": "B", "qty": 3}]})
 
-    def on_record(formula):
+    def on_record(formula, form="orders", record_id=order["id"]):
         result = CliRunner().invoke(cli, ["--database-url", db_url, "eval", formula, "--app", "shop",
-                                          "--form", "orders", "--record", str(order["id"])],
+                                          "--form", form, "--record", str(record_id)],
                                     catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
@@ -135,6 +135,8 @@ def test_eval_against_a_stored_record_walks_relations(db, db_url):
     assert on_record("customer.credit + SUM(items.qty)") == {"number": 255}
     assert on_record('JOIN(tags.name, ",")') == {"text": "hot"}
     assert on_record("customer_code") == {"text": "H2"}
+    # No referrer: the path through the empty relation is empty, not an unknown field.
+    assert on_record("referrer.name", "customers", referrer["id"]) == {"empty": True}
 
 
 def test_eval_against_a_record_that_is_missing(db, db_url, capsys):

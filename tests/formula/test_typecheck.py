@@ -129,3 +129,18 @@ def test_mapping_env_candidates():
     assert set(ENV.candidates(())) >= {"amount", "customer", "items"}
     assert set(ENV.candidates(("customer",))) == {"level", "name", "since"}
     assert list(ENV.candidates(("nothing",))) == []
+
+
+def test_env_from_sample_values():
+    from decimal import Decimal
+    env = MappingEnv.from_values({"amount": Decimal(1), "customer": {"level": "VIP"},
+                                  "items": [{"price": Decimal(1)}, {"price": None}],
+                                  "referrer": None, "tags": []})
+    assert env.field_type(("amount",)) == "number"
+    assert env.field_type(("customer", "level")) == "text"
+    assert env.field_type(("items", "price")) == "array:number"
+    assert env.field_type(("referrer", "name")) == "any"     # no related record: unknown
+    assert env.field_type(("tags", "name")) == "any"         # no rows: unknown
+    assert env.field_type(("customer", "nothing")) is None
+    assert check(parse("referrer.name & customer.levl"), env).problems[0].message.startswith(
+        "unknown field 'levl' of 'customer' at 1:26, did you mean 'level'?")

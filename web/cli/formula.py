@@ -1,7 +1,7 @@
 """`formwork eval`: evaluate a formula and print its value as one JSON object.
 
-    formwork eval 'ROUND(a * 5%, 2)' --inputs '{"a": 12345}'     -> {"number": 617.25}
-    formwork eval --batch vectors.json                            -> [{"id": ..., "result": {...}}, ...]
+    formwork eval 'ROUND(a * 5%, 2)' --inputs '{"a": 12345}'   -> {"number": 617.25}
+    formwork eval --batch vectors.json                          -> [{"id": ..., "result": {...}}]
     formwork eval 'customer.level & "!"' --app crm_referral --form opportunities --record 7
 
 Values in and out have the oracle vectors' shape (`values.to_json`/`from_json`). A
@@ -39,7 +39,8 @@ class FormulaInputError(Exception):
               '"d": {"date": "2025-01-15"}}\'; - reads stdin.')
 @click.option("--batch", "batch_file", type=click.File("r", encoding="utf-8"),
               help="A vectors file (a JSON list of {id, formula, inputs}); - reads stdin.")
-@click.option("--app", "app_key", help="With --form and --record: evaluate against a stored record.")
+@click.option("--app", "app_key",
+              help="With --form and --record: evaluate against a stored record.")
 @click.option("--form", "form_key", help="The form of --record.")
 @click.option("--record", "record_id", type=int, help="The id of a stored record.")
 @click.option("--evaluator", type=click.Choice(EVALUATORS), default="reference", show_default=True,
@@ -99,8 +100,9 @@ def _context(now: str | None, tz: str) -> EvalContext:
     try:
         moment = datetime.fromisoformat(now)
     except ValueError:
-        raise click.BadParameter(f"{now!r} is not an ISO 8601 moment, e.g. 2025-01-15T09:30:00+08:00",
-                                 param_hint="--now") from None
+        raise click.BadParameter(
+            f"{now!r} is not an ISO 8601 moment, e.g. 2025-01-15T09:30:00+08:00",
+            param_hint="--now") from None
     return EvalContext(tz=zone, now=moment)
 
 
@@ -179,7 +181,8 @@ def record_inputs(engine, app_key: str | None, form_key: str | None, record_id: 
     with engine.connect() as conn:
         app = load_installed(conn, app_key)
         if app is None:
-            raise click.ClickException(f"app {app_key!r} is not installed; run `formwork apply FILE` first")
+            raise click.ClickException(
+                f"app {app_key!r} is not installed; run `formwork apply FILE` first")
         records = Records(conn, app)
         form = app.require_form(form_key)
         record = records.get(form_key, record_id)
