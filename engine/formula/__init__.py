@@ -59,12 +59,13 @@ def evaluate(formula: Formula | str, inputs: Mapping[str, Any],
 
     `inputs` maps field keys to values (see `fieldpath` for relation and subform paths).
     Text is parsed first (a syntax error raises FormulaSyntaxError); evaluation itself
-    never raises: errors and limits give error values.
+    never raises: errors and limits give error values. A context serves one evaluation
+    at a time (it counts the steps spent): one per thread.
     """
+    if isinstance(formula, str):
+        formula = parse(formula, functions)
     if functions is None:
         from engine.formula.functions import FUNCTIONS as functions
-    if isinstance(formula, str):
-        formula = parse(formula, functions if functions is not _library() else None)
     return evaluate_reference(formula, inputs, ctx or EvalContext(), functions)
 
 
@@ -74,8 +75,3 @@ def evaluate_many(formula: Formula | str, rows: Iterable[Mapping[str, Any]],
     if isinstance(formula, str):
         formula = parse(formula, functions)
     return _evaluate_many(formula, rows, ctx or EvalContext(), functions)
-
-
-def _library() -> Mapping:
-    from engine.formula.functions import FUNCTIONS
-    return FUNCTIONS

@@ -1,4 +1,4 @@
-"""The compiled evaluator: a formula turned into one Python function, for many rows.
+"""The compiled evaluator: a formula turned into Python functions, for many rows.
 
 The generator writes Python source from the syntax tree, compiles it once and caches
 it by formula text. It controls every character of that source: identifiers are its
@@ -6,17 +6,22 @@ own (`f0` for a field, `t3` for a temporary, `k2` for a constant), and every lit
 of the formula (numbers, texts, field keys) is bound in the function's namespace, so
 no text a user typed ever reaches Python source.
 
-Two functions are generated per formula:
+Three functions are generated per formula:
 
-- `fast`: operators on two numbers (or two texts, for `&` and comparisons) are inlined
-  as Decimal arithmetic in `FORMULA_CONTEXT`, IF with a TRUE/FALSE condition picks its
-  branch inline, a function's arguments are checked for errors inline; anything else
-  calls the same operator and function implementations as the reference evaluator;
-- `safe`: no inlining at all: every operator is a call to `operators.py`.
+- `fast(inputs, ctx)`: operators on two numbers (or two texts, for `&` and
+  comparisons) run inline as Decimal arithmetic in `FORMULA_CONTEXT`; IF with a
+  TRUE/FALSE condition picks its branch inline; AND, OR, NOT, MIN, MAX and ROUND on
+  values of the obvious type run inline (`INLINE_CALLS`); a function's arguments are
+  checked for errors inline; anything else calls the same operators and functions as
+  the reference evaluator. Arguments of lazy functions (IFERROR...) are not inlined:
+  those functions run their thunks inside their own guard;
+- `fast_many(rows, ctx, again)`: the same body in one loop over many rows;
+- `safe(inputs, ctx)`: no inlining at all: every operator is a call to `operators.py`.
 
-The inlined arithmetic may raise where the operator returns an error value (a product
-past 1E+308 traps in the decimal context); the row is then evaluated again with `safe`,
+Inlined arithmetic may raise where the operator returns an error value (a product past
+1E+308 traps in the decimal context); that row is then evaluated again with `safe`,
 which gives exactly what the reference evaluator gives, so IFERROR(a*b, 0) is still 0.
+The differential tests hold all of them to the reference evaluator.
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@
   in docs/formulas.md: 6.5, "text", TRUE, 2025-01-15, [..], (empty), #N/A);
 - `- `FORMULA` is refused: `MESSAGE``: parsing fails with a message starting so;
 - `- `FORMULA` is flagged: `MESSAGE`` [with `{inputs}`]: the type checker, with the
-  types of the inputs, reports a problem starting so.
+  types of the inputs, reports a problem starting so;
+- ```python blocks run without an error (their asserts hold).
 The clock is the page's: 2025-09-15 10:30:00, Asia/Shanghai.
 """
 from __future__ import annotations
@@ -85,6 +86,16 @@ def test_flagged_examples(match):
     env = MappingEnv.from_values(inputs_of(match))
     messages = [p.message for p in check(parse(match.group("formula")), env).problems]
     assert any(m.startswith(match.group("message")) for m in messages), messages
+
+
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+
+
+def test_python_examples_run():
+    blocks = PYTHON_BLOCK.findall("\n".join(LINES) + "\n")
+    assert blocks
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), {})   # noqa: S102  (the page's own example)
 
 
 def test_the_page_has_examples_of_every_kind():
