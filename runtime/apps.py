@@ -15,17 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from engine.definition.model import AppDef
-from engine.errors import FieldError, FormworkError, NotFound
-from engine.fields.base import ValueContext
+from engine.errors import FormworkError, NotFound
 from engine.fields.registry import field_type
 from engine.storage import system
 from engine.storage.apply import Migrator, Progress, duplicate_groups
 from engine.storage.physical import AppTables
 from engine.storage.plan import Plan, make_plan
 from engine.storage.types import utcnow
-
-PREVIEW_EXAMPLES = 5
-PREVIEW_BATCH = 5000
+from runtime.migration_preview import PREVIEW_EXAMPLES, step_preview
 
 
 def checksum(app: AppDef) -> str:
@@ -76,74 +73,31 @@ def plan_app(engine: Engine, app: AppDef) -> PlanReport:
         return _plan(conn, app)
 
 
-def _plan(conn: Connection, app: AppDef) -> PlanReport:
+def _plan(conn: Connection, app: AppDef, previews: bool = True) -> PlanReport:
+    """The plan against what is installed; with `previews`, what it would do to the stored
+    data (apply skips them: it converts the values itself and reports the counts)."""
     installed = load_installed(conn, app.key)
     if installed is not None and checksum(installed) == checksum(app):
         return PlanReport(Plan(app.key), unchanged=True)
     plan = make_plan(installed, app, archived_fields(conn, app.key) if installed else [])
-    report = PlanReport(plan)
+    report = PlanReport(plan, blocking=list(plan.refused))
     if installed is None:
         return report
     tables = AppTables.build(installed)
     for index, step in enumerate(plan.steps):
-        if step.kind == "retype_field" and step.data.get("convertible"):
-            old_form = installed.form(step.form) or installed.require_form(app.require_form(step.form).renamed_from)
-            old = old_form.field(step.field)
-            if old is not None:
-                report.previews[index] = conversion_preview(conn, tables.form_table(old_form.key), old,
-                                                            app.require_form(step.form).field(step.field))
-        elif step.kind == "add_unique" and installed.form(step.form):
+        if step.kind == "add_unique" and installed.form(step.form):
             fdef = installed.require_form(step.form).field(step.field)
             column = field_type(fdef).columns()[0].name
             dupes = duplicate_groups(conn, tables.form_table(step.form), column, PREVIEW_EXAMPLES)
             if dupes:
                 report.blocking.append(f"{step.form}.{step.field} cannot become unique: values used more than "
-                                       "once, e.g. " + ", ".join(f"{v!r} x{n}" for v, n in dupes))
-        elif step.kind in ("archive_field", "archive_form") and installed.form(step.form):
-            report.previews[index] = _archive_preview(conn, tables, installed, step)
+                                       "once, e.g. " + ", ".join(f"{v!r} x{n}" for v, n in dupes)
+                                       + "; change the duplicates first (or leave the field not unique)")
+        elif previews:
+            preview = step_preview(conn, installed, app, tables, step)
+            if preview:
+                report.previews[index] = preview
     return report
-
-
-def conversion_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
-    """How many stored values convert to the new type and how many cannot, with
-    examples, streaming the column in batches (constant memory)."""
-    old_type, new_type = field_type(old), field_type(new)
-    ctx = ValueContext(lang="en")
-    columns = [table.c[c.name] for c in old_type.columns()]
-    result = {"values": 0, "convert": 0, "cannot": 0, "examples": [], "failures": []}
-    last = 0
-    while True:
-        rows = conn.execute(sa.select(table.c.id, *columns).where(table.c.id > last)
-                            .order_by(table.c.id).limit(PREVIEW_BATCH)).mappings().all()
-        if not rows:
-            return result
-        for row in rows:
-            value = old_type.from_row(row)
-            if value is None:
-                continue
-            result["values"] += 1
-            try:
-                converted = new_type.convert_from(old_type, value, ctx)
-                result["convert"] += 1
-                if len(result["examples"]) < PREVIEW_EXAMPLES:
-                    result["examples"].append([old_type.display(value, ctx), new_type.display(converted, ctx)])
-            except FieldError as exc:
-                result["cannot"] += 1
-                if len(result["failures"]) < PREVIEW_EXAMPLES:
-                    result["failures"].append([old_type.display(value, ctx), str(exc)])
-        last = rows[-1]["id"]
-
-
-def _archive_preview(conn, tables: AppTables, installed: AppDef, step) -> dict[str, Any]:
-    table = tables.form_table(step.form)
-    if step.kind == "archive_form":
-        return {"records": conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()}
-    ftype = field_type(installed.require_form(step.form).field(step.field))
-    if ftype.storage != "column":
-        return {}
-    column = table.c[ftype.columns()[0].name]
-    return {"values": conn.execute(sa.select(sa.func.count()).select_from(table)
-                                   .where(column.is_not(None))).scalar_one()}
 
 
 def apply_app(engine: Engine, app: AppDef, source: str | None = None, user_id: int | None = None,
@@ -152,7 +106,7 @@ def apply_app(engine: Engine, app: AppDef, source: str | None = None, user_id: i
     plan is blocked (e.g. a new unique field whose values are not unique)."""
     with engine.begin() as conn:
         installed = load_installed(conn, app.key)
-        report = _plan(conn, app)
+        report = _plan(conn, app, previews=False)
         if report.unchanged:
             return {"app": app.key, "changed": False, "version": _current_version(conn, app.key), "steps": []}
         if report.blocking:
@@ -188,22 +142,48 @@ def _record_version(conn, app: AppDef, source, user_id, report: PlanReport) -> i
 
 
 def purge_archived(engine: Engine, app_key: str, archive_id: int) -> dict[str, Any]:
-    """Delete archived data for good (only ever by this explicit call)."""
+    """Delete archived data for good (only ever by this explicit call). Purging an
+    archived form also purges the tables of its subforms and multiple relations."""
     a = system.archived_fields
     with engine.begin() as conn:
         row = conn.execute(sa.select(a).where(a.c.id == archive_id, a.c.app_key == app_key)).mappings().first()
         if row is None or row["purged_at"] or row["restored_at"]:
             raise NotFound(f"no archived item #{archive_id} of app {app_key!r} to purge "
                            "(see `formwork archived APP`)")
-        installed = load_installed(conn, app_key)
+        if row["kind"] == "table_part":
+            raise FormworkError(f"#{archive_id} is a table of archived form {row['form_key']!r}: purge the "
+                                "form's own item (kind 'table') and its tables go with it")
         quote = conn.dialect.identifier_preparer.quote
+        purged = [row["id"]]
         if row["kind"] == "column":
-            form = installed.form(row["form_key"]) if installed else None
-            table = AppTables.build(installed).form_table(form.key).name if form else None
-            if table is None:
-                raise FormworkError("the form of this archived column is itself archived; purge the form")
+            table = _table_of_archived_column(conn, app_key, row)
             conn.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(row['physical_name'])}")
         else:
+            if row["field_key"] is None:   # a whole form: its child and link tables first
+                for part in conn.execute(sa.select(a).where(
+                        a.c.app_key == app_key, a.c.form_key == row["form_key"], a.c.kind == "table_part",
+                        a.c.purged_at.is_(None), a.c.restored_at.is_(None))).mappings():
+                    conn.exec_driver_sql(f"DROP TABLE {quote(part['physical_name'])}")
+                    purged.append(part["id"])
             conn.exec_driver_sql(f"DROP TABLE {quote(row['physical_name'])}")
-        conn.execute(a.update().where(a.c.id == archive_id).values(purged_at=utcnow()))
+        conn.execute(a.update().where(a.c.id.in_(purged)).values(purged_at=utcnow()))
     return dict(row)
+
+
+def _table_of_archived_column(conn: Connection, app_key: str, row) -> str:
+    """The table holding an archived column: its form's table, or the child table of its
+    subform for a subform column ("items.product")."""
+    installed = load_installed(conn, app_key)
+    form = installed.form(row["form_key"]) if installed else None
+    if form is None:
+        raise FormworkError(f"form {row['form_key']!r} of this archived column is itself archived; purge the "
+                            "form instead (see `formwork archived APP`)")
+    tables = AppTables.build(installed)
+    subform_key, dot, _ = (row["field_key"] or "").partition(".")
+    if not dot:
+        return tables.form_table(form.key).name
+    subform = form.field(subform_key)
+    if subform is None or (form.key, subform_key) not in tables.children:
+        raise FormworkError(f"subform {form.key}.{subform_key} holding this archived column is itself archived; "
+                            "purge the subform instead (see `formwork archived APP`)")
+    return tables.child_table(form.key, subform_key).name

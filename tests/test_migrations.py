@@ -96,7 +96,7 @@ def test_retype_converts_and_archives_the_originals(shop):
 def test_removed_field_is_archived_and_comes_back(shop):
     removed = changed(lambda doc: form(doc, "customers")["fields"].remove(fld(doc, "customers", "code")))
     report = plan_app(shop, removed)
-    assert report.plan.steps[0].kind == "archive_field" and report.previews[0] == {"values": 3}
+    assert report.plan.steps[0].kind == "archive_field" and report.previews[0] == {"kind": "archive", "values": 3}
     apply_app(shop, removed)
     assert "code" not in customers(shop, removed)["甲"]
     back = changed(lambda doc: None)

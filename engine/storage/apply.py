@@ -1,12 +1,20 @@
 """Executing a migration plan on a connection (inside the caller's transaction).
 
 Columns and tables are never dropped here: what a plan removes is renamed into the
-archive (recorded in fw_archived_fields) and can be restored. Value conversions run
-in batches by id, so memory stays constant however large the table.
+archive (recorded in fw_archived_fields) and can be restored. Work on the rows of a
+table runs in batches by id (values converted in Python through the field types;
+relation copies as INSERT/UPDATE ... SELECT over id windows), so memory stays
+constant however large the table, and progress is reported after every batch.
+
+The caller runs the whole plan in one transaction: DDL is transactional on both
+PostgreSQL and SQLite, so a failure anywhere leaves the database as it was.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import dataclasses
+import re
+from datetime import datetime
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from alembic.operations import Operations
@@ -17,16 +25,35 @@ from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
 from engine.fields.registry import field_type
 from engine.storage import system
-from engine.storage.physical import AppTables, physical_name
+from engine.storage.physical import AppTables, child_table_name, link_table_name, physical_name
 from engine.storage.plan import Plan, Step
 from engine.storage.types import RecordId, utcnow
 
 BATCH = 2000
 Progress = Callable[[str, int, int], None]   # (what, done, total)
 
+_INDEX_NAME = re.compile(r"^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\"[^\"]+\"|\S+)", re.I)
+
 
 class MigrationError(FormworkError):
     pass
+
+
+def _as_text(value: Any) -> str | None:
+    """A bound value as PostgreSQL text input (see Migrator._write_batch)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def with_key(fdef: FieldDef, key: str) -> FieldDef:
+    """An installed field as it is named once a rename has run: same type and settings
+    (so the same kind of columns), the new key (so the new column names)."""
+    return fdef if fdef.key == key else dataclasses.replace(fdef, key=key)
 
 
 class Migrator:
@@ -42,7 +69,7 @@ class Migrator:
         self.results: list[dict[str, Any]] = []
         self._serial = None
 
-    # ---- helpers ------------------------------------------------------------------
+    # ---- names and the archive ----------------------------------------------------------
     def _archive_name(self, name: str) -> str:
         if self._serial is None:
             self._serial = (self.conn.execute(sa.select(sa.func.max(system.archived_fields.c.id))).scalar() or 0)
@@ -56,9 +83,49 @@ class Migrator:
             app_key=self.new.key, form_key=form, field_key=fld, kind=kind, physical_name=physical,
             original_name=original, definition=definition, archived_at=at or utcnow()))
 
+    def _unrestored(self, form: str, fld: str | None, kinds: list[str]) -> list[dict]:
+        a = system.archived_fields
+        query = sa.select(a).where(a.c.app_key == self.new.key, a.c.form_key == form, a.c.kind.in_(kinds),
+                                   a.c.restored_at.is_(None), a.c.purged_at.is_(None))
+        query = query.where(a.c.field_key.is_(None) if fld is None else a.c.field_key == fld)
+        return [dict(r) for r in self.conn.execute(query.order_by(a.c.id)).mappings()]
+
+    def _mark_restored(self, archive_id: int) -> None:
+        self.conn.execute(system.archived_fields.update().where(system.archived_fields.c.id == archive_id)
+                          .values(restored_at=utcnow()))
+
+    def _part_name(self, form: str, fld: str, storage: str) -> str:
+        """The name a subform's or multiple relation's table has under the new form key
+        (a form rename runs first and moves every table of the form)."""
+        make = child_table_name if storage == "child_table" else link_table_name
+        return make(self.new.key, form, fld)
+
+    # ---- DDL helpers --------------------------------------------------------------------
     def _rename_column(self, table: str, old: str, new: str) -> None:
         self.conn.exec_driver_sql(f"ALTER TABLE {self.quote(table)} RENAME COLUMN {self.quote(old)} TO "
                                   f"{self.quote(new)}")
+
+    def _rename_table(self, old: str, new: str) -> None:
+        """Rename a table and the indexes named after it, so that a table created later
+        under the old name (a re-added form or subform) gets its index names free."""
+        self.op.rename_table(old, new)
+        for index in sa.inspect(self.conn).get_indexes(new):
+            columns = index["column_names"]
+            prefix = "uq" if index["unique"] else "ix"
+            if None in columns or index["name"] != physical_name(prefix, old, *columns):
+                continue
+            self._rename_index(index["name"], physical_name(prefix, new, *columns))
+
+    def _rename_index(self, old: str, new: str) -> None:
+        if self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql(f"ALTER INDEX {self.quote(old)} RENAME TO {self.quote(new)}")
+            return
+        # SQLite cannot rename an index: create it again (its SQL already names the
+        # renamed table) under the new name.
+        sql = self.conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"),
+                                {"name": old}).scalar_one()
+        self.conn.exec_driver_sql(f"DROP INDEX {self.quote(old)}")
+        self.conn.exec_driver_sql(_INDEX_NAME.sub(lambda m: m.group(1) + self.quote(new), sql, count=1))
 
     def _drop_indexes(self, table: str, column: str) -> None:
         for prefix in ("uq", "ix"):
@@ -71,20 +138,54 @@ class Migrator:
                 self.conn.exec_driver_sql(f"DROP INDEX IF EXISTS {self.quote(index.name)}")
                 index.create(self.conn)
 
-    def _old_form(self, key: str) -> FormDef:
-        return self.old.require_form(key)
-
     def _raw_form(self, app: AppDef, key: str) -> dict:
         return next(f for f in app.raw.get("forms", []) if f.get("key") == key)
 
     def _raw_field(self, app: AppDef, form: str, key: str) -> dict:
         return next(f for f in self._raw_form(app, form).get("fields", []) if f.get("key") == key)
 
+    def _old_form_for(self, step: Step) -> FormDef:
+        """The installed form a new form came from (through a rename, if any)."""
+        form = self.new.require_form(step.form)
+        return self.old.form(step.form) or self.old.require_form(form.renamed_from)
+
+    def _old_field_for(self, step: Step) -> tuple[FormDef, FieldDef]:
+        """The installed form and field a new field came from (through renames, if any)."""
+        old_form = self._old_form_for(step)
+        new = self.new.require_form(step.form).field(step.field)
+        return old_form, old_form.field(step.field) or old_form.field(new.renamed_from)
+
+    def _id_windows(self, table: str, what: str) -> Iterator[tuple[int, int]]:
+        """(low, high]: consecutive id ranges of at most `batch` rows, with progress."""
+        t = sa.table(table, sa.column("id"))
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        done, last = 0, 0
+        while True:
+            ids = sa.select(t.c.id).where(t.c.id > last).order_by(t.c.id).limit(self.batch).subquery()
+            high, count = self.conn.execute(sa.select(sa.func.max(ids.c.id), sa.func.count())).one()
+            if not count:
+                return
+            yield last, high
+            done += count
+            last = high
+            if self.progress:
+                self.progress(what, done, total)
+
     # ---- run ----------------------------------------------------------------------
     def run(self, plan: Plan) -> list[dict[str, Any]]:
+        if plan.refused:
+            raise MigrationError("the plan refuses some changes:\n  " + "\n  ".join(plan.refused))
         for step in plan.steps:
             getattr(self, f"_{step.kind}")(step)
         return self.results
+
+    # ---- forms -----------------------------------------------------------------------
+    def _form_tables(self, tables: AppTables, form: str) -> list[tuple[str | None, str, str]]:
+        """(field key or None, storage, table name) of every table of a form."""
+        found = [(None, "form", tables.form_table(form).name)]
+        found += [(k, "child_table", t.name) for (f, k), t in tables.children.items() if f == form]
+        found += [(k, "link_table", t.name) for (f, k), t in tables.links.items() if f == form]
+        return found
 
     def _add_form(self, step: Step) -> None:
         tables = [self.new_tables.form_table(step.form)]
@@ -92,40 +193,33 @@ class Migrator:
         tables += [t for (f, _), t in self.new_tables.links.items() if f == step.form]
         self.new_tables.metadata.create_all(self.conn, tables=tables)
 
-    def _form_tables(self, tables: AppTables, form: str) -> list[tuple[str | None, str]]:
-        found = [(None, tables.form_table(form).name)]
-        found += [(k, t.name) for (f, k), t in tables.children.items() if f == form]
-        found += [(k, t.name) for (f, k), t in tables.links.items() if f == form]
-        return found
-
     def _rename_form(self, step: Step) -> None:
+        """Every table of the form moves to the new key (a subform or relation that the
+        new definition renames or removes is handled by its own step, under the new key)."""
         old_key = step.data["old"]
-        new_names = dict(self._form_tables(self.new_tables, step.form))
-        for fld, name in self._form_tables(self.old_tables, old_key):
-            if fld in new_names and new_names[fld] != name:
-                self.op.rename_table(name, new_names[fld])
-        for table in (system.record_history, system.serial_counters):
+        for fld, storage, name in self._form_tables(self.old_tables, old_key):
+            target = self.new_tables.form_table(step.form).name if fld is None else \
+                self._part_name(step.form, fld, storage)
+            if target != name:
+                self._rename_table(name, target)
+        for table in (system.record_history, system.serial_counters, system.archived_fields):
             self.conn.execute(table.update().where(table.c.app_key == self.new.key,
                                                    table.c.form_key == old_key).values(form_key=step.form))
 
     def _archive_form(self, step: Step) -> None:
         definition = self._raw_form(self.old, step.form)
-        for fld, name in self._form_tables(self.old_tables, step.form):
+        for fld, _storage, name in self._form_tables(self.old_tables, step.form):
             archived = self._archive_name(name)
-            self.op.rename_table(name, archived)
+            self._rename_table(name, archived)
             self._record_archive(step.form, None, "table" if fld is None else "table_part", archived, name,
                                  definition if fld is None else {"part_of": step.form, "field": fld})
 
     def _restore_form(self, step: Step) -> None:
-        rows = self.conn.execute(sa.select(system.archived_fields).where(
-            system.archived_fields.c.app_key == self.new.key, system.archived_fields.c.form_key == step.form,
-            system.archived_fields.c.kind.in_(["table", "table_part"]),
-            system.archived_fields.c.restored_at.is_(None), system.archived_fields.c.purged_at.is_(None))).mappings()
-        for row in rows:
-            self.op.rename_table(row["physical_name"], row["original_name"])
-            self.conn.execute(system.archived_fields.update().where(system.archived_fields.c.id == row["id"])
-                              .values(restored_at=utcnow()))
+        for row in self._unrestored(step.form, None, ["table", "table_part"]):
+            self._rename_table(row["physical_name"], row["original_name"])
+            self._mark_restored(row["id"])
 
+    # ---- fields ----------------------------------------------------------------------
     def _add_field(self, step: Step) -> None:
         form = self.new.require_form(step.form)
         fdef = form.field(step.field)
@@ -149,33 +243,19 @@ class Migrator:
         self.conn.execute(target.update().values(values))
 
     def _rename_field(self, step: Step) -> None:
-        old_form, form = self._old_form_for(step), self.new.require_form(step.form)
-        old, new = old_form.field(step.data["old"]), form.field(step.field)
-        old_type, new_type = field_type(old), field_type(new)
-        table = self.new_tables.form_table(step.form).name
-        if old_type.storage == "column":
-            for old_col, new_col in zip(old_type.columns(), new_type.columns()):
-                self._drop_indexes(table, old_col.name)
-                self._rename_column(table, old_col.name, new_col.name)
-            self._create_indexes(self.new_tables.form_table(step.form), [c.name for c in new_type.columns()])
-        elif old_type.storage == "child_table":
-            self.op.rename_table(self._old_part(step.form, old.key, "child"),
-                                 self.new_tables.child_table(step.form, new.key).name)
-        elif old_type.storage == "link_table":
-            self.op.rename_table(self._old_part(step.form, old.key, "link"),
-                                 self.new_tables.link_table(step.form, new.key).name)
-
-    def _old_form_for(self, step: Step) -> FormDef:
-        """The installed form a new form came from (through a rename, if any)."""
-        form = self.new.require_form(step.form)
-        return self.old.form(step.form) or self.old.require_form(form.renamed_from)
-
-    def _old_part(self, form: str, fld: str, kind: str) -> str:
-        """The table of a subform or multiple relation before its field is renamed (any
-        form rename has already run, so the form part of the name is the new one)."""
-        from engine.storage.physical import child_table_name, link_table_name
-        make = child_table_name if kind == "child" else link_table_name
-        return make(self.new.key, form, fld)
+        old_form = self._old_form_for(step)
+        old = old_form.field(step.data["old"])
+        moved = with_key(old, step.field)
+        ftype = field_type(old)
+        table = self.new_tables.form_table(step.form)
+        if ftype.storage == "column":
+            for old_col, new_col in zip(ftype.columns(), field_type(moved).columns()):
+                self._drop_indexes(table.name, old_col.name)
+                self._rename_column(table.name, old_col.name, new_col.name)
+            self._create_indexes(table, [c.name for c in field_type(moved).columns()])
+        elif ftype.storage in ("child_table", "link_table"):
+            self._rename_table(self._part_name(step.form, old.key, ftype.storage),
+                               self._part_name(step.form, step.field, ftype.storage))
 
     def _archive_field(self, step: Step) -> None:
         old_form = self.old.form(step.form) or next(
@@ -184,6 +264,7 @@ class Migrator:
         self._archive_storage(step.form, old, self._raw_field(self.old, old_form.key, old.key))
 
     def _archive_storage(self, form_key: str, old: FieldDef, definition: dict) -> None:
+        """Move a field's storage into the archive. `old` carries the key the storage has now."""
         ftype = field_type(old)
         table = self.new_tables.form_table(form_key).name
         at = utcnow()
@@ -194,45 +275,50 @@ class Migrator:
                 self._rename_column(table, column.name, archived)
                 self._record_archive(form_key, old.key, "column", archived, column.name, definition, at)
         elif ftype.storage in ("child_table", "link_table"):
-            from engine.storage.physical import child_table_name, link_table_name
-            make = child_table_name if ftype.storage == "child_table" else link_table_name
-            name = make(self.new.key, form_key, old.key)
+            name = self._part_name(form_key, old.key, ftype.storage)
             archived = self._archive_name(name)
-            self.op.rename_table(name, archived)
+            self._rename_table(name, archived)
             self._record_archive(form_key, old.key, "table", archived, name, definition)
 
     def _restore_field(self, step: Step) -> None:
-        rows = list(self.conn.execute(sa.select(system.archived_fields).where(
-            system.archived_fields.c.app_key == self.new.key, system.archived_fields.c.form_key == step.form,
-            system.archived_fields.c.field_key == step.field, system.archived_fields.c.restored_at.is_(None),
-            system.archived_fields.c.purged_at.is_(None))).mappings())
+        rows = self._unrestored(step.form, step.field, ["column", "table"])
         latest = max(r["archived_at"] for r in rows)
         table = self.new_tables.form_table(step.form)
+        fdef = self.new.require_form(step.form).field(step.field)
+        ftype = field_type(fdef)
         for row in (r for r in rows if r["archived_at"] == latest):   # the columns archived together
             if row["kind"] == "column":
                 self._rename_column(table.name, row["physical_name"], row["original_name"])
-            else:
-                self.op.rename_table(row["physical_name"], row["original_name"])
-            self.conn.execute(system.archived_fields.update().where(system.archived_fields.c.id == row["id"])
-                              .values(restored_at=utcnow()))
-        fdef = self.new.require_form(step.form).field(step.field)
-        self._create_indexes(table, [c.name for c in field_type(fdef).columns()])
+            else:   # under the form's current key, whatever it was when archived
+                self._rename_table(row["physical_name"], self._part_name(step.form, step.field, ftype.storage))
+            self._mark_restored(row["id"])
+        self._create_indexes(table, [c.name for c in ftype.columns()])
 
     def _retype_field(self, step: Step) -> None:
-        old_form = self._old_form_for(step)
-        old = old_form.field(step.field) or old_form.field(
-            self.new.require_form(step.form).field(step.field).renamed_from)
+        old_form, original = self._old_field_for(step)
+        old = with_key(original, step.field)
         new = self.new.require_form(step.form).field(step.field)
-        if not step.data.get("convertible"):
-            self._archive_storage(step.form, old, self._raw_field(self.old, old_form.key, old.key))
-            self._add_field(Step("add_field", step.form, step.field))
-            return
+        definition = self._raw_field(self.old, old_form.key, original.key)
         table = self.new_tables.form_table(step.form)
-        self._convert_columns(table.name, old, new, step)
-        self._create_indexes(table, [c.name for c in field_type(new).columns()])
+        mode = step.data["mode"]
+        if mode == "convert":
+            self._convert_columns(table.name, old, new, step, definition, step.field)
+            self._create_indexes(table, [c.name for c in field_type(new).columns()])
+        elif mode == "to_links":
+            self._to_links(step, old, definition)
+        elif mode == "from_links":
+            self._from_links(step, old, new, definition)
+        elif mode == "archive":
+            self._archive_storage(step.form, old, definition)
+        elif mode == "add":
+            self._add_field(Step("add_field", step.form, step.field))
+        else:
+            raise MigrationError(f"unknown retype mode {mode!r} for {step.form}.{step.field}")
 
     def _convert_columns(self, table_name: str, old: FieldDef, new: FieldDef, step: Step,
-                         raw_definition: dict | None = None) -> None:
+                         definition: dict, archive_key: str) -> None:
+        """Convert every value into temporary columns, batch by batch, then archive the
+        old columns and give the new ones their names."""
         old_type, new_type = field_type(old), field_type(new)
         new_columns = new_type.columns()
         temps = {c.name: physical_name("tmp", c.name) for c in new_columns}
@@ -244,14 +330,12 @@ class Migrator:
                           *[sa.Column(temps[c.name], c.type) for c in new_columns])
         total = self.conn.execute(sa.select(sa.func.count()).select_from(reader)).scalar_one()
         done, converted, failed, last = 0, 0, 0, 0
-        update = writer.update().where(writer.c.id == sa.bindparam("_id")).values(
-            {temps[c.name]: sa.bindparam(f"_v_{i}") for i, c in enumerate(new_columns)})
         while True:
             rows = self.conn.execute(sa.select(reader).where(reader.c.id > last).order_by(reader.c.id)
                                      .limit(self.batch)).mappings().all()
             if not rows:
                 break
-            params = []
+            batch = []
             for row in rows:
                 value = old_type.from_row(row)
                 try:
@@ -260,23 +344,87 @@ class Migrator:
                 except FieldError:
                     new_value, failed = None, failed + 1
                 stored = new_type.to_row(new_value)
-                params.append({"_id": row["id"], **{f"_v_{i}": stored[c.name] for i, c in enumerate(new_columns)}})
-            self.conn.execute(update, params)
+                batch.append((row["id"], *[stored[c.name] for c in new_columns]))
+            self._write_batch(writer, [temps[c.name] for c in new_columns], batch)
             last = rows[-1]["id"]
             done += len(rows)
             if self.progress:
                 self.progress(f"{step.form}.{step.field}", done, total)
-        definition = raw_definition or self._raw_field(self.old, self._old_form_for(step).key, old.key)
         at = utcnow()
         for column in old_type.columns():
             self._drop_indexes(table_name, column.name)
             archived = self._archive_name(column.name)
             self._rename_column(table_name, column.name, archived)
-            self._record_archive(step.form, old.key, "column", archived, column.name, definition, at)
+            self._record_archive(step.form, archive_key, "column", archived, column.name, definition, at)
         for column in new_columns:
             self._rename_column(table_name, temps[column.name], column.name)
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,
                              "rows": done, "converted": converted, "not_converted": failed})
+
+    def _write_batch(self, writer: sa.Table, columns: list[str], batch: list[tuple]) -> None:
+        """Store converted values: (id, value...) tuples. PostgreSQL gets one UPDATE per
+        batch joined to unnest()ed arrays (two parameters, not one statement per row);
+        SQLite, in process, gets an executemany."""
+        processors = [writer.c[c].type.bind_processor(self.conn.dialect) for c in columns]
+        if self.conn.dialect.name == "postgresql":
+            # Values travel as text arrays and are cast back in SQL: exact for numbers,
+            # dates and JSON alike, whatever Python type the column's processor yields.
+            params = {"ids": [row[0] for row in batch]}
+            for i, process in enumerate(processors):
+                params[f"v{i}"] = [_as_text(process(row[i + 1]) if process else row[i + 1]) for row in batch]
+            names = ", ".join(f"v{i}" for i in range(len(columns)))
+            arrays = ", ".join(f"CAST(:v{i} AS TEXT[])" for i in range(len(columns)))
+            sets = ", ".join(f"{self.quote(c)} = CAST(d.v{i} AS {writer.c[c].type.compile(self.conn.dialect)})"
+                             for i, c in enumerate(columns))
+            self.conn.execute(sa.text(f"UPDATE {self.quote(writer.name)} AS t SET {sets} FROM unnest("
+                                      f"CAST(:ids AS BIGINT[]), {arrays}) AS d(id, {names}) WHERE t.id = d.id"),
+                              params)
+            return
+        update = writer.update().where(writer.c.id == sa.bindparam("_id")).values(
+            {c: sa.bindparam(f"_v{i}") for i, c in enumerate(columns)})
+        self.conn.execute(update, [{"_id": row[0], **{f"_v{i}": v for i, v in enumerate(row[1:])}}
+                                   for row in batch])
+
+    def _to_links(self, step: Step, old: FieldDef, definition: dict) -> None:
+        """A single relation becomes multiple: each value becomes the first (only) link."""
+        table = self.new_tables.form_table(step.form).name
+        link = self.new_tables.link_table(step.form, step.field)
+        link.create(self.conn)
+        column = field_type(old).columns()[0].name
+        source = sa.table(table, sa.column("id"), sa.column(column))
+        copied = 0
+        for low, high in self._id_windows(table, f"{step.form}.{step.field}"):
+            rows = sa.select(source.c.id, source.c[column], sa.literal(0)).where(
+                source.c.id > low, source.c.id <= high, source.c[column].is_not(None))
+            copied += self.conn.execute(link.insert().from_select(
+                ["source_id", "target_id", "position"], rows)).rowcount
+        self._archive_storage(step.form, old, definition)
+        self.results.append({"step": step.kind, "form": step.form, "field": step.field,
+                             "rows": self._count(table), "converted": copied, "not_converted": 0})
+
+    def _from_links(self, step: Step, old: FieldDef, new: FieldDef, definition: dict) -> None:
+        """A multiple relation becomes single: each record keeps its first link; the
+        link table, with every link, goes to the archive."""
+        table = self.new_tables.form_table(step.form)
+        column = field_type(new).columns()[0]
+        self.op.add_column(table.name, sa.Column(column.name, column.type, nullable=True))
+        link = sa.table(self._part_name(step.form, old.key, "link_table"), sa.column("source_id"),
+                        sa.column("target_id"), sa.column("position"))
+        target = sa.table(table.name, sa.column("id"), sa.column(column.name))
+        first = (sa.select(link.c.target_id).where(link.c.source_id == target.c.id)
+                 .order_by(link.c.position, link.c.target_id).limit(1).scalar_subquery())
+        for low, high in self._id_windows(table.name, f"{step.form}.{step.field}"):
+            self.conn.execute(target.update().where(target.c.id > low, target.c.id <= high)
+                              .values({column.name: first}))
+        self._archive_storage(step.form, old, definition)
+        self._create_indexes(table, [column.name])
+        kept = self.conn.execute(sa.select(sa.func.count()).select_from(target)
+                                 .where(target.c[column.name].is_not(None))).scalar_one()
+        self.results.append({"step": step.kind, "form": step.form, "field": step.field,
+                             "rows": self._count(table.name), "converted": kept, "not_converted": 0})
+
+    def _count(self, table: str) -> int:
+        return self.conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
 
     def _add_unique(self, step: Step) -> None:
         table = self.new_tables.form_table(step.form)
@@ -305,41 +453,54 @@ class Migrator:
     def _change_field(self, step: Step) -> None:
         """Labels, options, limits: definition only, nothing in the database changes."""
 
+    _change_subfield = _change_field
+
     # ---- subform columns ---------------------------------------------------------------
-    def _child(self, step: Step) -> tuple[str, FieldDef, FieldDef | None]:
+    def _child(self, step: Step) -> tuple[str, FieldDef, FieldDef, dict]:
+        """The child table (under its current name), the new and installed subform
+        definitions, and the installed subform's raw definition."""
         table = self.new_tables.child_table(step.form, step.field).name
         new_sub = self.new.require_form(step.form).field(step.field)
-        old_sub = self._old_form_for(step).field(step.field)
-        return table, new_sub, old_sub
+        old_form, old_sub = self._old_field_for(step)
+        return table, new_sub, old_sub, self._raw_field(self.old, old_form.key, old_sub.key)
 
     def _add_subfield(self, step: Step) -> None:
-        table, new_sub, _ = self._child(step)
+        table, new_sub, _, _ = self._child(step)
         for column in field_type(new_sub.subfield(step.data["sub"])).columns():
             self.op.add_column(table, column)
 
     def _rename_subfield(self, step: Step) -> None:
-        table, new_sub, old_sub = self._child(step)
-        old_cols = field_type(old_sub.subfield(step.data["old"])).columns()
-        new_cols = field_type(new_sub.subfield(step.data["sub"])).columns()
-        for old_col, new_col in zip(old_cols, new_cols):
+        table, _, old_sub, _ = self._child(step)
+        old = old_sub.subfield(step.data["old"])
+        for old_col, new_col in zip(field_type(old).columns(),
+                                    field_type(with_key(old, step.data["sub"])).columns()):
             self._rename_column(table, old_col.name, new_col.name)
 
     def _retype_subfield(self, step: Step) -> None:
-        table, new_sub, old_sub = self._child(step)
+        table, new_sub, old_sub, raw_sub = self._child(step)
         new = new_sub.subfield(step.data["sub"])
-        old = old_sub.subfield(step.data["sub"]) or old_sub.subfield(new.renamed_from)
-        raw = next(f for f in self._raw_field(self.old, self._old_form_for(step).key, old_sub.key)["fields"]
-                   if f["key"] == old.key)
-        self._convert_columns(table, old, new, Step(step.kind, step.form, f"{step.field}.{new.key}"), raw)
+        original = old_sub.subfield(step.data["sub"]) or old_sub.subfield(new.renamed_from)
+        raw = next(f for f in raw_sub["fields"] if f["key"] == original.key)
+        self._convert_columns(table, with_key(original, new.key), new,
+                              Step(step.kind, step.form, f"{step.field}.{new.key}"), raw, f"{step.field}.{new.key}")
 
     def _archive_subfield(self, step: Step) -> None:
-        table, _new_sub, old_sub = self._child(step)
+        table, _new_sub, old_sub, raw_sub = self._child(step)
         old = old_sub.subfield(step.data["sub"])
+        raw = next(f for f in raw_sub["fields"] if f["key"] == old.key)
+        at = utcnow()
         for column in field_type(old).columns():
             archived = self._archive_name(column.name)
             self._rename_column(table, column.name, archived)
-            self._record_archive(step.form, f"{step.field}.{old.key}", "column", archived, column.name,
-                                 {"subform": step.field, "key": old.key, "type": old.type})
+            self._record_archive(step.form, f"{step.field}.{old.key}", "column", archived, column.name, raw, at)
+
+    def _restore_subfield(self, step: Step) -> None:
+        table = self.new_tables.child_table(step.form, step.field).name
+        rows = self._unrestored(step.form, f"{step.field}.{step.data['sub']}", ["column"])
+        latest = max(r["archived_at"] for r in rows)
+        for row in (r for r in rows if r["archived_at"] == latest):
+            self._rename_column(table, row["physical_name"], row["original_name"])
+            self._mark_restored(row["id"])
 
 
 def duplicate_groups(conn: sa.Connection, table: sa.Table, column: str, limit: int = 5) -> list[tuple]:

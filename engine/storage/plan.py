@@ -14,6 +14,7 @@ from typing import Any
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.registry import field_type
+from engine.fields.relation import RelationField
 from engine.storage.physical import wants_index
 
 
@@ -28,7 +29,8 @@ class Step:
     # Steps that move data aside or rewrite it ask for confirmation in the CLI.
     @property
     def needs_confirmation(self) -> bool:
-        return self.kind in ("archive_form", "archive_field", "retype_field")
+        return self.kind in ("archive_form", "archive_field", "retype_field", "archive_subfield",
+                             "retype_subfield")
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "form": self.form, "field": self.field,
@@ -40,6 +42,10 @@ class Plan:
     app_key: str
     steps: list[Step] = dc_field(default_factory=list)
     installing: bool = False
+    # Changes the engine will not make (they would lose data or meaning), each saying
+    # what to do instead. A plan with refusals is shown but never applied.
+    refused: list[str] = dc_field(default_factory=list)
+    form_renames: dict[str, str] = dc_field(default_factory=dict)   # new key -> installed key
 
     @property
     def empty(self) -> bool:
@@ -78,6 +84,8 @@ def make_plan(installed: AppDef | None, new: AppDef, archived: list[dict] | None
                      f"with {len(form.fields)} fields")
         return plan
     old_forms = {f.key: f for f in installed.forms}
+    plan.form_renames = {f.key: f.renamed_from for f in new.forms
+                         if f.renamed_from and f.key not in old_forms and f.renamed_from in old_forms}
     matched: set[str] = set()
     for form in new.forms:
         old = old_forms.get(form.key)
@@ -137,52 +145,105 @@ def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[di
                          + (f", existing records get the default {fdef.default!r}" if default else ""))
                 continue
         kept.add(old.key)
-        _plan_changes(plan, form, fdef, old, old_form)
+        _plan_changes(plan, form, fdef, old, old_form, archived)
     for key, old in old_fields.items():
         if key not in kept:
             plan.add("archive_field", form.key, key, f"archive field {form.key}.{key}: its values are kept "
                      "aside (re-adding the field restores them)")
 
 
-def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_form: FormDef) -> None:
-    if storage_signature(fdef) != storage_signature(old):
-        new_type, old_type = field_type(fdef), field_type(old)
-        convertible = new_type.storage == old_type.storage == "column"
-        if new_type.storage == old_type.storage == "child_table":
-            _plan_subform(plan, form, fdef, old)
-        else:
-            plan.add("retype_field", form.key, fdef.key,
-                     f"change field {form.key}.{fdef.key} from {old.type} to {fdef.type}"
-                     + ("" if old.type != fdef.type else " (storage changes)")
-                     + ("; values are converted, the originals archived" if convertible else
-                        "; the old values are archived, not converted"), old_type=old.type,
-                     convertible=convertible)
-            return
+def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_form: FormDef,
+                  archived: list[dict]) -> None:
+    new_type, old_type = field_type(fdef), field_type(old)
+    name = f"{form.key}.{fdef.key}"
+    if isinstance(new_type, RelationField) and isinstance(old_type, RelationField) \
+            and plan.form_renames.get(new_type.target, new_type.target) != old_type.target:
+        plan.refused.append(
+            f"{name}: a relation cannot change its target form ({old_type.target!r} to {new_type.target!r}): "
+            f"its values are ids of {old_type.target!r} records. Add a new relation field with a new key "
+            f"(and remove {fdef.key!r}: its values are archived and can be restored)")
+        return
+    if new_type.storage == old_type.storage == "child_table":
+        _plan_subform(plan, form, fdef, old, archived)
+    elif storage_signature(fdef) != storage_signature(old):
+        _plan_retype(plan, form, fdef, old)
+        return
     unique, indexed = _indexed(form, fdef)
     was_unique, was_indexed = _indexed(old_form, old)
     if unique and not was_unique:
-        plan.add("add_unique", form.key, fdef.key, f"make field {form.key}.{fdef.key} unique")
+        plan.add("add_unique", form.key, fdef.key, f"make field {name} unique")
     if was_unique and not unique:
-        plan.add("drop_unique", form.key, fdef.key, f"field {form.key}.{fdef.key} is no longer unique")
+        plan.add("drop_unique", form.key, fdef.key, f"field {name} is no longer unique")
     if indexed and not was_indexed:
-        plan.add("add_index", form.key, fdef.key, f"index field {form.key}.{fdef.key}")
+        plan.add("add_index", form.key, fdef.key, f"index field {name}")
     if was_indexed and not indexed:
-        plan.add("drop_index", form.key, fdef.key, f"drop the index of {form.key}.{fdef.key}")
-    if fdef.label != old.label or fdef.config != old.config or fdef.required != old.required \
-            or fdef.default != old.default:
-        plan.add("change_field", form.key, fdef.key, f"update the settings of {form.key}.{fdef.key} "
-                 "(no data changes)")
+        plan.add("drop_index", form.key, fdef.key, f"drop the index of {name}")
+    settings = fdef.config != old.config or fdef.required != old.required
+    if settings or fdef.label != old.label or fdef.default != old.default:
+        # Stored values are kept as they are; the plan counts those the new settings
+        # would refuse (a removed option, a shorter limit, a newly required field).
+        plan.add("change_field", form.key, fdef.key, f"update the settings of {name} "
+                 "(no data changes)", check_values=settings and new_type.storage == "column")
 
 
-def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef) -> None:
-    """Subform columns are diffed like a form's fields, on the child table."""
+# How a retype moves the data, by (old storage, new storage): "convert" converts each
+# value; "to_links" / "from_links" turn a single relation into a multiple one and back;
+# "add" creates storage for a field that had none (a lookup); "archive" keeps the old
+# values aside for a field that stores nothing now.
+def retype_mode(old_type, new_type) -> str | None:
+    stores, stored = new_type.storage, old_type.storage
+    if stored == stores == "column":
+        return "convert"
+    if stored == "none":
+        return "add"
+    if stores == "none":
+        return "archive"
+    if isinstance(old_type, RelationField) and isinstance(new_type, RelationField):
+        return "to_links" if new_type.multiple else "from_links"
+    return None
+
+
+_RETYPE_EFFECT = {
+    "convert": "values are converted, the originals archived",
+    "to_links": "each record keeps its related record as the first of its list; the old column is archived",
+    "from_links": "each record keeps the first of its related records; every link is archived",
+    "add": "nothing was stored before",
+    "archive": "the field stores nothing now; its values are archived",
+}
+
+
+def _plan_retype(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef) -> None:
+    name = f"{form.key}.{fdef.key}"
+    mode = retype_mode(field_type(old), field_type(fdef))
+    if mode is None:
+        plan.refused.append(
+            f"{name}: cannot change a {old.type} field into a {fdef.type} field (their data have different "
+            f"shapes). Add a new field with a new key for the {fdef.type}, and remove {fdef.key!r} (its values "
+            "are archived and can be restored)")
+        return
+    plan.add("retype_field", form.key, fdef.key,
+             f"change field {name} from {old.type} to {fdef.type}"
+             + ("" if old.type != fdef.type else " (storage changes)") + f"; {_RETYPE_EFFECT[mode]}",
+             old_type=old.type, mode=mode)
+
+
+def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, archived: list[dict]) -> None:
+    """Subform columns are diffed like a form's fields, on the child table. Their
+    archives are recorded under "subform.column"."""
     olds = {s.key: s for s in old.fields}
     kept = set()
     for sub in fdef.fields:
         prior = olds.get(sub.key) or (olds.get(sub.renamed_from) if sub.renamed_from else None)
         name = f"{form.key}.{fdef.key}.{sub.key}"
         if prior is None:
-            plan.add("add_subfield", form.key, fdef.key, f"add subform column {name} ({sub.type})", sub=sub.key)
+            archive = _archive_of(archived, form.key, f"{fdef.key}.{sub.key}")
+            if archive and storage_signature(FieldDef.from_dict(archive["definition"], "x")) == \
+                    storage_signature(sub):
+                plan.add("restore_subfield", form.key, fdef.key, f"restore subform column {name} from the "
+                         "archive, with its data", sub=sub.key, archive_id=archive["id"])
+            else:
+                plan.add("add_subfield", form.key, fdef.key, f"add subform column {name} ({sub.type})",
+                         sub=sub.key)
             continue
         kept.add(prior.key)
         if prior.key != sub.key:
@@ -192,7 +253,10 @@ def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef) -> N
             plan.add("retype_subfield", form.key, fdef.key, f"change subform column {name} from {prior.type} "
                      f"to {sub.type}; values are converted, the originals archived", sub=sub.key,
                      old_type=prior.type)
+        elif sub.config != prior.config or sub.required != prior.required:
+            plan.add("change_subfield", form.key, fdef.key, f"update the settings of subform column {name} "
+                     "(no data changes)", sub=sub.key, check_values=True)
     for key in olds:
         if key not in kept:
             plan.add("archive_subfield", form.key, fdef.key, f"archive subform column {form.key}.{fdef.key}."
-                     f"{key}", sub=key)
+                     f"{key}: its values are kept aside (re-adding the column restores them)", sub=key)

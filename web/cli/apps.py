@@ -9,6 +9,7 @@ import click
 from engine.definition import load_definition, read_source
 from engine.errors import DefinitionError
 from runtime.apps import apply_app, archived_fields, installed_apps, load_installed, plan_app, purge_archived
+from runtime.migration_preview import preview_lines
 from runtime.records import Records
 from runtime.seed import seed_app
 from web.cli._common import with_engine
@@ -30,21 +31,11 @@ def _print_report(report) -> None:
         return
     verb = "install" if report.plan.installing else "upgrade"
     click.echo(f"{report.plan.app_key}: {verb}, {len(report.plan.steps)} step(s)")
-    for index, step in enumerate(report.plan.steps, start=1):
+    for index, step in enumerate(report.plan.steps):
         mark = "!" if step.needs_confirmation else "-"
         click.echo(f" {mark} {step.description}")
-        preview = report.previews.get(index - 1)
-        if preview and "convert" in preview:
-            click.echo(f"     {preview['values']} value(s): {preview['convert']} convert, "
-                       f"{preview['cannot']} cannot (they become empty; the originals are archived)")
-            for before, after in preview["examples"]:
-                click.echo(f"       {before!r} -> {after!r}")
-            for before, reason in preview["failures"]:
-                click.echo(f"       {before!r}: {reason}")
-        elif preview and "values" in preview:
-            click.echo(f"     {preview['values']} non-empty value(s) move to the archive")
-        elif preview and "records" in preview:
-            click.echo(f"     {preview['records']} record(s) move to the archive")
+        for line in preview_lines(report.previews.get(index)):
+            click.echo(f"     {line}")
     for problem in report.blocking:
         click.echo(f" x {problem}")
 

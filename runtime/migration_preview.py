@@ -1,0 +1,188 @@
+"""What a migration plan would do to the data already stored, computed before anything
+changes: how many values convert and how many cannot (with examples), how many move
+to the archive, how many stored values the new settings of a field would refuse.
+
+Each preview streams the table in batches by id (constant memory) or counts in SQL.
+`preview_lines` turns a preview into the text the CLI (and later the web) shows.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from engine.definition.model import AppDef
+from engine.errors import FieldError
+from engine.fields.base import FieldType, ValueContext
+from engine.fields.registry import field_type
+from engine.storage.physical import AppTables
+from engine.storage.plan import Step
+
+PREVIEW_EXAMPLES = 5
+PREVIEW_BATCH = 5000
+
+
+def step_preview(conn: Connection, installed: AppDef, new: AppDef, tables: AppTables,
+                 step: Step) -> dict[str, Any] | None:
+    """The preview of one step of a plan against the installed app, or None."""
+    old_form = installed.form(step.form) or (
+        installed.form(new.require_form(step.form).renamed_from or "") if new.form(step.form) else None)
+    if old_form is None:
+        return None
+    if step.kind == "archive_form":
+        return {"kind": "archive", "records": _count(conn, tables.form_table(old_form.key))}
+    if step.kind in ("archive_field", "retype_field", "change_field"):
+        new_field = new.form(step.form).field(step.field) if new.form(step.form) else None
+        old = old_form.field(step.field) or (old_form.field(new_field.renamed_from or "") if new_field else None)
+        if old is None:
+            return None
+        table = tables.form_table(old_form.key)
+        if step.kind == "archive_field":
+            return _archive_preview(conn, tables, old_form.key, old, table)
+        if step.kind == "change_field":
+            return settings_preview(conn, table, old, new_field) if step.data.get("check_values") else None
+        return _retype_preview(conn, tables, old_form.key, old, new_field, table, step.data["mode"])
+    if step.kind in ("archive_subfield", "retype_subfield", "change_subfield"):
+        return _subfield_preview(conn, tables, old_form, new, step)
+    return None
+
+
+def _retype_preview(conn, tables, form_key, old, new, table, mode: str) -> dict[str, Any] | None:
+    if mode == "convert":
+        return conversion_preview(conn, table, old, new)
+    if mode == "archive":
+        return _archive_preview(conn, tables, form_key, old, table)
+    if mode == "to_links":
+        return {"kind": "links", "values": _count(conn, table, table.c[field_type(old).column_name].is_not(None))}
+    if mode == "from_links":
+        link = tables.link_table(form_key, old.key)
+        per_record = sa.select(link.c.source_id, sa.func.count().label("n")).group_by(link.c.source_id).subquery()
+        records, several = conn.execute(sa.select(
+            sa.func.count(), sa.func.count().filter(per_record.c.n > 1))).one()
+        return {"kind": "links", "records": records, "several": several}
+    return None
+
+
+def _subfield_preview(conn, tables, old_form, new: AppDef, step: Step) -> dict[str, Any] | None:
+    new_sub = new.require_form(step.form).field(step.field)
+    old_sub = old_form.field(step.field) or old_form.field(new_sub.renamed_from or "")
+    if old_sub is None:
+        return None
+    child = tables.child_table(old_form.key, old_sub.key)
+    new_column = new_sub.subfield(step.data["sub"])
+    old_column = old_sub.subfield(step.data["sub"]) or (
+        old_sub.subfield(new_column.renamed_from or "") if new_column else None)
+    if old_column is None:
+        return None
+    if step.kind == "archive_subfield":
+        column = child.c[field_type(old_column).columns()[0].name]
+        return {"kind": "archive", "values": _count(conn, child, column.is_not(None))}
+    if step.kind == "retype_subfield":
+        return conversion_preview(conn, child, old_column, new_column)
+    return settings_preview(conn, child, old_column, new_column)
+
+
+def _archive_preview(conn, tables: AppTables, form_key: str, old, table: sa.Table) -> dict[str, Any]:
+    ftype = field_type(old)
+    if ftype.storage == "column":
+        column = table.c[ftype.columns()[0].name]
+        return {"kind": "archive", "values": _count(conn, table, column.is_not(None))}
+    if ftype.storage == "link_table":
+        return {"kind": "archive", "links": _count(conn, tables.link_table(form_key, old.key))}
+    if ftype.storage == "child_table":
+        return {"kind": "archive", "rows": _count(conn, tables.child_table(form_key, old.key))}
+    return {"kind": "archive"}
+
+
+def _count(conn, table: sa.Table, where=None) -> int:
+    query = sa.select(sa.func.count()).select_from(table)
+    return conn.execute(query if where is None else query.where(where)).scalar_one()
+
+
+def _stored_values(conn, table: sa.Table, ftype: FieldType) -> Iterator[Any]:
+    """Every non-empty stored value of a field, read in batches by id."""
+    columns = [table.c[c.name] for c in ftype.columns()]
+    last = 0
+    while True:
+        rows = conn.execute(sa.select(table.c.id, *columns).where(table.c.id > last)
+                            .order_by(table.c.id).limit(PREVIEW_BATCH)).mappings().all()
+        if not rows:
+            return
+        for row in rows:
+            value = ftype.from_row(row)
+            if value is not None:
+                yield value
+        last = rows[-1]["id"]
+
+
+def conversion_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
+    """How many stored values convert to the new type and how many cannot, with examples."""
+    old_type, new_type = field_type(old), field_type(new)
+    ctx = ValueContext(lang="en")
+    result = {"kind": "conversion", "values": 0, "convert": 0, "cannot": 0, "examples": [], "failures": []}
+    for value in _stored_values(conn, table, old_type):
+        result["values"] += 1
+        try:
+            converted = new_type.convert_from(old_type, value, ctx)
+            result["convert"] += 1
+            if len(result["examples"]) < PREVIEW_EXAMPLES:
+                result["examples"].append([old_type.display(value, ctx), new_type.display(converted, ctx)])
+        except FieldError as exc:
+            result["cannot"] += 1
+            if len(result["failures"]) < PREVIEW_EXAMPLES:
+                result["failures"].append([old_type.display(value, ctx), str(exc)])
+    return result
+
+
+def settings_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
+    """Stored values the new settings of a field would refuse (a removed option, a lower
+    limit, a shorter length) and, for a newly required field, the records without a value.
+    Nothing is changed: they keep their values until someone edits them."""
+    old_type, new_type = field_type(old), field_type(new)
+    ctx = ValueContext(lang="en")
+    result = {"kind": "settings", "values": 0, "invalid": 0, "failures": [], "empty": None}
+    for value in _stored_values(conn, table, old_type):
+        result["values"] += 1
+        try:
+            new_type.clean(old_type.to_json(value), ctx)
+        except FieldError as exc:
+            result["invalid"] += 1
+            if len(result["failures"]) < PREVIEW_EXAMPLES:
+                result["failures"].append([old_type.display(value, ctx), str(exc)])
+    if new.required and not old.required:
+        result["empty"] = _count(conn, table) - result["values"]
+    return result
+
+
+def preview_lines(preview: dict[str, Any] | None) -> list[str]:
+    """The preview of a step as lines of text for people."""
+    if not preview:
+        return []
+    kind = preview["kind"]
+    if kind == "conversion":
+        lines = [f"{preview['values']:,} value(s): {preview['convert']:,} convert, {preview['cannot']:,} cannot "
+                 "(those become empty; every original is archived)"]
+        lines += [f"  {before!r} -> {after!r}" for before, after in preview["examples"]]
+        lines += [f"  {before!r} cannot: {reason}" for before, reason in preview["failures"]]
+        return lines
+    if kind == "settings":
+        lines = []
+        if preview["invalid"]:
+            lines.append(f"{preview['invalid']:,} of {preview['values']:,} stored value(s) do not fit the new "
+                         "settings; they are kept as they are until someone edits the record")
+            lines += [f"  {value!r}: {reason}" for value, reason in preview["failures"]]
+        if preview["empty"]:
+            lines.append(f"{preview['empty']:,} record(s) have no value for this now required field; they "
+                         "keep it empty until someone edits them")
+        return lines
+    if kind == "links":
+        if "several" in preview:
+            return [f"{preview['records']:,} record(s) have related records; {preview['several']:,} of them have "
+                    "more than one and keep only the first (all links stay in the archive)"]
+        return [f"{preview['values']:,} value(s) become the first related record of their list"]
+    for key, what in (("records", "record(s)"), ("values", "non-empty value(s)"), ("links", "link(s)"),
+                      ("rows", "subform row(s)")):
+        if key in preview:
+            return [f"{preview[key]:,} {what} move to the archive (restorable until purged)"]
+    return []
