@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import csv
 import json
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from engine.definition import load_definition
 from engine.fields.registry import field_type
-from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
 from runtime.apps import apply_app
 from runtime.import_export import export_records, import_file
 from runtime.import_export.directory import NAMES_KEY, Directory
 from runtime.org import Org
 from runtime.records import Records
 from runtime.seed import seed_app
-from tests.conftest import PG_URL, pg_schema_url
+from tests.databases import second_db  # noqa: F401  (a fixture)
 
 APP_FILE = Path(__file__).parent.parent / "apps" / "crm_referral.yaml"
 # Forms in an order where every relation points at a form imported before it
@@ -40,30 +36,6 @@ def install(engine):
 @pytest.fixture
 def crm(db):
     return db, install(db)
-
-
-@pytest.fixture
-def second_db(db_url, tmp_path):
-    """Another empty database of the same kind as `db`."""
-    if db_url.startswith("sqlite"):
-        engine = make_engine(f"sqlite:///{tmp_path / 'second.db'}")
-        upgrade_system(engine)
-        yield engine
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(pg_schema_url(schema))
-    try:
-        upgrade_system(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
 
 
 def write_csv(path, rows):
