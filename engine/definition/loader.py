@@ -72,6 +72,7 @@ class Loaded:
     key_positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> key (line, col)
     problems: list[Problem] = field(default_factory=list)
     is_json: bool = False
+    text: str = ""     # the source, for positions inside a value (a character of a formula)
 
     def position(self, path: str, key: bool = False) -> tuple[int | None, int | None]:
         """Line and column of `path` (of its key when `key` and the path ends in a key),
@@ -170,6 +171,7 @@ def load_text(raw: bytes | str, name: str | None = None) -> Loaded:
             return exc.loaded()
         except RecursionError:
             return _refused(f"nested too deeply (more than {MAX_DEPTH} levels)", code="too_deep")
+    loaded.text = text
     if not loaded.problems and not isinstance(loaded.data, dict):
         line, column = loaded.positions.get("", (1, 1))
         what = "a list" if isinstance(loaded.data, list) else "a single value"

@@ -20,7 +20,7 @@ FORMAT_VERSION = 1
 # Keys every field may carry; everything else on a field is its type's config.
 COMMON_FIELD_KEYS = frozenset({
     "key", "type", "label", "description", "required", "unique", "default",
-    "renamed_from", "placeholder", "index",
+    "renamed_from", "placeholder", "index", "default_formula", "visible_if",
 })
 
 
@@ -72,6 +72,11 @@ class FieldDef:
     index: bool = False   # ask for a database index (filters and sorts on big tables)
     config: dict[str, Any] = field(default_factory=dict)
     fields: list["FieldDef"] = field(default_factory=list)  # subform columns
+    default_formula: str | None = None   # a formula giving a new record's value (docs/formula-fields.md)
+    visible_if: str | None = None        # a formula: the field is shown (and may be required) when TRUE
+    # Facts read off the whole app, not written in the definition: the inferred result
+    # type of a formula field (engine/computed/derive.py).
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def option(self, name: str, fallback: Any = None) -> Any:
         return self.config.get(name, fallback)
@@ -90,6 +95,7 @@ class FieldDef:
             renamed_from=_text(raw.get("renamed_from")), index=raw.get("index") is True,
             config=config,
             fields=[cls.from_dict(sub, f"{path}.fields[{i}]") for i, sub in _keyed(raw.get("fields"))],
+            default_formula=_text(raw.get("default_formula")), visible_if=_text(raw.get("visible_if")),
         )
 
 
@@ -103,6 +109,8 @@ class FormDef:
     renamed_from: str | None = None
     title_field: str | None = None      # shown when a record is referenced
     default_sort: list[dict] = field(default_factory=list)
+    # Validation rules: [{key, formula, message: {zh, en}, fields: [...]}] (docs/formula-fields.md).
+    rules: list[dict] = field(default_factory=list)
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -125,6 +133,7 @@ class FormDef:
             description=Label.parse(raw["description"]) if raw.get("description") else None,
             renamed_from=_text(raw.get("renamed_from")), title_field=_text(raw.get("title_field")),
             default_sort=list(sort) if isinstance(sort, list) else [],
+            rules=list(raw["rules"]) if isinstance(raw.get("rules"), list) else [],
         )
 
 
@@ -161,7 +170,7 @@ class AppDef:
     def from_dict(cls, raw: dict, source_name: str | None = None) -> "AppDef":
         app = raw.get("app") if isinstance(raw.get("app"), dict) else {}
         version = raw.get("format_version", FORMAT_VERSION)
-        return cls(
+        built = cls(
             key=_text(app.get("key")), label=Label.parse(app.get("label")),
             format_version=version if isinstance(version, int) and not isinstance(version, bool) else 0,
             forms=[FormDef.from_dict(f, f"forms[{i}]") for i, f in _keyed(raw.get("forms"))],
@@ -169,3 +178,6 @@ class AppDef:
             description=Label.parse(app["description"]) if app.get("description") else None,
             raw=raw, source_name=source_name,
         )
+        from engine.computed.derive import derive_types   # needs the field types, which need this module
+        derive_types(built)
+        return built

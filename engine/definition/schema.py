@@ -45,6 +45,12 @@ def common_field_properties() -> dict[str, Any]:
         "placeholder": {"$ref": "#/$defs/label", "description": "The hint shown in an empty input."},
         "index": {"type": "boolean", "description": "Ask for a database index, for filters and sorts on "
                                                     "large forms."},
+        "default_formula": {"type": "string", "minLength": 1, "maxLength": 2000,
+                            "description": "A formula giving a new record's value, e.g. TODAY() + 30 "
+                                           "(docs/formula-fields.md)."},
+        "visible_if": {"type": "string", "minLength": 1, "maxLength": 2000,
+                       "description": "A formula: the field is shown (and may be required) only when it is "
+                                      "TRUE, e.g. stage <> \"lost\" (docs/formula-fields.md)."},
     }
 
 
@@ -116,6 +122,20 @@ def build_schema() -> dict[str, Any]:
                         "type": "object", "required": ["field"], "additionalProperties": False,
                         "properties": {"field": {"type": "string"}, "dir": {"enum": ["asc", "desc"]}}}},
                     "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}, "maxItems": 1000},
+                    "rules": {"type": "array", "maxItems": 200, "description": "Validation rules: a record whose "
+                              "rule formula gives FALSE is refused with the message (docs/formula-fields.md).",
+                              "items": {"$ref": "#/$defs/rule"}},
+                },
+            },
+            "rule": {
+                "type": "object", "required": ["key", "formula", "message"], "additionalProperties": False,
+                "properties": {
+                    "key": _key(FIELD_KEY_MAX, "rule"),
+                    "formula": {"type": "string", "minLength": 1, "maxLength": 2000,
+                                "description": "TRUE when the record is valid, e.g. end_date >= start_date."},
+                    "message": {**_LABEL, "description": "What is wrong and how to fix it, in Chinese and English."},
+                    "fields": {"type": "array", "maxItems": 50, "items": {"type": "string"},
+                               "description": "The fields the message is shown on (none: the whole record)."},
                 },
             },
             "field": {

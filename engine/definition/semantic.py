@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from engine.computed.checks import check_field_formulas, check_form_rules
 from engine.definition.identifiers import KEY_PATTERN, key_problem
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
@@ -80,6 +81,7 @@ def _check_keys(entries: list[tuple[str, str | None, str]], what: str, where: st
 
 def _check_form(app: AppDef, form: FormDef, malformed: frozenset[str]) -> Iterable[Problem]:
     yield from _check_fields(app, form, form.fields, None, malformed)
+    yield from check_form_rules(app, form)
     keys = form.field_keys()
     if form.title_field is not None:
         yield from _check_title_field(form, keys, malformed)
@@ -143,6 +145,7 @@ def _check_field(app: AppDef, form: FormDef, fdef: FieldDef, parent: FieldDef | 
                       code="not_unique")
     if fdef.default is not None:
         yield from _check_default(fdef, ftype)
+    yield from check_field_formulas(app, form, fdef, ftype, parent)
     yield from ftype.check_definition(DefinitionContext(app, form, parent))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.computed.checks import FormulaDefinitionProblem
 from engine.definition.loader import Loaded, load_text
 from engine.definition.model import AppDef
 from engine.definition.schema_errors import FIELD_PATH, schema_problems, unique_problems
@@ -67,6 +68,8 @@ def check_loaded(loaded: Loaded, name: str | None) -> tuple[AppDef | None, list[
         p.source = name
         if p.line is None:
             p.line, p.column = loaded.position(p.path, key=p.code in _AT_KEY)
+            if isinstance(p, FormulaDefinitionProblem) and p.path in loaded.positions:
+                p.line, p.column = p.source_position(loaded.text, p.line, p.column)
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return (app if not problems else None), problems
 

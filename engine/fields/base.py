@@ -156,6 +156,9 @@ class FieldType:
     # Values assigned by the system when a record is created (serial numbers); user
     # input for such a field is ignored on create and refused on update.
     system_assigned: ClassVar[bool] = False
+    # Values computed by the engine from other data (formula and rollup fields, see
+    # engine/computed); user input for such a field is always refused.
+    computed: ClassVar[bool] = False
 
     def __init__(self, fdef: FieldDef):
         self.fdef = fdef

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from engine.computed.upkeep import Upkeep
 from engine.definition.model import AppDef, FormDef
 from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
                            RecordValidationError)
@@ -87,6 +88,7 @@ class Records:
         self.tables = tables_for(app)
         self.ctx = ValueContext(lang=lang, tz=tz, now=now, user_id=user_id)
         self.dialect = conn.dialect.name
+        self.upkeep = Upkeep(conn, app, self.tables, self.ctx)   # formulas, rollups, rules
 
     # ---- helpers ------------------------------------------------------------------
     def _form(self, form_key: str) -> tuple[FormDef, sa.Table]:
@@ -137,6 +139,7 @@ class Records:
         cleaned = [cleaner.clean(row, creating=True, already_clean=already_clean) for row in rows]
         check_references(self.conn, self.tables, cleaner, cleaned)
         check_unique(self.conn, table, cleaner, cleaned, [None] * len(cleaned))
+        self.upkeep.before_create(form, cleaned)
         failures = {i: r.issues for i, r in enumerate(cleaned) if r.issues}
         if failures and not skip_invalid:
             raise BulkValidationError(failures)
@@ -144,6 +147,7 @@ class Records:
         if not good:
             return [], failures
         self._assign_system_values(form, cleaner, good)
+        self.upkeep.before_insert(form, good)
         now = self._now()
         db_rows = []
         for record in good:
@@ -160,6 +164,7 @@ class Records:
         except IntegrityError as exc:
             raise self._integrity_error(form, cleaner, exc) from None
         self._write_links_and_children(form, cleaner, ids, good, replace=False)
+        self.upkeep.after_create(form, ids)
         history.write(self.conn, [
             history.entry(self.app.key, form.key, rid, 1, "create",
                           self._json_changes(cleaner, {}, self._all_values(record)), self.user_id, now)
@@ -383,15 +388,18 @@ class Records:
             if u.get("version") is not None and int(u["version"]) != row.version:
                 raise ConflictError(form_key, row.id, int(u["version"]), row.version)
         cleaner = RecordCleaner(self.app, form, self._ctx_for(form))
-        cleaned = [cleaner.clean(u.get("changes") or {}, creating=False) for u in updates]
+        cleaned = [cleaner.clean(u.get("changes") or {}, creating=False, current=current[rid])
+                   for u, rid in zip(updates, ids)]
+        self.upkeep.before_update(form, ids, cleaned, current)
         self._check_batch(table, cleaner, cleaned, ids)
         before = self._before_values(form, cleaner, current, ids, cleaned)
         now = self._now()
-        entries, changed_ids = [], []
+        entries, changed_ids, changed_keys = [], [], {}
         for rid, record in zip(ids, cleaned):
             changes = self._json_changes(cleaner, before[rid], self._all_values(record))
             if not changes:
                 continue
+            changed_keys[rid] = set(changes)
             row = current[rid]
             values = {"updated_at": now, "updated_by": self.user_id, "version": row.version + 1}
             for key in record.values:
@@ -412,6 +420,7 @@ class Records:
         changed = [(rid, rec) for rid, rec in zip(ids, cleaned) if rid in changed_ids]
         self._write_links_and_children(form, cleaner, [r for r, _ in changed],
                                        [c for _, c in changed], replace=True)
+        self.upkeep.after_update(form, changed_keys, before)
         history.write(self.conn, entries)
         return self._fetch(form, table, ids)
 
@@ -459,6 +468,7 @@ class Records:
         now = self._now()
         self.conn.execute(table.update().where(table.c.id.in_(ids)).values(
             deleted_at=now, updated_at=now, updated_by=self.user_id, version=table.c.version + 1))
+        self.upkeep.after_existence(form, ids)
         history.write(self.conn, [history.entry(self.app.key, form.key, r.id, r.version + 1, "delete",
                                                 {}, self.user_id, now) for r in live])
         for source_key, source_ids in cascades:
@@ -491,6 +501,7 @@ class Records:
         now = self._now()
         self.conn.execute(table.update().where(table.c.id.in_(ids)).values(
             deleted_at=None, updated_at=now, updated_by=self.user_id, version=table.c.version + 1))
+        self.upkeep.after_existence(form, ids)
         history.write(self.conn, [history.entry(self.app.key, form.key, rid, rows[rid].version + 1,
                                                 "restore", {}, self.user_id, now) for rid in ids])
         return len(ids)
@@ -505,6 +516,7 @@ class Records:
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin; "
                            "delete them first")
+        cleared = self.upkeep.before_purge(form, ids)   # records whose relations the purge clears
         for source_form, fdef, ftype in self._inbound_relations(form.key):
             if ftype.multiple:
                 link = self.tables.link_table(source_form.key, fdef.key)
@@ -514,6 +526,7 @@ class Records:
                 self.conn.execute(source.update().where(source.c[fdef.key].in_(ids))
                                   .values({fdef.key: None}))
         self.conn.execute(table.delete().where(table.c.id.in_(ids)))
+        self.upkeep.after_purge(cleared)
         history.write(self.conn, [history.entry(self.app.key, form.key, rid, 0, "purge", {},
                                                 self.user_id, self._now()) for rid in ids])
         return len(ids)

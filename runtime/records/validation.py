@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.computed.record_rules import record_formulas
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FieldIssue
@@ -48,16 +49,18 @@ class RecordCleaner:
         self.types: dict[str, FieldType] = {f.key: field_type(f) for f in form.fields}
         self.sub_types: dict[str, dict[str, FieldType]] = {
             f.key: {s.key: field_type(s) for s in f.fields} for f in form.fields if f.fields}
+        self.formulas = record_formulas(app, form)   # default formulas, visibility conditions
 
     def writable(self, fdef: FieldDef) -> bool:
         ftype = self.types[fdef.key]
-        return ftype.storage != "none" and not ftype.system_assigned
+        return ftype.storage != "none" and not ftype.system_assigned and not ftype.computed
 
     def clean(self, raw: dict[str, Any], *, creating: bool,
-              already_clean: frozenset[str] = frozenset()) -> CleanedRecord:
+              already_clean: frozenset[str] = frozenset(), current: Any = None) -> CleanedRecord:
         """`already_clean` names fields whose values came out of the field type's own
         parser (imports): they are not cleaned twice, but required, references and
-        unique are still checked."""
+        unique are still checked. `current` is the stored row of a record being updated
+        (its visibility conditions read the fields the update leaves as they are)."""
         out = CleanedRecord()
         if not isinstance(raw, dict):
             out.issues.append(FieldIssue("*", "invalid_type", {"expected": "object"}))
@@ -67,10 +70,13 @@ class RecordCleaner:
             if key not in known:
                 out.issues.append(FieldIssue(str(key), "unknown_field",
                                              {"field": str(key)[:100], "hint": _hint(str(key), list(known))}))
+            elif self.types[key].computed:
+                out.issues.append(FieldIssue(key, "computed_read_only"))
             elif self.types[key].system_assigned and not creating:
                 out.issues.append(FieldIssue(key, "read_only"))
             elif self.types[key].storage == "none":
                 out.issues.append(FieldIssue(key, "lookup_read_only"))
+        defaulted: list[FieldDef] = []
         for fdef in self.form.fields:
             if not self.writable(fdef):
                 # An import may keep the serial numbers of historic records.
@@ -82,12 +88,44 @@ class RecordCleaner:
             if value is MISSING:
                 if not creating:
                     continue
+                if fdef.key in self.formulas.defaults:
+                    defaulted.append(fdef)      # after the fields it may read
+                    continue
                 value = self._initial(fdef)
             elif fdef.key in already_clean:
                 self._keep_clean(fdef, value, out)
                 continue
             self._clean_one(fdef, value, out)
+        for fdef in defaulted:
+            self._default_from_formula(fdef, out)
+        if self.formulas.visibility:
+            self._apply_visibility(raw, out, creating, current)
         return out
+
+    def _default_from_formula(self, fdef: FieldDef, out: CleanedRecord) -> None:
+        try:
+            value = self.formulas.default_value(fdef, self.types[fdef.key], out.values, self.types, self.ctx)
+        except FieldError as exc:
+            out.issues.append(FieldIssue(fdef.key, exc.code, exc.params))
+            return
+        self._clean_one(fdef, value, out, already_clean=True)
+
+    def _apply_visibility(self, raw: dict, out: CleanedRecord, creating: bool, current: Any) -> None:
+        """A hidden field is never required; a field an update makes visible must be
+        filled in if it is required."""
+        values = {} if current is None else {
+            key: t.from_row(current._mapping) for key, t in self.types.items() if t.storage == "column"}
+        values.update(out.values)
+        hidden = self.formulas.hidden(self.types, values, self.ctx)
+        out.issues = [i for i in out.issues if not (i.code == "required" and i.field in hidden)]
+        if creating:
+            return
+        flagged = {i.field for i in out.issues}
+        for key in self.formulas.visibility:
+            fdef = self.form.field(key)
+            if fdef.required and key not in hidden and key not in flagged and key not in raw \
+                    and self.types[key].storage == "column" and self.types[key].is_empty(values.get(key)):
+                out.issues.append(FieldIssue(key, "required"))
 
     def _keep_clean(self, fdef: FieldDef, value: Any, out: CleanedRecord) -> None:
         ftype = self.types[fdef.key]
@@ -105,10 +143,12 @@ class RecordCleaner:
         initial = getattr(ftype, "initial_value", None)
         return initial(self.ctx) if initial else None
 
-    def _clean_one(self, fdef: FieldDef, raw: Any, out: CleanedRecord) -> None:
+    def _clean_one(self, fdef: FieldDef, raw: Any, out: CleanedRecord, already_clean: bool = False) -> None:
         ftype = self.types[fdef.key]
         if ftype.is_empty(raw):   # the type decides (a subform with min_rows: no rows is too few)
             value = None
+        elif already_clean:
+            value = raw
         else:
             try:
                 value = ftype.clean(raw, self.ctx)

@@ -1,0 +1,343 @@
+"""Keeping computed fields current when records are written.
+
+The record service calls these hooks (runtime/records/service.py):
+
+    before_create / before_insert   a new record's formulas and rollups (0 or empty), computed
+                                    with the compiled evaluator for the whole batch, so they are
+                                    written by the INSERT itself
+    before_update                   the formulas a change affects, written by the UPDATE itself
+    after_create / after_update /   what depends on the written records elsewhere: rollups of
+    after_existence / after_purge   their parents, formulas of records that read them through
+                                    a relation, and onward (a payment updates its contract's paid
+                                    and unpaid amounts, and its customer's lifetime value)
+
+After a write, the affected computed fields are recomputed in the graph's order
+(engine/computed/graph.py), each at most once: a rollup costs a query finding its
+parent records (and locking them on PostgreSQL) and one UPDATE for all of them; a
+group of formulas of one form costs one query loading the affected records (found
+by subqueries over the relations, not by the caller), one per relation level they
+read, and one executemany writing the rows whose values changed. The number of
+statements depends on the app's definition, never on the number of records.
+
+Recomputed values of other records do not change their `version` or `updated_at`:
+they are derived, and a user editing a customer must not get a conflict because a
+payment arrived meanwhile.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route, graph_for
+from engine.computed.inputs import InputLoader, Row, links_key, plan_levels, sub_key
+from engine.computed.record_rules import fails, record_formulas
+from engine.computed.rollups import rollup_values
+from engine.definition.model import AppDef, FormDef
+from engine.errors import FormworkError
+from engine.fields.base import ValueContext
+from engine.formula import EvalContext, compile_formula
+from engine.storage.physical import AppTables
+
+CHUNK = 10_000       # ids per IN list of one statement
+
+
+@dataclass
+class Affected:
+    """Records of one form to recompute: known ids, and the records that the changed
+    records of other forms lead to (found by subqueries when the work is done)."""
+
+    ids: set[int] = field(default_factory=set)
+    sources: dict[tuple[Route, str], set[int]] = field(default_factory=dict)
+
+    def merge(self, other: "Affected") -> None:
+        self.ids |= other.ids
+        for key, ids in other.sources.items():
+            self.sources.setdefault(key, set()).update(ids)
+
+
+@dataclass
+class Event:
+    form: str
+    ids: set[int]
+    fields: set[str]
+    before: dict[int, dict[str, Any]] | None = None   # old values, for parents a record left
+
+
+class Upkeep:
+    def __init__(self, conn: sa.Connection, app: AppDef, tables: AppTables, ctx: ValueContext):
+        self.conn, self.app, self.tables, self.ctx = conn, app, tables, ctx
+        self.graph: ComputedGraph = graph_for(app)
+        self.loader = InputLoader(conn, app, tables, ctx)
+        self.dialect = conn.dialect.name
+
+    def eval_context(self) -> EvalContext:
+        user = {"id": self.ctx.user_id} if self.ctx.user_id is not None else None
+        return EvalContext(tz=self.ctx.tz, now=self.ctx.current_time(), user=user)
+
+    # ---- the record being written ---------------------------------------------------------
+    def before_create(self, form: FormDef, records: list) -> None:
+        """Formulas and rollups (0 or empty) of new records, then their form's rules;
+        records the cleaner refused are left alone."""
+        specs = self.graph.formulas_of(form.key)
+        rollups = self.graph.rollups_of(form.key)
+        rules = record_formulas(self.app, form).rules
+        valid = [record for record in records if not record.issues]
+        if not (specs or rollups or rules) or not valid:
+            return
+        for spec in rollups:
+            empty = self.loader.ftype(form.key, spec.fdef.key).empty_value
+            for record in valid:
+                record.values[spec.fdef.key] = empty
+        rows = {index: record_row(record) for index, record in enumerate(valid)}
+        failed = self._evaluate(form.key, specs, rows, rules)
+        self._take(valid, list(rows), rows, specs, failed)
+
+    def before_insert(self, form: FormDef, records: list) -> None:
+        """Formulas reading system-assigned values (serial numbers), now that they are known."""
+        specs = self.graph.formulas_of(form.key)
+        if not specs:
+            return
+        assigned = {f.key for f in form.fields if self.loader.ftype(form.key, f.key).system_assigned}
+        again = self.graph.dependents_within(form.key, assigned) if assigned else set()
+        specs = [s for s in specs if s.fdef.key in again]
+        if not specs or not records:
+            return
+        rows = {index: record_row(record) for index, record in enumerate(records)}
+        self._evaluate(form.key, specs, rows)
+        self._take(records, list(rows), rows, specs, {})
+
+    def before_update(self, form: FormDef, ids: list[int], records: list, current: dict[int, Any]) -> None:
+        """The formulas of updated records that their changes affect, then the form's
+        rules over the records as they will be. `current` holds their stored rows by id."""
+        changed: set[str] = set()
+        for record in records:
+            changed |= set(record.values) | set(record.links) | set(record.subforms)
+        targets = self.graph.dependents_within(form.key, changed)
+        specs = [s for s in self.graph.formulas_of(form.key) if s.fdef.key in targets]
+        rules = record_formulas(self.app, form).rules
+        pairs = [(rid, record) for rid, record in zip(ids, records) if not record.issues]
+        if not (specs or rules) or not pairs:
+            return
+        types = [(f.key, self.loader.ftype(form.key, f.key)) for f in form.fields]
+        stored = [(key, t) for key, t in types if t.storage == "column"]
+        rows = {rid: {"id": rid, **{k: t.from_row(current[rid]._mapping) for k, t in stored},
+                      **record_row(record)} for rid, record in pairs}
+        failed = self._evaluate(form.key, specs, rows, rules)
+        self._take([record for _, record in pairs], [rid for rid, _ in pairs], rows, specs, failed)
+
+    @staticmethod
+    def _take(records: list, keys: list, rows: dict[Any, Row], specs: list[FormulaSpec],
+              failed: dict[Any, list]) -> None:
+        """Computed values and failed rules, from the rows back to the cleaned records."""
+        for key, record in zip(keys, records):
+            for spec in specs:
+                record.values[spec.fdef.key] = rows[key][spec.fdef.key]
+            for rule in failed.get(key, ()):
+                record.issues.extend(rule.issues())
+
+    def _evaluate(self, form_key: str, specs: list[FormulaSpec], rows: dict[Any, Row],
+                  rules: Iterable = ()) -> dict[Any, list]:
+        """Compute `specs` in order over `rows` (changed in place), loading what they read,
+        then judge `rules`; returns the failed rules by row key."""
+        rules = list(rules)
+        paths = [p for s in specs for p in s.paths] + [p for r in rules for p in r.paths]
+        root = plan_levels(self.app, form_key, paths)
+        self.loader.complete(root, rows)
+        ctx = self.eval_context()
+        keys, ordered = list(rows), list(rows.values())
+        for spec in specs:
+            ftype = self.loader.ftype(form_key, spec.fdef.key)
+            inputs = self.loader.inputs(root, ordered, spec.paths)
+            results = compile_formula(spec.formula).many(inputs, ctx)
+            for row, result in zip(ordered, results):
+                row[spec.fdef.key] = ftype.stored_value(result, self.ctx.tz)
+        failed: dict[Any, list] = {}
+        for rule in rules:
+            results = compile_formula(rule.formula).many(self.loader.inputs(root, ordered, rule.paths), ctx)
+            for key, result in zip(keys, results):
+                if fails(result):
+                    failed.setdefault(key, []).append(rule)
+        return failed
+
+    # ---- after a write: what depends on the written records ---------------------------------
+    def after_create(self, form: FormDef, ids: list[int]) -> None:
+        self._propagate([Event(form.key, set(ids), {EXISTS})])
+
+    def after_existence(self, form: FormDef, ids: list[int]) -> None:
+        """Records deleted to the recycle bin or restored from it."""
+        self._propagate([Event(form.key, set(ids), {EXISTS})])
+
+    def after_update(self, form: FormDef, changed: dict[int, set[str]], before: dict[int, dict]) -> None:
+        """`changed`: the fields each record changed (formulas included); `before`: their
+        old values (the parents a record leaves need their rollups too)."""
+        fields = set().union(*changed.values()) if changed else set()
+        ids = {rid for rid, keys in changed.items() if keys}
+        if ids and self.graph.watches(form.key):
+            self._propagate([Event(form.key, ids, fields, before)], skip_same=form.key)
+
+    def before_purge(self, form: FormDef, ids: list[int]) -> list[Event]:
+        """Purging records clears the relations pointing at them: the records holding
+        those relations change (found now, while the relations still point)."""
+        events = []
+        for source in self.app.forms:
+            for fdef in source.fields:
+                if fdef.option("target") != form.key or (source.key, fdef.key) not in self.graph.triggers:
+                    continue
+                if (source.key, fdef.key) in self.tables.links:
+                    link = self.tables.link_table(source.key, fdef.key)
+                    query = sa.select(link.c.source_id).where(link.c.target_id.in_(ids))
+                else:
+                    table = self.tables.form_table(source.key)
+                    query = sa.select(table.c.id).where(table.c[fdef.key].in_(ids))
+                found = set(self.conn.execute(query).scalars())
+                if found:
+                    events.append(Event(source.key, found, {fdef.key}))
+        return events
+
+    def after_purge(self, events: list[Event]) -> None:
+        if events:
+            self._propagate(events)
+
+    # ---- the scheduler ----------------------------------------------------------------------
+    def _propagate(self, events: list[Event], skip_same: str | None = None) -> None:
+        dirty: dict[Node, Affected] = {}
+        for event in events:
+            self._route(event, dirty, exclude=set(), skip_same=skip_same)
+        budget = 4 * (len(self.graph.order) + 1)
+        while dirty:
+            budget -= 1
+            if budget < 0:
+                raise FormworkError("computed fields depend on each other in a cycle; run "
+                                    "`formwork validate` on the app definition")
+            group = self._next_group(dirty)
+            affected = Affected()
+            for node in group:
+                affected.merge(dirty.pop(node, Affected()))
+            if group[0] in self.graph.rollups:
+                event = self._run_rollups(group, affected)
+            else:
+                event = self._run_formulas(group, affected)
+            if event is not None:
+                self._route(event, dirty, exclude=set(group), skip_same=None)
+
+    def _next_group(self, dirty: dict[Node, Affected]) -> list[Node]:
+        """The first dirty node in the graph's order, with the other nodes of its form that
+        can be computed in the same statements (nothing they read is still pending)."""
+        rank, ancestors = self.graph.rank, self.graph.ancestors
+        first = min(dirty, key=lambda n: rank.get(n, len(rank)))
+        group = [first]
+        if first in self.graph.rollups:
+            spec = self.graph.rollups[first]
+            candidates = [n for n in dirty if n in self.graph.rollups and n != first
+                          and (self.graph.rollups[n].source, self.graph.rollups[n].via) == (spec.source, spec.via)
+                          and n.form == first.form]
+        else:
+            within = self.graph.dependents_within(first.form, {n.field for n in dirty if n.form == first.form})
+            candidates = [n for n in self.graph.formulas if n.form == first.form and n != first
+                          and (n in dirty or n.field in within)]
+        members = {first}
+        for node in sorted(candidates, key=lambda n: rank.get(n, len(rank))):
+            if all(a in members or a not in dirty for a in ancestors.get(node, ())):
+                members.add(node)
+                group.append(node)
+        return group
+
+    def _route(self, event: Event, dirty: dict[Node, Affected], exclude: set[Node],
+               skip_same: str | None) -> None:
+        for trigger in self.graph.triggered_by(event.form, event.fields):
+            target, route = trigger.target, trigger.route
+            if target in exclude or (route.kind == "same" and skip_same == event.form):
+                continue
+            affected = dirty.setdefault(target, Affected())
+            if route.kind == "same":
+                affected.ids |= event.ids
+                continue
+            affected.sources.setdefault((route, event.form), set()).update(event.ids)
+            if route.kind == "parents" and event.before and trigger.source_field == route.via:
+                for rid in event.ids:
+                    old = (event.before.get(rid) or {}).get(route.via)
+                    affected.ids.update(old if isinstance(old, list) else [] if old is None else [old])
+
+    def _where(self, form_key: str, affected: Affected) -> sa.ColumnElement:
+        table = self.tables.form_table(form_key)
+        parts = [table.c.id.in_(sorted(affected.ids))] if affected.ids else []
+        for (route, source), ids in affected.sources.items():
+            parts.append(table.c.id.in_(self._route_select(route, source, ids)))
+        return sa.or_(*parts) if parts else sa.false()
+
+    def _route_select(self, route: Route, source: str, ids: Iterable[int]) -> sa.Select:
+        """The ids of the records a route leads to from records `ids` of form `source`."""
+        ids = sorted(ids)
+        if route.kind == "parents":
+            if route.multiple:
+                link = self.tables.link_table(source, route.via)
+                return sa.select(link.c.target_id).where(link.c.source_id.in_(ids)).correlate(None)
+            table = self.tables.form_table(source)
+            return sa.select(table.c[route.via]).where(table.c.id.in_(ids)).correlate(None)
+        selected: Any = ids
+        for hop in reversed(route.hops):
+            if hop.multiple:
+                link = self.tables.link_table(hop.form, hop.field)
+                selected = sa.select(link.c.source_id).where(link.c.target_id.in_(selected)).correlate(None)
+            else:
+                table = self.tables.form_table(hop.form)
+                selected = sa.select(table.c.id).where(table.c[hop.field].in_(selected)).correlate(None)
+        return selected
+
+    # ---- running one group -----------------------------------------------------------------
+    def _run_rollups(self, group: list[Node], affected: Affected) -> Event | None:
+        form_key = group[0].form
+        table = self.tables.form_table(form_key)
+        query = sa.select(table.c.id).where(self._where(form_key, affected)).order_by(table.c.id)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()     # queue behind writers of the same parents
+        parents = list(self.conn.execute(query).scalars())
+        if not parents:
+            return None
+        values = rollup_values(self.app, self.tables, [self.graph.rollups[n] for n in group], self.ctx,
+                               self.dialect)
+        for start in range(0, len(parents), CHUNK):
+            self.conn.execute(table.update().where(table.c.id.in_(parents[start:start + CHUNK])).values(values))
+        return Event(form_key, set(parents), {n.field for n in group})
+
+    def _run_formulas(self, group: list[Node], affected: Affected) -> Event | None:
+        form_key = group[0].form
+        keys = {n.field for n in group}
+        specs = [s for s in self.graph.formulas_of(form_key) if s.fdef.key in keys]
+        root = plan_levels(self.app, form_key, [p for s in specs for p in s.paths])
+        rows = self.loader.load_rows(form_key, self._where(form_key, affected), root.columns | keys, lock=True)
+        if not rows:
+            return None
+        old = {rid: {k: row.get(k) for k in keys} for rid, row in rows.items()}
+        self._evaluate(form_key, specs, rows)
+        changed = [rid for rid, row in rows.items() if any(row.get(k) != old[rid][k] for k in keys)]
+        if not changed:
+            return None
+        self._write(form_key, [s.fdef.key for s in specs], [rows[rid] for rid in changed])
+        return Event(form_key, set(changed), {k for rid in changed for k in keys
+                                              if rows[rid].get(k) != old[rid][k]})
+
+    def _write(self, form_key: str, keys: list[str], rows: list[Row]) -> None:
+        """One executemany for all the changed rows (not a statement per record)."""
+        table = self.tables.form_table(form_key)
+        types = {key: self.loader.ftype(form_key, key) for key in keys}
+        columns = [c.name for t in types.values() for c in t.columns()]
+        statement = table.update().where(table.c.id == sa.bindparam("_id")).values(
+            {name: sa.bindparam(f"_v_{name}") for name in columns})
+        parameters = []
+        for row in rows:
+            stored: dict[str, Any] = {}
+            for key, ftype in types.items():
+                stored.update(ftype.to_row(row.get(key)))
+            parameters.append({"_id": row["id"], **{f"_v_{name}": stored[name] for name in columns}})
+        self.conn.execute(statement, parameters)
+
+
+def record_row(record) -> Row:
+    """A cleaned record (runtime CleanedRecord) as a loader row."""
+    row: Row = dict(record.values)
+    row.update({links_key(k): list(v or []) for k, v in record.links.items()})
+    row.update({sub_key(k): list(v or []) for k, v in record.subforms.items()})
+    return row
