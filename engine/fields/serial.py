@@ -14,6 +14,7 @@ numbers kept by an import move the counter past them.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -95,20 +96,27 @@ class SerialField(FieldType):
         return sa.String(80)
 
     def format(self, number: int, ctx: ValueContext) -> str:
-        local = ctx.current_time().astimezone(ctx.tz)
+        before, after = self._around_counter(ctx.current_time().astimezone(ctx.tz))
+        return f"{before}{str(number).zfill(self.width)}{after}"
 
-        def part(m):
+    def _around_counter(self, local: datetime) -> tuple[str, str]:
+        """The pattern's text before and after the counter, date parts filled in for
+        `local`: worked out once per batch, not once per number."""
+        def fill(m: re.Match) -> str:
             name = m.group(1)
-            if name in DATE_PARTS:
-                return local.strftime(DATE_PARTS[name])
-            return str(number).zfill(self.width)
-        return _PART.sub(part, self.pattern)
+            return local.strftime(DATE_PARTS[name]) if name in DATE_PARTS else m.group(0)
+        counter = next((m for m in _PART.finditer(self.pattern) if m.group(1).startswith("counter")), None)
+        if counter is None:   # an invalid pattern (check_definition reports it): number at the end
+            return _PART.sub(fill, self.pattern), ""
+        return (_PART.sub(fill, self.pattern[:counter.start()]), _PART.sub(fill, self.pattern[counter.end():]))
 
     def assign_values(self, conn: sa.Connection, scope: AssignScope, count: int,
                       ctx: ValueContext) -> list[Any]:
-        period = ctx.current_time().astimezone(ctx.tz).strftime(self.period_format) if self.period_format else ""
+        local = ctx.current_time().astimezone(ctx.tz)
+        period = local.strftime(self.period_format) if self.period_format else ""
         numbers = allocate(conn, scope.app_key, scope.form_key, scope.field_key, period, count)
-        return [self.format(n, ctx) for n in numbers]
+        before, after = self._around_counter(local)
+        return [f"{before}{str(n).zfill(self.width)}{after}" for n in numbers]
 
     def keep_values(self, conn: sa.Connection, scope: AssignScope, values: list[Any],
                     ctx: ValueContext) -> None:
