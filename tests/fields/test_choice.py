@@ -143,10 +143,12 @@ def test_round_trip_filters_and_sort(db):
         ("ne", "vip", [b, d]), ("not_in", ["vip", "normal"], [d]),
         ("empty", None, [d]), ("not_empty", None, [a, b, c])])
     lab.check_filters("active", [("eq", "是", [a, c]), ("eq", False, [b]), ("ne", True, [b, d]),
-                                 ("empty", None, [d])])
-    lab.check_filters("stars", [("gt", 2, [a, c]), ("gte", "★★", [a, b, c]), ("lt", 5, [a, b]),
-                                ("between", [3, 4], [a]), ("in", [2, 5], [b, c]), ("empty", None, [d]),
-                                ("not_empty", None, everyone - {d})])
+                                 ("empty", None, [d]), ("not_empty", None, [a, b, c])])
+    lab.check_filters("stars", [("eq", "★★★★", [a]), ("ne", 4, [b, c, d]), ("gt", 2, [a, c]), ("gte", "★★", [a, b, c]),
+                                ("lt", 5, [a, b]), ("lte", 4, [a, b]), ("between", [3, 4], [a]), ("in", [2, 5], [b, c]),
+                                ("not_in", [2, 5], [a, d]), ("empty", None, [d]), ("not_empty", None, everyone - {d})])
+    lab.check_filters("source", [("eq", "线上", [a]), ("in", ["线下"], [b]), ("not_in", ["线上"], [b, c, d]),
+                                 ("empty", None, [c, d])])
     assert [i for i in lab.ids(sort="stars") if i != d] == [b, a, c]
     assert [i for i in lab.ids(sort="-level") if i != d] == [a, c, b]     # by stored value
     assert [i for i in lab.ids(sort="active") if i != d][0] == b

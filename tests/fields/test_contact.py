@@ -128,10 +128,16 @@ def test_round_trip_filters_and_unique(db):
         ("eq", "138 1234 5678", [a]), ("eq", "+86 10 1234 5678转8", [b]),
         ("contains", "1234", [a, b]), ("starts_with", "010", [b]), ("in", ["4008108888", "13812345678"], [a, c]),
         ("not_in", ["13812345678"], [b, c]), ("ne", "400-810-8888", [a, b]), ("empty", None, [])])
-    lab.check_filters("email", [("eq", "li.lei@EXAMPLE.com", [a]), ("contains", "163", [b]),
-                                ("empty", None, [c])])
-    lab.check_filters("site", [("contains", "%_", [b]), ("starts_with", "https://example", [a])])
-    lab.check_filters("card", [("eq", "11010519491231002x", [a]), ("not_empty", None, [a])])
+    lab.check_filters("email", [("eq", "li.lei@EXAMPLE.com", [a]), ("ne", "han@163.com", [a, c]),
+                                ("in", ["HAN@163.com"], [b]), ("not_in", ["han@163.com"], [a, c]),
+                                ("contains", "163", [b]), ("starts_with", "LI.", [a]),
+                                ("empty", None, [c]), ("not_empty", None, [a, b])])
+    lab.check_filters("site", [("eq", "https://example.com", [a]), ("contains", "%_", [b]),
+                               ("starts_with", "https://example", [a]), ("empty", None, [c])])
+    lab.check_filters("card", [("eq", "11010519491231002x", [a]), ("not_empty", None, [a]), ("empty", None, [b, c])])
+    lab.check_filters("phone", [("not_empty", None, [a, b, c])])
+    assert lab.ids(sort="phone") == [b, a, c]
+    assert [i for i in lab.ids(sort="-email") if i != c] == [a, b]     # empty: the database's place
     with lab.engine.connect() as conn:
         assert [r["id"] for r in lab.records(conn).list("items", search="5678").records] == [b, a]
     assert lab.refused({"phone": "13812345678"}) == {"phone": "unique"}   # same number, other spelling

@@ -87,11 +87,15 @@ def test_round_trip_references_and_filters(db):
     assert lab.get(a)["fields"] == {"owner": None, "team": [han, li], "dept": sales, "depts": [sales, market]}
     assert mine["fields"]["owner"] == obrien                      # default_current_user
     lab.check_filters("owner", [("eq", obrien, [b]), ("in", [han, obrien], [b, c]), ("ne", han, [a, b]),
-                                ("empty", None, [a])])
+                                ("not_in", [obrien], [a, c]), ("empty", None, [a]), ("not_empty", None, [b, c])])
     lab.check_filters("team", [("contains", li, [a]), ("in", [li, obrien], [a, c]), ("eq", [li, han], [a]),
-                               ("eq", [li], []), ("not_in", [obrien], [a, b]), ("empty", None, [b])])
-    lab.check_filters("depts", [("contains", market, [a]), ("empty", None, [b, c])])
-    lab.check_filters("dept", [("eq", f"#{market}", [b]), ("not_empty", None, [a, b])])
+                               ("eq", [li], []), ("ne", han, [b, c]), ("not_in", [obrien], [a, b]),
+                               ("empty", None, [b]), ("not_empty", None, [a, c])])
+    lab.check_filters("depts", [("contains", market, [a]), ("eq", [sales, market], [a]), ("ne", sales, [b, c]),
+                                ("in", [sales], [a]), ("not_in", [sales], [b, c]),
+                                ("empty", None, [b, c]), ("not_empty", None, [a])])
+    lab.check_filters("dept", [("eq", f"#{market}", [b]), ("ne", sales, [b, c]), ("in", [sales, market], [a, b]),
+                               ("not_in", [market], [a, c]), ("empty", None, [c]), ("not_empty", None, [a, b])])
     missing = 10_000
     assert lab.refused({"owner": missing, "team": [li, missing], "dept": missing, "depts": [missing]}) == {
         "owner": "reference_missing", "team": "reference_missing", "dept": "reference_missing",

@@ -134,8 +134,12 @@ def test_serial_numbers_are_read_only_and_searchable(db):
     typed = lab.create(title="手填", no="HT19990101-0001")       # ignored on create
     assert typed["fields"]["no"] == "HT20250315-0003"
     assert lab.refused({"no": "HT20250315-0099"}, record_id=first) == {"no": "read_only"}
-    lab.check_filters("no", [("eq", "HT20250315-0002", [second]), ("contains", "0315-000", [first, second, typed["id"]]),
-                             ("starts_with", "ht2025", [first, second, typed["id"]]), ("empty", None, [])])
+    everyone = [first, second, typed["id"]]
+    lab.check_filters("no", [("eq", "HT20250315-0002", [second]), ("ne", "HT20250315-0002", [first, typed["id"]]),
+                             ("in", ["HT20250315-0001", "HT20250315-0003"], [first, typed["id"]]),
+                             ("not_in", ["HT20250315-0001"], [second, typed["id"]]),
+                             ("contains", "0315-000", everyone), ("starts_with", "ht2025", everyone),
+                             ("empty", None, []), ("not_empty", None, everyone)])
     assert lab.ids(sort="-no") == [typed["id"], second, first]
     with db.connect() as conn:
         found = Records(conn, lab.app).list("items", search="0315-0001").records

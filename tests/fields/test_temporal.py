@@ -123,7 +123,10 @@ def test_date_round_trip_filters_and_shortcuts(db):
         ("eq", "2025年3月15日", [ids["2025-03-15"]]),
         ("ne", "2025-03-15", everyone - {ids["2025-03-15"]}),
         ("in", ["2025/3/9", "2024-02-29"], [ids["2025-03-09"], ids["2024-02-29"]]),
+        ("not_in", ["2025-03-15", "2025-03-16"], everyone - {ids["2025-03-15"], ids["2025-03-16"]}),
         ("gt", "2025-03-10", [ids["2025-03-15"], ids["2025-03-16"]]),
+        ("gte", "2025-03-15", [ids["2025-03-15"], ids["2025-03-16"]]),
+        ("lt", "2025-03-01", [ids["2025-02-28"], ids["2024-02-29"]]),
         ("lte", "2025-02-28", [ids["2025-02-28"], ids["2024-02-29"]]),
         ("between", ["2025-03-01", "2025-03-10"], [ids["2025-03-01"], ids["2025-03-09"], ids["2025-03-10"]]),
         ("today", None, [ids["2025-03-15"]]),
@@ -132,6 +135,7 @@ def test_date_round_trip_filters_and_shortcuts(db):
         ("last_n_days", 7, [ids["2025-03-15"], ids["2025-03-10"], ids["2025-03-09"]]),
         ("last_n_days", "1", [ids["2025-03-15"]]),
         ("empty", None, [none]),
+        ("not_empty", None, ids.values()),
     ])
     ordered = [i for i in lab.ids(sort="day") if i != none]
     assert [lab.value(i, "day").isoformat() for i in ordered] == sorted(days)
