@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from engine.computed.migration import describe_recomputes
 from engine.definition.model import AppDef
 from engine.errors import FormworkError, NotFound
 from engine.fields.registry import field_type
@@ -84,6 +85,7 @@ def _plan(conn: Connection, app: AppDef, previews: bool = True) -> PlanReport:
     if installed is None:
         return report
     tables = AppTables.build(installed)
+    describe_recomputes(conn, plan, tables, installed)
     for index, step in enumerate(plan.steps):
         if step.kind == "add_unique" and installed.form(step.form):
             fdef = installed.require_form(step.form).field(step.field)

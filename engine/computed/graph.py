@@ -234,6 +234,18 @@ class ComputedGraph:
             result[node] = frozenset(found)
         return result
 
+    @cached_property
+    def volatile(self) -> frozenset[Node]:
+        """Nodes whose values change with the clock: formulas calling TODAY() or NOW(),
+        rollups filtered by a date shortcut (today, this_month...), and what reads them."""
+        direct = {n for n, s in self.formulas.items() if s.formula.volatile}
+        direct |= {n for n, r in self.rollups.items() if is_volatile_filter(r.fdef.option("filter"))}
+        return frozenset(n for n in self.order if n in direct or self.ancestors[n] & direct)
+
+    def dependents(self, nodes: set[Node]) -> list[Node]:
+        """`nodes` and every node reading them, directly or not, in the graph's order."""
+        return [n for n in self.order if n in nodes or self.ancestors[n] & nodes]
+
     def _nodes_in_app_order(self) -> list[Node]:
         return [Node(form.key, f.key) for form in self.app.forms for f in form.fields
                 if Node(form.key, f.key) in self.uses]
@@ -282,6 +294,23 @@ def filter_fields(spec: Any) -> set[str]:
                 found.add(item["field"])
             stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
     return found
+
+
+DATE_SHORTCUTS = frozenset({"today", "this_week", "this_month", "last_n_days"})
+
+
+def is_volatile_filter(spec: Any) -> bool:
+    """Whether a filter compares with today (its answer changes with the date)."""
+    stack = [spec]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if item.get("op") in DATE_SHORTCUTS:
+                return True
+            stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
+    return False
 
 
 def graph_for(app: AppDef) -> ComputedGraph:

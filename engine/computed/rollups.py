@@ -24,9 +24,6 @@ from engine.fields.registry import field_type
 from engine.query.filters import compile_filter
 from engine.storage.physical import AppTables
 
-DATE_SHORTCUTS = frozenset({"today", "this_week", "this_month", "last_n_days"})
-
-
 def source_filter(app: AppDef, source: FormDef, spec: Any, tables: AppTables | None = None,
                   table: sa.Table | None = None, ctx: ValueContext | None = None) -> sa.ColumnElement:
     """A rollup's filter as SQL over the source table (or an alias of it); raises
@@ -37,20 +34,6 @@ def source_filter(app: AppDef, source: FormDef, spec: Any, tables: AppTables | N
     ctx = ctx or ValueContext(lang="en")
     return compile_filter(source, table, spec, ValueContext(
         lang=ctx.lang, tz=ctx.tz, now=ctx.now, user_id=ctx.user_id, extra={"link_tables": links}))
-
-
-def is_volatile_filter(spec: Any) -> bool:
-    """Whether a filter compares with today (its answer changes with the date)."""
-    stack = [spec]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            if item.get("op") in DATE_SHORTCUTS:
-                return True
-            stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
-    return False
 
 
 def _int(value: int) -> sa.ColumnElement:

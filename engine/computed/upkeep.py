@@ -215,10 +215,7 @@ class Upkeep:
             affected = Affected()
             for node in group:
                 affected.merge(dirty.pop(node, Affected()))
-            if group[0] in self.graph.rollups:
-                event = self._run_rollups(group, affected)
-            else:
-                event = self._run_formulas(group, affected)
+            event = self.recompute(group, self._where(group[0].form, affected))
             if event is not None:
                 self._route(event, dirty, exclude=set(group), skip_same=None)
 
@@ -287,10 +284,17 @@ class Upkeep:
         return selected
 
     # ---- running one group -----------------------------------------------------------------
-    def _run_rollups(self, group: list[Node], affected: Affected) -> Event | None:
+    def recompute(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
+        """Recompute a group of nodes of one form (rollups over one relation, or formulas)
+        for the records matching `where`; the event says which records changed."""
+        if group[0] in self.graph.rollups:
+            return self._run_rollups(group, where)
+        return self._run_formulas(group, where)
+
+    def _run_rollups(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
         form_key = group[0].form
         table = self.tables.form_table(form_key)
-        query = sa.select(table.c.id).where(self._where(form_key, affected)).order_by(table.c.id)
+        query = sa.select(table.c.id).where(where).order_by(table.c.id)
         if self.dialect == "postgresql":
             query = query.with_for_update()     # queue behind writers of the same parents
         parents = list(self.conn.execute(query).scalars())
@@ -302,12 +306,12 @@ class Upkeep:
             self.conn.execute(table.update().where(table.c.id.in_(parents[start:start + CHUNK])).values(values))
         return Event(form_key, set(parents), {n.field for n in group})
 
-    def _run_formulas(self, group: list[Node], affected: Affected) -> Event | None:
+    def _run_formulas(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
         form_key = group[0].form
         keys = {n.field for n in group}
         specs = [s for s in self.graph.formulas_of(form_key) if s.fdef.key in keys]
         root = plan_levels(self.app, form_key, [p for s in specs for p in s.paths])
-        rows = self.loader.load_rows(form_key, self._where(form_key, affected), root.columns | keys, lock=True)
+        rows = self.loader.load_rows(form_key, where, root.columns | keys, lock=True)
         if not rows:
             return None
         old = {rid: {k: row.get(k) for k in keys} for rid, row in rows.items()}

@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
+from engine.computed.graph import Node
+from engine.computed.migration import recompute
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
@@ -458,6 +460,13 @@ class Migrator:
     # ---- subform columns ---------------------------------------------------------------
     def _child(self, step: Step) -> tuple[str, FieldDef, FieldDef, dict]:
         """The child table (under its current name), the new and installed subform
+    def _recompute_field(self, step: Step) -> None:
+        """Every record's value of a computed field, in batches (engine/computed/migration.py)."""
+        node = Node(step.form, step.field)
+        changed = recompute(self.conn, self.new, self.new_tables, [node], self.ctx, self.progress, self.batch)
+        self.results.append({"step": step.kind, "form": step.form, "field": step.field,
+                             "changed": changed[str(node)]})
+
         definitions, and the installed subform's raw definition."""
         table = self.new_tables.child_table(step.form, step.field).name
         new_sub = self.new.require_form(step.form).field(step.field)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from typing import Any
 
+from engine.computed.migration import add_recompute_steps
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.registry import field_type
@@ -112,6 +113,7 @@ def make_plan(installed: AppDef | None, new: AppDef, archived: list[dict] | None
         if key not in matched:
             plan.add("archive_form", key, None, f"archive form {key!r}: its tables are kept aside "
                      "(re-adding the form restores them; `formwork purge-archived` deletes them)")
+    add_recompute_steps(plan, installed, new)
     return plan
 
 
@@ -183,7 +185,8 @@ def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_
         # Stored values are kept as they are; the plan counts those the new settings
         # would refuse (a removed option, a shorter limit, a newly required field).
         plan.add("change_field", form.key, fdef.key, f"update the settings of {name} "
-                 "(no data changes)", check_values=settings and new_type.storage == "column")
+                 "(no data changes)", check_values=settings and new_type.storage == "column"
+                 and not new_type.computed)
 
 
 # How a retype moves the data, by (old storage, new storage): "convert" converts each

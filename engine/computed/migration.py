@@ -1,0 +1,121 @@
+"""Computed fields in migrations, and full recomputes.
+
+When an upgrade adds a formula or rollup field to a form that has records, changes
+the definition of one (its formula, result type, decimal places, source, relation,
+aggregate, field or filter), or changes a field one reads (a retype), the plan gets a
+step per affected computed field, after every other step and in the order fields
+read each other:
+
+    recompute contracts.unpaid for 12,408 records
+
+`apply` runs it in batches of records by id, with progress, inside the migration's
+transaction. The same routine recomputes an app's computed fields on demand
+(`formwork recompute APP`), e.g. every night for the fields that read the date
+(TODAY() formulas and rollups filtered by "this month"), which a write-time
+computation would otherwise leave as of the day of the last write.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+from engine.computed.graph import ComputedGraph, Node, graph_for
+from engine.definition.model import AppDef, FieldDef
+from engine.fields.base import ValueContext
+from engine.storage.physical import AppTables
+
+BATCH = 2000
+Progress = Callable[[str, int, int], None]     # (what, done, total)
+
+# The settings of a computed field that change its values (labels and display do not).
+_VALUE_SETTINGS = ("formula", "result", "precision", "source", "via", "aggregate", "field", "filter")
+
+
+def value_signature(fdef: FieldDef) -> tuple:
+    return tuple(repr(fdef.option(key)) for key in _VALUE_SETTINGS) + (fdef.derived.get("result"),)
+
+
+def recompute_nodes(installed: AppDef, new: AppDef, plan) -> list[Node]:
+    """The computed fields of `new` to recompute after the plan's other steps, in order."""
+    graph = graph_for(new)
+    created = {step.form for step in plan.steps if step.kind == "add_form"}
+    restored_forms = {step.form for step in plan.steps if step.kind == "restore_form"}
+    start: set[Node] = set()
+    for node in list(graph.formulas) + list(graph.rollups):
+        if node.form in created:
+            continue          # a new form has no records yet
+        fdef = new.require_form(node.form).field(node.field)
+        old_form = installed.form(node.form) or installed.form(plan.form_renames.get(node.form, ""))
+        old = None
+        if old_form is not None:
+            old = old_form.field(node.field) or (old_form.field(fdef.renamed_from) if fdef.renamed_from else None)
+        if node.form in restored_forms or old is None or old.type != fdef.type \
+                or value_signature(old) != value_signature(fdef):
+            start.add(node)
+    for step in plan.steps:
+        if step.kind in ("retype_field", "retype_subfield", "restore_field", "restore_subfield"):
+            start |= {t.target for t in graph.triggers.get((step.form, step.field), ())}
+    return [node for node in graph.dependents(start) if node.form not in created]
+
+
+def add_recompute_steps(plan, installed: AppDef, new: AppDef) -> None:
+    for node in recompute_nodes(installed, new, plan):
+        plan.add("recompute_field", node.form, node.field,
+                 f"recompute {node} for every record (in batches, with progress)")
+
+
+def describe_recomputes(conn: sa.Connection, plan, installed_tables: AppTables, installed: AppDef) -> None:
+    """Say in each recompute step how many records it recomputes (counted now)."""
+    for step in plan.steps:
+        if step.kind != "recompute_field":
+            continue
+        old_key = step.form if installed.form(step.form) else plan.form_renames.get(step.form)
+        if old_key is None or old_key not in installed_tables.forms:
+            continue
+        table = installed_tables.form_table(old_key)
+        count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        step.description = f"recompute {step.form}.{step.field} for {count:,} records"
+        step.data["records"] = count
+
+
+def recompute(conn: sa.Connection, app: AppDef, tables: AppTables, nodes: list[Node],
+              ctx: ValueContext | None = None, progress: Progress | None = None,
+              batch: int = BATCH) -> dict[str, int]:
+    """Recompute `nodes` (in that order) for every record of their forms, in batches of
+    records by id; returns {"form.field": records whose value changed}."""
+    from engine.computed.upkeep import Upkeep
+    upkeep = Upkeep(conn, app, tables, ctx or ValueContext())
+    changed: dict[str, int] = {}
+    for node in nodes:
+        table = tables.form_table(node.form)
+        total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        done, last, count = 0, 0, 0
+        while True:
+            window = sa.select(table.c.id).where(table.c.id > last).order_by(table.c.id).limit(batch).subquery()
+            high, size = conn.execute(sa.select(sa.func.max(window.c.id), sa.func.count())).one()
+            if not size:
+                break
+            event = upkeep.recompute([node], sa.and_(table.c.id > last, table.c.id <= high))
+            count += len(event.ids) if event is not None else 0
+            done, last = done + size, high
+            if progress:
+                progress(f"recompute {node}", done, total)
+        changed[str(node)] = count
+    return changed
+
+
+def nodes_named(graph: ComputedGraph, names: list[str]) -> list[Node]:
+    """Nodes from "form.field" names (all nodes when `names` is empty), and what reads
+    them, in order. Raises KeyError naming an unknown one."""
+    if not names:
+        return list(graph.order)
+    known = {str(n): n for n in graph.order}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise KeyError(", ".join(missing))
+    return graph.dependents({known[name] for name in names})
+
+
+def volatile_nodes(graph: ComputedGraph) -> list[Node]:
+    return [n for n in graph.order if n in graph.volatile]
