@@ -89,25 +89,37 @@ class _Temporal(FieldType):
     format_codes = "Yymd"   # strftime codes a display format may use
 
     def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        yield from self._check_format()
+        yield from self._check_bounds()
+
+    def _check_format(self) -> Iterable[Problem]:
         fmt = self.fdef.option("format")
-        if fmt is not None:
-            codes = re.findall(r"%(.?)", fmt)
-            wrong = sorted({c for c in codes if c not in self.format_codes + "%"})
-            if not codes or wrong:
-                allowed = " ".join(f"%{c}" for c in self.format_codes)
-                yield Problem(f"{self.fdef.path}.format",
-                              f"format {fmt!r} " + (f"uses {', '.join('%' + c for c in wrong)}, which "
-                                                    if wrong else "has no date codes; it ")
-                              + f"cannot be shown; write it with {allowed} (e.g. '%Y年%m月%d日')",
-                              code="bad_format")
+        if fmt is None:
+            return
+        codes = re.findall(r"%(.?)", fmt)
+        wrong = sorted({c for c in codes if c not in self.format_codes + "%"})
+        if not codes or wrong:
+            allowed = " ".join(f"%{c}" for c in self.format_codes)
+            yield Problem(f"{self.fdef.path}.format",
+                          f"format {fmt!r} " + (f"uses {', '.join('%' + c for c in wrong)}, which "
+                                                if wrong else "has no date codes; it ")
+                          + f"cannot be shown; write it with {allowed} (e.g. '%Y年%m月%d日')",
+                          code="bad_format")
+
+    def _check_bounds(self) -> Iterable[Problem]:
+        bounds = {}
         for key in ("min", "max"):
             text = self.fdef.option(key)
-            if text is not None:
-                try:
-                    date.fromisoformat(text)
-                except ValueError:
-                    yield Problem(f"{self.fdef.path}.{key}", f"{key} {text!r} is not a date (YYYY-MM-DD)",
-                                  code="bad_date")
+            if text is None:
+                continue
+            try:
+                bounds[key] = date.fromisoformat(text)
+            except ValueError:
+                yield Problem(f"{self.fdef.path}.{key}", f"{key} {text!r} is not a date (YYYY-MM-DD)",
+                              code="bad_date")
+        if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+            yield Problem(f"{self.fdef.path}.min", f"min {bounds['min']} is after max {bounds['max']}",
+                          code="bad_range")
 
     def convert_from(self, old: FieldType, value: Any, ctx: ValueContext) -> Any:
         if isinstance(value, date):   # dates and datetimes: the moment, not its display format

@@ -24,6 +24,7 @@ from engine.storage.system import files
 from engine.storage.types import utcnow
 
 CHUNK = 64 * 1024
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}")
 IMAGE_MAGIC = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
                (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif")]
 
@@ -107,8 +108,9 @@ class FileStore:
             kind = sniff_image(head)
             if images_only and kind is None:
                 raise FileRefused("file_not_image", name=name)
-            # The sniffed type wins over the one the client claims.
-            content_type = kind or (content_type or "application/octet-stream").lower()
+            # The sniffed type wins over the one the client claims, which must look like one.
+            claimed = (content_type or "").strip().lower()
+            content_type = kind or (claimed if _CONTENT_TYPE.fullmatch(claimed) else "application/octet-stream")
             if accept and not accepts(accept, name, content_type):
                 raise FileRefused("file_type_refused", name=name, accepted=", ".join(accept))
             sha = digest.hexdigest()

@@ -112,7 +112,9 @@ def test_accepted_types(db, store):
     assert _put(db, store, PDF, "合同.PDF", accept=accept)["name"] == "合同.PDF"
     assert _put(db, store, b"PK\x03\x04", "说明.docx", accept=accept)
     assert _put(db, store, PNG, "无后缀", accept=accept)["content_type"] == "image/png"
-    assert _put(db, store, b"a,b\n", "data.txt", content_type="text/csv", accept=accept)
+    assert _put(db, store, b"a,b\n", "data.txt", content_type="Text/CSV", accept=accept)["content_type"] == "text/csv"
+    odd = _put(db, store, b"x", "x.bin", content_type="text/html; <script>" + "x" * 500)
+    assert odd["content_type"] == "application/octet-stream"          # not a type: not trusted, not stored
     with pytest.raises(FileRefused) as caught:
         _put(db, store, b"MZ\x90\x00", "setup.exe", content_type="application/x-msdownload", accept=accept)
     assert caught.value.code == "file_type_refused"

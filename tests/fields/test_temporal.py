@@ -59,6 +59,8 @@ def test_date_definition_errors():
                "forms[0].fields[0].format", "no date codes", "%Y")
     problem_at([{"key": "d", "type": "date", "label": L("日期"), "format": "%Y-%m-%d %H:%M"}],
                "forms[0].fields[0].format", "%H, %M")
+    problem_at([{"key": "d", "type": "date", "label": L("日期"), "min": "2025-02-01", "max": "2025-01-01"}],
+               "forms[0].fields[0].min", "after max")
     problem_at([{"key": "d", "type": "date", "label": L("日期"), "default": "2023-02-29"}],
                "forms[0].fields[0].default", "not a day of the calendar")
 
