@@ -18,6 +18,7 @@ from engine.definition.model import AppDef
 from engine.errors import DefinitionError
 from engine.storage.physical import CHILD_SYSTEM_COLUMNS, SYSTEM_COLUMNS
 from tests.records_app import DEFINITION, L
+from tests.test_definition_fuzz import assert_same_verdicts_as_the_published_schema
 
 CORPUS = Path(__file__).parent / "definitions" / "broken"
 CASES = sorted(p for p in CORPUS.iterdir() if p.suffix in (".yaml", ".json"))
@@ -63,6 +64,14 @@ def test_broken_definition(case):
         assert problem.suggestion == want.suggestion or want.suggestion is None, problem.format()
         assert problem.source == str(case)
         assert problem.format().startswith(f"{case}:{want.line}:{want.column}: ")
+
+
+READABLE = [case for case in CASES if not loader.load_text(case.read_bytes()).problems]
+
+
+@pytest.mark.parametrize("case", READABLE, ids=lambda p: p.name)
+def test_the_published_schema_finds_the_same_shape_errors(case):
+    assert_same_verdicts_as_the_published_schema(loader.load_text(case.read_bytes()).data)
 
 
 # ---- every problem at once ---------------------------------------------------------------

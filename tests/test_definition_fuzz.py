@@ -14,8 +14,11 @@ import os
 
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
+from jsonschema import Draft202012Validator
 
 from engine.definition import check_definition_text, load_definition
+from engine.definition.schema import definition_schema
+from engine.definition.schema_errors import shape_checker
 from engine.errors import DefinitionError, Problem
 from engine.fields.registry import all_types
 from tests.records_app import DEFINITION, L
@@ -134,3 +137,15 @@ def test_valid_app_with_random_parts(base_and_changes):
         except (KeyError, IndexError, TypeError):
             continue   # an earlier change removed this place
     assert_only_problems(json.dumps(document, ensure_ascii=False))
+    assert_same_verdicts_as_the_published_schema(document)
+
+
+PUBLISHED = Draft202012Validator(definition_schema())
+
+
+def assert_same_verdicts_as_the_published_schema(document):
+    """The validator applies the schema field by field; the published schema (one `if`
+    per type) finds the very same errors, at the same places."""
+    published = {(tuple(e.absolute_path), e.validator) for e in PUBLISHED.iter_errors(document)}
+    checked = {((*prefix, *e.absolute_path), e.validator) for prefix, e in shape_checker().errors(document)}
+    assert checked == published

@@ -67,7 +67,7 @@ def build_schema() -> dict[str, Any]:
     from engine.fields.registry import all_types
     types = all_types()
     common = common_field_properties()
-    per_type = []
+    per_type, type_defs = [], {}
     for name, cls in sorted(types.items()):
         # The common keys are checked on every field, whatever its type (even a misspelt
         # one); here they are only allowed, beside the type's own options.
@@ -76,11 +76,10 @@ def build_schema() -> dict[str, Any]:
             # A subform's columns are field definitions themselves.
             properties[option] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}} \
                 if option == "fields" else spec
-        per_type.append({
-            "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
-            "then": {"properties": properties, "additionalProperties": False,
-                     "required": ["key", "type", "label", *cls.config_required]},
-        })
+        type_defs[type_def_name(name)] = {"properties": properties, "additionalProperties": False,
+                                          "required": ["key", "type", "label", *cls.config_required]}
+        per_type.append({"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                         "then": {"$ref": f"#/$defs/{type_def_name(name)}"}})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -144,5 +143,11 @@ def build_schema() -> dict[str, Any]:
                                                   "description": common["type"]["description"]}},
                 "allOf": per_type,
             },
+            **type_defs,
         },
     }
+
+
+def type_def_name(type_name: str) -> str:
+    """The name in `$defs` of the options of one field type."""
+    return f"{type_name}_field"
