@@ -164,7 +164,7 @@ def purge_archived(engine: Engine, app_key: str, archive_id: int) -> dict[str, A
             if row["field_key"] is None:   # a whole form: its child and link tables first
                 for part in conn.execute(sa.select(a).where(
                         a.c.app_key == app_key, a.c.form_key == row["form_key"], a.c.kind == "table_part",
-                        a.c.purged_at.is_(None), a.c.restored_at.is_(None))).mappings():
+                        a.c.purged_at.is_(None), a.c.restored_at.is_(None))).mappings().all():
                     conn.exec_driver_sql(f"DROP TABLE {quote(part['physical_name'])}")
                     purged.append(part["id"])
             conn.exec_driver_sql(f"DROP TABLE {quote(row['physical_name'])}")

@@ -14,8 +14,9 @@ from sqlalchemy.engine import Connection
 
 from engine.definition.model import AppDef
 from engine.errors import FieldError
-from engine.fields.base import FieldType, ValueContext
+from engine.fields.base import FieldType
 from engine.fields.registry import field_type
+from engine.storage.apply import CONVERSION_CONTEXT
 from engine.storage.physical import AppTables
 from engine.storage.plan import Step
 
@@ -119,7 +120,7 @@ def _stored_values(conn, table: sa.Table, ftype: FieldType) -> Iterator[Any]:
 def conversion_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
     """How many stored values convert to the new type and how many cannot, with examples."""
     old_type, new_type = field_type(old), field_type(new)
-    ctx = ValueContext(lang="en")
+    ctx = CONVERSION_CONTEXT
     result = {"kind": "conversion", "values": 0, "convert": 0, "cannot": 0, "examples": [], "failures": []}
     for value in _stored_values(conn, table, old_type):
         result["values"] += 1
@@ -140,7 +141,7 @@ def settings_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, A
     limit, a shorter length) and, for a newly required field, the records without a value.
     Nothing is changed: they keep their values until someone edits them."""
     old_type, new_type = field_type(old), field_type(new)
-    ctx = ValueContext(lang="en")
+    ctx = CONVERSION_CONTEXT
     result = {"kind": "settings", "values": 0, "invalid": 0, "failures": [], "empty": None}
     for value in _stored_values(conn, table, old_type):
         result["values"] += 1

@@ -258,10 +258,20 @@ class FieldType:
 
     def convert_from(self, old: "FieldType", value: Any, ctx: ValueContext) -> Any:
         """Convert a value stored by another field type (a retype). Raise FieldError if it
-        cannot be converted; the migration plan counts and shows those."""
+        cannot be converted; the migration plan counts and shows those.
+
+        What people saw is tried first (an option's label, a number with its unit); when
+        that does not fit, the stored value itself (an option's value, where the new field's
+        options name it but not its label)."""
         if value is None:
             return None
-        return self.parse_text(old.display(value, ctx), ctx)
+        try:
+            return self.parse_text(old.display(value, ctx), ctx)
+        except FieldError as shown_error:
+            try:
+                return self.clean(old.to_json(value), ctx)
+            except FieldError:
+                raise shown_error from None
 
     # ---- query ----------------------------------------------------------------------
     def sort_expression(self, table: sa.Table) -> sa.ColumnElement:

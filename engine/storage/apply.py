@@ -12,6 +12,7 @@ PostgreSQL and SQLite, so a failure anywhere leaves the database as it was.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -32,6 +33,9 @@ from engine.storage.plan import Plan, Step
 from engine.storage.types import RecordId, utcnow
 
 BATCH = 2000
+# Values are converted as people see them: option labels, units and dates in the
+# workspace's first language and time zone (the plan's preview uses the same).
+CONVERSION_CONTEXT = ValueContext()
 Progress = Callable[[str, int, int], None]   # (what, done, total)
 
 _INDEX_NAME = re.compile(r"^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\"[^\"]+\"|\S+)", re.I)
@@ -49,6 +53,8 @@ def _as_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, (list, dict)):   # JSON columns: psycopg adapts them itself, we send text
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
@@ -67,7 +73,7 @@ class Migrator:
         self.progress, self.batch = progress, batch
         self.op = Operations(MigrationContext.configure(conn))
         self.quote = conn.dialect.identifier_preparer.quote
-        self.ctx = ValueContext(lang="en")
+        self.ctx = CONVERSION_CONTEXT
         self.results: list[dict[str, Any]] = []
         self._serial = None
 
@@ -457,9 +463,6 @@ class Migrator:
 
     _change_subfield = _change_field
 
-    # ---- subform columns ---------------------------------------------------------------
-    def _child(self, step: Step) -> tuple[str, FieldDef, FieldDef, dict]:
-        """The child table (under its current name), the new and installed subform
     def _recompute_field(self, step: Step) -> None:
         """Every record's value of a computed field, in batches (engine/computed/migration.py)."""
         node = Node(step.form, step.field)
@@ -467,6 +470,9 @@ class Migrator:
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,
                              "changed": changed[str(node)]})
 
+    # ---- subform columns ---------------------------------------------------------------
+    def _child(self, step: Step) -> tuple[str, FieldDef, FieldDef, dict]:
+        """The child table (under its current name), the new and installed subform
         definitions, and the installed subform's raw definition."""
         table = self.new_tables.child_table(step.form, step.field).name
         new_sub = self.new.require_form(step.form).field(step.field)

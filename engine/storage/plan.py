@@ -118,7 +118,10 @@ def make_plan(installed: AppDef | None, new: AppDef, archived: list[dict] | None
 
 
 def _archive_of(archived: list[dict], form_key: str, field_key: str | None) -> dict | None:
-    hits = [a for a in archived if a["form_key"] == form_key and a["field_key"] == field_key]
+    """The latest archive of a field (field_key "subform.column" for a subform column) or,
+    with field_key None, of a whole form (its own table, not the tables of its parts)."""
+    hits = [a for a in archived if a["form_key"] == form_key and a["field_key"] == field_key
+            and a["kind"] != "table_part"]
     return hits[-1] if hits else None
 
 
@@ -158,8 +161,12 @@ def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_
                   archived: list[dict]) -> None:
     new_type, old_type = field_type(fdef), field_type(old)
     name = f"{form.key}.{fdef.key}"
+    old_config = old.config
     if isinstance(new_type, RelationField) and isinstance(old_type, RelationField) \
-            and plan.form_renames.get(new_type.target, new_type.target) != old_type.target:
+            and plan.form_renames.get(new_type.target) == old_type.target:
+        old_config = dict(old.config, target=new_type.target)   # follows its form's rename
+    elif isinstance(new_type, RelationField) and isinstance(old_type, RelationField) \
+            and new_type.target != old_type.target:
         plan.refused.append(
             f"{name}: a relation cannot change its target form ({old_type.target!r} to {new_type.target!r}): "
             f"its values are ids of {old_type.target!r} records. Add a new relation field with a new key "
@@ -180,7 +187,7 @@ def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_
         plan.add("add_index", form.key, fdef.key, f"index field {name}")
     if was_indexed and not indexed:
         plan.add("drop_index", form.key, fdef.key, f"drop the index of {name}")
-    settings = fdef.config != old.config or fdef.required != old.required
+    settings = fdef.config != old_config or fdef.required != old.required
     if settings or fdef.label != old.label or fdef.default != old.default:
         # Stored values are kept as they are; the plan counts those the new settings
         # would refuse (a removed option, a shorter limit, a newly required field).
