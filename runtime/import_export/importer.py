@@ -40,13 +40,14 @@ from runtime.import_export.directory import Directory, cell_texts, lookup_kind
 from runtime.import_export.mapping import (Column, ColumnMap, MappingError, load_mapping_file,
                                            map_columns, map_subform_sheet)
 from runtime.import_export.readers import Row, Table, open_table
-from runtime.import_export.relations import RelationMatcher, split_refs
+from runtime.import_export.relations import RelationMatcher, matchable_keys, split_refs
 from runtime.records import Records
 
 BATCH = 1000
 UPDATE_BATCH = 1000
 KEPT_PROBLEMS = 1000   # problems kept in memory for the summary; all go to the report file
 MAX_PASSES = 5         # skip mode: passes that drop rows referring to skipped rows
+MAX_REFUSED_KEYS = 100_000   # refused rows remembered to explain references to them
 
 
 @dataclass
@@ -319,7 +320,13 @@ class _BatchImporter:
         self.matcher = RelationMatcher(conn, app, records.tables, self.ctx)
         self.subform_sheets: list[_SubformSheet] = []
         self.deferred: list[_Deferred] = []
+        # Refused rows by the values other rows of the file may name them with (title,
+        # unique fields), to say why a reference to them fails. Kept only when some
+        # column refers to the form itself.
         self.relations = [c for c in columns.main if isinstance(c.ftype, RelationField)]
+        self.refused_keys: dict[str, int] = {}
+        self.own_keys = [k for k in matchable_keys(form) if k in {c.field for c in columns.main}] \
+            if any(self._defers(c) for c in self.relations) else []
         self.plain_parsers = [(c, c.index, c.field, c.ftype.parse_text, c.ftype.parse_cell)
                               for c in columns.main if c not in self.relations]
         self.org_columns = [c for c in columns.main + columns.subform if lookup_kind(c.ftype)]
@@ -371,6 +378,11 @@ class _BatchImporter:
             bad.add(index)
             self._report_issues(batch[index], rows[index], positions[index],
                                 [i for i in issues if (i.field, i.row, i.subfield) not in unparsed[index]])
+        for index in bad:
+            for key in self.own_keys:
+                cell = _cell(batch[index].cells, self.columns.header_index(key))
+                if cell is not None and len(self.refused_keys) < MAX_REFUSED_KEYS:
+                    self.refused_keys.setdefault(str(cell).strip(), batch[index].number)
         written = [i for i in range(len(batch)) if i not in bad]
         record_ids = dict(zip(written, ids))
         for index, item in deferred:
@@ -522,7 +534,7 @@ class _BatchImporter:
             matches = self.matcher.match(self.form.key, {t for i in items for t in i.texts}, column.match)
             for item in items:
                 problems = [CellProblem(item.number, column.header, text[:200],
-                                        _relation_reason(text, matches, self.ctx.lang))
+                                        _relation_reason(text, matches, self.ctx.lang, self.refused_keys.get(text)))
                             for text in item.texts if text not in matches.found]
                 if problems:
                     failed.setdefault(item.number, []).extend(problems)
@@ -597,8 +609,11 @@ def _check_match(app, column: Column) -> None:
                            f"{', '.join(f.key for f in target.fields if field_type(f).storage == 'column')}")
 
 
-def _relation_reason(text: str, matches, lang: str) -> str:
-    tried = "、".join(matches.keys) if lang == "zh" else ", ".join(matches.keys)
+def _relation_reason(text: str, matches, lang: str, refused_row: int | None = None) -> str:
+    if refused_row is not None:
+        return _msg(lang, f"“{text}”是第 {refused_row} 行，该行未能导入",
+                    f"'{text}' is the record on row {refused_row}, which was refused")
+    tried = "、".join(zh for zh, _ in matches.tried) if lang == "zh" else ", ".join(en for _, en in matches.tried)
     if text in matches.ambiguous:
         return _msg(lang, f"“{text}”匹配到多条关联记录，请改用唯一字段（如编号、电话）",
                     f"'{text}' matches several related records; use a unique field (a number, a phone)")

@@ -53,6 +53,10 @@ class ColumnMap:
     subform: list[Column]                            # cells of subform rows, on the same sheet
     notes: list[str] = field(default_factory=list)  # columns left out on purpose, and why
 
+    def header_index(self, field_key: str) -> int:
+        """The index of the main column filling `field_key` (the field must have one)."""
+        return next(c.index for c in self.main if c.field == field_key)
+
     def header_of(self, field_key: str, subform: str | None = None) -> str:
         for column in self.subform if subform else self.main:
             if column.field == field_key and column.subform == subform:

@@ -32,7 +32,7 @@ _SEPARATORS = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": 
 class Matches:
     found: dict[str, int] = field(default_factory=dict)   # text -> record id
     ambiguous: set[str] = field(default_factory=set)      # texts matching several records
-    keys: list[str] = field(default_factory=list)         # the fields tried, for messages
+    tried: list[tuple[str, str]] = field(default_factory=list)   # (zh, en) labels of the fields tried
 
 
 def split_refs(raw, multiple: bool) -> list[str]:
@@ -63,7 +63,8 @@ class RelationMatcher:
         target = self.app.require_form(target_key)
         table = self.tables.form_table(target.key)
         keys = [match_key] if match_key else matchable_keys(target)
-        result = Matches(keys=keys)
+        result = Matches(tried=[(target.field(k).label.zh, target.field(k).label.en) for k in keys
+                                if target.field(k) is not None])
         texts = sorted(set(texts))
         for start in range(0, len(texts), CHUNK):
             self._by_fields(target, table, keys, texts[start:start + CHUNK], result)

@@ -303,7 +303,11 @@ def _organisation(engine, fake: Faker, rnd: random.Random, scale: int, seed: int
             org.departments.add_members(dept_ids[region], [uid for uid, home, row in zip(staff, homes, rows)
                                                            if home == region and row["account"] in created])
         for region in REGIONS:
-            head = staff[rnd.randrange(len(staff))]     # drawn always, so the data stays the same
+            drawn = rnd.randrange(len(staff))     # drawn always, so the data stays the same
+            team = [uid for uid, home in zip(staff, homes) if home == region]
+            head = team[drawn % len(team)] if team else staff[drawn]   # a region is led by one of its own
             if org.departments.get(dept_ids[region]).head_user_id is None:
                 org.departments.set_head(dept_ids[region], head)
+        if org.departments.get(dept_ids["销售部"]).head_user_id is None:
+            org.departments.set_head(dept_ids["销售部"], staff[0])   # the sales director, above the regions
         return staff, list(dept_ids.values())

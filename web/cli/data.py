@@ -52,7 +52,7 @@ def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapp
                          sheet=sheet, progress=_progress("read"))
     for note in report.notes:
         click.echo(f"note: {note}")
-    for p in report.problems[:SHOWN_PROBLEMS]:
+    for p in sorted(report.problems, key=lambda p: (p.sheet, p.row))[:SHOWN_PROBLEMS]:
         sheet = f"sheet {p.sheet!r}, " if p.sheet else ""
         click.echo(f"{sheet}row {p.row}, column {p.column!r}, value {p.value!r}: {p.reason}")
     if report.problem_count > SHOWN_PROBLEMS:
@@ -63,10 +63,10 @@ def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapp
         verdict = f"imported {report.rows_imported:,} rows"
     else:
         verdict = "nothing imported (all or nothing: fix the rows above, or use --skip-bad-rows)"
-    speed = report.rows_read / report.seconds if report.seconds else 0
+    speed = f" ({report.rows_read / report.seconds:,.0f} rows/s)" if report.rows_read >= 1000 else ""
     orphans = f", {report.orphan_rows:,} subform rows without a record" if report.orphan_rows else ""
     click.echo(f"{verdict}; read {report.rows_read:,}, valid {report.rows_valid:,}, refused "
-               f"{report.rows_refused:,}{orphans} in {report.seconds:.1f}s ({speed:,.0f} rows/s)")
+               f"{report.rows_refused:,}{orphans} in {report.seconds:.1f}s{speed}")
     if report.problem_count:
         click.echo(f"every refused cell: {report.report_file}")
     elif report_path.exists() and report.report_file == str(report_path):
