@@ -127,13 +127,21 @@ def conversion_preview(conn: Connection, table: sa.Table, old, new) -> dict[str,
         try:
             converted = new_type.convert_from(old_type, value, ctx)
             result["convert"] += 1
-            if len(result["examples"]) < PREVIEW_EXAMPLES:
-                result["examples"].append([old_type.display(value, ctx), new_type.display(converted, ctx)])
+            _example(result["examples"], old_type.display(value, ctx), new_type.display(converted, ctx))
         except FieldError as exc:
             result["cannot"] += 1
-            if len(result["failures"]) < PREVIEW_EXAMPLES:
-                result["failures"].append([old_type.display(value, ctx), str(exc)])
+            _example(result["failures"], old_type.display(value, ctx), str(exc))
     return result
+
+
+def _example(examples: list[list], shown: str, outcome: str) -> None:
+    """Up to PREVIEW_EXAMPLES distinct values, each as [value, outcome, how many times]."""
+    for example in examples:
+        if example[0] == shown:
+            example[2] += 1
+            return
+    if len(examples) < PREVIEW_EXAMPLES:
+        examples.append([shown, outcome, 1])
 
 
 def settings_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
@@ -149,8 +157,7 @@ def settings_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, A
             new_type.clean(old_type.to_json(value), ctx)
         except FieldError as exc:
             result["invalid"] += 1
-            if len(result["failures"]) < PREVIEW_EXAMPLES:
-                result["failures"].append([old_type.display(value, ctx), str(exc)])
+            _example(result["failures"], old_type.display(value, ctx), str(exc))
     if new.required and not old.required:
         result["empty"] = _count(conn, table) - result["values"]
     return result
@@ -164,15 +171,15 @@ def preview_lines(preview: dict[str, Any] | None) -> list[str]:
     if kind == "conversion":
         lines = [f"{preview['values']:,} value(s): {preview['convert']:,} convert, {preview['cannot']:,} cannot "
                  "(those become empty; every original is archived)"]
-        lines += [f"  {before!r} -> {after!r}" for before, after in preview["examples"]]
-        lines += [f"  {before!r} cannot: {reason}" for before, reason in preview["failures"]]
+        lines += [f"  {before!r}{_times(n)} -> {after!r}" for before, after, n in preview["examples"]]
+        lines += [f"  {before!r}{_times(n)} cannot: {reason}" for before, reason, n in preview["failures"]]
         return lines
     if kind == "settings":
         lines = []
         if preview["invalid"]:
             lines.append(f"{preview['invalid']:,} of {preview['values']:,} stored value(s) do not fit the new "
                          "settings; they are kept as they are until someone edits the record")
-            lines += [f"  {value!r}: {reason}" for value, reason in preview["failures"]]
+            lines += [f"  {value!r}{_times(n)}: {reason}" for value, reason, n in preview["failures"]]
         if preview["empty"]:
             lines.append(f"{preview['empty']:,} record(s) have no value for this now required field; they "
                          "keep it empty until someone edits them")
@@ -185,5 +192,9 @@ def preview_lines(preview: dict[str, Any] | None) -> list[str]:
     for key, what in (("records", "record(s)"), ("values", "non-empty value(s)"), ("links", "link(s)"),
                       ("rows", "subform row(s)")):
         if key in preview:
-            return [f"{preview[key]:,} {what} move to the archive (restorable until purged)"]
+            return [f"{preview[key]:,} {what} move to the archive"]
     return []
+
+
+def _times(count: int) -> str:
+    return f" ({count:,} records)" if count > 1 else ""
