@@ -16,6 +16,7 @@ computation would otherwise leave as of the day of the last write.
 """
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 import sqlalchemy as sa
@@ -33,7 +34,10 @@ _VALUE_SETTINGS = ("formula", "result", "precision", "source", "via", "aggregate
 
 
 def value_signature(fdef: FieldDef) -> tuple:
-    return tuple(repr(fdef.option(key)) for key in _VALUE_SETTINGS) + (fdef.derived.get("result"),)
+    # Canonical JSON: an installed definition read back from PostgreSQL (JSONB) has its
+    # mappings' keys in another order.
+    return tuple(json.dumps(fdef.option(key), sort_keys=True, default=str) for key in _VALUE_SETTINGS) \
+        + (fdef.derived.get("result"),)
 
 
 def recompute_nodes(installed: AppDef, new: AppDef, plan) -> list[Node]:

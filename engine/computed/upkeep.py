@@ -292,19 +292,29 @@ class Upkeep:
         return self._run_formulas(group, where)
 
     def _run_rollups(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
+        """Lock the parents and read their values; one UPDATE (per CHUNK of parents) sets
+        every rollup of the group and returns the new values, so that only the parents
+        whose values changed go on to what reads them."""
         form_key = group[0].form
         table = self.tables.form_table(form_key)
-        query = sa.select(table.c.id).where(where).order_by(table.c.id)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()     # queue behind writers of the same parents
-        parents = list(self.conn.execute(query).scalars())
-        if not parents:
+        types = {n.field: self.loader.ftype(form_key, n.field) for n in group}
+        old = self.loader.load_rows(form_key, where, set(types), lock=True)
+        if not old:
             return None
         values = rollup_values(self.app, self.tables, [self.graph.rollups[n] for n in group], self.ctx,
                                self.dialect)
+        returned = [table.c.id] + [table.c[c.name] for t in types.values() for c in t.columns()]
+        parents = list(old)
+        changed: dict[int, set[str]] = {}
         for start in range(0, len(parents), CHUNK):
-            self.conn.execute(table.update().where(table.c.id.in_(parents[start:start + CHUNK])).values(values))
-        return Event(form_key, set(parents), {n.field for n in group})
+            update = table.update().where(table.c.id.in_(parents[start:start + CHUNK])).values(values)
+            for mapping in self.conn.execute(update.returning(*returned)).mappings():
+                keys = {key for key, t in types.items() if t.from_row(mapping) != old[mapping["id"]][key]}
+                if keys:
+                    changed[mapping["id"]] = keys
+        if not changed:
+            return None
+        return Event(form_key, set(changed), set().union(*changed.values()))
 
     def _run_formulas(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
         form_key = group[0].form

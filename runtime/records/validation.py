@@ -117,7 +117,10 @@ class RecordCleaner:
             key: t.from_row(current._mapping) for key, t in self.types.items() if t.storage == "column"}
         values.update(out.values)
         hidden = self.formulas.hidden(self.types, values, self.ctx)
-        out.issues = [i for i in out.issues if not (i.code == "required" and i.field in hidden)]
+        waived = [i for i in out.issues if i.code == "required" and i.field in hidden]
+        out.issues = [i for i in out.issues if i not in waived]
+        for key in {i.field for i in waived if i.row is None}:
+            self._store_empty(key, out)    # the hidden field is emptied as asked
         if creating:
             return
         flagged = {i.field for i in out.issues}
@@ -126,6 +129,15 @@ class RecordCleaner:
             if fdef.required and key not in hidden and key not in flagged and key not in raw \
                     and self.types[key].storage == "column" and self.types[key].is_empty(values.get(key)):
                 out.issues.append(FieldIssue(key, "required"))
+
+    def _store_empty(self, key: str, out: CleanedRecord) -> None:
+        storage = self.types[key].storage
+        if storage == "link_table":
+            out.links[key] = []
+        elif storage == "child_table":
+            out.subforms[key] = []
+        else:
+            out.values[key] = None
 
     def _keep_clean(self, fdef: FieldDef, value: Any, out: CleanedRecord) -> None:
         ftype = self.types[fdef.key]
