@@ -13,11 +13,14 @@ from typing import Any
 import phonenumbers
 import pytest
 
+from engine.definition.model import FormDef
 from engine.errors import FieldError
 from engine.fields import ValueContext
 from engine.fields.registry import all_types
 from runtime.import_export.exporter import _csv_text, _plain
+from engine.formula.values import ErrorValue
 from runtime.import_export.importer import _cell
+from runtime.import_export.mapping import map_columns
 from tests.fields.helpers import CTX, make
 
 TZ = CTX.tz
@@ -176,6 +179,16 @@ CASES: dict[str, Case] = {
     "subform": Case(
         {"fields": [{"key": "qty", "type": "number", "label": {"zh": "数量", "en": "Qty"}}]},
         round_trip=False, why="its columns are imported and exported one by one (extra lines or sheets)"),
+    "formula": Case(
+        {"formula": "amount * 2", "result": "number", "precision": 2},
+        bad=["42"],
+        export=[(Decimal("84.00"), Decimal("84.00")), (ErrorValue("#DIV/0!"), "#DIV/0!")],
+        round_trip=False, why="computed by the app: exported for reading, left out of imports with a note"),
+    "rollup": Case(
+        {"source": "orders", "via": "customer", "aggregate": "count"},
+        bad=["3"],
+        export=[(Decimal("3"), Decimal("3"))],
+        round_trip=False, why="computed by the app: exported for reading, left out of imports with a note"),
     "attachment": Case(
         export=[([21, 22], "合同.pdf、现场.jpg")],
         round_trip=False, why="files are uploaded: exported by name, left out of imports with a note"),
@@ -274,3 +287,17 @@ def test_mobile_numbers_agree_with_libphonenumber():
         assert (got is not None) == valid, text
         if got is not None:
             assert got == text
+
+
+def test_columns_an_import_cannot_fill_are_left_out_with_a_note():
+    form = FormDef.from_dict({"key": "orders", "label": "订单", "fields": [
+        {"key": "title", "type": "text", "label": {"zh": "标题", "en": "Title"}, "required": True},
+        {"key": "amount", "type": "number", "label": {"zh": "金额", "en": "Amount"}},
+        {"key": "double", "type": "formula", "label": {"zh": "双倍", "en": "Double"}, "formula": "amount*2",
+         "result": "number", "required": True},
+        {"key": "scan", "type": "attachment", "label": {"zh": "扫描件", "en": "Scan"}},
+    ]}, "forms[0]")
+    columns = map_columns(form, ["标题", "Amount", "双倍", "扫描件"])
+    assert [c.field for c in columns.main] == ["title", "amount"]
+    assert columns.notes == ["column '双倍' (double) is computed by the app and is not imported",
+                             "column '扫描件' (scan) holds files, which are uploaded, not imported from a spreadsheet"]

@@ -13,8 +13,8 @@ cells hold:
     内部备注: null
 
 Columns of values that a spreadsheet cannot give (lookups, which are read through
-a relation, and files, which are uploaded) are left out with a note, so an export
-can be imported again as it is.
+a relation; formulas and rollups, which the app computes; files, which are uploaded)
+are left out with a note, so an export can be imported again as it is.
 """
 from __future__ import annotations
 
@@ -213,6 +213,8 @@ def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str) -> list
 def _left_out(ftype: FieldType, header: str, fdef: FieldDef) -> str | None:
     if ftype.storage == "none":
         return f"column {header!r} ({fdef.key}) is read through a relation and is not imported"
+    if ftype.computed:
+        return f"column {header!r} ({fdef.key}) is computed by the app and is not imported"
     if not getattr(ftype, "cell_importable", True):
         return f"column {header!r} ({fdef.key}) holds files, which are uploaded, not imported from a spreadsheet"
     return None
@@ -242,6 +244,7 @@ def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozens
 
 def _needs_column(fdef: FieldDef) -> bool:
     ftype = field_type(fdef)
-    if not fdef.required or fdef.default is not None or ftype.system_assigned or ftype.storage == "none":
+    if not fdef.required or fdef.default is not None or ftype.system_assigned or ftype.computed \
+            or ftype.storage == "none":
         return False
     return getattr(ftype, "initial_value", None) is None   # e.g. the creating user

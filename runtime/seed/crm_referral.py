@@ -126,6 +126,8 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
         records = Records(conn, app, user_id=staff[0], now=_at(ANCHOR))
         for start in range(0, len(updates), BATCH):
             records.bulk_update("customers", updates[start:start + BATCH])
+    if progress:
+        progress("customers", writer.counts["customers"])   # the referrers are set too
 
     writer.create("contacts", [
         {"name": fake.name(), "customer": customer_ids[i], "title": rnd.choice(["总经理", "采购经理", "IT 主管", "财务总监"]),
