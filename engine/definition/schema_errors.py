@@ -50,7 +50,11 @@ class ShapeChecker:
         schema = definition_schema()
         defs = dict(schema["$defs"])
         defs["field"] = {k: v for k, v in defs["field"].items() if k != "allOf"}
-        self.document = Draft202012Validator({**schema, "$defs": defs})
+        # Looking a $ref up costs more than checking a label: write them out, but for
+        # the (recursive) field, which subform columns refer to.
+        defs = {name: _inline_refs(part, defs) for name, part in defs.items()}
+        schema = _inline_refs({**schema, "$defs": defs}, defs)
+        self.document = Draft202012Validator(schema)
         self.by_type = {name: Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{type_def_name(name)}"})
                         for name in all_types()}
         self.with_columns = {name for name, cls in all_types().items() if "fields" in cls.config_schema}
@@ -78,6 +82,23 @@ class ShapeChecker:
                 yield path, field
                 if _type_name(field) in self.with_columns:
                     yield from self._field_list(field.get("fields"), path)
+
+
+def _inline_refs(part: Any, defs: dict) -> Any:
+    """`part` with each {"$ref": "#/$defs/NAME"} but the field's replaced by NAME's schema
+    (its other keywords kept beside it)."""
+    if isinstance(part, list):
+        return [_inline_refs(item, defs) for item in part]
+    if not isinstance(part, dict):
+        return part
+    ref = part.get("$ref", "")
+    if ref.startswith("#/$defs/") and ref != "#/$defs/field":
+        target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        beside = {k: _inline_refs(v, defs) for k, v in part.items() if k != "$ref"}
+        if set(beside) - {"description", "title"}:   # keywords of its own: keep both apart
+            return {**beside, "allOf": [target]}
+        return {**beside, **target}
+    return {k: (_inline_refs(v, defs) if k != "$defs" else v) for k, v in part.items()}
 
 
 def _type_name(field: dict) -> str | None:
