@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import random
 import resource
@@ -113,7 +114,8 @@ def child(url: str, target: str, trace: bool) -> dict:
     app = AppDef.from_dict(as_number() if target == "number" else AS_TEXT)
     with engine.connect() as conn:   # connect and import everything before measuring memory
         conn.exec_driver_sql("SELECT 1")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gc.collect()
+    rss_before = current_rss_kb()
     batches = []
     if trace:
         tracemalloc.start()
@@ -125,8 +127,20 @@ def child(url: str, target: str, trace: bool) -> dict:
     step = result["results"][0]
     return {"seconds": elapsed, "rows": step["rows"], "converted": step["converted"],
             "not_converted": step["not_converted"], "batches": len(batches),
-            "rss_growth_mb": (rss_after - rss_before) / 1024, "rss_peak_mb": rss_after / 1024,
+            "rss_growth_mb": max(rss_after - rss_before, 0) / 1024, "rss_peak_mb": rss_after / 1024,
             "traced_peak_mb": None if peak is None else peak / 2**20}
+
+
+def current_rss_kb() -> int:
+    """The resident set size now, after resetting the process's peak (Linux: clear_refs),
+    so that ru_maxrss afterwards is the peak of what follows, not of importing."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() // 1024
+    except OSError:   # elsewhere: the peak so far, which makes the growth an underestimate
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def in_child(url: str, target: str, trace: bool) -> dict:
@@ -145,25 +159,27 @@ def measure(name: str, engine, rows: int) -> dict:
     start = time.perf_counter()
     populate(engine, rows)
     print(f"[{name}] {rows:,} rows populated in {time.perf_counter() - start:.1f}s")
-    figures = {}
-    for target, direction in (("number", "to_number"), ("text", "to_text")):
-        base = run_baseline(engine, direction)
-        planned, preview = plan_seconds(engine, target)
-        url = engine.url.render_as_string(hide_password=False)
-        timed = in_child(url, target, trace=False)
-        # Back to where the timed run started, then the same migration traced.
-        in_child(url, "text" if target == "number" else "number", trace=False)
-        traced = in_child(url, target, trace=True)
-        figures[target] = dict(timed, traced_peak_mb=traced["traced_peak_mb"])
-        label = "text -> number" if target == "number" else "number -> text"
+    url = engine.url.render_as_string(hide_password=False)
+    figures: dict[str, dict] = {"number": {}, "text": {}}
+    # text -> number, number -> text, then the same two traced: each run starts where the
+    # previous one left the table.
+    for trace in (False, True):
+        for target, direction in (("number", "to_number"), ("text", "to_text")):
+            if not trace:
+                figures[target]["baseline"] = run_baseline(engine, direction)
+                figures[target]["plan"], figures[target]["preview"] = plan_seconds(engine, target)
+            figures[target]["traced" if trace else "timed"] = in_child(url, target, trace)
+    for target, label in (("number", "text -> number"), ("text", "number -> text")):
+        f = figures[target]
+        timed, base, preview = f["timed"], f["baseline"], f["preview"]
         print(f"[{name}] {label}: apply {timed['seconds']:.1f}s ({rows / timed['seconds']:,.0f} rows/s, "
               f"{timed['batches']} batches, {timed['converted']:,} converted, {timed['not_converted']:,} "
               f"cannot); hand-written UPDATE {base:.1f}s; ratio {timed['seconds'] / base:.1f}x")
-        print(f"[{name}] {label}: plan with conversion preview {planned:.1f}s "
+        print(f"[{name}] {label}: plan with conversion preview {f['plan']:.1f}s "
               f"({preview.get('convert', 0):,} convert, {preview.get('cannot', 0):,} cannot)")
-        print(f"[{name}] {label}: peak RSS {timed['rss_peak_mb']:.0f} MB (+{timed['rss_growth_mb']:.1f} MB "
-              f"while migrating); tracemalloc peak {traced['traced_peak_mb']:.1f} MB")
-    return figures
+        print(f"[{name}] {label}: peak RSS {timed['rss_peak_mb']:.0f} MB (+{timed['rss_growth_mb']:.1f} MB over "
+              f"the RSS before migrating); tracemalloc peak {f['traced']['traced_peak_mb']:.1f} MB")
+    return {target: dict(f["timed"], traced_peak_mb=f["traced"]["traced_peak_mb"]) for target, f in figures.items()}
 
 
 def main():
