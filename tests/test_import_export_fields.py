@@ -301,3 +301,34 @@ def test_columns_an_import_cannot_fill_are_left_out_with_a_note():
     assert [c.field for c in columns.main] == ["title", "amount"]
     assert columns.notes == ["column '双倍' (double) is computed by the app and is not imported",
                              "column '扫描件' (scan) holds files, which are uploaded, not imported from a spreadsheet"]
+
+
+@pytest.mark.parametrize("write_only", [False, True])
+def test_the_fast_xlsx_reader_reads_what_openpyxl_reads(tmp_path, write_only):
+    from openpyxl import Workbook, load_workbook
+
+    from runtime.import_export.xlsx_rows import sheet_rows
+    rows = [["名称", "数量", "金额", "日期", "时间", "是否", "备注"],
+            ["甲", 3, 1234.5, date(2025, 1, 5), datetime(2025, 1, 5, 13, 45, 30), True, "=1+1"],
+            [None, -7, Decimal("0.1"), None, None, False, "多\n行"],
+            ["乙", 10 ** 15, 1e-7, date(1900, 3, 1), datetime(2030, 12, 31, 23, 59), None, " 空格 "],
+            [None, None, None, None, None, None, None],
+            ["丙", 0, -0.5, None, None, None, "x" * 3000]]
+    book = Workbook(write_only=write_only)
+    sheet = book.create_sheet("数据") if write_only else book.active
+    for row in rows:
+        sheet.append(row)
+    if not write_only:
+        sheet["J9"] = "远处的单元格"
+        sheet["D4"].number_format = "yyyy/m/d"
+    book.save(tmp_path / "t.xlsx")
+    reading = load_workbook(tmp_path / "t.xlsx", read_only=True, data_only=True)
+    ws = reading.worksheets[0]
+    expected = [(n, [v for v in row]) for n, row in enumerate(ws.iter_rows(values_only=True), start=1)
+                if any(v is not None for v in row)]
+    fast = list(sheet_rows(reading, ws))
+    reading.close()
+    assert len(fast) == len(expected)
+    for (number, cells), (want_number, want) in zip(fast, expected):
+        assert number == want_number
+        assert cells + [None] * (len(want) - len(cells)) == want

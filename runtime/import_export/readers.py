@@ -6,11 +6,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from engine.errors import FormworkError
+from runtime.import_export import xlsx_rows
 
 SNIFF_BYTES = 1 << 20   # how much of a CSV file is read to decide its encoding
 
@@ -42,8 +44,11 @@ class Table:
 
     def sheet_rows(self, name: str) -> tuple[list[str], Iterator[Row]]:
         """Another sheet of the workbook, as headers and a stream of rows."""
-        rows = self._book[name].iter_rows(values_only=True)
-        headers = _header_cells(next(rows, ()))
+        rows = _sheet_stream(self._book, self._book[name])
+        first = next(rows, None)
+        headers = _header_cells(first[1] if first and first[0] == 1 else ())
+        if first is not None and first[0] != 1:
+            rows = itertools.chain([first], rows)
         return headers, _xlsx_rows(rows, len(headers))
 
     def close(self) -> None:
@@ -150,12 +155,12 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
         book.close()
         raise ReadError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
     ws = book[sheet] if sheet else book.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    try:
-        headers = _header_cells(next(rows))
-    except StopIteration:
+    rows = _sheet_stream(book, ws)
+    first = next(rows, None)
+    if first is None or first[0] != 1:
         book.close()
-        raise ReadError(f"{path.name} is empty: the first row must name the columns") from None
+        raise ReadError(f"{path.name} is empty or its first row is blank: the first row must name the columns")
+    headers = _header_cells(first[1])
     position = {"row": 1}
     total = ws.max_row   # from the sheet's dimension; files written by streaming tools lack it
 
@@ -176,8 +181,19 @@ def _header_cells(cells) -> list[str]:
     return headers
 
 
-def _xlsx_rows(rows, width) -> Iterator[Row]:
-    for number, row in enumerate(rows, start=2):
+def _sheet_stream(book, ws) -> Iterator[Row]:
+    """(row number, values) of the rows that have cells: the fast reader when this
+    openpyxl allows it, else openpyxl's own."""
+    if xlsx_rows.supported(book, ws):
+        return xlsx_rows.sheet_rows(book, ws)
+    return ((number, list(row)) for number, row in enumerate(ws.iter_rows(values_only=True), start=1))
+
+
+def _xlsx_rows(rows: Iterator[Row], width: int) -> Iterator[Row]:
+    """Data rows cut to the header's width, without the empty ones."""
+    for number, row in rows:
         cells = list(row[:width])
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
         if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
             yield number, cells
