@@ -478,3 +478,26 @@ def test_history_and_record_versions_survive_a_series_of_migrations(shop):
         updated = r.update("customers", now["乙"]["id"], {"credit": "21"}, expected_version=2)
         assert updated["version"] == 3 and updated["fields"]["note"] == "不是数字"
         assert r.history("customers", updated["id"])[-1]["changes"]["credit"] == {"from": "20.50", "to": "21.00"}
+
+
+def test_rename_a_form_with_subform_and_links_while_renaming_and_removing_them(shop):
+    before = records(shop, "orders")
+
+    def mutate(doc):
+        orders = form(doc, "orders")
+        orders.update(key="sales", renamed_from="orders")
+        fld(doc, "sales", "items").update(key="lines", renamed_from="items")
+        orders["fields"].remove(fld(doc, "sales", "tags"))
+    new = changed(mutate)
+    assert steps(shop, new) == ["rename_form", "rename_field", "archive_field"]
+    apply_app(shop, new)
+    tables = set(sa.inspect(shop).get_table_names())
+    assert {"shop__sales", "shop__sales__lines"} <= tables and not [t for t in tables if "orders" in t]
+    indexes = {i["name"] for i in sa.inspect(shop).get_indexes("shop__sales__lines")}
+    assert indexes == {"ix__shop__sales__lines__parent_id__position"}
+    after = records(shop, "sales")
+    assert {t: f["lines"] for t, f in after.items()} == {t: f["items"] for t, f in before.items()}
+    (links,) = archive(shop, form_key="sales", field_key="tags")
+    with shop.connect() as conn:
+        kept = conn.execute(sa.text(f'SELECT count(*) FROM "{links["physical_name"]}"')).scalar_one()
+    assert kept == 3
