@@ -86,24 +86,8 @@ class AddressField(FieldType):
             return self.parse_text(raw, ctx)
         if not isinstance(raw, dict):
             raise FieldError("address_invalid")
-        result: dict[str, Any] = {p: None for p in PARTS}
-        path: list[Division] = []
-        pool = divisions().provinces
-        for level in self.wanted:
-            if not pool:
-                break   # no level below (Hong Kong; a county-level city under its province)
-            text = raw.get(level)
-            if text is None or not str(text).strip():
-                raise FieldError(f"address_missing_{level}")
-            text = str(text).strip()
-            found = divisions().find_child(pool, text)
-            if found is None:
-                raise _not_found(level, text, path, lambda d: text in _names(d))
-            result[level] = found.name
-            path.append(found)
-            pool = found.children
-        result["detail"] = self._detail(raw.get("detail"))
-        return result
+        names = _named_divisions(raw, self.wanted, required=True)
+        return {**{p: None for p in PARTS}, **names, "detail": self._detail(raw.get("detail"))}
 
     def _detail(self, detail: Any) -> str | None:
         if detail is None or not self.with_detail:
@@ -116,29 +100,10 @@ class AddressField(FieldType):
     def parse_text(self, text: str, ctx: ValueContext) -> dict[str, Any]:
         """Split "广东省深圳市南山区科技园1号" (or "广东 深圳 南山 科技园1号", or with
         slashes) into its parts; what follows the last division is the street address."""
-        rest = text.strip()
-        if not rest:
+        if not text.strip():
             raise FieldError("address_invalid")
-        parts: dict[str, Any] = {}
-        path: list[Division] = []
-        pool = divisions().provinces
-        for level in self.wanted:
-            rest = rest.lstrip(_SEPARATORS)
-            if not pool:
-                break
-            match = divisions().find_prefix(pool, rest)
-            if match is None and level == "city" and path[0].name in pool:
-                match = (pool[path[0].name], "")   # "北京市朝阳区": the municipality names itself once
-            if match is None:
-                if not rest:
-                    raise FieldError(f"address_missing_{level}")
-                raise _not_found(level, rest[:20], path, lambda d: rest.startswith(tuple(_names(d))))
-            parts[level] = match[0].name
-            path.append(match[0])
-            rest = rest[len(match[1]):]
-            pool = match[0].children
-        parts["detail"] = rest.strip(_SEPARATORS) or None
-        return self.clean(parts, ctx)
+        names, rest = _leading_divisions(text, self.wanted)
+        return self.clean({**names, "detail": rest or None}, ctx)
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         if not value:
@@ -181,37 +146,61 @@ class AddressField(FieldType):
     def _division_names(self, operand: Any) -> dict[str, str]:
         """{level: official name} of the leading divisions a filter operand names."""
         if isinstance(operand, str):
-            rest, names, path, pool = operand.strip(), {}, [], divisions().provinces
-            for level in LEVELS:
-                rest = rest.lstrip(_SEPARATORS)
-                if not rest or not pool:
-                    break
-                match = divisions().find_prefix(pool, rest)
-                if match is None:
-                    raise _not_found(level, rest, path, lambda d: rest.startswith(tuple(_names(d))))
-                names[level], rest, pool = match[0].name, rest[len(match[1]):], match[0].children
-                path.append(match[0])
-            if rest.strip(_SEPARATORS) or not names:
+            names, rest = _leading_divisions(operand, LEVELS)
+            if rest or not names:
                 raise FieldError("address_invalid")
             return names
         if not isinstance(operand, dict):
             raise FieldError("address_invalid")
-        names, path, pool = {}, [], divisions().provinces
-        for level in LEVELS:
-            text = str(operand.get(level) or "").strip()
-            if not text:
-                break
-            found = divisions().find_child(pool, text)
-            if found is None:
-                raise _not_found(level, text, path, lambda d: text in _names(d))
-            names[level], pool = found.name, found.children
-            path.append(found)
+        names = _named_divisions(operand, LEVELS, required=False)
         if not names:
             raise FieldError("address_missing_province")
         return names
 
 
 _SEPARATORS = " ,，/-"
+
+
+def _named_divisions(raw: dict, levels: tuple[str, ...], *, required: bool) -> dict[str, str]:
+    """{level: official name} of the divisions given by name, short name or code in
+    `raw`, each looked up within the one above. A missing level is an error when
+    `required`, else the end; a division with no level below ends the walk."""
+    names: dict[str, str] = {}
+    path: list[Division] = []
+    pool = divisions().provinces
+    for level in levels:
+        text = str(raw.get(level) or "").strip()
+        if not pool or (not text and not required):
+            break   # Hong Kong, or a county-level city under its province, has no level below
+        if not text:
+            raise FieldError(f"address_missing_{level}")
+        found = divisions().find_child(pool, text)
+        if found is None:
+            raise _not_found(level, text, path, lambda d: text in _names(d))
+        names[level] = found.name
+        path.append(found)
+        pool = found.children
+    return names
+
+
+def _leading_divisions(text: str, levels: tuple[str, ...]) -> tuple[dict[str, str], str]:
+    """The divisions named at the start of `text`, level by level ({level: official
+    name}), and the text after them. Stops at the end of the text or where a division
+    has no level below; a name that is not there is an error saying where it is."""
+    rest, names, path, pool = text.strip(), {}, [], divisions().provinces
+    for level in levels:
+        rest = rest.lstrip(_SEPARATORS)
+        if not rest or not pool:
+            break
+        match = divisions().find_prefix(pool, rest)
+        if match is None and level == "city" and path[0].name in pool:
+            match = (pool[path[0].name], "")   # "北京市朝阳区": the municipality names itself once
+        if match is None:
+            raise _not_found(level, rest[:20], path, lambda d: rest.startswith(tuple(_names(d))))
+        names[level] = match[0].name
+        path.append(match[0])
+        rest, pool = rest[len(match[1]):], match[0].children
+    return names, rest.strip(_SEPARATORS)
 
 
 def _names(division: Division) -> list[str]:
