@@ -90,7 +90,8 @@ _SAMPLE_OPTIONS = {
     "serial": {"pattern": "KH{YYYY}{MM}-{counter:4}"},
     "number": {"precision": 2, "min": 0, "max": 100, "default": 5},
     "text": {"max_length": 20, "min_length": 1, "pattern": "^[A-Z]+$", "default": "AB"},
-    "date": {"min": "2020-01-01", "max": "2030-12-31"},
+    "date": {"min": "2020-01-01", "max": "2030-12-31", "default_formula": "TODAY() + 7"},
+    "formula": {"formula": "f_number * 2 + f_rating", "visible_if": "f_switch"},
     "datetime": {"min": "2020-01-01", "max": "2030-12-31"},
 }
 for _name in ("radio", "select", "checkbox", "multiselect"):
@@ -105,10 +106,14 @@ def every_type_app() -> dict:
         options = _SAMPLE_OPTIONS.get(name, {})
         if set(cls.config_required) <= set(options):
             fields.append({"key": f"f_{name}", "type": name, "label": L(name), **options})
+    total = {"key": "things_total", "type": "rollup", "label": L("合计"), "source": "things",
+             "via": "f_relation", "aggregate": "sum", "field": "f_number"}
+    rule = {"key": "positive", "formula": "f_number >= 0", "message": L("不能为负", "Must not be negative"),
+            "fields": ["f_number"]}
     return {"format_version": 1, "app": {"key": "every", "label": L("全部", "Every type")}, "forms": [
         {"key": "customers", "label": L("客户"), "title_field": "name",
-         "fields": [{"key": "name", "type": "text", "label": L("名称")}]},
-        {"key": "things", "label": L("全部"), "fields": fields}]}
+         "fields": [{"key": "name", "type": "text", "label": L("名称")}, total]},
+        {"key": "things", "label": L("全部"), "rules": [rule], "fields": fields}]}
 
 
 def test_the_fuzzed_apps_are_valid_to_begin_with():
