@@ -24,7 +24,7 @@ from engine.computed.upkeep import Upkeep
 from engine.definition.model import AppDef, FormDef
 from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
                            RecordValidationError)
-from engine.fields.base import DEFAULT_TZ, AssignScope, ValueContext
+from engine.fields.base import DEFAULT_TZ, AssignScope, FieldType, ValueContext
 from engine.fields.registry import field_type
 from engine.fields.relation import RelationField
 from engine.query.filters import compile_filter
@@ -150,11 +150,19 @@ class Records:
         self.upkeep.before_insert(form, good)
         now = self._now()
         db_rows = []
+        # Most types store their value as is in one column: set those directly (an import
+        # writes 100k rows through here; a to_row call per value is a fifth of its time).
+        plain = {key: t.column_name for key, t in cleaner.types.items()
+                 if type(t).to_row is FieldType.to_row}
         for record in good:
             row = {"created_at": now, "updated_at": now, "created_by": self.user_id,
                    "updated_by": self.user_id, "owner_id": self.user_id, "version": 1}
             for key, value in record.values.items():
-                row.update(cleaner.types[key].to_row(value))
+                column = plain.get(key)
+                if column is not None:
+                    row[column] = value
+                else:
+                    row.update(cleaner.types[key].to_row(value))
             db_rows.append(row)
         columns = set().union(*(r.keys() for r in db_rows))
         db_rows = [{c: r.get(c) for c in columns} for r in db_rows]
@@ -165,9 +173,10 @@ class Records:
             raise self._integrity_error(form, cleaner, exc) from None
         self._write_links_and_children(form, cleaner, ids, good, replace=False)
         self.upkeep.after_create(form, ids)
+        created = self._created_changes(cleaner)
         history.write(self.conn, [
-            history.entry(self.app.key, form.key, rid, 1, "create",
-                          self._json_changes(cleaner, {}, self._all_values(record)), self.user_id, now)
+            history.entry(self.app.key, form.key, rid, 1, "create", created(self._all_values(record)),
+                          self.user_id, now)
             for rid, record in zip(ids, good)])
         return ids, failures
 
@@ -216,6 +225,22 @@ class Records:
         merged.update(record.links)
         merged.update(record.subforms)
         return merged
+
+    def _created_changes(self, cleaner):
+        """A function giving what `_json_changes(cleaner, {}, values)` gives, for the
+        records of one create batch, with the per-type work done once per batch."""
+        before = {key: t.to_json(None) for key, t in cleaner.types.items()}
+        as_json = {key: (None if type(t).to_json is FieldType.to_json else t.to_json)
+                   for key, t in cleaner.types.items()}
+
+        def changes(values: dict) -> dict:
+            out = {}
+            for key, value in values.items():
+                if value is not None:   # what history.diff keeps when there is no "before"
+                    convert = as_json[key]
+                    out[key] = {"from": before[key], "to": value if convert is None else convert(value)}
+            return out
+        return changes
 
     def _json_changes(self, cleaner, before: dict, after: dict) -> dict:
         changes = {}
@@ -296,7 +321,7 @@ class Records:
         next_cursor = None
         if more:
             last = rows[-1]._mapping
-            next_cursor = encode_cursor(keys, [last[f"_sort{i}"] for i in range(len(keys))])
+            next_cursor = encode_cursor(keys, [last[name] for name in sort_names])
         count = None
         if with_count or (with_count is None and not cursor):
             count = self.count_where(table, where)
