@@ -3,8 +3,6 @@ sorted as their result type on both databases, errors shown by code. (How values
 kept current is tested in tests/test_computed_records.py.)"""
 from decimal import Decimal
 
-import pytest
-
 from engine.formula.values import ErrorValue
 from tests.fields.helpers import CTX, CTX_EN, Lab, L, make, problem_at, refused
 
@@ -26,7 +24,8 @@ FIELDS = [
 
 
 def test_computed_values_are_read_only():
-    for name, config in (("formula", {"formula": "1 + 1"}), ("rollup", {"source": "a", "via": "b", "aggregate": "count"})):
+    rollup = {"source": "a", "via": "b", "aggregate": "count"}
+    for name, config in (("formula", {"formula": "1 + 1"}), ("rollup", rollup)):
         ftype = make(name, **config)
         refused(ftype, 5, "computed_read_only", zh=["自动计算"], en=["cannot be set"])
         refused(ftype, "5", "computed_read_only", how="parse_text")

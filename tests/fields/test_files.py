@@ -102,7 +102,8 @@ def test_images_are_checked_by_their_content(db, store, data, name, claimed):
 
 @pytest.mark.parametrize("data, name, kind", [
     (PNG, "p.png", "image/png"), (b"\xff\xd8\xff\xe0" + bytes(100), "p.jpg", "image/jpeg"),
-    (b"GIF89a" + bytes(20), "g.gif", "image/gif"), (b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(20), "w.webp", "image/webp")])
+    (b"GIF89a" + bytes(20), "g.gif", "image/gif"),
+    (b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(20), "w.webp", "image/webp")])
 def test_image_kinds(db, store, data, name, kind):
     assert _put(db, store, data, name, content_type="text/plain", images_only=True)["content_type"] == kind
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import FieldError
-from engine.fields import all_types
 from engine.query.filters import FilterError
 from tests.fields.helpers import CTX, CTX_EN, Lab, L, make, messages
 

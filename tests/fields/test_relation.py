@@ -86,7 +86,8 @@ ORDER_FIELDS = [
         {"key": "c", "type": "relation", "label": L("客户"), "target": "customers"}]},
      "forms[0].fields[0].fields[0].type", "cannot be a column of a subform"),
     ({"key": "lines", "type": "subform", "label": L("明细"), "fields": [
-        {"key": "inner", "type": "subform", "label": L("子"), "fields": [{"key": "p", "type": "text", "label": L("产品")}]}]},
+        {"key": "inner", "type": "subform", "label": L("子"),
+         "fields": [{"key": "p", "type": "text", "label": L("产品")}]}]},
      "forms[0].fields[0].fields[0].type", "cannot be a column of a subform"),
 ])
 def test_definition_errors(field, path, fragment):
