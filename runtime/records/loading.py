@@ -9,6 +9,7 @@ So a page costs 1 + (multiple relations) + (subforms) statements, whatever its s
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -61,6 +62,20 @@ class _RowShape:
     system: list[tuple[str, int]]
     plain: list[tuple[str, int]]
     joined: list[_JoinedShape]
+
+    def __post_init__(self) -> None:
+        self.system_keys, self.system_values = _getter(self.system)
+        self.plain_keys, self.plain_values = _getter(self.plain)
+
+
+def _getter(pairs: list[tuple[str, int]]) -> tuple[tuple[str, ...], Any]:
+    """(keys, function of a row giving their values as a tuple)."""
+    keys = tuple(key for key, _ in pairs)
+    positions = [i for _, i in pairs]
+    if len(positions) == 1:
+        only = positions[0]
+        return keys, lambda row: (row[only],)
+    return keys, (itemgetter(*positions) if positions else (lambda row: ()))
 
 
 def _target_state(table) -> sa.ColumnElement:
@@ -179,9 +194,11 @@ class PageLoader:
             return []
         shape = self._shape(tuple(rows[0]._fields))
         records = []
+        system_keys, system_values = shape.system_keys, shape.system_values
+        plain_keys, plain_values = shape.plain_keys, shape.plain_values
         for row in rows:
-            record = {key: row[i] for key, i in shape.system}
-            values = {key: row[i] for key, i in shape.plain}
+            record = dict(zip(system_keys, system_values(row)))
+            values = dict(zip(plain_keys, plain_values(row))) if plain_keys else {}
             if self.shaped:
                 mapping = row._mapping
                 for key, ftype in self.shaped:
