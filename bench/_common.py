@@ -6,6 +6,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -54,18 +55,38 @@ def median_ms(func, repeat: int = 15, warmup: int = 2) -> float:
     return statistics.median(times)
 
 
-def paired_medians(ours, baseline, repeat: int = 31, warmup: int = 3) -> tuple[float, float]:
-    """Median ms of two functions measured alternately, so that noise from other processes
-    on a shared machine hits both alike and their ratio stays meaningful."""
+@dataclass
+class Paired:
+    """Timings (ms) of our code and of a baseline, measured alternately."""
+
+    ours: list[float]
+    base: list[float]
+
+    def describe(self, baseline: str) -> str:
+        ours, base = statistics.median(self.ours), statistics.median(self.base)
+        return (f"median {ours:.2f} ms; {baseline} {base:.2f} ms; ratio {ours / base:.2f}x "
+                f"(best of {len(self.ours)}: {min(self.ours):.2f} vs {min(self.base):.2f} ms, "
+                f"{min(self.ours) / min(self.base):.2f}x)")
+
+
+def paired(ours, baseline, repeat: int = 41, warmup: int = 3) -> Paired:
+    """Time two functions alternately, so that noise from other processes on a shared
+    machine hits both alike; the best times are the least disturbed ones."""
     for _ in range(warmup):
         ours(), baseline()
-    times: tuple[list[float], list[float]] = ([], [])
+    result = Paired([], [])
     for _ in range(repeat):
-        for func, bucket in ((ours, times[0]), (baseline, times[1])):
+        for func, bucket in ((ours, result.ours), (baseline, result.base)):
             start = time.perf_counter()
             func()
             bucket.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times[0]), statistics.median(times[1])
+    return result
+
+
+def paired_medians(ours, baseline, repeat: int = 31, warmup: int = 3) -> tuple[float, float]:
+    """Median ms of two functions measured alternately (see `paired`)."""
+    timings = paired(ours, baseline, repeat, warmup)
+    return statistics.median(timings.ours), statistics.median(timings.base)
 
 
 class Counter:

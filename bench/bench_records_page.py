@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import Counter, databases, median_ms, paired_medians  # noqa: E402
+from bench._common import Counter, databases, median_ms, paired  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records, tables_for  # noqa: E402
@@ -129,9 +129,8 @@ def run(name, engine, rows):
         deep_last = deep.records[-1]
         after = (deep_last["fields"]["amount"], deep_last["id"])
         assert [r.id for r in hand_written(conn, tables, after)] == [r["id"] for r in page(deep.next_cursor).records]
-        ours, base = paired_medians(page, lambda: hand_written(conn, tables))
-        ours_deep, base_deep = paired_medians(lambda: page(deep.next_cursor),
-                                              lambda: hand_written(conn, tables, after))
+        first_page = paired(page, lambda: hand_written(conn, tables))
+        deep_page = paired(lambda: page(deep.next_cursor), lambda: hand_written(conn, tables, after))
         counted = median_ms(lambda: page(with_count=True), repeat=5)
         count = page(with_count=True).count
         naive = median_ms(lambda: exact_count(conn, tables), repeat=3, warmup=1)
@@ -145,10 +144,8 @@ def run(name, engine, rows):
             page(with_count=None)
         with Counter(engine) as next_page:
             page(first.next_cursor, with_count=None)
-    print(f"[{name}] page of 50 (filter+sort, 2 relations + lookup): median {ours:.2f} ms; "
-          f"hand-written SQL {base:.2f} ms; ratio {ours / base:.2f}x")
-    print(f"[{name}] page 22 via keyset cursor: median {ours_deep:.2f} ms; hand-written keyset SQL "
-          f"{base_deep:.2f} ms; ratio {ours_deep / base_deep:.2f}x")
+    print(f"[{name}] page of 50 (filter+sort, 2 relations + lookup): {first_page.describe('hand-written SQL')}")
+    print(f"[{name}] page 22 via keyset cursor: {deep_page.describe('hand-written keyset SQL')}")
     print(f"[{name}] statements per page by page size: {statements}")
     print(f"[{name}] count of the filtered list: {count.value:,} (exact={count.exact}, "
           f"estimated={count.estimated}; true count {exact:,}); first page with count: median "
