@@ -65,3 +65,12 @@ def test_export_options_and_bad_filters(db, db_url, tmp_path, capsys):
     assert "--filter is not valid JSON" in capsys.readouterr().err
     assert main(["--database-url", db_url, "export", "shop", "customers", "-o", str(tmp_path / "x.pdf")]) == 2
     assert "use xlsx or csv" in capsys.readouterr().err
+
+
+def test_a_report_that_cannot_be_written_is_a_clear_error(db, db_url, tmp_path, capsys):
+    install_shop(db)
+    src = tmp_path / "c.csv"
+    src.write_text("名称\n甲\n", encoding="utf-8")
+    missing = tmp_path / "no" / "such" / "folder" / "r.csv"
+    assert main(["--database-url", db_url, "import", "shop", "customers", str(src), "--report", str(missing)]) == 2
+    assert "cannot write the report" in capsys.readouterr().err

@@ -172,3 +172,30 @@ def test_a_seeded_crm_survives_export_and_import_into_an_empty_install(crm, seco
                                      "items": [{"product": "服务", "quantity": 1, "unit_price": "1"}]})
         numbers = {c["fields"]["contract_no"] for c in r.list("contracts", page_size=500).records}
     assert len(numbers) == counts["contracts"] + 1 and new["fields"]["contract_no"] in numbers
+
+
+def test_xlsx_exports_keep_dates_numbers_and_chinese(crm, tmp_path):
+    from datetime import datetime
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+    db, app = crm
+    with db.begin() as conn:
+        r = Records(conn, app)
+        customer = r.create("customers", {"name": "上海明达科技", "phone": "13800138000"})
+        r.create("contracts", {"title": "年度服务（二期）", "customer": customer["id"], "amount": "1234567.89",
+                               "signed_on": "2026-01-05", "items": [{"product": "实施服务", "quantity": 3,
+                                                                     "unit_price": "2500"}]})
+    out = tmp_path / "contracts.xlsx"
+    assert export_records(db, "crm_referral", "contracts", out) == 1
+    book = load_workbook(out)
+    main, items = book["合同"], book["产品明细"]
+    header = [c.value for c in main[1]]
+    row = dict(zip(header, (c for c in main[2])))
+    assert row["合同名称"].value == "年度服务（二期）" and row["客户"].value == "上海明达科技"
+    assert row["签订日期"].value == datetime(2026, 1, 5) and row["签订日期"].number_format == "yyyy-mm-dd"
+    assert row["合同金额"].data_type == "n" and Decimal(str(row["合同金额"].value)) == Decimal("1234567.89")
+    assert row["合同金额"].number_format == "0.00"
+    assert [c.value for c in items[1]] == ["主表行号", "产品", "数量", "单价"]
+    assert [c.value for c in items[2]] == [2, "实施服务", 3, 2500]
+    assert main.freeze_panes == "A2" and main["A1"].font.bold

@@ -177,7 +177,11 @@ class _ProblemWriter:
         self.report, self.with_sheet = report, with_sheet
         self.handle = None
         if path is not None:
-            self.handle = open(path, "w", encoding="utf-8-sig", newline="")
+            try:
+                self.handle = open(path, "w", encoding="utf-8-sig", newline="")
+            except OSError as exc:
+                raise ImportError_(f"cannot write the report {path}: {exc.strerror or exc}; "
+                                   "name another file with --report") from None
             self.csv = csv.writer(self.handle)
             self.csv.writerow((["工作表 sheet"] if with_sheet else [])
                               + ["行号 row", "列 column", "值 value", "原因 reason"])
