@@ -39,6 +39,9 @@ register_messages({
     "invalid_type": {"zh": "值的类型不正确，应为{expected}", "en": "Wrong kind of value; expected {expected}"},
     "operator_unsupported": {"zh": "字段不支持筛选条件“{op}”，可用：{allowed}",
                              "en": "This field does not support the filter operator '{op}'; use one of {allowed}"},
+    "member_missing": {"zh": "成员 #{id} 不存在", "en": "There is no member #{id}"},
+    "department_missing": {"zh": "部门 #{id} 不存在", "en": "There is no department #{id}"},
+    "file_missing": {"zh": "文件 #{id} 不存在，请重新上传", "en": "There is no file #{id}; upload it again"},
     "operand_needs_list": {"zh": "筛选条件“{op}”需要一个值的列表",
                            "en": "Bad value for filter operator '{op}': give a list of values"},
     "operand_needs_pair": {"zh": "筛选条件“{op}”需要两个值：[下限, 上限]",
@@ -122,6 +125,15 @@ class Reference:
     kind: str          # "users", "departments", "files" or "form"
     target: str | None  # form key when kind == "form"
     ids: tuple[int, ...]
+
+    @property
+    def missing_code(self) -> str:
+        """The error code for one of `ids` that does not exist (its param is `id`)."""
+        return _MISSING_CODES[self.kind]
+
+
+_MISSING_CODES = {"form": "relation_missing", "users": "member_missing", "departments": "department_missing",
+                  "files": "file_missing"}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from engine.storage.physical import AppTables
 
 register_messages({
     "unknown_field": {"zh": "表单中没有字段“{field}”{hint}", "en": "The form has no field '{field}'{hint}"},
-    "reference_missing": {"zh": "引用的{kind} #{id} 不存在", "en": "The referenced {kind} #{id} does not exist"},
     "read_only": {"zh": "该字段由系统生成，不能修改", "en": "This field is assigned by the system and cannot be changed"},
 })
 
@@ -244,8 +243,7 @@ def check_references(conn: sa.Connection, tables: AppTables, cleaner: RecordClea
     for record, refs in zip(records, per_record):
         for key, ref in refs:
             for missing in [i for i in ref.ids if i not in existing[(ref.kind, ref.target)]]:
-                code = "relation_missing" if ref.kind == "form" else "reference_missing"
-                record.issues.append(FieldIssue(key, code, {"id": missing, "kind": ref.kind}))
+                record.issues.append(FieldIssue(key, ref.missing_code, {"id": missing, "kind": ref.kind}))
 
 
 def check_unique(conn: sa.Connection, table: sa.Table, cleaner: RecordCleaner,

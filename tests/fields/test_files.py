@@ -171,7 +171,7 @@ def test_round_trip_and_missing_files(db, store):
     assert lab.get(a)["fields"] == {"docs": [pdf, png], "pics": [png], "sign": png}
     lab.check_filters("docs", [("empty", None, [b]), ("not_empty", None, [a])])
     lab.check_filters("sign", [("empty", None, [b]), ("not_empty", None, [a])])
-    assert lab.refused({"docs": [pdf, 999_999], "sign": 999_998}) == {"docs": "reference_missing",
-                                                                      "sign": "reference_missing"}
+    assert lab.refused({"docs": [pdf, 999_999], "sign": 999_998}) == {"docs": "file_missing",
+                                                                      "sign": "file_missing"}
     assert lab.update(a, docs=[], sign=None)["fields"]["docs"] is None
     assert lab.ids({"field": "docs", "op": "empty"}) == [a, b]

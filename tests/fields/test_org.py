@@ -98,7 +98,7 @@ def test_round_trip_references_and_filters(db):
                                ("not_in", [market], [a, c]), ("empty", None, [c]), ("not_empty", None, [a, b])])
     missing = 10_000
     assert lab.refused({"owner": missing, "team": [li, missing], "dept": missing, "depts": [missing]}) == {
-        "owner": "reference_missing", "team": "reference_missing", "dept": "reference_missing",
-        "depts": "reference_missing"}
+        "owner": "member_missing", "team": "member_missing", "dept": "department_missing",
+        "depts": "department_missing"}
     assert lab.update(a, team=None)["fields"]["team"] is None
     assert [i for i in lab.ids(sort="owner") if i != a] == sorted([b, c], key=lambda i: lab.value(i, "owner"))
