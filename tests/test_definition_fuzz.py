@@ -27,6 +27,8 @@ from tests.records_app import DEFINITION, L
 _LONG_RUN = int(os.environ.get("FORMWORK_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(max_examples=_LONG_RUN or 150, deadline=None, derandomize=not _LONG_RUN, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
+# Each example of a whole app also runs the published schema as is (slow): fewer of them.
+FUZZ_APPS = settings(FUZZ, max_examples=_LONG_RUN or 60)
 
 # Names the definitions use, so that random documents reach the checks behind them.
 NAMES = ["key", "type", "label", "zh", "en", "fields", "forms", "app", "format_version", "target",
@@ -124,7 +126,7 @@ def test_the_fuzzed_apps_are_valid_to_begin_with():
 BASES = [DEFINITION, every_type_app()]
 
 
-@FUZZ
+@FUZZ_APPS
 @given(st.sampled_from(BASES).flatmap(lambda base: st.tuples(st.just(base), st.lists(st.tuples(
     st.sampled_from(list(_paths(base))[1:]), st.one_of(values, st.just("<delete>"))), min_size=1, max_size=3))))
 def test_valid_app_with_random_parts(base_and_changes):
