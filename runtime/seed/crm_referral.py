@@ -118,14 +118,7 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
             "tags": rnd.sample(["high_intent", "price_sensitive", "decision_maker", "promoter"], rnd.randint(0, 2)),
             "remark": None,
         })
-    # Referrers must exist before the friends they referred: write in two passes.
-    customer_ids = writer.create("customers", customers)
-    with engine.begin() as conn:
-        updates = [{"id": customer_ids[i], "changes": {"referrer": customer_ids[ref]}}
-                   for i, ref in enumerate(referrer_of) if ref is not None]
-        records = Records(conn, app, user_id=staff[0], now=_at(ANCHOR))
-        for start in range(0, len(updates), BATCH):
-            records.bulk_update("customers", updates[start:start + BATCH])
+    customer_ids = _customers(engine, app, writer, customers, referrer_of, staff[0])
     if progress:
         progress("customers", writer.counts["customers"])   # the referrers are set too
 
@@ -233,6 +226,32 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     writer.create("reward_ledger", ledger)
     writer.counts["users"] = len(staff)
     return writer.counts
+
+
+def _customers(engine, app, writer: _Writer, customers: list[dict], referrer_of: list[int | None],
+               user_id: int) -> list[int]:
+    """Write the customers batch by batch. A referrer is always an earlier customer:
+    one written in an earlier batch is set at once; one in the same batch (not yet
+    written, so without an id) is set afterwards by a recorded update."""
+    ids: list[int] = []
+    later = []
+    for start in range(0, len(customers), BATCH):
+        rows = []
+        for i in range(start, min(start + BATCH, len(customers))):
+            ref = referrer_of[i]
+            if ref is not None and ref < start:
+                rows.append({**customers[i], "referrer": ids[ref]})
+            else:
+                rows.append(customers[i])
+                if ref is not None:
+                    later.append((i, ref))
+        ids += writer.create("customers", rows)
+    with engine.begin() as conn:
+        records = Records(conn, app, user_id=user_id, now=_at(ANCHOR))
+        updates = [{"id": ids[i], "changes": {"referrer": ids[ref]}} for i, ref in later]
+        for start in range(0, len(updates), BATCH):
+            records.bulk_update("customers", updates[start:start + BATCH])
+    return ids
 
 
 def _orders(rnd: random.Random, customer_ids: list[int], day) -> list[dict[str, Any]]:
