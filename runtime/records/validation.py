@@ -49,6 +49,11 @@ class RecordCleaner:
         self.sub_types: dict[str, dict[str, FieldType]] = {
             f.key: {s.key: field_type(s) for s in f.fields} for f in form.fields if f.fields}
         self.formulas = record_formulas(app, form)   # default formulas, visibility conditions
+        # Asked for every field of every record of a batch (100k rows in an import): once here.
+        self._known = frozenset(self.types)
+        self._writable = {f.key: self.writable(f) for f in form.fields}
+        self._referring = frozenset(key for key, t in self.types.items()
+                                    if type(t).references is not FieldType.references)
 
     def writable(self, fdef: FieldDef) -> bool:
         ftype = self.types[fdef.key]
@@ -64,7 +69,7 @@ class RecordCleaner:
         if not isinstance(raw, dict):
             out.issues.append(FieldIssue("*", "invalid_type", {"expected": "object"}))
             return out
-        known = set(self.types)
+        known = self._known
         for key in raw:
             if key not in known:
                 out.issues.append(FieldIssue(str(key), "unknown_field",
@@ -77,7 +82,7 @@ class RecordCleaner:
                 out.issues.append(FieldIssue(key, "lookup_read_only"))
         defaulted: list[FieldDef] = []
         for fdef in self.form.fields:
-            if not self.writable(fdef):
+            if not self._writable[fdef.key]:
                 # An import may keep the serial numbers of historic records.
                 if creating and fdef.key in already_clean and raw.get(fdef.key) is not None \
                         and self.types[fdef.key].system_assigned:
@@ -208,10 +213,12 @@ class RecordCleaner:
     def references(self, record: CleanedRecord) -> list[tuple[str, Reference]]:
         """(field key, Reference) for every id the record points at."""
         found = []
+        referring = self._referring
         for key, value in list(record.values.items()) + list(record.links.items()):
-            ref = self.types[key].references(value)
-            if ref:
-                found.append((key, ref))
+            if key in referring:
+                ref = self.types[key].references(value)
+                if ref:
+                    found.append((key, ref))
         for key, rows in record.subforms.items():
             for row in rows:
                 for sub_key, value in row.items():
