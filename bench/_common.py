@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -21,9 +22,12 @@ def databases(which: str = "both"):
     if which in ("both", "sqlite"):
         folder = tempfile.mkdtemp(prefix="formwork-bench-")
         engine = make_engine(f"sqlite:///{folder}/bench.db")
-        upgrade_system(engine)
-        yield "sqlite", engine
-        engine.dispose()
+        try:
+            upgrade_system(engine)
+            yield "sqlite", engine
+        finally:   # a million-record database is hundreds of megabytes
+            engine.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
     if which in ("both", "postgresql"):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = sa.create_engine(PG_URL)
