@@ -25,7 +25,8 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from engine.computed.paths import ResolvedPath, field_kind
+from engine.computed.idsets import among
+from engine.computed.paths import ResolvedPath
 from engine.definition.model import AppDef, FieldDef
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
@@ -79,7 +80,7 @@ def plan_levels(app: AppDef, form_key: str, paths: Iterable[ResolvedPath]) -> Le
             level = level.relations.setdefault(hop.field, Level(hop.target))
         if path.subform is not None:
             level.subforms.setdefault(path.subform.field, set()).add(path.field.key)
-        elif field_kind(path.field) == "relation" and path.field.option("multiple"):
+        elif path.reads_links:
             level.links.add(path.field.key)
         else:
             level.columns.add(path.field.key)
@@ -89,6 +90,7 @@ def plan_levels(app: AppDef, form_key: str, paths: Iterable[ResolvedPath]) -> Le
 class InputLoader:
     def __init__(self, conn: sa.Connection, app: AppDef, tables: AppTables, ctx: ValueContext):
         self.conn, self.app, self.tables, self.ctx = conn, app, tables, ctx
+        self.dialect = conn.dialect.name
         self._types: dict[tuple[str, str], FieldType] = {}
 
     def ftype(self, form_key: str, key: str) -> FieldType:
@@ -132,13 +134,14 @@ class InputLoader:
                 elif row.get(key) is not None:
                     targets.add(row[key])
             table = self.tables.form_table(below.form)
-            found = self.load_rows(below.form, table.c.id.in_(sorted(targets)), below.columns) if targets else {}
+            found = self.load_rows(below.form, among(table.c.id, targets, self.dialect), below.columns) \
+                if targets else {}
             self.complete(below, found)
 
     def _load_links(self, form_key: str, key: str, rows: dict[int, Row]) -> None:
         link = self.tables.link_table(form_key, key)
         lists: dict[int, list[int]] = defaultdict(list)
-        query = sa.select(link.c.source_id, link.c.target_id).where(link.c.source_id.in_(list(rows))) \
+        query = sa.select(link.c.source_id, link.c.target_id).where(among(link.c.source_id, rows, self.dialect)) \
             .order_by(link.c.source_id, link.c.position)
         for source, target in self.conn.execute(query):
             lists[source].append(target)
@@ -151,7 +154,7 @@ class InputLoader:
         types = [(c, field_type(subform.subfield(c))) for c in sorted(columns)]
         selected = [child.c.parent_id] + [child.c[col.name] for _, t in types for col in t.columns()]
         by_parent: dict[int, list[dict]] = defaultdict(list)
-        query = sa.select(*selected).where(child.c.parent_id.in_(list(rows))) \
+        query = sa.select(*selected).where(among(child.c.parent_id, rows, self.dialect)) \
             .order_by(child.c.parent_id, child.c.position)
         for mapping in self.conn.execute(query).mappings():
             by_parent[mapping["parent_id"]].append({c: t.from_row(mapping) for c, t in types})
@@ -183,9 +186,8 @@ class InputLoader:
             return [formula_value(ftype, child.get(column), self.ctx)
                     for item in current if item is not None for child in item.get(sub_key(sub)) or ()]
         key = path.field.key
-        if field_kind(path.field) == "relation" and path.field.option("multiple"):
-            ids = [i for item in current if item is not None for i in item.get(links_key(key)) or ()]
-            return ids
+        if path.reads_links:
+            return [i for item in current if item is not None for i in item.get(links_key(key)) or ()]
         ftype = self.ftype(level.form, key)
         values = [None if item is None else formula_value(ftype, item.get(key), self.ctx) for item in current]
         if not array:

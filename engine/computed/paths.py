@@ -44,6 +44,7 @@ class ResolvedPath:
     form: str                    # the form holding the last field (the subform's form)
     field: FieldDef              # the field read (a subform column for items.price)
     array: bool                  # a multiple relation or a subform on the way
+    reads_links: bool = False    # the field read is a multiple relation: its value is the id list
 
     @property
     def same_record(self) -> bool:
@@ -96,7 +97,8 @@ def resolve(app: AppDef, form: FormDef, path: tuple[str, ...]) -> ResolvedPath |
             steps[index:index + 1] = list(expanded)
             continue
         if last:
-            return ResolvedPath(tuple(path), tuple(hops), current.key, fdef, array)
+            links = kind == "relation" and bool(fdef.option("multiple"))
+            return ResolvedPath(tuple(path), tuple(hops), current.key, fdef, array, links)
         if kind == "relation":
             target = app.form(fdef.option("target"))
             if target is None or len(hops) >= MAX_HOPS:

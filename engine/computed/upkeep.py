@@ -31,6 +31,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route, graph_for
+from engine.computed.idsets import among
 from engine.computed.inputs import InputLoader, Row, links_key, plan_levels, sub_key
 from engine.computed.record_rules import fails, record_formulas
 from engine.computed.rollups import rollup_values
@@ -39,9 +40,6 @@ from engine.errors import FormworkError
 from engine.fields.base import ValueContext
 from engine.formula import EvalContext, compile_formula
 from engine.storage.physical import AppTables
-
-CHUNK = 10_000       # ids per IN list of one statement
-
 
 @dataclass
 class Affected:
@@ -187,10 +185,10 @@ class Upkeep:
                     continue
                 if (source.key, fdef.key) in self.tables.links:
                     link = self.tables.link_table(source.key, fdef.key)
-                    query = sa.select(link.c.source_id).where(link.c.target_id.in_(ids))
+                    query = sa.select(link.c.source_id).where(among(link.c.target_id, ids, self.dialect))
                 else:
                     table = self.tables.form_table(source.key)
-                    query = sa.select(table.c.id).where(table.c[fdef.key].in_(ids))
+                    query = sa.select(table.c.id).where(among(table.c[fdef.key], ids, self.dialect))
                 found = set(self.conn.execute(query).scalars())
                 if found:
                     events.append(Event(source.key, found, {fdef.key}))
@@ -259,28 +257,29 @@ class Upkeep:
 
     def _where(self, form_key: str, affected: Affected) -> sa.ColumnElement:
         table = self.tables.form_table(form_key)
-        parts = [table.c.id.in_(sorted(affected.ids))] if affected.ids else []
+        parts = [among(table.c.id, affected.ids, self.dialect)] if affected.ids else []
         for (route, source), ids in affected.sources.items():
             parts.append(table.c.id.in_(self._route_select(route, source, ids)))
         return sa.or_(*parts) if parts else sa.false()
 
     def _route_select(self, route: Route, source: str, ids: Iterable[int]) -> sa.Select:
         """The ids of the records a route leads to from records `ids` of form `source`."""
-        ids = sorted(ids)
         if route.kind == "parents":
             if route.multiple:
                 link = self.tables.link_table(source, route.via)
-                return sa.select(link.c.target_id).where(link.c.source_id.in_(ids)).correlate(None)
+                return sa.select(link.c.target_id).where(among(link.c.source_id, ids, self.dialect)).correlate(None)
             table = self.tables.form_table(source)
-            return sa.select(table.c[route.via]).where(table.c.id.in_(ids)).correlate(None)
-        selected: Any = ids
-        for hop in reversed(route.hops):
+            return sa.select(table.c[route.via]).where(among(table.c.id, ids, self.dialect)).correlate(None)
+        selected: Any = None
+        for index, hop in enumerate(reversed(route.hops)):
             if hop.multiple:
                 link = self.tables.link_table(hop.form, hop.field)
-                selected = sa.select(link.c.source_id).where(link.c.target_id.in_(selected)).correlate(None)
+                column, picked = link.c.target_id, link.c.source_id
             else:
                 table = self.tables.form_table(hop.form)
-                selected = sa.select(table.c.id).where(table.c[hop.field].in_(selected)).correlate(None)
+                column, picked = table.c[hop.field], table.c.id
+            match = among(column, ids, self.dialect) if index == 0 else column.in_(selected)
+            selected = sa.select(picked).where(match).correlate(None)
         return selected
 
     # ---- running one group -----------------------------------------------------------------
@@ -292,9 +291,9 @@ class Upkeep:
         return self._run_formulas(group, where)
 
     def _run_rollups(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
-        """Lock the parents and read their values; one UPDATE (per CHUNK of parents) sets
-        every rollup of the group and returns the new values, so that only the parents
-        whose values changed go on to what reads them."""
+        """Lock the parents and read their values; one UPDATE sets every rollup of the
+        group for all of them and returns the new values, so that only the parents whose
+        values changed go on to what reads them."""
         form_key = group[0].form
         table = self.tables.form_table(form_key)
         types = {n.field: self.loader.ftype(form_key, n.field) for n in group}
@@ -304,14 +303,12 @@ class Upkeep:
         values = rollup_values(self.app, self.tables, [self.graph.rollups[n] for n in group], self.ctx,
                                self.dialect)
         returned = [table.c.id] + [table.c[c.name] for t in types.values() for c in t.columns()]
-        parents = list(old)
         changed: dict[int, set[str]] = {}
-        for start in range(0, len(parents), CHUNK):
-            update = table.update().where(table.c.id.in_(parents[start:start + CHUNK])).values(values)
-            for mapping in self.conn.execute(update.returning(*returned)).mappings():
-                keys = {key for key, t in types.items() if t.from_row(mapping) != old[mapping["id"]][key]}
-                if keys:
-                    changed[mapping["id"]] = keys
+        update = table.update().where(among(table.c.id, old, self.dialect)).values(values)
+        for mapping in self.conn.execute(update.returning(*returned)).mappings():
+            keys = {key for key, t in types.items() if t.from_row(mapping) != old[mapping["id"]][key]}
+            if keys:
+                changed[mapping["id"]] = keys
         if not changed:
             return None
         return Event(form_key, set(changed), set().union(*changed.values()))
