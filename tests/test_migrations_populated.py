@@ -39,6 +39,13 @@ def fld(doc, form_key, key):
     return next(f for f in form(doc, form_key)["fields"] if f["key"] == key)
 
 
+def replace(definition_of_field: dict, **definition) -> None:
+    """A field redefined from scratch under the same key."""
+    key = definition_of_field["key"]
+    definition_of_field.clear()
+    definition_of_field.update(key=key, **definition)
+
+
 def changed(mutate) -> AppDef:
     doc = v1_doc()
     mutate(doc)
@@ -501,3 +508,26 @@ def test_rename_a_form_with_subform_and_links_while_renaming_and_removing_them(s
     with shop.connect() as conn:
         kept = conn.execute(sa.text(f'SELECT count(*) FROM "{links["physical_name"]}"')).scalar_one()
     assert kept == 3
+
+
+def test_a_lookup_becoming_stored_starts_empty_and_a_stored_field_becoming_a_lookup_is_archived(shop):
+    def stored_code(doc):
+        replace(fld(doc, "orders", "customer_code"), type="text", label=L("客户编码"))
+    new = changed(stored_code)
+    report = plan_app(shop, new)
+    assert [(s.kind, s.data["mode"]) for s in report.plan.steps] == [("retype_field", "add")]
+    apply_app(shop, new)
+    assert {f["customer_code"] for f in records(shop, "orders").values()} == {None}
+
+    def amount_as_lookup(doc):
+        stored_code(doc)
+        replace(fld(doc, "orders", "amount"), type="lookup", label=L("额度"), relation="customer", field="credit")
+    original = raw_column(shop, "shop__orders", "amount")
+    as_lookup = changed(amount_as_lookup)
+    report = plan_app(shop, as_lookup)
+    assert [(s.kind, s.data["mode"]) for s in report.plan.steps] == [("retype_field", "archive")]
+    assert report.previews[0] == {"kind": "archive", "values": 2}
+    apply_app(shop, as_lookup)
+    assert records(shop, "orders")["O1"]["amount"] == Decimal("10.00")   # 甲's credit, read through
+    (kept,) = archive(shop, field_key="amount")
+    assert raw_column(shop, "shop__orders", kept["physical_name"]) == original
