@@ -303,6 +303,18 @@ def _parent_row(row: Row) -> int | None:
 
 
 @dataclass
+class _ParsedBatch:
+    """One batch of records read from the file, before it is written."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)            # values by field key
+    where: list[dict[str, list[tuple[int, str]]]] = field(default_factory=list)   # subform rows' places
+    unparsed: list[set] = field(default_factory=list)   # per record: cells already reported unreadable
+    bad: set[int] = field(default_factory=set)          # records not to write
+    pending: list[tuple[int, Column, list[str]]] = field(default_factory=list)   # relation cells
+    deferred: list[tuple[int, "_Deferred"]] = field(default_factory=list)      # ... to this form
+
+
+@dataclass
 class _Deferred:
     """A relation cell naming a record of the form being imported: resolved at the end."""
 
@@ -347,53 +359,57 @@ class _BatchImporter:
             for record in batch:
                 record.sheet_rows[sheet.key] = sheet.take(record.number)
         self.ctx.extra = self._org_lookups(batch)
-        bad: set[int] = set()
-        rows: list[dict[str, Any]] = []
-        positions: list[dict[str, list[tuple[int, str]]]] = []
-        unparsed: list[set] = []   # per record: the cells already reported as unreadable
-        pending: list[tuple[int, Column, list[str]]] = []
-        deferred: list[tuple[int, _Deferred]] = []
+        parsed = _ParsedBatch()
         for index, record in enumerate(batch):
-            values: dict[str, Any] = {}
-            failed = self._parse_main(record, values)
-            for column in self.relations:
-                raw = _cell(record.cells, column.index)
-                if raw is None:
-                    continue
-                texts = split_refs(raw, column.ftype.multiple)
-                if self._defers(column) and record.number not in self.withdrawn:
-                    deferred.append((index, _Deferred(record.number, column, texts)))
-                elif not self._defers(column):
-                    pending.append((index, column, texts))
-            where = self._parse_subforms(record, values, failed)
-            if failed:
-                bad.add(index)
-            if record.number in self.withdrawn:
-                for problem in self.withdrawn[record.number]:
-                    self.writer.add(problem)
-                bad.add(index)
-            rows.append(values)
-            positions.append(where)
-            unparsed.append(failed)
-        self._resolve(batch, rows, pending, bad)
-        ids, failures = self.records.create_many(self.form.key, rows, skip_invalid=True, exclude=bad,
+            self._parse_record(index, record, parsed)
+        self._resolve(batch, parsed.rows, parsed.pending, parsed.bad)
+        self._write(batch, parsed)
+
+    def _parse_record(self, index: int, record: _SourceRecord, parsed: "_ParsedBatch") -> None:
+        values: dict[str, Any] = {}
+        failed = self._parse_main(record, values)
+        for column in self.relations:
+            raw = _cell(record.cells, column.index)
+            if raw is None:
+                continue
+            texts = split_refs(raw, column.ftype.multiple)
+            if not self._defers(column):
+                parsed.pending.append((index, column, texts))
+            elif record.number not in self.withdrawn:
+                parsed.deferred.append((index, _Deferred(record.number, column, texts)))
+        parsed.where.append(self._parse_subforms(record, values, failed))
+        if failed:
+            parsed.bad.add(index)
+        if record.number in self.withdrawn:   # refused in an earlier pass, for the reasons given then
+            for problem in self.withdrawn[record.number]:
+                self.writer.add(problem)
+            parsed.bad.add(index)
+        parsed.rows.append(values)
+        parsed.unparsed.append(failed)
+
+    def _write(self, batch: list[_SourceRecord], parsed: "_ParsedBatch") -> None:
+        """Create the good records through the record service; report the others."""
+        bad = parsed.bad
+        ids, failures = self.records.create_many(self.form.key, parsed.rows, skip_invalid=True, exclude=bad,
                                                  already_clean=self.parsed_fields)
         for index, issues in failures.items():
             bad.add(index)
-            self._report_issues(batch[index], rows[index], positions[index],
-                                [i for i in issues if (i.field, i.row, i.subfield) not in unparsed[index]])
+            self._report_issues(batch[index], parsed.rows[index], parsed.where[index],
+                                [i for i in issues if (i.field, i.row, i.subfield) not in parsed.unparsed[index]])
         for index in bad:
-            for key in self.own_keys:
-                cell = _cell(batch[index].cells, self.columns.header_index(key))
-                if cell is not None and len(self.refused_keys) < MAX_REFUSED_KEYS:
-                    self.refused_keys.setdefault(str(cell).strip(), batch[index].number)
-        written = [i for i in range(len(batch)) if i not in bad]
-        record_ids = dict(zip(written, ids))
-        for index, item in deferred:
+            self._remember_refused(batch[index])
+        record_ids = dict(zip([i for i in range(len(batch)) if i not in bad], ids))
+        for index, item in parsed.deferred:
             item.record_id = record_ids.get(index)
             self.deferred.append(item)
         self.report.rows_refused += len(bad)
         self.report.rows_valid += len(batch) - len(bad)
+
+    def _remember_refused(self, record: _SourceRecord) -> None:
+        for key in self.own_keys:
+            cell = _cell(record.cells, self.columns.header_index(key))
+            if cell is not None and len(self.refused_keys) < MAX_REFUSED_KEYS:
+                self.refused_keys.setdefault(str(cell).strip(), record.number)
 
     def _parse_main(self, record: _SourceRecord, values: dict[str, Any]) -> set:
         """Parse the record's main cells into `values`; the (field, None, None) slots of
