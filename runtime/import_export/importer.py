@@ -81,8 +81,8 @@ class ImportReport:
         return self.rows_refused == 0 and self.orphan_rows == 0
 
 
-class ImportError_(FormworkError):
-    pass
+class ImportSetupError(FormworkError):
+    """The import cannot start: the app is not installed, the report cannot be written."""
 
 
 Progress = Callable[[int, "float | None"], None]   # (rows read, fraction of the file or None)
@@ -131,7 +131,7 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
         with engine.connect() as conn, conn.begin() as transaction:
             app = load_installed(conn, app_key)
             if app is None:
-                raise ImportError_(f"app {app_key!r} is not installed")
+                raise ImportSetupError(f"app {app_key!r} is not installed")
             form = app.require_form(form_key)
             sheets = _subform_sheet_names(table, form)
             columns = map_columns(form, table.headers, options.mapping, subform_sheets=frozenset(sheets))
@@ -180,7 +180,7 @@ class _ProblemWriter:
             try:
                 self.handle = open(path, "w", encoding="utf-8-sig", newline="")
             except OSError as exc:
-                raise ImportError_(f"cannot write the report {path}: {exc.strerror or exc}; "
+                raise ImportSetupError(f"cannot write the report {path}: {exc.strerror or exc}; "
                                    "name another file with --report") from None
             self.csv = csv.writer(self.handle)
             self.csv.writerow((["工作表 sheet"] if with_sheet else [])
