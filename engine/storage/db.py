@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from engine.formula.sql_sqlite import register_functions
+
 DEFAULT_INSTANCE = "instance"
 
 
@@ -39,6 +41,8 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        # Formulas in filters call Python for what SQLite lacks (engine/formula/sql_sqlite.py).
+        event.listen(engine, "connect", register_functions)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs;
         # take control so "BEGIN" is emitted when SQLAlchemy starts a transaction.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
