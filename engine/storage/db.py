@@ -48,7 +48,25 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    _cache_long_statements()
     return sa.create_engine(url, **kwargs)
+
+
+def _cache_long_statements() -> None:
+    """psycopg converts a statement's placeholders each time it runs it, and keeps the
+    result only for statements under 4,096 characters and 50 parameters. A bulk insert
+    with RETURNING (a thousand rows in one statement, the same text batch after batch)
+    is far longer, so a 100k-row import spent a third of its CPU converting the same
+    statements again. Its cache (128 entries) takes them too up to the limits below.
+    The limits live in psycopg's `_queries` module; if a release moves them, this
+    changes nothing and only speed is lost."""
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 200_000)
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 32_767)
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
