@@ -171,6 +171,23 @@ def test_errors_are_stored_as_empty_with_their_code(sales):
         assert fields(r, "contracts", contract["id"])["paid_share"] == Decimal("0.0000")
 
 
+def test_computed_fields_filter_and_sort_in_sql(sales):
+    db, app = sales
+    with db.begin() as conn:
+        r = Records(conn, app, now=NOW)
+        customer = r.create("customers", {"name": "甲"})["id"]
+        ids = [r.create("contracts", {"title": f"K{n}", "customer": customer, "amount": amount})["id"]
+               for n, amount in enumerate((300, 100, 200))]
+        r.create("payments", {"contract": ids[0], "customer": customer, "amount": 250})
+        page = r.list("contracts", filter={"field": "unpaid", "op": "gte", "value": 100},
+                      sort=[{"field": "unpaid", "dir": "asc"}])
+        assert [rec["fields"]["title"] for rec in page.records] == ["K1", "K2"]
+        page = r.list("contracts", filter={"field": "customer_tier", "op": "starts_with", "value": "silver"})
+        assert len(page.records) == 3
+        page = r.list("customers", filter={"field": "ltv", "op": "between", "value": [200, 300]})
+        assert [rec["id"] for rec in page.records] == [customer]
+
+
 def test_computed_fields_refuse_input(sales):
     db, app = sales
     with db.begin() as conn:

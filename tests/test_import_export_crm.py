@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.computed.graph import graph_for
 from engine.definition import load_definition
 from engine.fields.registry import field_type
 from runtime.apps import apply_app
@@ -126,6 +127,9 @@ def snapshot(engine, app, form_key) -> list[str]:
     """The records of a form as comparable text: relations by title, members and
     departments by name, subform rows without their ids, no system columns."""
     types = {f.key: field_type(f) for f in app.require_form(form_key).fields}
+    # Fields computed with the clock (days since the last follow-up) differ when the import
+    # runs on another day than the seed; every other computed field must come out equal.
+    clocked = {node.field for node in graph_for(app).volatile if node.form == form_key}
     rows = []
     with engine.connect() as conn:
         records, directory = Records(conn, app), Directory(conn)
@@ -135,6 +139,8 @@ def snapshot(engine, app, form_key) -> list[str]:
             for record in page.records:
                 values = {}
                 for key, value in record["fields"].items():
+                    if key in clocked:
+                        continue
                     ref = types[key].references(value) if value not in (None, []) else None
                     if key in record["titles"]:
                         ids = value if isinstance(value, list) else [value]

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from engine.computed.idsets import among
 from engine.computed.paths import ResolvedPath
-from engine.definition.model import AppDef, FieldDef
+from engine.definition.model import AppDef
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
 from engine.formula.values import ErrorValue
