@@ -345,3 +345,28 @@ def test_apps_without_computed_fields_pay_nothing(db, count_statements):
         with count_statements(db) as counter:
             r.create("customers", {"name": "甲", "code": "X1"})
         assert counter.count == 4      # unique check, insert, history, read back
+
+
+def test_formulas_reading_serial_numbers_and_the_clock(db):
+    from engine.definition.validate import check_text
+    from runtime.apps import apply_app
+    app, problems = check_text("""
+format_version: 1
+app: {key: tickets, label: {zh: 工单, en: Tickets}}
+forms:
+  - key: tickets
+    label: {zh: 工单, en: Tickets}
+    fields:
+      - {key: no, type: serial, label: {zh: 编号, en: No.}, pattern: "GD{counter:4}"}
+      - {key: code, type: formula, label: {zh: 查询码, en: Code}, formula: '"Q-" & no'}
+      - {key: opened, type: formula, label: {zh: 受理时间, en: Opened}, formula: 'NOW()'}
+      - {key: due, type: formula, label: {zh: 期限, en: Due}, formula: 'DATE(YEAR(opened), MONTH(opened), DAY(opened)) + 3'}
+""")
+    assert not problems, problems
+    apply_app(db, app)
+    with db.begin() as conn:
+        r = Records(conn, app, now=NOW)
+        made = r.bulk_create("tickets", [{}, {}])
+    assert [m["fields"]["code"] for m in made] == ["Q-GD0001", "Q-GD0002"]
+    assert made[0]["fields"]["opened"] == NOW
+    assert made[0]["fields"]["due"] == date(2025, 9, 18)
