@@ -8,6 +8,7 @@ validation rules and visibility conditions (docs/formula-fields.md).
     graph     the dependency graph over (form, field), built once per AppDef
     results   a formula's value converted to the type a field stores
     inputs    loading formula inputs for a batch of records (one query per relation)
+    idsets    matching a column against thousands of ids in one bound parameter
     rollups   the SQL that keeps rollups current
     upkeep    after a write: computing formulas, rollups and what depends on them
     record_rules  default formulas, visibility and validation rules of records

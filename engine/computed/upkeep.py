@@ -4,16 +4,18 @@ The record service calls these hooks (runtime/records/service.py):
 
     before_create / before_insert   a new record's formulas and rollups (0 or empty), computed
                                     with the compiled evaluator for the whole batch, so they are
-                                    written by the INSERT itself
-    before_update                   the formulas a change affects, written by the UPDATE itself
+                                    written by the INSERT itself; then the form's rules
+    before_update                   the formulas a change affects, written by the UPDATE itself;
+                                    then the form's rules
     after_create / after_update /   what depends on the written records elsewhere: rollups of
     after_existence / after_purge   their parents, formulas of records that read them through
                                     a relation, and onward (a payment updates its contract's paid
                                     and unpaid amounts, and its customer's lifetime value)
 
 After a write, the affected computed fields are recomputed in the graph's order
-(engine/computed/graph.py), each at most once: a rollup costs a query finding its
-parent records (and locking them on PostgreSQL) and one UPDATE for all of them; a
+(engine/computed/graph.py), each at most once: a rollup costs a query reading its
+parent records' values (and locking them on PostgreSQL) and one UPDATE ... RETURNING
+for all of them, so that only the parents whose values changed go further; a
 group of formulas of one form costs one query loading the affected records (found
 by subqueries over the relations, not by the caller), one per relation level they
 read, and one executemany writing the rows whose values changed. The number of
@@ -40,6 +42,7 @@ from engine.errors import FormworkError
 from engine.fields.base import ValueContext
 from engine.formula import EvalContext, compile_formula
 from engine.storage.physical import AppTables
+
 
 @dataclass
 class Affected:
