@@ -80,12 +80,17 @@ class SqlFormula:
     scale: int | None
     dialect: str
     tz: Any
+    truth: SqlValue | None    # the value as a condition (values.to_bool); None for text
 
     def condition(self) -> Any:
         """TRUE where the formula gives a true value (TRUE, a number other than 0, a
         date) and no error: how a filter uses it."""
-        truth = _truth(self)
-        return truth if self.error is None else sa.and_(self.error.is_(None), truth)
+        if self.truth is None:
+            raise NotTranslatable("the formula gives text; a condition must give TRUE or FALSE, "
+                                  "e.g. status = \"won\"")
+        truth = sa.func.coalesce(self.truth.value, sa.false())
+        error = self.truth.error
+        return truth if error is None else sa.and_(error.is_(None), truth)
 
     def error_or_null(self) -> Any:
         return self.error if self.error is not None else sa.null()
@@ -106,13 +111,14 @@ def translate(formula: Formula, resolver: Resolver, dialect: str, ctx: EvalConte
         from engine.formula.functions import FUNCTIONS as functions
     ctx = ctx or EvalContext()
     translator = Translator(formula, resolver, Dialect(dialect, ctx.tz.key), ctx, functions)
-    root = translator.root()
-    size = sql_size(root.value) + (sql_size(root.error) if root.error is not None else 0)
+    root, truth = translator.root()
+    parts = [root.value, root.error] + ([truth.value, truth.error] if truth is not None else [])
+    size = sum(sql_size(part) for part in parts if part is not None)
     if size > MAX_SQL_SIZE:
         raise NotTranslatable(f"is too complex to run in the database ({size} SQL elements, at "
                               f"most {MAX_SQL_SIZE}); split it into formula fields")
     return SqlFormula(root.kind, root.value, root.error, root.scale if root.kind == "number" else None,
-                      dialect, ctx.tz)
+                      dialect, ctx.tz, truth)
 
 
 def translatable(formula: Formula, resolver: Resolver | None = None,
@@ -157,15 +163,24 @@ class Translator:
         self._inexact: list[list[Any]] = []
 
     # ---- walking ----------------------------------------------------------------------------
-    def root(self) -> SqlValue:
+    def root(self) -> tuple[SqlValue, SqlValue | None]:
+        """The formula's value, and its truth as a condition (None for a text)."""
+        tree = self.formula.tree
+        raw = self.visit(tree)
+        if raw.maybe_date:
+            raise self.refuse(tree, "gives a date moved by days, which the database holds as a "
+                                    "number; write DATEDELTA(date, days)")
         self._inexact.append([])
-        result = self.visit(self.formula.tree)
-        if result.maybe_date:
-            raise self.refuse(self.formula.tree, "gives a date moved by days, which the database "
-                                                 "holds as a number; write DATEDELTA(date, days)")
-        if result.kind == "number":
-            self.need_exact(result)
-        return self._exact_rows(self.formula.tree, result, self._inexact.pop(), root=True)
+        if raw.kind == "number":
+            self.need_exact(raw)
+        value = self._exact_rows(tree, raw, self._inexact.pop(), root=True)
+        self._inexact.append([])
+        try:
+            truth = SqlValue("boolean", self.as_truth(raw, tree), raw.error, nullable=False)
+        except NotTranslatable:
+            truth = None
+        inexact = self._inexact.pop()
+        return value, truth and self._exact_rows(tree, truth, inexact)
 
     def visit(self, node: Node) -> SqlValue:
         if id(node) not in self._with_fields:
@@ -461,20 +476,6 @@ def _nodes_with_fields(tree: Node) -> set[int]:
         if isinstance(node, FieldRef) or any(id(child) in found for child in node.children()):
             found.add(id(node))
     return found
-
-
-def _truth(sql: SqlFormula) -> Any:
-    if sql.kind == "boolean":
-        return sa.func.coalesce(sql.value, sa.false())
-    if sql.kind == "number":
-        zero = 0 if sql.dialect == "sqlite" else sa.literal(Decimal(0), sa.Numeric())
-        return sa.func.coalesce(sql.value, zero) != zero
-    if sql.kind in ("date", "datetime"):
-        return sql.value.is_not(None)
-    if sql.kind == "blank" or sql.kind == "error":
-        return sa.false()
-    raise NotTranslatable("the formula gives text; a condition must give TRUE or FALSE, e.g. "
-                          "status = \"won\"")
 
 
 def _decode_number(sql: SqlFormula, value: Any) -> Any:

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.formula.sql_values import joined
+
 EXCEL_EPOCH = date(1899, 12, 30)
 FIRST_SERIAL = (date(1, 1, 1) - EXCEL_EPOCH).days       # 0001-01-01
 LAST_SERIAL = (date(9999, 12, 31) - EXCEL_EPOCH).days    # 9999-12-31
@@ -109,7 +111,7 @@ class SqliteDates:
         return sa.func.fw_local_time(moment, self.lit.text(self.tz))
 
     def date_wall(self, day: Any) -> Any:
-        return day + self.lit.text(" 00:00:00.000000")
+        return joined(day, self.lit.text(" 00:00:00.000000"))
 
     def date_text(self, day: Any) -> Any:
         return day

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from engine.formula.nodes import Call
 from engine.formula.sql_dates import FIRST_SERIAL, LAST_SERIAL
 from engine.formula.sql_operators import _power, compare, move_date
-from engine.formula.sql_values import MAX_TEXT, SqlValue, error_when, first_error, let, pick
+from engine.formula.sql_values import MAX_TEXT, SqlValue, error_when, first_error, joined, let, pick
 from engine.formula.values import ErrorValue, to_int
 
 TRANSLATIONS: dict[str, Callable[[Any, Call], SqlValue]] = {}
@@ -118,12 +118,9 @@ def _not(t, node: Call) -> SqlValue:
 @translation("ISBLANK", "ISEMPTY")
 def _is_blank(t, node: Call) -> SqlValue:
     value = t.visit(node.args[0])
-    if not value.nullable:
-        blank = sa.false()
-    elif node.name == "ISEMPTY" and value.kind == "text":
-        blank = sa.or_(value.value.is_(None), value.value == t.lit.text(""))
-    else:
-        blank = value.value.is_(None)
+    blank = value.value.is_(None) if value.nullable else sa.false()
+    if node.name == "ISEMPTY" and value.kind == "text":      # "" is empty too
+        blank = sa.or_(blank, value.value == t.lit.text(""))
     if value.error is not None:     # an error is a value: not blank
         blank = sa.and_(value.error.is_(None), blank)
     return SqlValue("boolean", blank, None, nullable=False)
@@ -213,14 +210,12 @@ def _extreme(t, node: Call) -> SqlValue:
     """args.numbers(): single values count when numbers, dates (as serial numbers),
     booleans (1/0) or text reading as a number; blanks and other text are skipped."""
     args = _args(t, node)
-    candidates = []
-    for arg in args:
-        found = _aggregate_number(t, node, arg)
-        if found is not None:
-            t.need_exact(found)
-            candidates.append(found)
+    candidates = [found for found in (_aggregate_number(t, node, arg) for arg in args) if found is not None]
     if not candidates:
         return t.numbers.zero().but(error=first_error(*args))
+    candidates = t.numbers.aligned(*candidates)       # exactly as compared
+    for found in candidates:
+        t.need_exact(found)
     result = t.numbers.extreme(candidates, largest=node.name == "MAX")
     return result.but(error=first_error(*args), nullable=False)
 
@@ -306,9 +301,7 @@ def _recase(t, node: Call) -> SqlValue:
 def _concatenate(t, node: Call) -> SqlValue:
     args = _args(t, node)
     texts = _texts(t, node, args)
-    value = texts[0].value
-    for text in texts[1:]:
-        value = value + text.value
+    value = joined(*[text.value for text in texts])
     max_len = sum(text.max_len for text in texts)
     error = first_error(*args)
     if max_len > MAX_TEXT:

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
-from engine.formula.sql_values import NOT_CONSTANT as _NC, SqlValue, error_when, first_error, pick
+from engine.formula.sql_values import NOT_CONSTANT as _NC, SqlValue, error_when, first_error, joined, pick
 
 SIGNIFICANT = 34               # digits the reference keeps (values.FORMULA_CONTEXT.prec)
 MAX_EXPONENT = 308             # values.MAX_EXPONENT: 1E+309 and beyond is #NUM!
@@ -290,6 +290,9 @@ class PostgresNumbers(Numbers):
                            maybe_date=all(v.maybe_date for v in values))
 
     # ---- comparisons and conversions -----------------------------------------------------
+    def aligned(self, *values: SqlValue) -> list[SqlValue]:
+        return list(values)          # NUMERIC values need no common scale
+
     def compare(self, op: str, a: SqlValue, b: SqlValue) -> Any:
         return _COMPARE[op](self.value_or_zero(a), self.value_or_zero(b))
 
@@ -335,8 +338,8 @@ class PostgresNumbers(Numbers):
         x, r, e = second.c.x, second.c.r, second.c.e
         ten = self.lit.numeric(Decimal(10))
         mantissa = sa.cast(sa.func.trim_scale(r / sa.func.power(ten, e)), sa.Text)
-        scientific = mantissa + self.lit.text("E") + pick(e > 0, self.lit.text("+"), self.lit.text("-")) \
-            + sa.func.lpad(sa.cast(sa.func.abs(e), sa.Text), 2, "0")
+        scientific = joined(mantissa, self.lit.text("E"), pick(e > 0, self.lit.text("+"), self.lit.text("-")),
+                            sa.func.lpad(sa.cast(sa.func.abs(e), sa.Text), 2, "0"))
         plain = sa.cast(sa.func.trim_scale(r), sa.Text)
         text = sa.case((x == self.raw_zero(), self.lit.text("0")),
                        (sa.and_(e > -10, e < 21), plain), else_=scientific)
@@ -370,10 +373,13 @@ class SqliteNumbers(Numbers):
     def from_int(self, expr: Any, int_digits: int, nullable: bool = False) -> SqlValue:
         return self.number(expr, scale=0, int_digits=int_digits, digits=int_digits, nullable=nullable)
 
-    def _at(self, a: SqlValue, scale: int) -> Any:
-        """`a`'s scaled integer at a larger scale (a REAL when it does not fit: poison)."""
-        x = self.value_or_zero(a)
-        return x if scale == a.scale else x * self._power_of_ten(scale - a.scale)
+    def aligned(self, *values: SqlValue) -> list[SqlValue]:
+        """The values at one scale (blanks stay blank). A value may not fit 64 bits at the
+        larger scale: its `poison` flag says so, for whoever needs it exactly."""
+        scale = max(v.scale for v in values)
+        return [v if v.scale == scale else v.but(
+            value=v.value * self._power_of_ten(scale - v.scale), scale=scale, constant=_NC,
+            leaf=False, poison=v.poison or v.int_digits + scale > INT64_DIGITS) for v in values]
 
     def _power_of_ten(self, n: int) -> Any:
         return self.lit.integer(10 ** n) if n <= INT64_DIGITS else self.lit.real(_float_power(n))
@@ -386,11 +392,11 @@ class SqliteNumbers(Numbers):
 
     # ---- arithmetic ---------------------------------------------------------------------
     def add(self, a: SqlValue, b: SqlValue, subtract: bool = False) -> SqlValue:
-        scale = max(a.scale, b.scale)
-        x, y = self._at(a, scale), self._at(b, scale)
+        a, b = self.aligned(a, b)
+        x, y = self.value_or_zero(a), self.value_or_zero(b)
         int_digits = max(a.int_digits, b.int_digits) + 1
-        return self._result(x - y if subtract else x + y, first_error(a, b), scale, int_digits,
-                            int_digits + scale, a, b)
+        return self._result(x - y if subtract else x + y, first_error(a, b), a.scale, int_digits,
+                            int_digits + a.scale, a, b)
 
     def mul(self, a: SqlValue, b: SqlValue) -> SqlValue:
         return self._result(self.value_or_zero(a) * self.value_or_zero(b), first_error(a, b),
@@ -465,8 +471,9 @@ class SqliteNumbers(Numbers):
         return self._result(value, first_error(a), scale, a.int_digits + 1, a.int_digits + 1 + scale, a)
 
     def to_multiple(self, a: SqlValue, step: SqlValue, up: bool) -> SqlValue:
-        scale = max(a.scale, step.scale)
-        x, s = self._at(a, scale), self._at(step, scale)
+        a, step = self.aligned(a, step)
+        scale = a.scale
+        x, s = self.value_or_zero(a), self.value_or_zero(step)
         whole, remainder = x // s, x % s           # NULL for s = 0: the error says why
         same_sign = (x > 0) == (s > 0)
         if up:
@@ -477,8 +484,9 @@ class SqliteNumbers(Numbers):
         return self._result(k * s, first_error(a, step), scale, int_digits, int_digits + scale, a, step)
 
     def mod(self, a: SqlValue, b: SqlValue) -> SqlValue:
-        scale = max(a.scale, b.scale)
-        x, y = self._at(a, scale), self._at(b, scale)
+        a, b = self.aligned(a, b)
+        scale = a.scale
+        x, y = self.value_or_zero(a), self.value_or_zero(b)
         remainder = x % y
         flip = sa.and_(remainder != 0, (remainder < 0) != (y < 0))
         value = pick(flip, remainder + y, remainder)
@@ -494,9 +502,9 @@ class SqliteNumbers(Numbers):
                            int_digits=1, digits=1)
 
     def extreme(self, values: Sequence[SqlValue], largest: bool) -> SqlValue:
-        scale = max(v.scale for v in values)
-        exprs = [v.value if v.scale == scale else v.value * self._power_of_ten(scale - v.scale)
-                 for v in values]
+        values = self.aligned(*values)
+        scale = values[0].scale
+        exprs = [v.value for v in values]
         if len(exprs) == 1:
             picked = exprs[0]
         else:
@@ -510,8 +518,8 @@ class SqliteNumbers(Numbers):
 
     # ---- comparisons and conversions -----------------------------------------------------
     def compare(self, op: str, a: SqlValue, b: SqlValue) -> Any:
-        scale = max(a.scale, b.scale)
-        return _COMPARE[op](self._at(a, scale), self._at(b, scale))
+        a, b = self.aligned(a, b)
+        return _COMPARE[op](self.value_or_zero(a), self.value_or_zero(b))
 
     def is_zero(self, a: SqlValue) -> Any:
         return self.value_or_zero(a) == 0
@@ -539,10 +547,9 @@ class SqliteNumbers(Numbers):
             q = self.lit.integer(10 ** a.scale)
             size = pick(x < 0, -x, x)
             fraction = size % q
-            text = pick(x < 0, self.lit.text("-"), self.lit.text("")) \
-                + sa.cast(size // q, sa.Text) \
-                + pick(fraction == 0, self.lit.text(""),
-                       self.lit.text(".") + sa.func.rtrim(sa.func.printf(f"%0{a.scale}d", fraction), "0"))
+            decimals = joined(self.lit.text("."), sa.func.rtrim(sa.func.printf(f"%0{a.scale}d", fraction), "0"))
+            text = joined(pick(x < 0, self.lit.text("-"), self.lit.text("")), sa.cast(size // q, sa.Text),
+                          pick(fraction == 0, self.lit.text(""), decimals))
         limit = 10 ** TEXT_DIGITS
         if a.int_digits + a.scale <= TEXT_DIGITS and not a.poison:
             return text, None

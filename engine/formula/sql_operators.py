@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from engine.formula.nodes import Binary, Node, Unary
 from engine.formula.sql_dates import FIRST_SERIAL, LAST_SERIAL
 from engine.formula.sql_numbers import MAX_POWER
-from engine.formula.sql_values import MAX_TEXT, SqlValue, error_when, first_error, pick
+from engine.formula.sql_values import MAX_TEXT, SqlValue, error_when, first_error, joined, pick
 from engine.formula.values import EXCEL_EPOCH, ErrorValue, to_number
 
 TEMPORAL = ("date", "datetime")
@@ -131,7 +131,8 @@ def _shift(t, node: Node, moment: SqlValue, days: SqlValue, left: SqlValue, righ
     error = first_error(left, right, conversion, moved.error)
     if not moment.nullable:
         return moved.but(error=error)
-    plain = count if sign > 0 else t.numbers.neg(count)
+    plain = count.but(value=t.numbers.value_or_zero(count), nullable=False) if sign > 0 \
+        else t.numbers.neg(count)
     target = t.serial_of(moved.but(error=None))
     chosen = t.choose([(_blank(moment), plain)], target, node)
     return chosen.but(error=error, maybe_date=True, nullable=False)
@@ -142,9 +143,10 @@ def move_date(t, moment: SqlValue, count: SqlValue, sign: int) -> SqlValue:
     days below the number; #NUM! past 3,000,000 days or outside years 1-9999. A blank
     date stays blank. The error is the move's own."""
     t.need_exact(count)
-    whole = t.numbers.round(count, 0, "floor")
+    signed = count if sign > 0 else t.numbers.neg(count)    # date - 0.5 is date + (-0.5)
+    whole = t.numbers.round(signed, 0, "floor")
     serial = t.serial_of(moment).but(error=None)
-    target = t.numbers.add(serial, whole, subtract=sign < 0)
+    target = t.numbers.add(serial, whole)
     limit = t.numbers.const(Decimal(MAX_DAYS))
     bad = sa.or_(t.numbers.compare(">", t.numbers.abs(count), limit),
                  t.numbers.compare("<", target, t.numbers.const(Decimal(FIRST_SERIAL))),
@@ -174,7 +176,7 @@ def _join(t, node: Binary, a: SqlValue, b: SqlValue) -> SqlValue:
     if max_len > MAX_TEXT:
         too_long = t.texts.length(x.value) + t.texts.length(y.value) > MAX_TEXT
         error = first_error(error, error_when(too_long, t.lit.text("#VALUE!")))
-    return SqlValue("text", x.value + y.value, error, nullable=False, max_len=min(max_len, MAX_TEXT))
+    return SqlValue("text", joined(x.value, y.value), error, nullable=False, max_len=min(max_len, MAX_TEXT))
 
 
 # ---- comparisons -----------------------------------------------------------------------------
@@ -231,9 +233,7 @@ def _across_ranks(t, node: Node, op: str, a: SqlValue, b: SqlValue) -> Any:
 def _same_rank(t, node: Node, op: str, a: SqlValue, b: SqlValue) -> Any:
     kinds = {a.kind, b.kind}
     if kinds == {"number"}:
-        t.need_exact(a)
-        t.need_exact(b)
-        return t.numbers.compare(op, a, b)
+        return _numbers_compared(t, op, a, b)
     if kinds == {"text"}:
         return t.texts.ordered(op, _folded(t, a), _folded(t, b))
     if kinds == {"boolean"}:
@@ -244,12 +244,17 @@ def _same_rank(t, node: Node, op: str, a: SqlValue, b: SqlValue) -> Any:
     if kinds <= {"number", "date"}:
         x = t.serial_of(a) if a.kind == "date" else a
         y = t.serial_of(b) if b.kind == "date" else b
-        t.need_exact(x)
-        t.need_exact(y)
-        return t.numbers.compare(op, x.but(error=None), y.but(error=None))
+        return _numbers_compared(t, op, x.but(error=None), y.but(error=None))
     if kinds == {"date"}:
         return _ORDER[op](_day(t, a), _day(t, b))
     return _ORDER[op](_wall(t, a), _wall(t, b))
+
+
+def _numbers_compared(t, op: str, a: SqlValue, b: SqlValue) -> Any:
+    x, y = t.numbers.aligned(a, b)       # exactly as compared (see need_exact)
+    t.need_exact(x)
+    t.need_exact(y)
+    return t.numbers.compare(op, x, y)
 
 
 def _folded(t, v: SqlValue) -> Any:
@@ -260,7 +265,11 @@ def _folded(t, v: SqlValue) -> Any:
 
 
 def _bool(t, v: SqlValue) -> Any:
-    return sa.func.coalesce(v.value, sa.false()) if v.nullable else v.value
+    """A boolean as 0 or 1 (FALSE < TRUE; a blank is FALSE)."""
+    if v.is_constant:
+        return t.lit.integer(int(v.constant))
+    truth = sa.func.coalesce(v.value, sa.false()) if v.nullable else v.value
+    return pick(truth, t.lit.integer(1), t.lit.integer(0))
 
 
 def _day(t, v: SqlValue) -> Any:

@@ -97,3 +97,11 @@ def let(values: Sequence[Any], build: Callable[..., Any]) -> Any:
     inner = sa.select(*[value.label(f"x{i}") for i, value in enumerate(values)]) \
         .correlate_except(None).offset(0).subquery()
     return sa.select(build(*inner.c)).scalar_subquery()
+
+
+def joined(*parts: Any) -> Any:
+    """Texts joined with SQL's || (never +, which adds numbers when a type is unknown)."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.op("||", return_type=sa.Text())(part)
+    return result
