@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -65,19 +64,24 @@ def upper_map() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 
 class CharMap(ColumnElement):
     """PostgreSQL: `value` character by character, each one found in `source` replaced by
-    its `target`, the others passed through `otherwise` (lower or upper)."""
+    its `target`, the others passed through `otherwise` (lower or upper). The table
+    travels as two text parameters: the source characters, and the targets separated by
+    U+001F (which no target holds), split into arrays by PostgreSQL."""
 
     inherit_cache = False
     type = sa.Text()
 
     def __init__(self, value: Any, source: tuple[str, ...], target: tuple[str, ...], otherwise: str):
         self.value = value
-        self.source = sa.bindparam(None, list(source), type_=ARRAY(sa.Text()))
-        self.target = sa.bindparam(None, list(target), type_=ARRAY(sa.Text()))
+        self.source = sa.literal("".join(source), sa.Text())
+        self.target = sa.literal(_SEPARATOR.join(target), sa.Text())
         self.otherwise = {"lower": "lower", "upper": "upper"}[otherwise]
 
     def get_children(self, **kw):
         return (self.value, self.source, self.target)
+
+
+_SEPARATOR = "\x1f"
 
 
 @compiles(CharMap, "postgresql")
@@ -87,8 +91,8 @@ def _char_map_sql(element: CharMap, compiler, **kw) -> str:
     target = compiler.process(element.target, **kw)
     return (f"coalesce((SELECT string_agg(coalesce(fw_m.u, {element.otherwise}(fw_c.ch)), '' "
             f"ORDER BY fw_c.n) FROM unnest(string_to_array({value}, NULL)) WITH ORDINALITY "
-            f"AS fw_c(ch, n) LEFT JOIN unnest({source}, {target}) AS fw_m(c, u) "
-            f"ON fw_m.c = fw_c.ch), '')")
+            f"AS fw_c(ch, n) LEFT JOIN unnest(string_to_array({source}, NULL), "
+            f"string_to_array({target}, chr(31))) AS fw_m(c, u) ON fw_m.c = fw_c.ch), '')")
 
 
 class PostgresText:

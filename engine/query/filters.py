@@ -4,13 +4,15 @@
         {"field": "status", "op": "in", "value": ["won", "signed"]},
         {"or": [{"field": "amount", "op": "gte", "value": 10000},
                 {"field": "level", "op": "eq", "value": "vip"}]},
-        {"field": "created_at", "op": "last_n_days", "value": 30}
+        {"field": "created_at", "op": "last_n_days", "value": 30},
+        {"formula": "ROUND(amount * rate%, 2) > credit"}
     ]}
 
 A condition names a field of the form (or a system column: id, created_at,
 updated_at, created_by, updated_by, owner_id) and an operator the field's type
 supports; the field type turns it into SQL with bound parameters. Errors carry
-the path of the bad part ("filter.and[1].or[0].field").
+the path of the bad part ("filter.and[1].or[0].field"). A formula condition is a
+formula of the formula language giving TRUE or FALSE (engine/query/formula_filter.py).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
 from engine.fields.registry import field_type, get_type
 from engine.i18n import render
+from engine.query.formula_filter import formula_condition
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 200
@@ -99,9 +102,12 @@ def _compile(form, table, spec, ctx, path, depth, counter) -> sa.ColumnElement:
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
         raise FilterError(path, f"at most {MAX_CONDITIONS} conditions in one filter")
+    if "formula" in spec:
+        return formula_condition(form, table, spec, ctx, path, FilterError)
     unknown = set(spec) - {"field", "op", "value"}
     if unknown:
-        raise FilterError(path, f"unknown key(s) {sorted(unknown)}; a condition has field, op and value")
+        raise FilterError(path, f"unknown key(s) {sorted(unknown)}; a condition has field, op and value "
+                                "(or is {\"formula\": \"...\"})")
     fdef = resolve_field(form, spec.get("field"), f"{path}.field")
     op = spec.get("op", "eq")
     ftype = field_type(fdef)

@@ -98,7 +98,9 @@ class Records:
     def _ctx_for(self, form: FormDef) -> ValueContext:
         links = {key: table for (fkey, key), table in self.tables.links.items() if fkey == form.key}
         return ValueContext(lang=self.ctx.lang, tz=self.ctx.tz, now=self.ctx.now,
-                            user_id=self.user_id, extra={"link_tables": links})
+                            user_id=self.user_id,
+                            # the app and its tables let formula filters read related records
+                            extra={"link_tables": links, "app": self.app, "tables": self.tables})
 
     def _now(self):
         return self.ctx.current_time()

@@ -1,0 +1,219 @@
+"""Formula conditions of the filter language: {"formula": "amount * 2 > credit"}.
+
+The formula is parsed and type-checked against the form (unknown fields get a "did you
+mean"), then translated to SQL by the formula language's SQL back end
+(engine/formula/sql.py), so a record matches exactly when the formula gives TRUE for it
+(an error, such as a division by zero, does not match). A formula that cannot run in
+the database is refused with the reason ("uses SUMIF, which runs only outside the
+database").
+
+Fields are read from their columns; a path through single relations (customer.level,
+customer.referrer.level, or a lookup field) is read by correlated subqueries when the
+caller gives the app and its tables in `ValueContext.extra` ("app", "tables"). Related
+records in the recycle bin are still read, as formula fields read them.
+
+The condition is a SQL element that is translated when the statement is compiled,
+for the database it runs on (numbers are held differently by SQLite and PostgreSQL).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+
+from engine.computed.env import AppEnv, field_formula_type
+from engine.computed.paths import PathFailure, resolve
+from engine.definition.model import FormDef
+from engine.fields.base import FieldType, ValueContext
+from engine.fields.number import MAX_DIGITS
+from engine.fields.registry import field_type
+from engine.formula import EvalContext, FormulaSyntaxError, check, parse
+from engine.formula.nodes import Formula
+from engine.formula.sql import NotTranslatable, SqlField, translate
+from engine.formula.sql_values import MAX_TEXT
+from engine.formula.typecheck import describe
+from engine.storage.types import ExactDecimal, UTCDateTime
+
+MAX_FORMULA_LENGTH = 2_000      # characters of one formula condition
+_DIALECTS = ("postgresql", "sqlite")
+_ID_DIGITS = 19                 # record, user and department ids are 64-bit
+
+
+def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueContext,
+                      path: str, error_type: type[Exception]) -> ColumnElement:
+    """The SQL condition of {"formula": "..."}; raises `error_type(path, message)`."""
+    where = f"{path}.formula"
+    unknown = set(spec) - {"formula"}
+    if unknown:
+        raise error_type(path, f"a formula condition has only the key 'formula', also found {sorted(unknown)}")
+    text = spec["formula"]
+    if not isinstance(text, str) or not text.strip():
+        raise error_type(where, 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}')
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise error_type(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
+    formula = _checked(form, text, ctx, lambda message: error_type(where, message))
+    resolver = FormFields(form, table, ctx.extra.get("app"), ctx.extra.get("tables"))
+    eval_ctx = EvalContext(tz=ctx.tz, now=ctx.current_time())
+    for dialect in _DIALECTS:        # refuse now, not when the query runs
+        try:
+            translate(formula, resolver, dialect, eval_ctx)
+        except NotTranslatable as refusal:
+            raise error_type(where, f"this formula cannot run in the database: it {refusal.reason}") from None
+    return FormulaCondition(formula, resolver, eval_ctx)
+
+
+def _checked(form: FormDef, text: str, ctx: ValueContext, fail) -> Formula:
+    try:
+        formula = parse(text)
+    except FormulaSyntaxError as error:
+        raise fail(str(error)) from None
+    result = check(formula, FilterEnv(form, ctx.extra.get("app")))
+    if result.problems:
+        raise fail("; ".join(problem.message for problem in result.problems[:3]))
+    if result.result_type not in ("boolean", "any"):
+        raise fail(f"the formula gives {describe(result.result_type)}; a filter needs TRUE or "
+                   f"FALSE, e.g. a comparison such as amount > 100")
+    return dataclasses.replace(formula, tree=result.tree)
+
+
+class FormulaCondition(ColumnElement):
+    """A formula condition, translated for the dialect of the statement that holds it."""
+
+    inherit_cache = False
+    type = sa.Boolean()
+
+    def __init__(self, formula: Formula, resolver: "FormFields", ctx: EvalContext):
+        self.formula, self.resolver, self.ctx = formula, resolver, ctx
+
+    def for_dialect(self, dialect: str) -> ColumnElement:
+        return translate(self.formula, self.resolver, dialect, self.ctx).condition()
+
+
+@compiles(FormulaCondition)
+def _formula_condition_sql(element: FormulaCondition, compiler, **kw) -> str:
+    return compiler.process(element.for_dialect(compiler.dialect.name), **kw)
+
+
+# ---- reading fields ----------------------------------------------------------------------------
+
+class FilterEnv:
+    """The type environment of a filter formula: the form's fields and system columns,
+    and with the app, paths through relations (engine/computed/env.py)."""
+
+    def __init__(self, form: FormDef, app):
+        from engine.query.filters import system_field
+        self.form, self.app = form, app
+        self.system = {key: system_field(key) for key in ("id", "created_at", "updated_at",
+                                                          "created_by", "updated_by", "owner_id")}
+        self.app_env = AppEnv(app, form) if app is not None else None
+
+    def field_type(self, path: tuple[str, ...]) -> str | None:
+        if len(path) == 1 and self.form.field(path[0]) is None and path[0] in self.system:
+            return field_formula_type(self.system[path[0]])
+        if self.app_env is not None:
+            return self.app_env.field_type(path)
+        if len(path) > 1:
+            return "any"             # the resolver says why it cannot be read
+        fdef = self.form.field(path[0])
+        return None if fdef is None else field_formula_type(fdef)
+
+    def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
+        if prefix:
+            return self.app_env.candidates(prefix) if self.app_env is not None else []
+        return self.form.field_keys() + list(self.system)
+
+
+class FormFields:
+    """The resolver of the SQL back end over a form's table: a field path's columns."""
+
+    def __init__(self, form: FormDef, table: sa.Table, app=None, tables=None):
+        self.form, self.table, self.app, self.tables = form, table, app, tables
+
+    def __call__(self, path: tuple[str, ...]) -> SqlField | None:
+        if len(path) == 1:
+            from engine.query.filters import system_field
+            fdef = self.form.field(path[0]) or system_field(path[0])
+            return None if fdef is None else sql_field(field_type(fdef), self.table)
+        return self._related(path)
+
+    def _related(self, path: tuple[str, ...]) -> SqlField | None:
+        if self.app is None or self.tables is None:
+            raise NotTranslatable(f"reads '{'.'.join(path)}' through a relation, which this filter "
+                                  "cannot reach here")
+        resolved = resolve(self.app, self.form, path)
+        if isinstance(resolved, PathFailure) or resolved.array or resolved.subform is not None:
+            return None
+        if not resolved.hops:            # a lookup field of this form
+            return sql_field(field_type(resolved.field), self.table)
+        final = field_type(resolved.field)
+        found = sql_field(final, self.tables.form_table(resolved.form).alias())
+        if found is None:
+            return None
+        hops = resolved.relation_hops
+        value = self._through(hops, lambda alias: alias.c[final.column_name])
+        error = None
+        if found.error is not None:
+            error = self._through(hops, lambda alias: alias.c[final.error_column])
+        return dataclasses.replace(found, value=value, error=error)
+
+    def _through(self, hops, column_of) -> Any:
+        """A correlated scalar subquery walking single relations to a column."""
+        source, form = self.table, self.form
+        record_id = source.c[field_type(form.field(hops[0].field)).column_name]
+        for index, hop in enumerate(hops):
+            alias = self.tables.form_table(hop.target).alias()
+            if index == len(hops) - 1:
+                picked = column_of(alias)
+            else:
+                next_relation = self.app.require_form(hop.target).field(hops[index + 1].field)
+                picked = alias.c[field_type(next_relation).column_name]
+            record_id = sa.select(picked).where(alias.c.id == record_id) \
+                .correlate_except(alias).scalar_subquery()
+        return record_id
+
+
+def sql_field(ftype: FieldType, source) -> SqlField | None:
+    """How a field's column holds its formula value, or None when a formula cannot read
+    it from one column (lists, composite values, subforms)."""
+    kind = ftype.formula_type
+    if ftype.storage != "column" or kind not in ("number", "text", "boolean", "date", "datetime"):
+        return None
+    stored = ftype.sa_type()
+    column = source.c[ftype.column_name]
+    error_column = getattr(ftype, "error_column", None)
+    error = source.c[error_column] if error_column else None
+    if kind == "number":
+        return _number_field(ftype, stored, column, error)
+    if kind == "text" and isinstance(stored, sa.String):
+        length = getattr(ftype, "max_length", None) or stored.length or MAX_TEXT
+        return SqlField("text", column, error, max_len=min(int(length), MAX_TEXT))
+    if kind == "boolean" and isinstance(stored, sa.Boolean):
+        return SqlField("boolean", column, error)
+    if kind == "date" and isinstance(stored, sa.Date) and not isinstance(stored, sa.DateTime):
+        return SqlField("date", column, error)
+    if kind == "datetime" and isinstance(stored, UTCDateTime):
+        return SqlField("datetime", column, error)
+    return None
+
+
+def _number_field(ftype: FieldType, stored, column, error) -> SqlField | None:
+    if isinstance(stored, ExactDecimal):
+        int_digits = _bounded_digits(getattr(ftype, "low", None), getattr(ftype, "high", None),
+                                     MAX_DIGITS - stored.scale)
+        return SqlField("number", column, error, scale=stored.scale, int_digits=int_digits)
+    if isinstance(stored, sa.Integer):
+        top = getattr(ftype, "max", None)
+        int_digits = len(str(abs(int(top)))) if isinstance(top, int) else _ID_DIGITS
+        return SqlField("number", column, error, scale=0, int_digits=int_digits)
+    return None
+
+
+def _bounded_digits(low, high, default: int) -> int:
+    """Digits before the point of a number between `low` and `high` (the field's min/max)."""
+    if low is None or high is None:
+        return default
+    largest = max(abs(low), abs(high))
+    return min(len(str(int(largest))), default)
