@@ -133,22 +133,21 @@ class FormFields:
         self.form, self.table, self.app, self.tables = form, table, app, tables
 
     def __call__(self, path: tuple[str, ...]) -> SqlField | None:
-        if len(path) == 1:
+        if len(path) == 1 and self.form.field(path[0]) is None:
             from engine.query.filters import system_field
-            fdef = self.form.field(path[0]) or system_field(path[0])
+            fdef = system_field(path[0])
             return None if fdef is None else sql_field(field_type(fdef), self.table)
-        return self._related(path)
-
-    def _related(self, path: tuple[str, ...]) -> SqlField | None:
         if self.app is None or self.tables is None:
+            if len(path) == 1:
+                return sql_field(field_type(self.form.field(path[0])), self.table)
             raise NotTranslatable(f"reads '{'.'.join(path)}' through a relation, which this filter "
                                   "cannot reach here")
         resolved = resolve(self.app, self.form, path)
         if isinstance(resolved, PathFailure) or resolved.array or resolved.subform is not None:
             return None
-        if not resolved.hops:            # a lookup field of this form
-            return sql_field(field_type(resolved.field), self.table)
         final = field_type(resolved.field)
+        if not resolved.hops:
+            return sql_field(final, self.table)
         found = sql_field(final, self.tables.form_table(resolved.form).alias())
         if found is None:
             return None

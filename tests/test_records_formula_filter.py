@@ -1,0 +1,139 @@
+"""Formula conditions in the filter language, through the record service and the CLI,
+on SQLite and PostgreSQL: the records listed are exactly those the formula (by the
+reference evaluator) says TRUE for; bad formulas are refused with where and why."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from engine.formula import EvalContext, evaluate
+from engine.query.filters import FilterError
+from runtime.records import Records
+from tests.records_app import install_shop
+from web.cli import main
+
+AMOUNTS = [Decimal("120.50"), None, Decimal("0"), Decimal("-35.25"), Decimal("999999.99"),
+           Decimal("250"), Decimal("0.01")]
+CREDITS = [Decimal("100"), Decimal("2500.00"), Decimal("0"), None]
+
+
+@pytest.fixture
+def shop(db):
+    app = install_shop(db)
+    with db.begin() as conn:
+        records = Records(conn, app)
+        boss = records.create("customers", {"name": "王总", "code": "BOSS", "credit": "5000"})
+        customers = [records.create("customers", {
+            "name": f"客户{i}", "code": f"C{i}", "credit": credit, "referrer": boss["id"] if i % 2 else None})
+            for i, credit in enumerate(CREDITS)]
+        orders = records.bulk_create("orders", [
+            {"title": f"Order {i}" if i % 3 else f"VIP order {i}", "amount": amount,
+             "customer": customers[i % len(customers)]["id"] if i != 5 else None}
+            for i, amount in enumerate(AMOUNTS)])
+    return db, app, customers, orders
+
+
+def _inputs(order: dict, customers: dict) -> dict:
+    """What a formula of `orders` reads, as the reference evaluator takes it."""
+    fields = order["fields"]
+    customer = customers.get(fields["customer"])
+    values = {"amount": _number(fields["amount"]), "title": fields["title"],
+              "customer_code": None if customer is None else customer["fields"]["code"],
+              "customer": None}
+    if customer is not None:
+        values["customer"] = {"credit": _number(customer["fields"]["credit"]),
+                              "code": customer["fields"]["code"],
+                              "referrer": customer["fields"]["referrer"]}
+    return values
+
+
+def _number(value):
+    return None if value is None else Decimal(value)
+
+
+def _listed(conn, app, filter_doc) -> set[int]:
+    page = Records(conn, app).list("orders", filter=filter_doc, page_size=500)
+    return {record["id"] for record in page.records}
+
+
+@pytest.mark.parametrize("formula", [
+    "amount * 2 > 200",
+    "amount = 0",                                     # an empty amount is 0 too
+    "ROUND(amount * 5%, 2) >= 6.03",
+    "customer.credit < amount",
+    "AND(amount > 0, LEFT(title, 3) = \"vip\")",       # text compared without case
+    "OR(ISBLANK(customer), amount / 0 > 1)",          # #DIV/0! never matches
+    "IF(amount > 100, customer.credit, 0) >= 100",
+    "customer_code = \"C1\"",                          # a lookup field
+])
+def test_records_listed_are_those_the_formula_is_true_for(shop, formula):
+    db, app, customers, orders = shop
+    by_id = {c["id"]: c for c in customers}
+    ctx = EvalContext()
+    expected = {o["id"] for o in orders if evaluate(formula, _inputs(o, by_id), ctx) is True}
+    with db.connect() as conn:
+        assert _listed(conn, app, {"formula": formula}) == expected
+        count = Records(conn, app).count("orders", filter={"formula": formula})
+    assert count.value == len(expected) and count.exact
+
+
+def test_formula_conditions_in_groups_and_through_two_relations(shop):
+    db, app, customers, orders = shop
+    with db.connect() as conn:
+        both = _listed(conn, app, {"and": [{"field": "amount", "op": "gt", "value": 0},
+                                           {"formula": "customer.referrer.credit = 5000"}]})
+        either = _listed(conn, app, {"or": [{"formula": "amount < 0"}, {"formula": "ISBLANK(amount)"}]})
+        negated = _listed(conn, app, {"not": {"formula": "amount <> 250"}})
+    referred = {c["id"] for c in customers if c["fields"]["referrer"]}
+    assert both == {o["id"] for o in orders if o["fields"]["customer"] in referred
+                    and o["fields"]["amount"] is not None and Decimal(o["fields"]["amount"]) > 0}
+    assert either == {o["id"] for o in orders if o["fields"]["amount"] is None
+                      or Decimal(o["fields"]["amount"]) < 0}
+    assert negated == {o["id"] for o in orders if o["fields"]["amount"] == Decimal("250")}
+
+
+def test_a_formula_filter_costs_no_more_statements(shop, count_statements):
+    db, app, _, _ = shop
+    with db.connect() as conn:
+        with count_statements(db) as plain:
+            Records(conn, app).list("orders", filter={"field": "amount", "op": "gt", "value": 100})
+        with count_statements(db) as formula:
+            Records(conn, app).list("orders", filter={"formula": "customer.credit * 2 > amount"})
+    assert formula.count == plain.count
+
+
+@pytest.mark.parametrize("filter_doc, path, words", [
+    ({"formula": "amount * (2 + "}, "filter.formula", "'+' has nothing after it at 1:13"),
+    ({"formula": "amout > 1"}, "filter.formula", "unknown field 'amout' at 1:1, did you mean 'amount'?"),
+    ({"and": [{"formula": "customer.credt > 1"}]}, "filter.and[0].formula",
+     "unknown field 'credt' of 'customer'"),
+    ({"formula": "SUMIF(amount, \">1\") > 2"}, "filter.formula",
+     "this formula cannot run in the database: it uses SUMIF, which runs only outside the database"),
+    ({"formula": "tags > 1"}, "filter.formula", "cannot compare with '>' an array (tags) at 1:1"),
+    ({"formula": "COUNT(tags) > 1"}, "filter.formula", "it uses COUNT, which runs only outside the database"),
+    ({"formula": "title & \"!\""}, "filter.formula", "the formula gives a text; a filter needs TRUE or FALSE"),
+    ({"formula": "amount * 2"}, "filter.formula", "gives a number; a filter needs TRUE or FALSE"),
+    ({"formula": 42}, "filter.formula", 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}'),
+    ({"formula": "amount > 1", "op": "eq"}, "filter", "a formula condition has only the key 'formula'"),
+    ({"formula": "VALUE(title) > 1"}, "filter.formula", "uses VALUE"),
+])
+def test_bad_formula_conditions_say_where_and_why(shop, filter_doc, path, words):
+    db, app, _, _ = shop
+    with db.connect() as conn, pytest.raises(FilterError) as refused:
+        Records(conn, app).list("orders", filter=filter_doc)
+    assert refused.value.path == path
+    assert words in str(refused.value), str(refused.value)
+
+
+def test_the_cli_lists_with_a_formula_filter(shop, db_url, capsys):
+    db, app, customers, orders = shop
+    assert main(["--database-url", db_url, "records", "list", "shop", "orders", "--filter",
+                 '{"formula": "amount >= 250"}']) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in listed["records"]} == {
+        o["id"] for o in orders if o["fields"]["amount"] is not None and Decimal(o["fields"]["amount"]) >= 250}
+    assert main(["--database-url", db_url, "records", "list", "shop", "orders", "--filter",
+                 '{"formula": "amount >"}']) != 0
+    assert "filter.formula: '>' has nothing after it at 1:8" in capsys.readouterr().err
