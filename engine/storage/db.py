@@ -1,6 +1,7 @@
 """Database connections: SQLite (embedded default, WAL) or PostgreSQL, by URL."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Bulk inserts with RETURNING go out as one statement per page of rows: pages of 250
+    # keep those statements short enough to be cached (see _cache_long_statements).
+    kwargs.setdefault("insertmanyvalues_page_size", 250)
     _cache_long_statements()
     return sa.create_engine(url, **kwargs)
 
@@ -55,29 +59,25 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
 def _cache_long_statements() -> None:
     """psycopg converts a statement's placeholders each time it runs it, and keeps the
     result only for statements under 4,096 characters and 50 parameters. A bulk insert
-    with RETURNING (a thousand rows in one statement, the same text batch after batch)
-    is far longer, so a 100k-row import spent a third of its CPU converting the same
-    statements again. Its cache (128 entries) takes them too up to the limits below.
+    with RETURNING (a page of rows in one statement, the same text page after page) is
+    far longer, so a 100k-row import spent a third of its CPU converting the same
+    statements again. Long statements get a small cache of their own (an entry for 250
+    rows of 20 columns is about 1 MB, so at most 16 are kept); short ones keep psycopg's.
     The limits live in psycopg's `_queries` module; if a release moves them, this
     changes nothing and only speed is lost."""
     try:
         from psycopg import _queries
     except ImportError:
         return
-    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
-        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 200_000)
-        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 32_767)
+    names = ("MAX_CACHED_STATEMENT_LENGTH", "MAX_CACHED_STATEMENT_PARAMS", "_query2pg", "_query2pg_nocache")
+    if not all(hasattr(_queries, name) for name in names) or getattr(_queries, "_formwork_cache", False):
+        return
+    short, limit = _queries._query2pg, _queries.MAX_CACHED_STATEMENT_LENGTH
+    long = functools.lru_cache(maxsize=16)(_queries._query2pg_nocache)
 
-
-def _sqlite_pragmas(dbapi_conn, _record):
-    dbapi_conn.isolation_level = None  # see make_engine: SQLAlchemy issues BEGIN itself
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
-
-
-def is_sqlite(bind) -> bool:
-    return bind.dialect.name == "sqlite"
+    def convert(query, encoding):
+        return short(query, encoding) if len(query) <= limit else long(query, encoding)
+    _queries._query2pg = convert
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(limit, 200_000)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 6_000)
+    _queries._formwork_cache = True
