@@ -81,3 +81,17 @@ def _cache_long_statements() -> None:
     _queries.MAX_CACHED_STATEMENT_LENGTH = max(limit, 200_000)
     _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 6_000)
     _queries._formwork_cache = True
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    dbapi_conn.isolation_level = None  # see make_engine: SQLAlchemy issues BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def is_sqlite(bind) -> bool:
+    return bind.dialect.name == "sqlite"
