@@ -93,8 +93,13 @@ class PostgresNumbers(Numbers):
         return self.lit.numeric(Decimal(0))
 
     def column(self, expr: Any, scale: int, int_digits: int, digits: int) -> SqlValue:
-        return self.number(sa.cast(expr, sa.Numeric()), scale=scale, int_digits=int_digits,
-                           digits=digits, nullable=True).but(leaf=True)
+        stored = getattr(expr, "type", None)
+        numeric = isinstance(getattr(stored, "impl", stored), sa.Numeric)
+        # A NUMERIC column is read as it is (its type decorator must not round the
+        # constants it is compared with); integer columns become NUMERIC, so / is exact.
+        value = sa.type_coerce(expr, sa.Numeric()) if numeric else sa.cast(expr, sa.Numeric())
+        return self.number(value, scale=scale, int_digits=int_digits, digits=digits,
+                           nullable=True).but(leaf=True)
 
     def from_int(self, expr: Any, int_digits: int, nullable: bool = False) -> SqlValue:
         return self.number(sa.cast(expr, sa.Numeric()), scale=0, int_digits=int_digits,

@@ -235,6 +235,10 @@ def _same_rank(t, node: Node, op: str, a: SqlValue, b: SqlValue) -> Any:
     if kinds == {"number"}:
         return _numbers_compared(t, op, a, b)
     if kinds == {"text"}:
+        if op in ("=", "<>") and (a.is_constant or b.is_constant):
+            value, constant = (b, a) if a.is_constant else (a, b)
+            equal = t.texts.equals_folded(_text_or_empty(t, value), constant.constant.casefold())
+            return equal if op == "=" else sa.not_(equal)
         return t.texts.ordered(op, _folded(t, a), _folded(t, b))
     if kinds == {"boolean"}:
         return _ORDER[op](_bool(t, a), _bool(t, b))
@@ -260,8 +264,11 @@ def _numbers_compared(t, op: str, a: SqlValue, b: SqlValue) -> Any:
 def _folded(t, v: SqlValue) -> Any:
     if v.is_constant:
         return t.lit.text(v.constant.casefold())
-    value = sa.func.coalesce(v.value, t.lit.text("")) if v.nullable else v.value
-    return t.texts.fold(value)
+    return t.texts.fold(_text_or_empty(t, v))
+
+
+def _text_or_empty(t, v: SqlValue) -> Any:
+    return sa.func.coalesce(v.value, t.lit.text("")) if v.nullable else v.value
 
 
 def _bool(t, v: SqlValue) -> Any:

@@ -46,6 +46,20 @@ def _char_class(chars) -> str:
 
 
 @lru_cache(maxsize=1)
+def ascii_folds() -> frozenset[str]:
+    """What characters outside ASCII casefold to in ASCII ("k" for the Kelvin sign, "ss"
+    for ß, "fi" for the ligature...): a folded text holding none of these cannot have
+    come from such a character."""
+    return frozenset(c.casefold() for c in _characters() if not c.isascii() and c.casefold().isascii())
+
+
+def _plain_fold_suffices(folded: str) -> bool:
+    """Whether `text.casefold() == folded` is decided by ASCII letters alone: `folded` is
+    ASCII and holds nothing a non-ASCII character folds to."""
+    return folded.isascii() and not any(piece in folded for piece in ascii_folds())
+
+
+@lru_cache(maxsize=1)
 def casefold_map() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """(guard class, characters, their casefold) for the characters whose casefold is not
     what a per-character lower() gives (İ, whose PostgreSQL lower() differs, included)."""
@@ -104,6 +118,16 @@ class PostgresText:
         exact = CharMap(value, source, target, "lower")
         return pick(value.regexp_match(self.lit.text(guard)), exact, sa.func.lower(value))
 
+    def equals_folded(self, value: Any, folded: str) -> Any:
+        """casefold(value) = `folded` (already folded). For the usual ASCII constant,
+        lower() decides, but for İ, which PostgreSQL lowers to i (Python to i̇)."""
+        if not _plain_fold_suffices(folded):
+            return sa.collate(self.fold(value), "C") == self.lit.text(folded)
+        equal = sa.collate(sa.func.lower(value), "C") == self.lit.text(folded)
+        if "i" in folded:
+            equal = sa.and_(equal, sa.func.strpos(value, self.lit.text(DOTTED_CAPITAL_I[0])) == 0)
+        return equal
+
     def upper(self, value: Any) -> Any:
         guard, source, target = upper_map()
         exact = CharMap(value, source, target, "upper")
@@ -156,6 +180,13 @@ class SqliteText:
 
     def fold(self, value: Any) -> Any:
         return pick(self._ascii(value), sa.func.lower(value), sa.func.fw_casefold(value))
+
+    def equals_folded(self, value: Any, folded: str) -> Any:
+        """casefold(value) = `folded`: SQLite's lower() changes ASCII letters only, so for
+        the usual ASCII constant a text outside ASCII can never be equal."""
+        if not _plain_fold_suffices(folded):
+            return self.fold(value) == self.lit.text(folded)
+        return sa.func.lower(value) == self.lit.text(folded)
 
     def upper(self, value: Any) -> Any:
         return pick(self._ascii(value), sa.func.upper(value), sa.func.fw_upper(value))
