@@ -137,3 +137,26 @@ def test_the_cli_lists_with_a_formula_filter(shop, db_url, capsys):
     assert main(["--database-url", db_url, "records", "list", "shop", "orders", "--filter",
                  '{"formula": "amount >"}']) != 0
     assert "filter.formula: '>' has nothing after it at 1:8" in capsys.readouterr().err
+
+
+def test_formula_fields_with_errors_read_as_their_error(db):
+    """A formula field holding #DIV/0! gives it back to a filter formula: it matches no
+    comparison, and it is not blank; through a relation the field reads as well."""
+    from tests.computed_app import install_sales
+    app = install_sales(db)
+    with db.begin() as conn:
+        records = Records(conn, app)
+        records.create("contracts", {"title": "零元合同", "amount": 0})          # paid_share #DIV/0!
+        half = records.create("contracts", {"title": "半数", "amount": 100})
+        paid = records.create("payments", {"contract": half["id"], "amount": 50})
+        pending = records.create("payments", {"contract": half["id"], "amount": 1, "status": "pending"})
+
+        def contracts(formula):
+            return {r["fields"]["title"] for r in records.list("contracts", filter={"formula": formula}).records}
+
+        assert contracts("paid_share >= 0.5") == {"半数"}
+        assert contracts("paid_share < 0.5") == set()
+        assert contracts("ISBLANK(paid_share)") == set()
+        assert contracts("NOT(ISBLANK(paid_share))") == {"零元合同", "半数"}
+        through = records.list("payments", filter={"formula": "contract.paid_share = 0.5"}).records
+        assert {r["id"] for r in through} == {paid["id"], pending["id"]}

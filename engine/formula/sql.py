@@ -36,6 +36,7 @@ from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 
+from engine.formula import sql_functions, sql_operators
 from engine.formula.nodes import Binary, Call, FieldRef, Formula, Node, Unary
 from engine.formula.reference import FormulaEval, guarded_result, to_python_ast
 from engine.formula.sql_dialects import Dialect
@@ -193,7 +194,6 @@ class Translator:
         return self._exact_rows(node, result, inexact)
 
     def _visit(self, node: Node) -> SqlValue:
-        from engine.formula import sql_functions, sql_operators
         if isinstance(node, FieldRef):
             return self.field(node)
         if isinstance(node, Unary):

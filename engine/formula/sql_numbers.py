@@ -11,10 +11,11 @@ The reference computes on Decimals rounded to 34 significant digits after every 
   decimal places (storage/types.py ExactDecimal). A formula number is likewise an
   INTEGER scaled by a static `scale`, so + - * %, ROUND, INT, MOD... are exact
   integer arithmetic. What SQLite cannot hold exactly (a product past 64 bits, a
-  quotient, a literal of 20 digits) becomes a REAL, SQLite's own overflow behaviour:
-  a REAL is a "poison" that approximates the value (its sign and whether it is zero
-  are right) and tells the node that needs the exact value to compute itself in
-  Python instead (sql_sqlite.py), for that row only.
+  quotient, a literal of 20 digits) becomes a REAL, as SQLite itself does on integer
+  overflow. A REAL stays a REAL through further arithmetic, so it marks the rows where
+  a value is not exact ("poison"): every node that needs a number exactly (a
+  comparison, a condition, a conversion to text, MIN/MAX...) checks for it with
+  typeof() and computes itself in Python instead (sql_sqlite.py), for those rows only.
 
 Every operation takes and returns `SqlValue`s of kind "number"; blanks count as 0.
 """
@@ -38,8 +39,6 @@ _GUARD_DIGITS = 10             # extra digits of a PostgreSQL quotient before ro
 
 class Numbers:
     """The number operations of one dialect; `lit` makes typed literals."""
-
-    name = ""
 
     def __init__(self, literals):
         self.lit = literals
@@ -83,8 +82,6 @@ class Numbers:
 # ============================================================================================
 
 class PostgresNumbers(Numbers):
-    name = "postgresql"
-
     def const(self, value: Decimal) -> SqlValue:
         shape = self.shape_of(value)
         return self.number(self.lit.numeric(value), **shape).but(leaf=True)
@@ -359,8 +356,6 @@ class PostgresNumbers(Numbers):
 # ============================================================================================
 
 class SqliteNumbers(Numbers):
-    name = "sqlite"
-
     def const(self, value: Decimal) -> SqlValue:
         shape = self.shape_of(value)
         scaled = value.scaleb(shape["scale"])
