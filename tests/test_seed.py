@@ -171,3 +171,6 @@ def test_the_seed_command(db, db_url, capsys):
     assert "no sample-data generator for app 'shop'" in capsys.readouterr().err
     with pytest.raises(FormworkError, match="between 1 and"):
         seed_app(db, "crm_referral", 0)
+    # A second seed into the same app is refused before anything is written.
+    assert main(["--database-url", db_url, "seed", "crm_referral", "--scale", "10"]) == 2
+    assert "already has records (form 'customers')" in capsys.readouterr().err
