@@ -89,9 +89,12 @@ class SqlFormula:
         if self.truth is None:
             raise NotTranslatable("the formula gives text; a condition must give TRUE or FALSE, "
                                   "e.g. status = \"won\"")
-        truth = sa.func.coalesce(self.truth.value, sa.false())
+        truth = self.truth.value
+        if self.truth.nullable:
+            truth = sa.func.coalesce(truth, sa.false())
         error = self.truth.error
-        return truth if error is None else sa.and_(error.is_(None), truth)
+        # The truth first: most rows fail it, and then the error is never looked at.
+        return truth if error is None else sa.and_(truth, error.is_(None))
 
     def error_or_null(self) -> Any:
         return self.error if self.error is not None else sa.null()

@@ -99,11 +99,14 @@ def _and_or(t, node: Call) -> SqlValue:
     errors = [first_error(*args)] + [t.truth_error(arg) for arg in args if arg.kind == "text"]
     if not decided:
         return SqlValue("boolean", sa.false(), first_error(*errors, t.lit.text("#VALUE!")), nullable=False)
-    if node.name == "AND":
+    always_there = all(isinstance(here, sa.sql.elements.True_) for here in present)
+    if always_there:
+        value = (sa.and_ if node.name == "AND" else sa.or_)(*[truth for truth, _ in decided])
+    elif node.name == "AND":     # a blank argument is skipped: it cannot make AND false
         value = sa.not_(sa.or_(*[sa.and_(here, sa.not_(truth)) for truth, here in decided]))
     else:
         value = sa.or_(*[sa.and_(here, truth) for truth, here in decided])
-    if not all(isinstance(here, sa.sql.elements.True_) for here in present):
+    if not always_there:
         errors.append(error_when(sa.not_(sa.or_(*present)), t.lit.text("#VALUE!")))
     return SqlValue("boolean", value, first_error(*errors), nullable=False)
 

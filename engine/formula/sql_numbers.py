@@ -377,9 +377,15 @@ class SqliteNumbers(Numbers):
         """The values at one scale (blanks stay blank). A value may not fit 64 bits at the
         larger scale: its `poison` flag says so, for whoever needs it exactly."""
         scale = max(v.scale for v in values)
-        return [v if v.scale == scale else v.but(
-            value=v.value * self._power_of_ten(scale - v.scale), scale=scale, constant=_NC,
-            leaf=False, poison=v.poison or v.int_digits + scale > INT64_DIGITS) for v in values]
+        return [v if v.scale == scale else self._rescaled(v, scale) for v in values]
+
+    def _rescaled(self, v: SqlValue, scale: int) -> SqlValue:
+        poison = v.poison or v.int_digits + scale > INT64_DIGITS
+        if v.is_constant and type(v.constant) is Decimal and not poison:   # 500 at 2 places: 50000
+            value = self.lit.integer(int(v.constant.scaleb(scale)))
+        else:
+            value = v.value * self._power_of_ten(scale - v.scale)
+        return v.but(value=value, scale=scale, constant=_NC, leaf=False, poison=poison)
 
     def _power_of_ten(self, n: int) -> Any:
         return self.lit.integer(10 ** n) if n <= INT64_DIGITS else self.lit.real(_float_power(n))

@@ -57,12 +57,13 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     formula = _checked(form, text, ctx, lambda message: error_type(where, message))
     resolver = FormFields(form, table, ctx.extra.get("app"), ctx.extra.get("tables"))
     eval_ctx = EvalContext(tz=ctx.tz, now=ctx.current_time())
-    for dialect in _DIALECTS:        # refuse now, not when the query runs
+    conditions = {}
+    for dialect in _DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
-            translate(formula, resolver, dialect, eval_ctx)
+            conditions[dialect] = translate(formula, resolver, dialect, eval_ctx).condition()
         except NotTranslatable as refusal:
             raise error_type(where, f"this formula cannot run in the database: it {refusal.reason}") from None
-    return FormulaCondition(formula, resolver, eval_ctx)
+    return FormulaCondition(conditions)
 
 
 def _checked(form: FormDef, text: str, ctx: ValueContext, fail) -> Formula:
@@ -80,21 +81,22 @@ def _checked(form: FormDef, text: str, ctx: ValueContext, fail) -> Formula:
 
 
 class FormulaCondition(ColumnElement):
-    """A formula condition, translated for the dialect of the statement that holds it."""
+    """A formula condition: its translation for each database, the one of the statement's
+    database written when the statement is compiled."""
 
     inherit_cache = False
     type = sa.Boolean()
 
-    def __init__(self, formula: Formula, resolver: "FormFields", ctx: EvalContext):
-        self.formula, self.resolver, self.ctx = formula, resolver, ctx
+    def __init__(self, conditions: dict[str, ColumnElement]):
+        self.conditions = conditions
 
-    def for_dialect(self, dialect: str) -> ColumnElement:
-        return translate(self.formula, self.resolver, dialect, self.ctx).condition()
+    def get_children(self, **kw):
+        return tuple(self.conditions.values())
 
 
 @compiles(FormulaCondition)
 def _formula_condition_sql(element: FormulaCondition, compiler, **kw) -> str:
-    return compiler.process(element.for_dialect(compiler.dialect.name), **kw)
+    return compiler.process(element.conditions[compiler.dialect.name], **kw)
 
 
 # ---- reading fields ----------------------------------------------------------------------------
