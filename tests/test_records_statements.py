@@ -1,6 +1,7 @@
 """Statement counts: no query per row, whatever the page or batch size."""
 import pytest
 
+from engine.errors import ConflictError
 from runtime.records import Records
 from tests.records_app import install_shop
 
@@ -52,3 +53,37 @@ def test_create_and_update_statement_counts(shop, count_statements):
     # locked read, unique check on the changed... none, update, history, read back
     assert updated.count == 4
     assert bulk.count == 4   # the same statements for 200 records as for one
+
+
+def test_bulk_update_statements_do_not_grow_with_records(shop, count_statements):
+    engine, app = shop
+    counts = {}
+    for n in (3, 120):
+        with engine.begin() as conn:
+            records = Records(conn, app)
+            made = records.bulk_create("customers", [{"name": f"b{n}-{i}"} for i in range(n)])
+            # Two shapes of change: the name of every record, the credit of every other one.
+            updates = [{"id": r["id"], "version": r["version"],
+                        "changes": {"name": f"B{i}", **({"credit": 5} if i % 2 else {})}}
+                       for i, r in enumerate(made)]
+            with count_statements(engine) as counter:
+                updated = records.bulk_update("customers", updates)
+            counts[n] = counter.count
+            assert [r["fields"]["name"] for r in updated] == [f"B{i}" for i in range(n)]
+            assert all(r["version"] == 2 for r in updated)
+    assert counts[3] == counts[120]
+
+
+def test_bulk_update_conflict_names_the_record_and_writes_nothing(shop):
+    engine, app = shop
+    with engine.begin() as conn:
+        made = Records(conn, app).bulk_create("customers", [{"name": "x1"}, {"name": "x2"}])
+    with engine.begin() as conn:
+        Records(conn, app).update("customers", made[1]["id"], {"name": "someone else"})
+    with pytest.raises(ConflictError, match=f"customers#{made[1]['id']}"):
+        with engine.begin() as conn:
+            Records(conn, app).bulk_update("customers", [
+                {"id": r["id"], "version": r["version"], "changes": {"name": "mine"}} for r in made])
+    with engine.connect() as conn:
+        names = [r["fields"]["name"] for r in Records(conn, app).list("customers").records]
+    assert sorted(names) == ["someone else", "x1"]

@@ -421,35 +421,60 @@ class Records:
         self._check_batch(table, cleaner, cleaned, ids)
         before = self._before_values(form, cleaner, current, ids, cleaned)
         now = self._now()
-        entries, changed_ids, changed_keys = [], [], {}
+        entries, changed_ids, changed_keys, row_values = [], [], {}, {}
         for rid, record in zip(ids, cleaned):
             changes = self._json_changes(cleaner, before[rid], self._all_values(record))
             if not changes:
                 continue
             changed_keys[rid] = set(changes)
-            row = current[rid]
-            values = {"updated_at": now, "updated_by": self.user_id, "version": row.version + 1}
+            version = current[rid].version
+            values = {"updated_at": now, "updated_by": self.user_id, "version": version + 1}
             for key in record.values:
                 if key in changes:
                     values.update(cleaner.types[key].to_row(record.values[key]))
-            try:
-                with self.conn.begin_nested():
-                    result = self.conn.execute(table.update().where(
-                        table.c.id == rid, table.c.version == row.version).values(values))
-            except IntegrityError as exc:
-                raise self._integrity_error(form, cleaner, exc) from None
-            if result.rowcount != 1:
-                actual = self.conn.execute(sa.select(table.c.version).where(table.c.id == rid)).scalar()
-                raise ConflictError(form_key, rid, row.version, actual)
-            entries.append(history.entry(self.app.key, form.key, rid, row.version + 1, "update",
+            row_values[rid] = values
+            entries.append(history.entry(self.app.key, form.key, rid, version + 1, "update",
                                          changes, self.user_id, now))
             changed_ids.append(rid)
+        self._write_updates(form, table, cleaner, current, row_values)
         changed = [(rid, rec) for rid, rec in zip(ids, cleaned) if rid in changed_ids]
         self._write_links_and_children(form, cleaner, [r for r, _ in changed],
                                        [c for _, c in changed], replace=True)
         self.upkeep.after_update(form, changed_keys, before)
         history.write(self.conn, entries)
         return self._fetch(form, table, ids)
+
+    def _write_updates(self, form, table, cleaner, current, row_values: dict[int, dict]) -> None:
+        """Write changed rows: one executemany per set of changed columns, never one
+        statement per record. Each row is guarded by its version (optimistic locking);
+        a summed row count short of the batch means another writer got there first."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for rid, values in row_values.items():
+            groups.setdefault(tuple(sorted(values)), []).append(rid)
+        for columns, rids in groups.items():
+            # Bind names must differ from column names in an UPDATE's SET clause.
+            statement = table.update().where(
+                table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version")
+            ).values({c: sa.bindparam(f"b{i}_{c}") for i, c in enumerate(columns)})
+            params = [{"b_id": rid, "b_version": current[rid].version,
+                       **{f"b{i}_{c}": row_values[rid][c] for i, c in enumerate(columns)}}
+                      for rid in rids]
+            try:
+                with self.conn.begin_nested():
+                    result = self.conn.execute(statement, params)
+            except IntegrityError as exc:
+                raise self._integrity_error(form, cleaner, exc) from None
+            if result.rowcount != len(rids):
+                self._raise_conflict(form.key, table, current, rids)
+
+    def _raise_conflict(self, form_key, table, current, rids) -> None:
+        """Name the first record whose stored version moved on (one query)."""
+        actual = dict(self.conn.execute(sa.select(table.c.id, table.c.version)
+                                        .where(table.c.id.in_(rids))).all())
+        for rid in rids:
+            if actual.get(rid) != current[rid].version + 1:
+                raise ConflictError(form_key, rid, current[rid].version, actual.get(rid))
+        raise ConflictError(form_key, rids[0], current[rids[0]].version, actual.get(rids[0]))
 
     def _before_values(self, form, cleaner, current, ids, cleaned) -> dict[int, dict[str, Any]]:
         """Current values of the fields being changed (links and subforms loaded only
