@@ -431,7 +431,8 @@ class Translator:
         if v.kind != "number" or v.scale == scale or self.dialect.name != "sqlite":
             return v
         factor = 10 ** (scale - v.scale)
-        value = v.value * (self.lit.integer(factor) if scale - v.scale <= 18 else self.lit.real(float(Decimal(factor))))
+        multiplier = self.lit.integer(factor) if scale - v.scale <= 18 else self.lit.real(float(Decimal(factor)))
+        value = v.value * multiplier
         return v.but(value=value, scale=scale, poison=v.poison or v.int_digits + scale > 18,
                      constant=NOT_CONSTANT)
 

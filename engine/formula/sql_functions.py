@@ -160,7 +160,10 @@ def _round(t, node: Call) -> SqlValue:
 def _to_multiple(t, node: Call) -> SqlValue:
     args = _args(t, node)
     number, conversion = _number(t, node, args[0])
-    step, step_conversion = _number(t, node, args[1]) if len(args) > 1 else (t.numbers.const(Decimal(1)), None)
+    if len(args) > 1:
+        step, step_conversion = _number(t, node, args[1])
+    else:
+        step, step_conversion = t.numbers.const(Decimal(1)), None
     t.need_exact(number)
     t.need_exact(step)
     number_zero, step_zero = t.numbers.is_zero(number), t.numbers.is_zero(step)
@@ -234,7 +237,8 @@ def _aggregate_number(t, node: Call, arg: SqlValue) -> SqlValue | None:
             serial = serial.but(value=pick(arg.value.is_(None), sa.null(), serial.value), nullable=True)
         return serial
     if arg.kind == "boolean":
-        value = sa.case((arg.value, t.lit.integer(1)), (sa.not_(arg.value), t.lit.integer(0)), else_=sa.null())
+        one, zero = t.lit.integer(1), t.lit.integer(0)
+        value = sa.case((arg.value, one), (sa.not_(arg.value), zero), else_=sa.null())
         return t.numbers.from_int(value, 1, nullable=arg.nullable)
     if arg.is_constant:
         from engine.formula.values import parse_number_text

@@ -195,9 +195,7 @@ class PostgresNumbers(Numbers):
         # the value out once per use (exponential in nested products).
         inner = sa.select(value.label("x")).correlate_except(None).offset(0).subquery("fw_x")
         x = inner.c.x
-        digits = sa.func.length(sa.func.ltrim(sa.func.replace(sa.cast(sa.func.abs(x), sa.Text),
-                                                              ".", ""), "0"))
-        places = (SIGNIFICANT - 1) - (digits - sa.func.scale(x) - 1)
+        places = (SIGNIFICANT - 1) - _exponent(x)
         step = sa.select(x.label("x"), places.label("n")).offset(0).subquery("fw_n")
         x, n = step.c.x, step.c.n
         ten = self.lit.numeric(Decimal(10))
@@ -219,7 +217,8 @@ class PostgresNumbers(Numbers):
         elif mode == "down":
             value = sa.func.trunc(x, places)
         else:
-            shift, back = self.lit.numeric(Decimal(1).scaleb(places)), self.lit.numeric(Decimal(1).scaleb(-places))
+            shift = self.lit.numeric(Decimal(1).scaleb(places))
+            back = self.lit.numeric(Decimal(1).scaleb(-places))
             if mode == "floor":
                 value = sa.func.floor(x * shift) * back
             else:   # away from zero
@@ -329,13 +328,10 @@ class PostgresNumbers(Numbers):
         plain notation from 1E-9 up to 1E+21, else 1.5E+21."""
         source = sa.select(value.label("x")).correlate_except(None).offset(0).subquery("fw_t")
         x = source.c.x
-        digits = sa.func.length(sa.func.ltrim(sa.func.replace(sa.cast(sa.func.abs(x), sa.Text), ".", ""), "0"))
-        exponent = digits - sa.func.scale(x) - 1
-        first = sa.select(x.label("x"), sa.func.round(x, (TEXT_DIGITS - 1) - exponent).label("r")) \
+        first = sa.select(x.label("x"), sa.func.round(x, (TEXT_DIGITS - 1) - _exponent(x)).label("r")) \
             .offset(0).subquery("fw_r")
         r = first.c.r
-        r_digits = sa.func.length(sa.func.ltrim(sa.func.replace(sa.cast(sa.func.abs(r), sa.Text), ".", ""), "0"))
-        second = sa.select(first.c.x, r, (r_digits - sa.func.scale(r) - 1).label("e")).offset(0) \
+        second = sa.select(first.c.x, r, _exponent(r).label("e")).offset(0) \
             .subquery("fw_e")
         x, r, e = second.c.x, second.c.r, second.c.e
         ten = self.lit.numeric(Decimal(10))
@@ -553,7 +549,8 @@ class SqliteNumbers(Numbers):
             q = self.lit.integer(10 ** a.scale)
             size = pick(x < 0, -x, x)
             fraction = size % q
-            decimals = joined(self.lit.text("."), sa.func.rtrim(sa.func.printf(f"%0{a.scale}d", fraction), "0"))
+            digits = sa.func.rtrim(sa.func.printf(f"%0{a.scale}d", fraction), "0")
+            decimals = joined(self.lit.text("."), digits)
             text = joined(pick(x < 0, self.lit.text("-"), self.lit.text("")), sa.cast(size // q, sa.Text),
                           pick(fraction == 0, self.lit.text(""), decimals))
         limit = 10 ** TEXT_DIGITS
@@ -566,6 +563,13 @@ class SqliteNumbers(Numbers):
         if not a.poison:
             return None
         return sa.func.typeof(a.value) == "real"
+
+
+def _exponent(x: Any) -> Any:
+    """PostgreSQL: the exponent of a NUMERIC's first significant digit (2 for 123.45,
+    -3 for 0.00123), from its digits as text and its scale; any value for 0."""
+    digits = sa.func.length(sa.func.ltrim(sa.func.replace(sa.cast(sa.func.abs(x), sa.Text), ".", ""), "0"))
+    return digits - sa.func.scale(x) - 1
 
 
 def _float_power(n: int) -> float:

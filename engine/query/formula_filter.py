@@ -48,7 +48,8 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     where = f"{path}.formula"
     unknown = set(spec) - {"formula"}
     if unknown:
-        raise error_type(path, f"a formula condition has only the key 'formula', also found {sorted(unknown)}")
+        raise error_type(path, "a formula condition has only the key 'formula', also found "
+                               f"{sorted(unknown)}")
     text = spec["formula"]
     if not isinstance(text, str) or not text.strip():
         raise error_type(where, 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}')

@@ -15,7 +15,7 @@ have their own tests in test_sql.py.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from hypothesis import strategies as st
