@@ -8,9 +8,10 @@ about 0.4% match, so the capped count never stops early) and the first page of 5
 through `Records.count` / `Records.list`, against the query a developer would write by
 hand (`round(amount * rate / 100, 2) > 500 AND lower(level) = 'vip'`: the formula ignores
 case); and the count again with the hand-written condition in the query Records.count
-makes (capped at 10,001 rows), so that only the conditions differ. Also the same condition over fields without min/max (the translation then guards
-against numbers too large for exact arithmetic), and through a relation
-(customer.level: a correlated subquery against a hand-written join).
+makes (capped at 10,001 rows), so that only the conditions differ. Also the same
+condition over fields without min/max (the translation then guards against numbers too
+large for exact arithmetic), and through a relation (customer.level: a correlated
+subquery against a hand-written join).
 
 PostgreSQL's JIT (on by default, from a plan cost of 100,000) compiles long expressions
 slowly; the PostgreSQL figures are given with JIT as the server has it, then with

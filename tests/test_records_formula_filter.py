@@ -113,9 +113,11 @@ def test_a_formula_filter_costs_no_more_statements(shop, count_statements):
      "this formula cannot run in the database: it uses SUMIF, which runs only outside the database"),
     ({"formula": "tags > 1"}, "filter.formula", "cannot compare with '>' an array (tags) at 1:1"),
     ({"formula": "COUNT(tags) > 1"}, "filter.formula", "it uses COUNT, which runs only outside the database"),
-    ({"formula": "title & \"!\""}, "filter.formula", "the formula gives a text; a filter needs TRUE or FALSE"),
+    ({"formula": "title & \"!\""}, "filter.formula",
+     "the formula gives a text; a filter needs TRUE or FALSE"),
     ({"formula": "amount * 2"}, "filter.formula", "gives a number; a filter needs TRUE or FALSE"),
-    ({"formula": 42}, "filter.formula", 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}'),
+    ({"formula": 42}, "filter.formula",
+     'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}'),
     ({"formula": "amount > 1", "op": "eq"}, "filter", "a formula condition has only the key 'formula'"),
     ({"formula": "VALUE(title) > 1"}, "filter.formula", "uses VALUE"),
 ])
@@ -133,7 +135,8 @@ def test_the_cli_lists_with_a_formula_filter(shop, db_url, capsys):
                  '{"formula": "amount >= 250"}']) == 0
     listed = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in listed["records"]} == {
-        o["id"] for o in orders if o["fields"]["amount"] is not None and Decimal(o["fields"]["amount"]) >= 250}
+        o["id"] for o in orders
+        if o["fields"]["amount"] is not None and Decimal(o["fields"]["amount"]) >= 250}
     assert main(["--database-url", db_url, "records", "list", "shop", "orders", "--filter",
                  '{"formula": "amount >"}']) != 0
     assert "filter.formula: '>' has nothing after it at 1:8" in capsys.readouterr().err
@@ -152,7 +155,8 @@ def test_formula_fields_with_errors_read_as_their_error(db):
         pending = records.create("payments", {"contract": half["id"], "amount": 1, "status": "pending"})
 
         def contracts(formula):
-            return {r["fields"]["title"] for r in records.list("contracts", filter={"formula": formula}).records}
+            page = records.list("contracts", filter={"formula": formula})
+            return {r["fields"]["title"] for r in page.records}
 
         assert contracts("paid_share >= 0.5") == {"半数"}
         assert contracts("paid_share < 0.5") == set()

@@ -128,7 +128,8 @@ def kinds(depth: int) -> dict[str, st.SearchStrategy]:
         st.tuples(n, st.sampled_from(["0", "2"])).map(lambda p: _call("POWER", *p)),
         t.map(lambda x: _call("LEN", x)),
         st.tuples(t, t).map(lambda p: _call("FIND", *p)),
-        st.tuples(st.sampled_from(["YEAR", "MONTH", "DAY"]), st.one_of(d, st.just("t1"))).map(lambda p: _call(*p)),
+        st.tuples(st.sampled_from(["YEAR", "MONTH", "DAY"]), st.one_of(d, st.just("t1")))
+        .map(lambda p: _call(*p)),
         st.tuples(d, d).map(lambda p: _call("DAYS", *p)),
         st.tuples(b, n, n).map(lambda p: _call("IF", *p)),
         st.tuples(b, n, b, n).map(lambda p: _call("IFS", *p)),
@@ -138,7 +139,8 @@ def kinds(depth: int) -> dict[str, st.SearchStrategy]:
         st.tuples(st.one_of(t, n, d, b), st.one_of(t, n, d, b)).map(lambda p: f"({p[0]} & {p[1]})"),
         st.tuples(st.sampled_from(["LEFT", "RIGHT"]), t, st.sampled_from(["0", "1", "3", "n3", "-1"]))
         .map(lambda p: _call(*p)),
-        st.tuples(t, st.sampled_from(["1", "2", "0"]), st.sampled_from(["0", "2", "5"])).map(lambda p: _call("MID", *p)),
+        st.tuples(t, st.sampled_from(["1", "2", "0"]), st.sampled_from(["0", "2", "5"]))
+        .map(lambda p: _call("MID", *p)),
         st.tuples(st.sampled_from(["UPPER", "LOWER", "TRIM"]), t).map(lambda p: _call(*p)),
         st.lists(st.one_of(t, n, d), min_size=1, max_size=3).map(lambda xs: _call("CONCATENATE", *xs)),
         st.tuples(b, t, t).map(lambda p: _call("IF", *p)),
@@ -152,7 +154,8 @@ def kinds(depth: int) -> dict[str, st.SearchStrategy]:
         .map(lambda p: f"(({p[0]} {p[1]} {p[2]}) {p[3]} {p[4]})"),
         st.tuples(st.just("t1"), st.sampled_from(["<", ">", "="]), st.one_of(d, st.just("t1"), t, b))
         .map(lambda p: f"({p[0]} {p[1]} {p[2]})"),
-        st.tuples(d, d, st.sampled_from(["<", ">=", "="]), n).map(lambda p: f"(({p[0]} - {p[1]}) {p[2]} {p[3]})"),
+        st.tuples(d, d, st.sampled_from(["<", ">=", "="]), n)
+        .map(lambda p: f"(({p[0]} - {p[1]}) {p[2]} {p[3]})"),
         st.tuples(st.sampled_from(["MIN", "MAX"]), st.lists(st.one_of(d, n), min_size=1, max_size=3),
                   st.sampled_from(["<", ">="]), d).map(lambda p: f"({_call(p[0], *p[1])} {p[2]} {p[3]})"),
         st.tuples(st.sampled_from(["AND", "OR"]), st.lists(st.one_of(b, n), min_size=1, max_size=3))

@@ -120,7 +120,7 @@ def test_dates_are_days_and_datetimes_are_wall_clock_time_in_the_workspace_zone(
     # 1988-04-10 01:30 in Shanghai was summer time (UTC+9): still the 10th there
     summer = {"t1": datetime(1988, 4, 9, 16, 30, tzinfo=timezone.utc), "d1": date(1988, 4, 10)}
     for text, expected in [("DAY(t1)", Decimal(10)), ("t1 > d1", True), ("t1 < DATEDELTA(d1, 1)", True),
-                           ("YEAR(TODAY())", Decimal(2001)),          # the context's clock, not the database's
+                           ("YEAR(TODAY())", Decimal(2001)),     # the context's clock, not the server's
                            ("DAYS(DATE(2024, 3, 1), DATE(2024, 2, 1))", Decimal(29)),
                            ("DATE(2025, 14, 0)", date(2026, 1, 31)),
                            ("DATEDELTA(d1, 0.5)", date(1988, 4, 10)),
