@@ -41,7 +41,8 @@ class PostgresDates:
         return self.lit.date(day)
 
     def const_datetime(self, moment: datetime) -> Any:
-        return sa.literal(moment.astimezone(timezone.utc), sa.DateTime(timezone=True))
+        return sa.cast(sa.literal(moment.astimezone(timezone.utc), sa.DateTime(timezone=True)),
+                       sa.DateTime(timezone=True))
 
     def serial(self, day: Any) -> Any:
         return day - self.lit.date(EXCEL_EPOCH)

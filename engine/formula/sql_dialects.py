@@ -16,27 +16,35 @@ DIALECTS = ("postgresql", "sqlite")
 
 
 class Literals:
-    """Typed bound parameters (a value a user typed never becomes SQL text)."""
+    """Typed bound parameters (a value a user typed never becomes SQL text).
+
+    On PostgreSQL each is also cast to its type, so that a statement compiled with its
+    values written in (as Records.count does for the planner's estimate) keeps its
+    types: a bare 10 would be an integer and power(10, n) a float."""
 
     def __init__(self, dialect: str):
         self.dialect = dialect
 
+    def _typed(self, value: Any, type_: sa.types.TypeEngine) -> Any:
+        literal = sa.literal(value, type_)
+        return literal if self.dialect == "sqlite" else sa.cast(literal, type_)
+
     def numeric(self, value: Decimal) -> Any:
-        return sa.literal(value, sa.Numeric())
+        return self._typed(value, sa.Numeric())
 
     def integer(self, value: int) -> Any:
-        return sa.literal(value, sa.BigInteger())
+        return self._typed(value, sa.BigInteger())
 
     def real(self, value: float) -> Any:
-        return sa.literal(value, sa.Float())
+        return self._typed(value, sa.Float())
 
     def text(self, value: str) -> Any:
-        return sa.literal(value, sa.Text())
+        return self._typed(value, sa.Text())
 
     def date(self, value: date) -> Any:
         if self.dialect == "sqlite":
             return self.text(value.isoformat())
-        return sa.literal(value, sa.Date())
+        return self._typed(value, sa.Date())
 
     def boolean(self, value: bool) -> Any:
         return sa.true() if value else sa.false()
