@@ -118,6 +118,28 @@ def _not(t, node: Call) -> SqlValue:
     return SqlValue("boolean", sa.not_(truth), first_error(value, t.truth_error(value)), nullable=False)
 
 
+@translation("IFERROR", "IFNA")
+def _if_error(t, node: Call) -> SqlValue:
+    """The value, or the fallback where the value is an error (IFNA: only #N/A); lazy,
+    as in the reference: the fallback is the result only on those rows."""
+    value, fallback = _args(t, node)
+    if value.error is None:
+        return value
+    caught = value.error.is_not(None) if node.name == "IFERROR" else value.error == t.lit.text("#N/A")
+    chosen = t.choose([(caught, fallback)], value.but(error=None), node)
+    error = pick(caught, _or_null(fallback.error), value.error)
+    return chosen.but(error=error)
+
+
+@translation("ISERROR", "ISNA")
+def _is_error(t, node: Call) -> SqlValue:
+    value = t.visit(node.args[0])
+    if value.error is None:
+        return t.constant(False)
+    found = value.error.is_not(None) if node.name == "ISERROR" else value.error == t.lit.text("#N/A")
+    return SqlValue("boolean", sa.func.coalesce(found, sa.false()), None, nullable=False)
+
+
 @translation("ISBLANK", "ISEMPTY")
 def _is_blank(t, node: Call) -> SqlValue:
     value = t.visit(node.args[0])

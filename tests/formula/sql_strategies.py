@@ -133,6 +133,7 @@ def kinds(depth: int) -> dict[str, st.SearchStrategy]:
         st.tuples(d, d).map(lambda p: _call("DAYS", *p)),
         st.tuples(b, n, n).map(lambda p: _call("IF", *p)),
         st.tuples(b, n, b, n).map(lambda p: _call("IFS", *p)),
+        st.tuples(st.sampled_from(["IFERROR", "IFNA"]), n, n).map(lambda p: _call(*p)),
     )
     text = st.one_of(
         text_leaf,
@@ -161,7 +162,8 @@ def kinds(depth: int) -> dict[str, st.SearchStrategy]:
         st.tuples(st.sampled_from(["AND", "OR"]), st.lists(st.one_of(b, n), min_size=1, max_size=3))
         .map(lambda p: _call(p[0], *p[1])),
         st.one_of(b, n).map(lambda x: _call("NOT", x)),
-        st.tuples(st.sampled_from(["ISBLANK", "ISEMPTY"]), st.one_of(n, t, d, b)).map(lambda p: _call(*p)),
+        st.tuples(st.sampled_from(["ISBLANK", "ISEMPTY", "ISERROR", "ISNA"]), st.one_of(n, t, d, b))
+        .map(lambda p: _call(*p)),
         st.tuples(t, t).map(lambda p: _call("EXACT", *p)),
         st.tuples(b, b, b).map(lambda p: _call("IF", *p)),
     )
