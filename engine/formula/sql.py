@@ -12,8 +12,8 @@ gives, row for row, the value and the error code the reference evaluator gives: 
 differential tests (tests/formula/test_sql_differential.py) hold both databases to it.
 
 What runs in the database: numbers (exact, see sql_numbers.py), texts (sql_text.py),
-dates (sql_dates.py), booleans and blanks, every operator, AND OR NOT IF IFS ISBLANK
-ISEMPTY, ROUND ROUNDUP ROUNDDOWN TRUNC INT CEILING FLOOR MOD ABS SIGN POWER MIN MAX,
+dates (sql_dates.py), booleans and blanks, every operator, AND OR NOT IF IFS IFERROR IFNA
+ISBLANK ISEMPTY ISERROR ISNA, ROUND ROUNDUP ROUNDDOWN TRUNC INT CEILING FLOOR MOD ABS SIGN POWER MIN MAX,
 LEFT RIGHT MID LEN UPPER LOWER TRIM CONCATENATE CONCAT EXACT FIND, YEAR MONTH DAY
 TODAY NOW DATE DAYS DATEDELTA (sql_functions.py). Parts of a formula without fields are
 computed once, by the reference evaluator, before any SQL is written; TODAY() and NOW()
