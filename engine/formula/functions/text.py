@@ -248,12 +248,8 @@ def _start_index(start: Any, within: str) -> int | ErrorValue:
     return begin - 1
 
 
-@function("FIND(find_text, within_text, [start])", result="number", args=("text", "text", "number"),
-          summary="The position of find_text in within_text, from start (case matters, no "
-                  "wildcards); #VALUE! when absent.",
-          zh="查找文本出现的位置（区分大小写，不支持通配符）；找不到时返回 #VALUE!。",
-          example='FIND("@", "li.lei@example.com")')
-def FIND(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> Any:
+def _search_args(find: Any, within: Any, start: Any) -> Any:
+    """(needle, haystack, 0-based start) of FIND and SEARCH, or the error they give."""
     needle, haystack = text_arg(find), text_arg(within)
     failure = first_failure(needle, haystack)
     if failure is not None:
@@ -261,6 +257,18 @@ def FIND(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> A
     begin = _start_index(start, haystack)
     if type(begin) is ErrorValue:
         return begin
+    return needle, haystack, begin
+
+@function("FIND(find_text, within_text, [start])", result="number", args=("text", "text", "number"),
+          summary="The position of find_text in within_text, from start (case matters, no "
+                  "wildcards); #VALUE! when absent.",
+          zh="查找文本出现的位置（区分大小写，不支持通配符）；找不到时返回 #VALUE!。",
+          example='FIND("@", "li.lei@example.com")')
+def FIND(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> Any:
+    args = _search_args(find, within, start)
+    if type(args) is ErrorValue:
+        return args
+    needle, haystack, begin = args
     position = haystack.find(needle, begin)
     return VALUE if position < 0 else Decimal(position + 1)
 
@@ -271,13 +279,10 @@ def FIND(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> A
           zh="查找文本出现的位置（不区分大小写，支持通配符 * 和 ?）；找不到时返回 #VALUE!。",
           example='SEARCH("c", "abcabc", 4)')
 def SEARCH(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> Any:
-    needle, haystack = text_arg(find), text_arg(within)
-    failure = first_failure(needle, haystack)
-    if failure is not None:
-        return failure
-    begin = _start_index(start, haystack)
-    if type(begin) is ErrorValue:
-        return begin
+    args = _search_args(find, within, start)
+    if type(args) is ErrorValue:
+        return args
+    needle, haystack, begin = args
     pattern = re.compile(wildcard_regex(needle), re.IGNORECASE | re.DOTALL)
     found = pattern.search(haystack, begin)
     return VALUE if found is None else Decimal(found.start() + 1)
