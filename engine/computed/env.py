@@ -35,6 +35,14 @@ def field_formula_type(fdef: FieldDef) -> str | None:
         return None
 
 
+def evaluation_context(ctx) -> "EvalContext":
+    """The formula evaluation context of a write or a read (`ctx`, a ValueContext): the
+    workspace time zone, its clock read once, and the acting user (CURRENTUSER())."""
+    from engine.formula import EvalContext
+    user = {"id": ctx.user_id} if ctx.user_id is not None else None
+    return EvalContext(tz=ctx.tz, now=ctx.current_time(), user=user)
+
+
 def array_of(type_name: str) -> str:
     return "array" if type_name.startswith("array") else f"array:{type_name}"
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
-from engine.computed.env import AppEnv, field_formula_type
+from engine.computed.env import AppEnv, evaluation_context, field_formula_type
 from engine.computed.paths import PathFailure, resolve
 from engine.definition.model import FormDef
 from engine.fields.base import FieldType, ValueContext
@@ -57,7 +57,7 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
         raise error_type(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
     formula = _checked(form, text, ctx, lambda message: error_type(where, message))
     resolver = FormFields(form, table, ctx.extra.get("app"), ctx.extra.get("tables"))
-    eval_ctx = EvalContext(tz=ctx.tz, now=ctx.current_time())
+    eval_ctx = evaluation_context(ctx)
     conditions = {}
     for dialect in _DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
