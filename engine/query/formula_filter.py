@@ -30,7 +30,7 @@ from engine.definition.model import FormDef
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.number import MAX_DIGITS
 from engine.fields.registry import field_type
-from engine.formula import EvalContext, FormulaSyntaxError, check, parse
+from engine.formula import FormulaSyntaxError, check, parse
 from engine.formula.nodes import Formula
 from engine.formula.sql import NotTranslatable, SqlField, translate
 from engine.formula.sql_values import MAX_TEXT
