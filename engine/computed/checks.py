@@ -109,6 +109,23 @@ def _walks(formula, path: str) -> list[Problem]:
         for node in formula.tree.walk() if isinstance(node, FieldRef) and len(node.path) > 1]
 
 
+def _stored_user_reads(text: str, path: str, what: str) -> list[Problem]:
+    """CURRENTUSER() where the value is stored once for everyone: refused, at the call."""
+    from engine.formula import FormulaSyntaxError, parse
+    from engine.formula.functions.registry import user_functions
+    from engine.formula.nodes import Call
+    try:
+        formula = parse(text)
+    except FormulaSyntaxError:
+        return []       # reported where the formula is checked
+    names = set(user_functions(formula.functions))
+    return [FormulaDefinitionProblem(
+        path, f"formula: {node.name}() gives the user who is looking, but {what} is stored once for "
+        f"everyone; to record who saved a record, add a member field with `default_formula: "
+        f"{node.name}()`, or filter by the user when reading", text, node.start, code="user_in_stored")
+        for node in formula.tree.walk() if isinstance(node, Call) and node.name in names][:1]
+
+
 def _describe(type_name: str | None) -> str:
     from engine.formula.typecheck import describe
     return describe(type_name or "any")
@@ -119,6 +136,8 @@ def _check_formula_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
     fdef = ftype.fdef
     result, problems = check_formula(ctx.app, ctx.form, fdef.option("formula"), f"{fdef.path}.formula")
     yield from problems
+    if not problems:
+        yield from _stored_user_reads(fdef.option("formula"), f"{fdef.path}.formula", "a formula field")
     written = fdef.option("result")
     if problems or result is None:
         pass
@@ -224,6 +243,23 @@ def _rollup_filter(app: AppDef, fdef: FieldDef, source: FormDef) -> Iterable[Pro
     except FormworkError as error:
         where = getattr(error, "path", "filter")
         yield Problem(f"{fdef.path}.{where}", f"rollup filter: {error}", code="bad_filter")
+        return
+    for where, text in _filter_formulas(spec, "filter"):
+        yield from _stored_user_reads(text, f"{fdef.path}.{where}.formula", "a rollup")
+
+
+def _filter_formulas(spec: Any, path: str) -> Iterable[tuple[str, str]]:
+    """(path, text) of every formula condition in a filter (`{"formula": ...}`, nested in
+    and/or/not)."""
+    if isinstance(spec, list):
+        for index, item in enumerate(spec):
+            yield from _filter_formulas(item, f"{path}[{index}]")
+    elif isinstance(spec, dict):
+        if isinstance(spec.get("formula"), str):
+            yield path, spec["formula"]
+        for key in ("and", "or", "not"):
+            if key in spec:
+                yield from _filter_formulas(spec[key], f"{path}.{key}")
 
 
 # ---- default formulas, visibility, rules ------------------------------------------------
@@ -253,7 +289,7 @@ def _check_default_formula(app, form, fdef, ftype, parent) -> Iterable[Problem]:
         yield Problem(path, "default_formula applies to the fields of a form, not to subform columns; use "
                       "`default` for a column", code="bad_default")
         return
-    if not ftype.can_have_default or ftype.system_assigned:
+    if not ftype.can_have_default_formula:
         yield Problem(path, f"a {fdef.type} field cannot have a default; remove default_formula",
                       code="bad_default")
         return

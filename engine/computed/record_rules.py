@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.computed.env import evaluation_context
 from engine.computed.inputs import formula_value
 from engine.computed.paths import PathFailure, ResolvedPath, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef, Label
@@ -84,8 +85,7 @@ class RecordFormulas:
     # ---- running ----------------------------------------------------------------------------
     @staticmethod
     def context(ctx: ValueContext) -> EvalContext:
-        user = {"id": ctx.user_id} if ctx.user_id is not None else None
-        return EvalContext(tz=ctx.tz, now=ctx.current_time(), user=user)
+        return evaluation_context(ctx)
 
     def _inputs(self, types: dict[str, FieldType], values: dict[str, Any], ctx: ValueContext) -> dict:
         return {key: formula_value(types[key], values.get(key), ctx) for key in self.reads if key in types}

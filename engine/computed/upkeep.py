@@ -33,6 +33,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route, graph_for
+from engine.computed.env import evaluation_context
 from engine.computed.idsets import among
 from engine.computed.inputs import InputLoader, Row, links_key, plan_levels, sub_key
 from engine.computed.record_rules import fails, record_formulas
@@ -74,8 +75,7 @@ class Upkeep:
         self.dialect = conn.dialect.name
 
     def eval_context(self) -> EvalContext:
-        user = {"id": self.ctx.user_id} if self.ctx.user_id is not None else None
-        return EvalContext(tz=self.ctx.tz, now=self.ctx.current_time(), user=user)
+        return evaluation_context(self.ctx)
 
     # ---- the record being written ---------------------------------------------------------
     def before_create(self, form: FormDef, records: list) -> None:

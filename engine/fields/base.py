@@ -59,13 +59,18 @@ _ID = re.compile(r"#?\s*([0-9]{1,19})")
 MAX_ID = 2 ** 63 - 1   # ids are 64-bit on both databases
 
 
+def _whole(number: float | Decimal) -> bool:
+    return (number.is_finite() if isinstance(number, Decimal) else number == number and
+            abs(number) != float("inf")) and number == int(number) and abs(number) < 2 ** 63
+
+
 def parse_id(raw: Any) -> int | None:
     """A positive id from 12, 12.0, "12", " #12 " or {"id": 12}; None when `raw` is none."""
     if isinstance(raw, dict):
         raw = raw.get("id")
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2 ** 63:
+    if isinstance(raw, (float, Decimal)) and _whole(raw):   # 12.0, Decimal("12") (a formula's)
         raw = int(raw)
     if isinstance(raw, int):
         return raw if 1 <= raw <= MAX_ID else None
@@ -189,6 +194,12 @@ class FieldType:
         return ()
 
     # ---- storage --------------------------------------------------------------------
+    @property
+    def can_have_default_formula(self) -> bool:
+        """Whether a `default_formula` may fill this field in: where a fixed default may,
+        unless a type says more (a member field takes CURRENTUSER())."""
+        return self.can_have_default and not self.system_assigned
+
     @property
     def column_name(self) -> str:
         return self.key

@@ -130,6 +130,8 @@ class MemberField(_Single):
     name = "member"
     label = Label("成员单选", "Member")
     config_schema = {"default_current_user": {"type": "boolean"}}
+    # No fixed default (an id written into a definition), but `default_formula: CURRENTUSER()`.
+    can_have_default_formula = True
 
     def initial_value(self, ctx: ValueContext) -> int | None:
         """The creating user, when the definition says `default_current_user: true`."""

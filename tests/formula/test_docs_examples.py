@@ -23,6 +23,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "formulas.md"
 TEXT = DOC.read_text(encoding="utf-8")
 SH = ZoneInfo("Asia/Shanghai")
 DOC_CLOCK = datetime(2025, 9, 15, 10, 30, tzinfo=SH)   # "as of 2025-09-15 10:30:00, Asia/Shanghai"
+DOC_USER = {"id": 7, "name": "王芳", "account": "wangfang"}   # "signed in as user 7"
 
 EXAMPLE = re.compile(r"^- `(?P<formula>[^`]+)` → `(?P<result>[^`]+)`(?: with `(?P<inputs>\{.*\})`)?$")
 TABLE_EXAMPLE = re.compile(r"^\|[^|]*\| `(?P<formula>TEXT\([^`]+\))` \| `(?P<result>[^`]*)` \|$")
@@ -96,10 +97,15 @@ EXAMPLES = examples()
 def test_example_gives_its_documented_result(formula, result, inputs, where):
     expected = written_value(result)
     values = {key: from_json(value) for key, value in inputs.items()}
-    reference = evaluate(parse(formula), values, EvalContext(now=DOC_CLOCK))
-    compiled = compile_formula(parse(formula))(values, EvalContext(now=DOC_CLOCK))
+    reference = evaluate(parse(formula), values, EvalContext(now=DOC_CLOCK, user=DOC_USER))
+    compiled = compile_formula(parse(formula))(values, EvalContext(now=DOC_CLOCK, user=DOC_USER))
     assert agrees(reference, expected), f"{where}: {formula} gave {reference!r}, the doc says {result}"
     assert agrees(compiled, expected), f"{where}: {formula} compiled gave {compiled!r}, the doc says {result}"
+
+
+def test_the_doc_states_the_clock_and_the_user_its_examples_use():
+    assert "as of **2025-09-15 10:30:00, Asia/Shanghai**" in TEXT
+    assert f"signed in as **user {DOC_USER['id']}**" in TEXT
 
 
 def test_every_function_is_documented_and_nothing_else():

@@ -1,6 +1,9 @@
-"""Information: ISEMPTY ISBLANK ISNUMBER ISTEXT ISLOGICAL ISERROR ISNA NA.
+"""Information: ISEMPTY ISBLANK ISNUMBER ISTEXT ISLOGICAL ISERROR ISNA NA, and
+CURRENTUSER.
 
-These see error values (they do not propagate them) and never fail themselves.
+The IS functions see error values (they do not propagate them) and never fail
+themselves. CURRENTUSER reads the evaluation context: the signed-in user, as a member
+field holds one (the user's id), so `sales_rep = CURRENTUSER()` compares like with like.
 """
 from __future__ import annotations
 
@@ -59,3 +62,14 @@ ISNA = _test(
           zh="返回错误值 #N/A（值不可用）。", example="NA()")
 def NA(ctx: EvalContext) -> ErrorValue:
     return NA_ERROR
+
+
+@function("CURRENTUSER()", result="number", reads_user=True,
+          summary="The signed-in user, as a member field holds one (the user's id); empty when "
+                  "nobody is signed in (command line, imports, background jobs).",
+          zh="当前登录的用户（与成员字段的值相同，即用户编号）；无人登录时（命令行、导入、后台任务）为空。",
+          example="CURRENTUSER()")
+def CURRENTUSER(ctx: EvalContext) -> Decimal | None:
+    user = ctx.user or {}
+    user_id = user.get("id")
+    return None if user_id is None else Decimal(int(user_id))

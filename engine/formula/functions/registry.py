@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 from engine.formula.values import DIV0, NUM, VALUE, EvalContext
 
@@ -41,6 +41,7 @@ class FunctionSpec:
     result_type: str | Callable[[list[str]], str] = "any"
     arg_types: tuple[str, ...] = ()
     volatile: bool = False
+    reads_user: bool = False  # depends on who is evaluating (CURRENTUSER): never stored
     summary: str = ""         # one line, English
     summary_zh: str = ""      # one line, Chinese
     example: str = ""         # a formula whose result docs/formulas.md shows
@@ -128,8 +129,8 @@ def elements_of(position: int) -> Callable[[list[str]], str]:
 
 def function(signature: str, *, result: str | Callable[[list[str]], str], args: tuple[str, ...] = (),
              summary: str, zh: str, example: str, lazy: bool = False,
-             propagate_errors: bool = True, volatile: bool = False, family: str = "",
-             arity_check: Callable[[int], str | None] | None = None) -> Callable:
+             propagate_errors: bool = True, volatile: bool = False, reads_user: bool = False,
+             family: str = "", arity_check: Callable[[int], str | None] | None = None) -> Callable:
     """Register the decorated `impl(ctx, *args)` under the name in `signature`."""
     name = _SIGNATURE.fullmatch(signature).group(1)
     low, high = arity(signature)
@@ -143,11 +144,17 @@ def function(signature: str, *, result: str | Callable[[list[str]], str], args: 
         FUNCTIONS[name] = FunctionSpec(
             name=name, impl=_guarded(impl), min_args=low, max_args=high, lazy=lazy,
             propagate_errors=propagate_errors, result_type=result, arg_types=tuple(args),
-            volatile=volatile, summary=summary, summary_zh=zh, example=example,
+            volatile=volatile, reads_user=reads_user, summary=summary, summary_zh=zh, example=example,
             signature=signature, family=family or impl.__module__.rsplit(".", 1)[-1],
             arity_check=arity_check)
         return impl
     return register
+
+
+def user_functions(names: Iterable[str], functions: Mapping | None = None) -> list[str]:
+    """Those of the function `names` whose result depends on who is evaluating."""
+    table = FUNCTIONS if functions is None else functions
+    return sorted(name for name in names if getattr(table.get(name), "reads_user", False))
 
 
 def _guarded(impl: Callable) -> Callable:
