@@ -23,6 +23,8 @@ def derive_types(app: AppDef) -> None:
     deriver = _Deriver(app)
     for form in app.forms:
         for fdef in form.fields:
+            for column in fdef.fields:      # a subform's formula columns (read by the form's formulas)
+                deriver.result_of(form, column)
             deriver.result_of(form, fdef)
 
 
@@ -44,6 +46,8 @@ class _Deriver:
     def __init__(self, app: AppDef):
         self.app = app
         self.memo: dict[int, object] = {}
+        # Subform columns -> their subform: a column's formula reads its row, not the form.
+        self.subforms = {id(column): fdef for form in app.forms for fdef in form.fields for column in fdef.fields}
 
     def result_of(self, form: FormDef, fdef: FieldDef) -> str | None:
         """The formula type of a computed field ("any" when it cannot be told yet)."""
@@ -80,7 +84,13 @@ class _Deriver:
             formula = parse(text)
         except Exception:
             return None
-        result = check(formula, AppEnv(self.app, form, type_of=self.type_of)).result_type
+        subform = self.subforms.get(id(fdef))
+        if subform is not None:
+            from engine.computed.rows import RowEnv
+            env = RowEnv(subform, lambda column: self.result_of(form, column))
+        else:
+            env = AppEnv(self.app, form, type_of=self.type_of)
+        result = check(formula, env).result_type
         if result in RESULT_TYPES:
             fdef.derived["result"] = result
             return result

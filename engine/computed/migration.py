@@ -40,12 +40,16 @@ def value_signature(fdef: FieldDef) -> tuple:
         + (fdef.derived.get("result"),)
 
 
-def recompute_nodes(installed: AppDef, new: AppDef, plan) -> list[Node]:
-    """The computed fields of `new` to recompute after the plan's other steps, in order."""
+def recompute_nodes(installed: AppDef, new: AppDef, plan,
+                    subforms: set[tuple[str, str]] = frozenset()) -> list[Node]:
+    """The computed fields of `new` to recompute after the plan's other steps, in order;
+    `subforms`: (form, subform) whose rows' formula columns are recomputed first."""
     graph = graph_for(new)
     created = {step.form for step in plan.steps if step.kind == "add_form"}
     restored_forms = {step.form for step in plan.steps if step.kind == "restore_form"}
     start: set[Node] = set()
+    for pair in subforms:       # the form's formulas reading those columns (SUM(items.line_total))
+        start |= {t.target for t in graph.triggers.get(pair, ())}
     for node in list(graph.formulas) + list(graph.rollups):
         if node.form in created:
             continue          # a new form has no records yet
@@ -64,7 +68,10 @@ def recompute_nodes(installed: AppDef, new: AppDef, plan) -> list[Node]:
 
 
 def add_recompute_steps(plan, installed: AppDef, new: AppDef) -> None:
-    for node in recompute_nodes(installed, new, plan):
+    from engine.computed.rows import recompute_subform_steps
+    created = {step.form for step in plan.steps if step.kind == "add_form"}
+    subforms = recompute_subform_steps(installed, new, plan, created)
+    for node in recompute_nodes(installed, new, plan, subforms):
         plan.add("recompute_field", node.form, node.field,
                  f"recompute {node} for every record (in batches, with progress)")
 
@@ -72,15 +79,29 @@ def add_recompute_steps(plan, installed: AppDef, new: AppDef) -> None:
 def describe_recomputes(conn: sa.Connection, plan, installed_tables: AppTables, installed: AppDef) -> None:
     """Say in each recompute step how many records it recomputes (counted now)."""
     for step in plan.steps:
-        if step.kind != "recompute_field":
+        if step.kind not in ("recompute_field", "recompute_subform"):
             continue
         old_key = step.form if installed.form(step.form) else plan.form_renames.get(step.form)
         if old_key is None or old_key not in installed_tables.forms:
+            continue
+        if step.kind == "recompute_subform":
+            _describe_rows(conn, step, installed_tables, installed.form(old_key))
             continue
         table = installed_tables.form_table(old_key)
         count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
         step.description = f"recompute {step.form}.{step.field} for {count:,} records"
         step.data["records"] = count
+
+
+def _describe_rows(conn: sa.Connection, step, installed_tables: AppTables, old_form) -> None:
+    subform = old_form.field(step.field) if old_form is not None else None
+    if subform is None or (old_form.key, subform.key) not in installed_tables.children:
+        return      # a new subform: no rows yet
+    child = installed_tables.child_table(old_form.key, subform.key)
+    count = conn.execute(sa.select(sa.func.count()).select_from(child)).scalar_one()
+    names = ", ".join(f"{step.form}.{step.field}.{key}" for key in step.data["columns"])
+    step.description = f"recompute {names} for {count:,} subform rows"
+    step.data["rows"] = count
 
 
 def recompute(conn: sa.Connection, app: AppDef, tables: AppTables, nodes: list[Node],
@@ -107,6 +128,18 @@ def recompute(conn: sa.Connection, app: AppDef, tables: AppTables, nodes: list[N
                 progress(f"recompute {node}", done, total)
         changed[str(node)] = count
     return changed
+
+
+def recompute_subform(conn: sa.Connection, app: AppDef, tables: AppTables, form_key: str, subform_key: str,
+                      columns: list[str], ctx: ValueContext | None = None, progress: Progress | None = None,
+                      batch: int = BATCH) -> int:
+    """Recompute formula `columns` of a subform for every stored row, in batches (see
+    engine/computed/rows.py); returns the number of rows whose values changed."""
+    from engine.computed.rows import recompute_stored, row_context
+    ctx = ctx or ValueContext()
+    subform = app.require_form(form_key).field(subform_key)
+    return recompute_stored(conn, subform, tables.child_table(form_key, subform_key), columns, ctx,
+                            row_context(ctx), progress, f"recompute {form_key}.{subform_key}", batch)
 
 
 def nodes_named(graph: ComputedGraph, names: list[str]) -> list[Node]:

@@ -139,6 +139,7 @@ class FormulaField(ComputedField):
         **_DATE_FORMAT,
     }
     config_required = ("formula",)
+    allowed_in_subform = True   # a row formula: reads the columns of its row (engine/computed/rows.py)
 
     def __init__(self, fdef: FieldDef):
         super().__init__(fdef)
@@ -150,6 +151,12 @@ class FormulaField(ComputedField):
         self.precision = fdef.option("precision")
         self.error_column = f"{self.key}{ERROR_SUFFIX}"
         self._adopt(value_type(fdef, self.result, self.precision))
+
+    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
+        if ctx.parent is not None:
+            from engine.computed.rows import check_row_formula
+            return check_row_formula(self, ctx)
+        return super().check_definition(ctx)
 
     def columns(self) -> list[sa.Column]:
         return [sa.Column(self.column_name, self.sa_type(), nullable=True),

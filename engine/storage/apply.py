@@ -22,7 +22,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from engine.computed.graph import Node
-from engine.computed.migration import recompute
+from engine.computed.migration import recompute, recompute_subform
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
@@ -472,6 +472,13 @@ class Migrator:
         changed = recompute(self.conn, self.new, self.new_tables, [node], self.ctx, self.progress, self.batch)
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,
                              "changed": changed[str(node)]})
+
+    def _recompute_subform(self, step: Step) -> None:
+        """The formula columns of a subform's stored rows, in batches (engine/computed/rows.py)."""
+        changed = recompute_subform(self.conn, self.new, self.new_tables, step.form, step.field,
+                                    step.data["columns"], self.ctx, self.progress, self.batch)
+        self.results.append({"step": step.kind, "form": step.form, "field": step.field,
+                             "columns": step.data["columns"], "changed": changed})
 
     # ---- subform columns ---------------------------------------------------------------
     def _child(self, step: Step) -> tuple[str, FieldDef, FieldDef, dict]:

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.computed.record_rules import record_formulas
+from engine.computed.rows import row_context, row_formulas, subforms_with_formulas
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FieldIssue
@@ -49,6 +50,9 @@ class RecordCleaner:
         self.sub_types: dict[str, dict[str, FieldType]] = {
             f.key: {s.key: field_type(s) for s in f.fields} for f in form.fields if f.fields}
         self.formulas = record_formulas(app, form)   # default formulas, visibility conditions
+        # Formula columns of subforms (line totals), computed as each record's rows are cleaned.
+        self.row_formulas = {f.key: row_formulas(f) for f in subforms_with_formulas(form)}
+        self._row_context = row_context(ctx) if self.row_formulas else None
         # Asked for every field of every record of a batch (100k rows in an import): once here.
         self._known = frozenset(self.types)
         self._writable = {f.key: self.writable(f) for f in form.fields}
@@ -191,8 +195,13 @@ class RecordCleaner:
                     out.issues.append(FieldIssue(fdef.key, "subform_unknown_column",
                                                  {"column": str(key)[:100], "hint": _hint(str(key), list(types))},
                                                  row=index, subfield=str(key)))
+                elif key in types and types[key].computed:
+                    out.issues.append(FieldIssue(fdef.key, "subform_computed_read_only",
+                                                 {"column": key, "row": index + 1}, row=index, subfield=key))
             for sub in fdef.fields:
                 stype = types[sub.key]
+                if stype.computed:
+                    continue        # computed below, once the row's other columns are clean
                 raw = row.get(sub.key, MISSING)
                 if raw is MISSING:
                     raw = sub.default
@@ -208,6 +217,9 @@ class RecordCleaner:
                     continue
                 cleaned[sub.key] = value
             cleaned_rows.append(cleaned)
+        formulas = self.row_formulas.get(fdef.key)
+        if formulas is not None:
+            formulas.compute(cleaned_rows, self.ctx, self._row_context)
         return cleaned_rows
 
     def references(self, record: CleanedRecord) -> list[tuple[str, Reference]]:
