@@ -19,6 +19,7 @@ from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
 from engine.fields.relation import LookupField, RelationField
+from engine.query.columns import live_columns
 from engine.storage.physical import SYSTEM_COLUMNS, AppTables
 
 RECORD_SYSTEM_KEYS = SYSTEM_COLUMNS
@@ -119,6 +120,8 @@ class PageLoader:
         self.plain = [(k, t.column_name) for k, t in stored if _reads_plainly(t)]
         self.shaped = [(k, t) for k, t in stored if not _reads_plainly(t)]
         self.joined = [r for r in self.reads.values() if r.alias is not None]
+        self._column_owner = {c.name: k for k, t in self.types.items() if t.storage == "column"
+                              for c in t.columns()}
         self._sorted: dict[tuple, tuple[sa.Select, list[str]]] = {}
         self._shapes: dict[tuple[str, ...], _RowShape] = {}
 
@@ -153,9 +156,11 @@ class PageLoader:
             read.alias = read.table.alias(f"rel_{fdef.key}")
         return read
 
-    def select(self, *extra: sa.ColumnElement) -> sa.Select:
-        """SELECT of the form table with single relations joined in."""
-        columns: list[Any] = [self.table, *extra]
+    def select(self, *extra: sa.ColumnElement, columns: Any = None) -> sa.Select:
+        """SELECT of the form table with single relations joined in. `columns` (from
+        engine.query.columns.read_columns) replaces the stored columns of formula fields
+        computed when read by their SQL, under the same names, so rows read the same."""
+        columns = [*self._own_columns(columns), *extra]
         joined = self.table
         for key, read in self.reads.items():
             if read.alias is None:
@@ -166,13 +171,22 @@ class PageLoader:
             joined = joined.outerjoin(alias, alias.c.id == self.table.c[key])
         return sa.select(*columns).select_from(joined)
 
-    def sorted_select(self, keys: list) -> tuple[sa.Select, list[str]]:
+    def _own_columns(self, columns: Any) -> list[Any]:
+        live = {name: sql for name, sql in live_columns(columns).items()
+                if self._column_owner.get(name) in self.wanted}
+        if not live:
+            return [self.table]
+        return [live[c.name].label(c.name) if c.name in live else c for c in self.table.c]
+
+    def sorted_select(self, keys: list, columns: Any = None) -> tuple[sa.Select, list[str]]:
         """`select()` plus the sort keys, and the row names to read a cursor from. A sort
         key that is a column of the form table is already in the row (selecting it twice
         would convert its values twice); other sort expressions get a label. Cached per
-        sort order: the statement depends only on the keys' fields and directions."""
+        sort order: the statement depends only on the keys' fields and directions (and
+        is built for each read when fields are computed when read: their SQL holds the
+        reader's date)."""
         signature = tuple((k.key, k.descending) for k in keys)
-        cached = self._sorted.get(signature)
+        cached = None if live_columns(columns) else self._sorted.get(signature)
         if cached is None:
             extra, names = [], []
             for i, key in enumerate(keys):
@@ -182,7 +196,9 @@ class PageLoader:
                 else:
                     extra.append(column.label(f"_sort{i}"))
                     names.append(f"_sort{i}")
-            cached = self._sorted[signature] = (self.select(*extra), names)
+            cached = (self.select(*extra, columns=columns), names)
+            if not live_columns(columns):
+                self._sorted[signature] = cached
         return cached
 
     # ---- loading ---------------------------------------------------------------------

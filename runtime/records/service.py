@@ -27,6 +27,7 @@ from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityPr
 from engine.fields.base import DEFAULT_TZ, AssignScope, FieldType, ValueContext
 from engine.fields.registry import field_type
 from engine.fields.relation import RelationField
+from engine.query.columns import read_columns
 from engine.query.filters import compile_filter
 from engine.query.pages import (after_clause, decode_cursor, encode_cursor, nulls_sort_smallest,
                                 order_by, parse_sort)
@@ -283,9 +284,13 @@ class Records:
                 self.conn.execute(table.insert(), rows)
 
     # ---- read ---------------------------------------------------------------------
+    def _columns(self, form: FormDef, table: sa.Table):
+        """The table as reads see it: formula fields reading the clock computed now."""
+        return read_columns(self.app, self.tables, form, table, self.ctx)
+
     def _fetch(self, form, table, ids: list[int], include_deleted: bool = True) -> list[dict]:
         loader = PageLoader.for_form(self.app, form, self.tables, self.ctx)
-        query = loader.select().where(table.c.id.in_(ids))
+        query = loader.select(columns=self._columns(form, table)).where(table.c.id.in_(ids))
         if not include_deleted:
             query = query.where(table.c.deleted_at.is_(None))
         by_id = {r["id"]: r for r in loader.records(self.conn, self.conn.execute(query).all())}
@@ -309,13 +314,14 @@ class Records:
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise FormworkError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size!r}")
         ctx = self._ctx_for(form)
+        columns = self._columns(form, table)
         where = sa.and_(
             table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
-            compile_filter(form, table, filter, ctx),
-            self._search_clause(form, table, search))
-        keys = parse_sort(form, table, sort)
+            compile_filter(form, columns, filter, ctx),
+            self._search_clause(form, columns, search))
+        keys = parse_sort(form, columns, sort)
         loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, fields)
-        query, sort_names = loader.sorted_select(keys)
+        query, sort_names = loader.sorted_select(keys, columns)
         rows = self._page_rows(query, where, keys, cursor, page_size)
         more = len(rows) > page_size
         rows = rows[:page_size]
@@ -347,10 +353,11 @@ class Records:
     def count(self, form_key: str, *, filter: Any = None, search: str | None = None,
               deleted: bool = False) -> Count:
         form, table = self._form(form_key)
+        columns = self._columns(form, table)
         where = sa.and_(
             table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
-            compile_filter(form, table, filter, self._ctx_for(form)),
-            self._search_clause(form, table, search))
+            compile_filter(form, columns, filter, self._ctx_for(form)),
+            self._search_clause(form, columns, search))
         return self.count_where(table, where)
 
     def count_where(self, table: sa.Table, where) -> Count:
