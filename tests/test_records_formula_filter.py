@@ -164,3 +164,67 @@ def test_formula_fields_with_errors_read_as_their_error(db):
         assert contracts("NOT(ISBLANK(paid_share))") == {"零元合同", "半数"}
         through = records.list("payments", filter={"formula": "contract.paid_share = 0.5"}).records
         assert {r["id"] for r in through} == {paid["id"], pending["id"]}
+
+
+def _positive(orders) -> set[int]:
+    return {o["id"] for o in orders if o["fields"]["amount"] is not None
+            and Decimal(o["fields"]["amount"]) > 0}
+
+
+def test_a_repeated_formula_filter_is_translated_once_and_compiled_once(shop, monkeypatch):
+    """The second page with the same filter neither translates the formula again nor
+    compiles its statement again (SQLAlchemy's cache), and formulas of the same shape
+    with other constants share the compiled statement but not their answers."""
+    import sqlalchemy as sa
+
+    from engine.query import formula_filter
+    db, app, _, orders = shop
+    translations = []
+    real_translate = formula_filter.translate
+    monkeypatch.setattr(formula_filter, "translate",
+                        lambda *args, **kw: translations.append(args[2]) or real_translate(*args, **kw))
+    hits = []
+    listener = lambda conn, cursor, statement, params, context, many: hits.append(context.cache_hit)
+    sa.event.listen(db, "after_cursor_execute", listener)
+    try:
+        with db.connect() as conn:
+            records = Records(conn, app)
+            first = records.list("orders", filter={"formula": "amount * 2 > 200"}).records
+            hits.clear()
+            again = records.list("orders", filter={"formula": "amount * 2 > 200"}, with_count=False)
+            assert hits and all(hit == conn.dialect.CACHE_HIT for hit in hits)
+            assert [r["id"] for r in again.records] == [r["id"] for r in first]
+            assert translations == ["postgresql", "sqlite"]
+            hits.clear()
+            other = _listed(conn, app, {"formula": "amount * 2 > 500"})
+            assert hits[0] == conn.dialect.CACHE_HIT
+    finally:
+        sa.event.remove(db, "after_cursor_execute", listener)
+    amounts = {o["id"]: o["fields"]["amount"] for o in orders}
+    assert {r["id"] for r in first} == {i for i, a in amounts.items() if a is not None and Decimal(a) * 2 > 200}
+    assert other == {i for i, a in amounts.items() if a is not None and Decimal(a) * 2 > 500}
+
+
+def test_a_kept_translation_follows_the_clock_the_user_and_the_time_zone(shop):
+    """TODAY(), NOW() and CURRENTUSER() become constants when a formula is translated:
+    a translation kept for the next page serves only the same clock, user and zone."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    db, app, _, orders = shop
+    in_2020 = datetime(2020, 1, 1, 20, 0, tzinfo=timezone.utc)      # 2 January in Shanghai
+    in_2021 = datetime(2021, 1, 1, 20, 0, tzinfo=timezone.utc)
+    with db.connect() as conn:
+        def listed(formula, **context):
+            page = Records(conn, app, **context).list("orders", filter={"formula": formula}, page_size=500)
+            return {r["id"] for r in page.records}
+        this_year = "AND(amount > 0, YEAR(TODAY()) = 2020)"
+        assert listed(this_year, now=in_2020) == _positive(orders)
+        assert listed(this_year, now=in_2021) == set()
+        assert listed(this_year, now=in_2020) == _positive(orders)
+        mine = "AND(amount > 0, CURRENTUSER() = 7)"
+        assert listed(mine, user_id=7) == _positive(orders)
+        assert listed(mine, user_id=8) == set()
+        assert listed(mine) == set()
+        first_day = "AND(amount > 0, DAY(NOW()) = 1)"
+        assert listed(first_day, now=in_2020) == set()
+        assert listed(first_day, now=in_2020, tz=ZoneInfo("UTC")) == _positive(orders)

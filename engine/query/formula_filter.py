@@ -12,8 +12,10 @@ customer.referrer.level, or a lookup field) is read by correlated subqueries whe
 caller gives the app and its tables in `ValueContext.extra` ("app", "tables"). Related
 records in the recycle bin are still read, as formula fields read them.
 
-The condition is a SQL element that is translated when the statement is compiled,
-for the database it runs on (numbers are held differently by SQLite and PostgreSQL).
+The formula is translated for both databases when the filter is made (numbers are held
+differently by SQLite and PostgreSQL), and the condition writes the one of the database
+the statement runs on. Translations are kept with the table for the next page or count
+with the same formula (see _Translations), and SQLAlchemy caches the compiled statement.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.computed.env import AppEnv, evaluation_context, field_formula_type
 from engine.computed.paths import PathFailure, resolve
@@ -31,6 +34,7 @@ from engine.fields.base import FieldType, ValueContext
 from engine.fields.number import MAX_DIGITS
 from engine.fields.registry import field_type
 from engine.formula import FormulaSyntaxError, check, parse
+from engine.formula.functions.registry import user_functions
 from engine.formula.nodes import Formula
 from engine.formula.sql import NotTranslatable, SqlField, translate
 from engine.formula.sql_values import MAX_TEXT
@@ -55,16 +59,68 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
         raise error_type(where, 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}')
     if len(text) > MAX_FORMULA_LENGTH:
         raise error_type(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
-    formula = _checked(form, text, ctx, lambda message: error_type(where, message))
-    resolver = FormFields(form, table, ctx.extra.get("app"), ctx.extra.get("tables"))
     eval_ctx = evaluation_context(ctx)
+    sources = (form, table, ctx.extra.get("app"), ctx.extra.get("tables"))
+    cached = _CACHE.get(table, text, eval_ctx, sources)
+    if cached is not None:
+        return cached
+    formula = _checked(form, text, ctx, lambda message: error_type(where, message))
+    resolver = FormFields(*sources)
     conditions = {}
     for dialect in _DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
             conditions[dialect] = translate(formula, resolver, dialect, eval_ctx).condition()
         except NotTranslatable as refusal:
             raise error_type(where, f"this formula cannot run in the database: it {refusal.reason}") from None
-    return FormulaCondition(conditions)
+    condition = FormulaCondition(conditions)
+    _CACHE.put(table, text, eval_ctx, sources, formula, condition)
+    return condition
+
+
+class _Translations:
+    """Formula conditions already translated, kept in the table's `info` (so they go with
+    the app definition's tables): a page or a count with the same filter costs no parse,
+    check or translation again (milliseconds, more than the first page's query itself),
+    and the same condition object lets SQLAlchemy reuse the compiled statement.
+
+    An entry serves only the same form, table, app and tables (by identity), the same
+    time zone, and the same clock or user where the formula reads them (TODAY() and
+    NOW(), CURRENTUSER(): folded into constants when translated)."""
+
+    KEY = "formwork.formula_conditions"
+    SIZE = 128                      # formulas per table; the oldest goes first
+
+    def get(self, table, text: str, eval_ctx, sources: tuple) -> "FormulaCondition | None":
+        store = self._store(table)
+        entry = store.get((text, eval_ctx.tz.key)) if store is not None else None
+        if entry is None:
+            return None
+        kept_sources, clock, user, condition = entry
+        if any(a is not b for a, b in zip(kept_sources, sources)):
+            return None
+        if clock is not None and clock != eval_ctx.now:
+            return None
+        if user is not None and user != (eval_ctx.user,):
+            return None
+        return condition
+
+    def put(self, table, text: str, eval_ctx, sources: tuple, formula: Formula,
+            condition: "FormulaCondition") -> None:
+        store = self._store(table)
+        if store is None:
+            return
+        clock = eval_ctx.now if formula.volatile else None
+        user = (eval_ctx.user,) if user_functions(formula.functions) else None
+        if len(store) >= self.SIZE:
+            store.pop(next(iter(store), None), None)
+        store[(text, eval_ctx.tz.key)] = (sources, clock, user, condition)
+
+    def _store(self, table) -> dict | None:
+        info = getattr(table, "info", None)      # a Table has one, an alias does not
+        return None if info is None else info.setdefault(self.KEY, {})
+
+
+_CACHE = _Translations()
 
 
 def _checked(form: FormDef, text: str, ctx: ValueContext, fail) -> Formula:
@@ -83,21 +139,31 @@ def _checked(form: FormDef, text: str, ctx: ValueContext, fail) -> Formula:
 
 class FormulaCondition(ColumnElement):
     """A formula condition: its translation for each database, the one of the statement's
-    database written when the statement is compiled."""
+    database written when the statement is compiled.
 
-    inherit_cache = False
+    Both translations are part of SQLAlchemy's cache key (their literals are bound
+    parameters, extracted as for any expression), so a statement with a formula
+    condition is compiled once, like a hand-written one."""
+
+    inherit_cache = True
     type = sa.Boolean()
+    _traverse_internals = [(dialect, InternalTraversal.dp_clauseelement) for dialect in _DIALECTS]
 
     def __init__(self, conditions: dict[str, ColumnElement]):
-        self.conditions = conditions
+        for dialect in _DIALECTS:
+            setattr(self, dialect, conditions[dialect])
+
+    @property
+    def conditions(self) -> dict[str, ColumnElement]:
+        return {dialect: getattr(self, dialect) for dialect in _DIALECTS}
 
     def get_children(self, **kw):
-        return tuple(self.conditions.values())
+        return tuple(getattr(self, dialect) for dialect in _DIALECTS)
 
 
 @compiles(FormulaCondition)
 def _formula_condition_sql(element: FormulaCondition, compiler, **kw) -> str:
-    return compiler.process(element.conditions[compiler.dialect.name], **kw)
+    return compiler.process(getattr(element, compiler.dialect.name), **kw)
 
 
 # ---- reading fields ----------------------------------------------------------------------------
