@@ -202,6 +202,6 @@ def test_xlsx_exports_keep_dates_numbers_and_chinese(crm, tmp_path):
     assert row["签订日期"].value == datetime(2026, 1, 5) and row["签订日期"].number_format == "yyyy-mm-dd"
     assert row["合同金额"].data_type == "n" and Decimal(str(row["合同金额"].value)) == Decimal("1234567.89")
     assert row["合同金额"].number_format == "0.00"
-    assert [c.value for c in items[1]] == ["主表行号", "产品", "数量", "单价"]
-    assert [c.value for c in items[2]] == [2, "实施服务", 3, 2500]
+    assert [c.value for c in items[1]] == ["主表行号", "产品", "数量", "单价", "小计"]
+    assert [c.value for c in items[2]] == [2, "实施服务", 3, 2500, 7500]     # 小计: a formula column
     assert main.freeze_panes == "A2" and main["A1"].font.bold

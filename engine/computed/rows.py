@@ -7,9 +7,11 @@
 A row formula reads the columns of its own row by their bare keys (other formula
 columns too), and nothing else: not the parent record, not other rows, no relations,
 no clock. So a row's value depends only on that row, and it is computed in the same
-pass that cleans the rows, before the record's own formulas (which may add them up:
-`SUM(items.line_total)`), with the compiled evaluator over all the rows of a batch:
-no statement at all, whatever the number of rows.
+pass that cleans a record's rows (runtime/records/validation.py), before the record's
+own formulas (which may add them up: `SUM(items.line_total)`), with one compiled
+evaluation per formula column over all the rows: no statement at all, whatever the
+number of rows. A migration that adds or changes such a formula recomputes the stored
+rows in batches (`recompute_stored`, a `recompute_subform` step of the plan).
 
 Values are stored like a formula field's (engine/fields/computed.py): the value in the
 child table's typed column, an error code (#DIV/0!) in `<column>__error`.

@@ -201,6 +201,8 @@ def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str) -> list
             problems.append(f"sheet {sheet!r}, column {index + 1} {header!r} matches no field of the subform "
                             f"{subform.key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
             continue
+        if field_type(sub).computed:
+            continue    # a formula column: exported, computed again on import
         columns.append(Column(index, header, sub.key, field_type(sub), subform=subform.key))
     missing = [s for s in subform.fields if _needs_column(s) and s.key not in {c.field for c in columns}]
     problems += [f"sheet {sheet!r} has no column for the required subform field {s.key!r} ('{s.label.zh}')"
