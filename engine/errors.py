@@ -149,3 +149,20 @@ class CodedError(FormworkError):
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {"error": self.code, "params": _jsonable(self.params), "suggestion": self.suggestion,
                 "message": self.message(lang), "message_en": self.message("en")}
+
+
+register_messages({
+    "write_contention": {
+        "zh": "记录未能保存：另一项修改正在同时保存相同的记录（已尝试 {attempts} 次）；请重试",
+        "en": "the record could not be saved because another change was saving the same records "
+              "at the same time (tried {attempts} times); try again"},
+})
+
+
+class ConcurrentWriteError(CodedError):
+    """The database gave up on a write, again and again, because other writes were
+    locking the same records (PostgreSQL: deadlock detected, serialization failure).
+    Nothing of it was applied; trying again later is safe."""
+
+    def __init__(self, attempts: int):
+        super().__init__("write_contention", attempts=attempts)

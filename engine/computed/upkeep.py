@@ -201,6 +201,83 @@ class Upkeep:
         if events:
             self._propagate(events)
 
+    # ---- lock order (PostgreSQL) --------------------------------------------------------------
+    def lock_ahead(self, form: FormDef, ids: Iterable[int], fields: set[str], *,
+                   changes: Iterable[dict[str, Any]] = (), own: bool = False) -> None:
+        """Before a write of `fields` of records `ids`, lock the records whose rollups it
+        will update, at every level up the relations (a payment's contract, its customer,
+        the customer who referred them), with `own` the written records too: one
+        statement per form, forms in table-name order, records in id order.
+
+        The propagation locks the records of one level after the other, so two writes
+        reaching each other's records (A referred B, B referred A) could each hold one the
+        other needs: PostgreSQL then aborts one ("deadlock detected"). Locked ahead in
+        one order, the second write waits for the first instead. `changes`: the values
+        written (relation targets not stored yet are parents too). Records whose formulas
+        read the written ones through a relation (downwards) are not locked ahead: they
+        are locked when recomputed; the retry at the transaction boundary
+        (runtime/records/transactions.py) covers a cycle through them."""
+        ids = set(ids)
+        if self.dialect != "postgresql" or not ids or not self.graph.watches(form.key):
+            return      # SQLite: one writer at a time (BEGIN IMMEDIATE), no row locks
+        reached = self._parents_ahead(form.key, ids, set(fields), self._new_targets(form, changes))
+        if not reached:
+            return      # nothing above: the write's own lock keeps its order
+        if own:
+            reached.setdefault(form.key, set()).update(ids)
+        for form_key in sorted(reached, key=lambda key: self.tables.form_table(key).name):
+            table = self.tables.form_table(form_key)
+            self.conn.execute(sa.select(table.c.id).where(among(table.c.id, reached[form_key], self.dialect))
+                              .order_by(table.c.id).with_for_update())
+
+    def _new_targets(self, form: FormDef, changes: Iterable[dict[str, Any]]) -> dict[str, set[int]]:
+        """{relation key: record ids} that the changes point at (values the cleaner will
+        refuse are left out: the write fails anyway)."""
+        targets: dict[str, set[int]] = {}
+        for values in changes:
+            for key, raw in values.items():
+                fdef = form.field(key)
+                if fdef is None or fdef.type != "relation" or raw in (None, "", []):
+                    continue
+                try:
+                    cleaned = self.loader.ftype(form.key, key).clean(raw, self.ctx)
+                except FormworkError:
+                    continue
+                targets.setdefault(key, set()).update(cleaned if isinstance(cleaned, list) else [cleaned])
+        return targets
+
+    def _parents_ahead(self, form_key: str, ids: set[int], fields: set[str],
+                       new_targets: dict[str, set[int]]) -> dict[str, set[int]]:
+        """{form: ids} of the records whose rollups change when `fields` of records `ids`
+        change, level after level: one query per relation and level, never per record."""
+        reached: dict[str, set[int]] = {}
+        seen: dict[Node, set[int]] = {}
+        wave = [(form_key, ids, fields, new_targets)]
+        for _ in range(len(self.graph.order) + 1):   # a level is a longer path in the graph
+            found: dict[Node, set[int]] = {}
+            for source, source_ids, changed, extra in wave:
+                routes: dict[Route, list[Node]] = {}
+                changed = changed | self.graph.dependents_within(source, changed)
+                for trigger in self.graph.triggered_by(source, changed):
+                    if trigger.route.kind == "parents":
+                        routes.setdefault(trigger.route, []).append(trigger.target)
+                for route, nodes in routes.items():
+                    parents = set(self.conn.execute(self._route_select(route, source, source_ids)).scalars())
+                    parents = (parents | extra.get(route.via, set())) - {None}
+                    for node in nodes:
+                        found.setdefault(node, set()).update(parents)
+            levels: dict[tuple[str, frozenset[int]], set[str]] = {}
+            for node, parents in found.items():
+                new = parents - seen.setdefault(node, set())
+                if new:
+                    seen[node] |= new
+                    reached.setdefault(node.form, set()).update(new)
+                    levels.setdefault((node.form, frozenset(new)), set()).add(node.field)
+            wave = [(key, set(level_ids), changed, {}) for (key, level_ids), changed in levels.items()]
+            if not wave:
+                break
+        return reached
+
     # ---- the scheduler ----------------------------------------------------------------------
     def _propagate(self, events: list[Event], skip_same: str | None = None) -> None:
         dirty: dict[Node, Affected] = {}

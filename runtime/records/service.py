@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from engine.computed.graph import EXISTS
 from engine.computed.upkeep import Upkeep
 from engine.definition.model import AppDef, FormDef
 from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
@@ -106,8 +107,9 @@ class Records:
     def _now(self):
         return self.ctx.current_time()
 
-    def _locked(self, query):
-        return query.with_for_update() if self.dialect == "postgresql" else query
+    def _locked(self, table: sa.Table, query):
+        """`query` locking its rows on PostgreSQL, in id order (as Upkeep.lock_ahead does)."""
+        return query.order_by(table.c.id).with_for_update() if self.dialect == "postgresql" else query
 
     # ---- create -------------------------------------------------------------------
     def create(self, form_key: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +177,7 @@ class Records:
         except IntegrityError as exc:
             raise self._integrity_error(form, cleaner, exc) from None
         self._write_links_and_children(form, cleaner, ids, good, replace=False)
+        self.upkeep.lock_ahead(form, ids, {EXISTS})
         self.upkeep.after_create(form, ids)
         created = self._created_changes(cleaner)
         history.write(self.conn, [
@@ -413,7 +416,9 @@ class Records:
         ids = [int(u["id"]) for u in updates]
         if len(set(ids)) != len(ids):
             raise FormworkError("the same record appears twice in one bulk update; merge its changes")
-        current = {row.id: row for row in self.conn.execute(self._locked(
+        changes = [u["changes"] for u in updates if isinstance(u.get("changes"), dict)]
+        self.upkeep.lock_ahead(form, ids, set().union(*changes), changes=changes, own=True)
+        current = {row.id: row for row in self.conn.execute(self._locked(table,
             sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))))}
         for u in updates:
             row = current.get(int(u["id"]))
@@ -507,7 +512,8 @@ class Records:
         refuses, cascade moves the referencing records too, set_null waits for purge."""
         form, table = self._form(form_key)
         ids = [ids] if isinstance(ids, int) else list(ids)
-        live = list(self.conn.execute(self._locked(sa.select(table.c.id, table.c.version).where(
+        self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
+        live = list(self.conn.execute(self._locked(table, sa.select(table.c.id, table.c.version).where(
             table.c.id.in_(ids), table.c.deleted_at.is_(None)))))
         missing = set(ids) - {r.id for r in live}
         if missing:
@@ -541,7 +547,8 @@ class Records:
     def restore(self, form_key: str, ids: int | list[int]) -> int:
         form, table = self._form(form_key)
         ids = [ids] if isinstance(ids, int) else list(ids)
-        rows = {r.id: r for r in self.conn.execute(self._locked(sa.select(table).where(
+        self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
+        rows = {r.id: r for r in self.conn.execute(self._locked(table, sa.select(table).where(
             table.c.id.in_(ids), table.c.deleted_at.is_not(None))))}
         missing = set(ids) - set(rows)
         if missing:

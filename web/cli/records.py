@@ -8,7 +8,7 @@ import click
 
 from engine.errors import RecordValidationError
 from runtime.apps import load_installed
-from runtime.records import Records
+from runtime.records import Records, write_transaction
 from runtime.records.serialize import history_to_json, record_to_json
 from web.cli._common import with_engine
 
@@ -89,13 +89,15 @@ def get_record(engine, app_key, form_key, record_id, deleted):
 def create_record(engine, app_key, form_key, data, user_id):
     """Create one record, or several from a JSON list (all or nothing)."""
     values = _json_arg(data, "--data")
+
+    def work(conn):
+        app = _app(conn, app_key)
+        service = Records(conn, app, user_id=user_id)
+        created = service.bulk_create(form_key, values) if isinstance(values, list) \
+            else [service.create(form_key, values)]
+        return [record_to_json(app, form_key, r) for r in created]
     try:
-        with engine.begin() as conn:
-            app = _app(conn, app_key)
-            service = Records(conn, app, user_id=user_id)
-            created = service.bulk_create(form_key, values) if isinstance(values, list) \
-                else [service.create(form_key, values)]
-            out = [record_to_json(app, form_key, r) for r in created]
+        out = write_transaction(engine, work)
     except RecordValidationError as exc:
         _validation_exit(exc)
     _echo(out if isinstance(values, list) else out[0])
@@ -115,11 +117,13 @@ def update_record(engine, app_key, form_key, record_id, data, expected_version, 
     changes = _json_arg(data, "--data")
     if not isinstance(changes, dict):
         raise click.BadParameter("--data must be a JSON object of field values")
+
+    def work(conn):
+        app = _app(conn, app_key)
+        rec = Records(conn, app, user_id=user_id).update(form_key, record_id, changes, expected_version)
+        return record_to_json(app, form_key, rec)
     try:
-        with engine.begin() as conn:
-            app = _app(conn, app_key)
-            rec = Records(conn, app, user_id=user_id).update(form_key, record_id, changes, expected_version)
-            out = record_to_json(app, form_key, rec)
+        out = write_transaction(engine, work)
     except RecordValidationError as exc:
         _validation_exit(exc)
     _echo(out)
@@ -133,10 +137,11 @@ def _bin_command(name: str, method: str, help_text: str):
     @click.option("--user-id", type=int)
     @with_engine
     def command(engine, app_key, form_key, record_ids, user_id):
+        def work(conn):
+            app = _app(conn, app_key)
+            return getattr(Records(conn, app, user_id=user_id), method)(form_key, list(record_ids))
         try:
-            with engine.begin() as conn:
-                app = _app(conn, app_key)
-                done = getattr(Records(conn, app, user_id=user_id), method)(form_key, list(record_ids))
+            done = write_transaction(engine, work)
         except RecordValidationError as exc:
             _validation_exit(exc)
         click.echo(f"{name}: {done} record(s) of {form_key}")
