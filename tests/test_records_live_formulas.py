@@ -4,10 +4,12 @@ value, not the one stored when the record was written; on SQLite and PostgreSQL.
 import csv
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from engine.definition import load_definition
 from engine.definition.validate import check_text
 from engine.fields.base import DEFAULT_TZ
 from engine.fields.registry import field_type
@@ -17,6 +19,8 @@ from runtime.apps import apply_app
 from runtime.import_export import export_records
 from runtime.records import Records, tables_for
 from runtime.recompute import recompute_app
+from runtime.seed import seed_app
+from runtime.seed.crm_referral import ANCHOR, _at
 
 DEFINITION = """
 format_version: 1
@@ -55,6 +59,7 @@ forms:
          formula: 'customer.days_since > 30'}
 """
 
+FLAGSHIP = Path(__file__).resolve().parent.parent / "apps" / "crm_referral.yaml"
 D = datetime(2025, 9, 15, 2, 30, tzinfo=timezone.utc)          # 10:30 in Shanghai
 TODAY = date(2025, 9, 15)
 LATER = D + timedelta(days=3)
@@ -226,3 +231,30 @@ def test_export_shows_todays_value(care, tmp_path):
     expected = (today - ((now - timedelta(days=3)).astimezone(DEFAULT_TZ).date() - timedelta(days=10))).days
     assert by_name["近"]["Days since"] == str(expected)            # 13, unless midnight passed meanwhile
     assert by_name["远"]["Day of cycle"] == "#DIV/0!"
+
+
+def test_the_flagships_days_since_follow_up_after_a_seed(db):
+    """The seed writes as of its anchor day; read three days later, every customer's
+    "days since the last follow-up" is three more, in get, list, filter and sort."""
+    app = load_definition(FLAGSHIP)
+    apply_app(db, app)
+    seed_app(db, "crm_referral", 30, seed=3)
+    later = _at(ANCHOR) + timedelta(days=3)
+    with db.connect() as conn:
+        kept = {rid: row["days_since_followup"] for rid, row in stored(conn, app, "customers").items()}
+        followed = {rid: days for rid, days in kept.items() if days is not None}
+        assert followed and len(followed) < len(kept)          # some customers were never followed up
+        r = Records(conn, app, now=later)
+        page = r.list("customers", page_size=500, sort="-days_since_followup",
+                      filter={"field": "days_since_followup", "op": "not_empty"})
+        assert {x["id"]: x["fields"]["days_since_followup"] for x in page.records} == \
+            {rid: days + 3 for rid, days in followed.items()}
+        values = [x["fields"]["days_since_followup"] for x in page.records]
+        assert values == sorted(values, reverse=True)
+        some = next(iter(followed))
+        assert r.get("customers", some)["fields"]["days_since_followup"] == followed[some] + 3
+        limit = sorted(followed.values())[len(followed) // 2]
+        over = r.count("customers", filter={"field": "days_since_followup", "op": "gt", "value": limit})
+        assert over.value == sum(days + 3 > limit for days in followed.values())
+        assert r.count("customers", filter={"field": "days_since_followup", "op": "empty"}).value == \
+            len(kept) - len(followed)

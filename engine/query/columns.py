@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.sql.expression import ColumnElement
 
 from engine.computed.env import AppEnv
@@ -294,14 +295,19 @@ class ByDialect(ColumnElement):
     """SQL translated for each database, the statement's one written when it is compiled;
     typed as the stored column, so values and parameters convert as the column's do."""
 
-    inherit_cache = False
+    # Cached like any statement part: the cache key is made of both translations, whose
+    # parameters (today's date among them) are taken from each new statement.
+    _traverse_internals = [("_sql", InternalTraversal.dp_clauseelement_tuple),
+                           ("type", InternalTraversal.dp_type)]
+    inherit_cache = True
 
     def __init__(self, variants: dict[str, Any], type_):
         self.variants = variants
+        self._sql = tuple(variants[name] for name in DIALECTS)
         self.type = type_
 
     def get_children(self, **kw):
-        return tuple(self.variants.values())
+        return self._sql
 
 
 @compiles(ByDialect)
