@@ -143,6 +143,20 @@ def test_bulk_create_and_an_empty_subform(shop):
         assert empty["items"] == [] and empty["total"] == Decimal(0) and empty["lines"] == Decimal(0)
 
 
+def test_bulk_update_recomputes_each_record_s_rows(shop):
+    db, app = shop
+    with db.begin() as conn:
+        r = Records(conn, app)
+        a, b, c = r.bulk_create("orders", [{"title": t, "items": [line("x", 1, "1")]} for t in "abc"])
+        updated = r.bulk_update("orders", [
+            {"id": a["id"], "changes": {"items": [line("x", 2, "5"), line("y", 1, "0.5")]}},
+            {"id": b["id"], "changes": {"items": []}},
+            {"id": c["id"], "changes": {"title": "c2"}}])
+        assert [u["fields"]["total"] for u in updated] == [Decimal("10.50"), Decimal(0), Decimal("1.00")]
+        assert [i["line_total"] for i in updated[0]["fields"]["items"]] == [Decimal("10.00"), Decimal("0.50")]
+        assert updated[2]["fields"]["items"] == c["fields"]["items"]
+
+
 def test_users_cannot_set_a_computed_column(shop):
     db, app = shop
     with db.begin() as conn:
@@ -212,7 +226,7 @@ def test_unknown_columns_are_named_at_their_position_with_the_row_s_columns():
     assert "a subform column's formula can read the columns of its row: product, quantity, unit_price, " \
            "discount" in first.message
     assert at(text, second).startswith("title'")
-    assert "'title' is a field of form 'orders', not a column of subform 'items'" in second.message
+    assert "'title' is a field of form 'orders', not a column of subform 'items' at 1:" in second.message
 
 
 def test_paths_through_the_subform_or_relations_are_refused():
@@ -228,7 +242,7 @@ def test_clock_functions_are_refused_at_the_call():
         - {key: stamp, type: formula, label: {zh: 时, en: At}, formula: 'product & TEXT(TODAY(), "yyyy")'}
         """)
     assert [p.code for p in problems] == ["volatile_row_formula"]
-    assert at(text, problems[0]).startswith("TODAY()") and "TODAY() changes with the clock" in problems[0].message
+    assert at(text, problems[0]).startswith("TODAY()") and "TODAY() at 1:16 changes with the clock" in problems[0].message
 
 
 def test_cycles_among_columns_are_named():

@@ -85,7 +85,8 @@ def outside_row(formula, form: FormDef, subform: FieldDef, column: FieldDef, pat
         else:
             what = f"{node.dotted!r} is not a column of subform {subform.key!r}"
         problems.append(FormulaDefinitionProblem(
-            path, f"formula: {what}; a subform column's formula can read the columns of its row: "
+            path, f"formula: {what} at {_at(formula.text, node.start)}; a subform column's formula can read "
+            "the columns of its row: "
             f"{', '.join(columns)}", formula.text, node.start, code="row_fields_only",
             suggestion=did_you_mean(node.path[-1], columns)))
     return problems
@@ -104,15 +105,23 @@ def stored_once(formula, path: str) -> list[Problem]:
             continue
         if getattr(spec, "volatile", False):
             problems.append(FormulaDefinitionProblem(
-                path, f"formula: {node.name}() changes with the clock, but a subform column's value is computed "
+                path, f"formula: {node.name}() at {_at(formula.text, node.start)} changes with the clock, but a "
+                "subform column's value is computed "
                 "when the record is saved; put the date in a column, or compute it in a formula field of the "
                 "form", formula.text, node.start, code="volatile_row_formula"))
         elif getattr(spec, "reads_user", False):
             problems.append(FormulaDefinitionProblem(
-                path, f"formula: {node.name}() gives the user who is looking, but a subform column's value is "
+                path, f"formula: {node.name}() at {_at(formula.text, node.start)} gives the user who is looking, "
+                "but a subform column's value is "
                 "stored once for everyone; add a member column instead", formula.text, node.start,
                 code="user_in_stored"))
     return problems
+
+
+def _at(text: str, offset: int) -> str:
+    """"line:column" of a character of a formula, as the checker's messages give it."""
+    from engine.formula.diagnostics import line_column
+    return "%d:%d" % line_column(text, offset)
 
 
 def check_row_formula(ftype, ctx) -> Iterable[Problem]:
