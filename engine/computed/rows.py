@@ -182,11 +182,6 @@ class RowFormula:
     formula: Any                    # engine.formula.Formula
     reads: tuple[str, ...]          # the columns it reads
 
-    @cached_property
-    def ftype(self):
-        from engine.fields.registry import field_type
-        return field_type(self.column)
-
 
 @dataclass
 class RowFormulas:
@@ -238,6 +233,11 @@ class RowFormulas:
             if not state.get(key):
                 visit(key, [])
 
+    @cached_property
+    def types(self) -> dict:
+        """The field type of each column (built once: a batch computes thousands of rows)."""
+        return {c.key: _column_type(c) for c in self.subform.fields}
+
     @property
     def keys(self) -> list[str]:
         return [f.column.key for f in self.formulas]
@@ -260,7 +260,7 @@ class RowFormulas:
             return
         eval_ctx = eval_ctx or row_context(ctx)
         wanted = set(self.keys if only is None else only)
-        types = {c.key: _column_type(c) for c in self.subform.fields}
+        types = self.types
         for row_formula in self.formulas:
             key = row_formula.column.key
             if key not in wanted:
@@ -268,7 +268,7 @@ class RowFormulas:
             reads = row_formula.reads
             inputs = [{name: formula_value(types[name], row.get(name), ctx) for name in reads} for row in rows]
             results = compile_formula(row_formula.formula).many(inputs, eval_ctx)
-            ftype = row_formula.ftype
+            ftype = types[key]
             for row, result in zip(rows, results):
                 row[key] = ftype.stored_value(result, ctx.tz)
 
@@ -307,7 +307,7 @@ def recompute_stored(conn: sa.Connection, subform: FieldDef, child: sa.Table, co
     columns = [key for key in formulas.keys if key in columns]
     if not columns:
         return 0
-    types = {c.key: _column_type(c) for c in subform.fields if c.key in
+    types = {k: t for k, t in formulas.types.items() if k in
              {r for f in formulas.formulas for r in f.reads} | set(columns)}
     selected = [child.c.id] + [child.c[col.name] for t in types.values() for col in t.columns()]
     written = [col.name for key in columns for col in types[key].columns()]
