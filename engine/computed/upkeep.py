@@ -33,6 +33,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route, graph_for
+from engine.computed.derived_rules import ChangedRecords, judge_changed
 from engine.computed.env import evaluation_context
 from engine.computed.idsets import among
 from engine.computed.inputs import InputLoader, Row, links_key, plan_levels, sub_key
@@ -162,6 +163,10 @@ class Upkeep:
                     failed.setdefault(key, []).append(rule)
         return failed
 
+    def evaluate_rules(self, form_key: str, rows: dict[Any, Row], rules: list) -> dict[Any, list]:
+        """Judge `rules` over stored `rows` (loading what they read): failed rules by row."""
+        return self._evaluate(form_key, [], rows, rules)
+
     # ---- after a write: what depends on the written records ---------------------------------
     def after_create(self, form: FormDef, ids: list[int]) -> None:
         self._propagate([Event(form.key, set(ids), {EXISTS})])
@@ -280,7 +285,10 @@ class Upkeep:
 
     # ---- the scheduler ----------------------------------------------------------------------
     def _propagate(self, events: list[Event], skip_same: str | None = None) -> None:
+        """Recompute what depends on the events, then judge the rules reading what changed
+        (derived_rules.py: a payment that would overpay its contract is refused)."""
         dirty: dict[Node, Affected] = {}
+        changed = ChangedRecords()
         for event in events:
             self._route(event, dirty, exclude=set(), skip_same=skip_same)
         budget = 4 * (len(self.graph.order) + 1)
@@ -295,7 +303,9 @@ class Upkeep:
                 affected.merge(dirty.pop(node, Affected()))
             event = self.recompute(group, self._where(group[0].form, affected))
             if event is not None:
+                changed.add(event.form, event.ids, event.fields)
                 self._route(event, dirty, exclude=set(group), skip_same=None)
+        judge_changed(self, changed)
 
     def _next_group(self, dirty: dict[Node, Affected]) -> list[Node]:
         """The first dirty node in the graph's order, with the other nodes of its form that

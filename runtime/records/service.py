@@ -14,6 +14,7 @@ call, whatever the number of records or fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
@@ -83,6 +84,17 @@ def tables_for(app: AppDef) -> AppTables:
     return cached
 
 
+def _all_or_nothing(write):
+    """A write method in a savepoint: refused part way (a rule of a related record, a
+    unique value, a stale version), it leaves nothing behind, even when the caller's
+    transaction goes on with other writes after catching the error."""
+    @wraps(write)
+    def run(self, *args, **kwargs):
+        with self.conn.begin_nested():
+            return write(self, *args, **kwargs)
+    return run
+
+
 class Records:
     def __init__(self, conn: sa.Connection, app: AppDef, *, user_id: int | None = None,
                  lang: str = "zh", tz: ZoneInfo = DEFAULT_TZ, now=None):
@@ -124,6 +136,7 @@ class Records:
         ids, _failures = self.create_many(form_key, rows, skip_invalid=False)
         return self._fetch(form, table, ids)
 
+    @_all_or_nothing
     def create_many(self, form_key: str, rows: list[dict[str, Any]], *, skip_invalid: bool,
                     exclude: frozenset[int] | set[int] = frozenset(),
                     already_clean: frozenset[str] = frozenset()
@@ -405,6 +418,7 @@ class Records:
         except BulkValidationError as exc:
             raise RecordValidationError(exc.by_index[0]) from None
 
+    @_all_or_nothing
     def bulk_update(self, form_key: str, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Apply [{"id", "changes", "version"?}] all or nothing. A given version must be
         the record's current one (optimistic locking)."""
@@ -507,6 +521,7 @@ class Records:
         return before
 
     # ---- delete, restore, purge ----------------------------------------------------
+    @_all_or_nothing
     def delete(self, form_key: str, ids: int | list[int]) -> int:
         """Move records to the recycle bin. Relations pointing at them decide: restrict
         refuses, cascade moves the referencing records too, set_null waits for purge."""
@@ -544,6 +559,7 @@ class Records:
                 self.delete(source_key, still_live)
         return len(live)
 
+    @_all_or_nothing
     def restore(self, form_key: str, ids: int | list[int]) -> int:
         form, table = self._form(form_key)
         ids = [ids] if isinstance(ids, int) else list(ids)
@@ -572,6 +588,7 @@ class Records:
                                                 "restore", {}, self.user_id, now) for rid in ids])
         return len(ids)
 
+    @_all_or_nothing
     def purge(self, form_key: str, ids: int | list[int]) -> int:
         """Delete records from the recycle bin for good. References to them are cleared."""
         form, table = self._form(form_key)

@@ -1,0 +1,89 @@
+"""Rules of records that a write changed indirectly.
+
+A form's rules are judged when one of its records is saved (record_rules.py). A rule may
+also read computed fields that other records keep current: a contract's rule
+`received <= amount` reads the rollup of its payments. When saving a payment changes
+that rollup, the contract's rule is judged again, and if the contract now breaks it the
+payment is refused with the contract's message:
+
+    This change would break a rule of Contracts "HT-2025-0001": the payments received
+    cannot be more than the contract amount
+
+Which records are judged: those whose computed fields (rollups and formulas) the write
+changed through relations, for the rules that read one of those fields of the record
+itself. A rule reading a related record's own field (`contract.amount` in a payment's
+rule) is judged when its record is saved; put a rule that must hold whenever either side
+changes on the record that aggregates the other (the contract, over a rollup).
+
+The cost is one query per form with such rules (the records, what the rules read), and
+none for a write that changes no computed field a rule reads.
+"""
+from __future__ import annotations
+
+from engine.computed.idsets import among
+from engine.computed.inputs import plan_levels
+from engine.computed.record_rules import Rule, record_formulas
+from engine.definition.model import AppDef
+from engine.errors import FieldIssue, RecordValidationError
+from engine.i18n import register_messages
+
+register_messages({
+    "related_rule_failed": {
+        "zh": "这次修改会使{form_zh}“{record}”不满足规则：{message_zh}",
+        "en": "This change would break a rule of {form_en} \"{record}\": {message_en}"},
+    "related_rules_more": {"zh": "另有 {count} 条记录的规则也不满足",
+                           "en": "and {count} more records would break their rules"},
+})
+
+MAX_REPORTED = 20       # records named in one refusal; the rest are counted
+
+
+class ChangedRecords:
+    """The records whose computed fields a write changed, by form, with the fields."""
+
+    def __init__(self) -> None:
+        self.by_form: dict[str, tuple[set[int], set[str]]] = {}
+
+    def add(self, form_key: str, ids: set[int], fields: set[str]) -> None:
+        known_ids, known_fields = self.by_form.setdefault(form_key, (set(), set()))
+        known_ids |= ids
+        known_fields |= fields
+
+
+def rules_reading(app: AppDef, form_key: str, fields: set[str]) -> list[Rule]:
+    """The rules of `form_key` that read one of `fields` of the record itself."""
+    form = app.require_form(form_key)
+    return [rule for rule in record_formulas(app, form).rules
+            if any(not path.hops and path.field.key in fields for path in rule.paths)]
+
+
+def judge_changed(upkeep, changed: ChangedRecords) -> None:
+    """Judge the rules that read what `changed` holds; raise RecordValidationError,
+    naming each record and its rule's message, when any fails."""
+    issues: list[FieldIssue] = []
+    for form_key, (ids, fields) in sorted(changed.by_form.items()):
+        rules = rules_reading(upkeep.app, form_key, fields)
+        if not rules or not ids:
+            continue
+        form = upkeep.app.require_form(form_key)
+        table = upkeep.tables.form_table(form_key)
+        root = plan_levels(upkeep.app, form_key, [p for r in rules for p in r.paths])
+        title = form.title_field if form.title_field and form.field(form.title_field) else None
+        columns = root.columns | ({title} if title else set())
+        rows = upkeep.loader.load_rows(form_key, among(table.c.id, ids, upkeep.dialect), columns)
+        failed = upkeep.evaluate_rules(form_key, rows, rules)
+        for rid in sorted(failed):
+            record = rows[rid].get(title) if title else None
+            for rule in failed[rid]:
+                issues.append(FieldIssue("*", "related_rule_failed", {
+                    "rule": rule.key, "form": form_key, "record_id": rid,
+                    "record": str(record) if record not in (None, "") else f"#{rid}",
+                    "form_zh": form.label.zh, "form_en": form.label.en,
+                    "message_zh": rule.message.zh, "message_en": rule.message.en}))
+    if issues:
+        shown = issues[:MAX_REPORTED]
+        if len(issues) > MAX_REPORTED:
+            extra = len(issues) - MAX_REPORTED
+            shown.append(FieldIssue("*", "related_rules_more", {"count": extra}))
+        raise RecordValidationError(shown)
+
