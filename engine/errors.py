@@ -153,16 +153,17 @@ class CodedError(FormworkError):
 
 register_messages({
     "write_contention": {
-        "zh": "记录未能保存：另一项修改正在同时保存相同的记录（已尝试 {attempts} 次）；请重试",
+        "zh": "记录未能保存，因为另一项修改正在同时保存相同的记录；请重试",
         "en": "the record could not be saved because another change was saving the same records "
-              "at the same time (tried {attempts} times); try again"},
+              "at the same time; try again"},
 })
 
 
 class ConcurrentWriteError(CodedError):
-    """The database gave up on a write, again and again, because other writes were
-    locking the same records (PostgreSQL: deadlock detected, serialization failure).
-    Nothing of it was applied; trying again later is safe."""
+    """The database gave up on a write because other writes held the same records
+    (PostgreSQL: deadlock detected or serialization failure, `attempts` times; SQLite:
+    the database stayed locked). Nothing of it was applied; trying again is safe."""
 
-    def __init__(self, attempts: int):
-        super().__init__("write_contention", attempts=attempts)
+    def __init__(self, attempts: int, reason: str):
+        self.attempts, self.reason = attempts, reason
+        super().__init__("write_contention")

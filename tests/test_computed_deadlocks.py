@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from engine.computed.upkeep import Upkeep
 from engine.definition.validate import check_text
 from engine.errors import ConcurrentWriteError, RecordValidationError
+from engine.storage.db import make_engine
+from engine.storage.migrate import upgrade_system
 from runtime.recompute import recompute_app
 from runtime.records import Records, write_transaction
 from runtime.records.transactions import BACKOFF
@@ -39,6 +41,9 @@ forms:
       - {key: name, type: text, label: {zh: 名称, en: Name}, required: true}
       - {key: referrer, type: relation, target: customers, label: {zh: 推荐人, en: Referrer}}
       - {key: points, type: number, precision: 0, label: {zh: 积分, en: Points}}
+      - {key: level, type: number, precision: 0, label: {zh: 等级, en: Level}}
+      - {key: referrer_level, type: formula, formula: 'referrer.level',
+         label: {zh: 推荐人等级, en: Referrer level}}
       - {key: ltv, type: rollup, source: contracts, via: customer, aggregate: sum, field: paid,
          label: {zh: 累计回款, en: Lifetime value}}
       - {key: referrals, type: rollup, source: customers, via: referrer, aggregate: count,
@@ -108,17 +113,26 @@ class Rendezvous:
             conn.rollback()
         return state == "Lock"
 
-    def run(self, *works) -> list[BaseException]:
-        """Run two units of work, each in a transaction of its own thread; their errors."""
+    def run(self, *works, retry: bool = False) -> list[BaseException]:
+        """Run two units of work, each in a transaction of its own thread (through
+        write_transaction with `retry`); their errors. `self.attempts` counts the runs."""
         errors: list[BaseException] = []
+        self.attempts = [0, 0]
+
+        def attempt(index, work, conn):
+            self.attempts[index] += 1
+            if self.pg:
+                self.pids[index] = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            return work(conn)
 
         def run(index, work):
             self.local.index = index
             try:
-                with self.engine.begin() as conn:
-                    if self.pg:
-                        self.pids[index] = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-                    work(conn)
+                if retry:
+                    write_transaction(self.engine, lambda conn: attempt(index, work, conn))
+                else:
+                    with self.engine.begin() as conn:
+                        attempt(index, work, conn)
             except BaseException as exc:      # reported by the test's thread
                 errors.append(exc)
             finally:
@@ -175,6 +189,55 @@ def test_mutual_referrers_updated_at_once_both_apply(refs, monkeypatch):
     a, b = _fields(engine, app, "customers", ids["A"]), _fields(engine, app, "customers", ids["B"])
     assert (a["points"], b["points"]) == (5, 7)
     assert (a["referred_points"], b["referred_points"]) == (7, 5)
+    _assert_nothing_to_recompute(engine)
+
+
+def _hold_after_update(monkeypatch, meeting):
+    after_update = Upkeep.after_update
+
+    def held(self, *args, **kwargs):
+        meeting.arrive()      # both customers written (and locked), what reads them not yet
+        return after_update(self, *args, **kwargs)
+    monkeypatch.setattr(Upkeep, "after_update", held)
+
+
+def test_mutual_referrers_changing_referrer_at_once_both_apply(db, monkeypatch):
+    """C and D had no referrer; each now names the other. Their new referrers are not
+    stored yet when the writes start, and are locked ahead all the same."""
+    app = install_refs(db)
+    with db.begin() as conn:
+        r = Records(conn, app)
+        c, d = (r.create("customers", {"name": name})["id"] for name in ("C", "D"))
+    meeting = Rendezvous(db)
+    _hold_after_update(monkeypatch, meeting)
+    errors = meeting.run(
+        lambda conn: Records(conn, app).update("customers", c, {"referrer": d, "points": 3}),
+        lambda conn: Records(conn, app).update("customers", d, {"referrer": c, "points": 4}))
+    assert not errors, errors
+    assert meeting.attempts == [1, 1]
+    c_fields, d_fields = _fields(db, app, "customers", c), _fields(db, app, "customers", d)
+    assert (c_fields["referrals"], c_fields["referred_points"]) == (1, 4)
+    assert (d_fields["referrals"], d_fields["referred_points"]) == (1, 3)
+    _assert_nothing_to_recompute(db)
+
+
+def test_a_deadlock_through_formulas_reading_down_is_run_again(refs, monkeypatch):
+    """`referrer_level` reads the referrer's level through the relation: a new level of
+    A is recomputed in B (whom A referred), of B in A. Records read downwards are not
+    locked ahead, so on PostgreSQL the two writes really deadlock; through
+    write_transaction the aborted one runs again and both apply."""
+    engine, app, ids = refs
+    meeting = Rendezvous(engine)
+    _hold_after_update(monkeypatch, meeting)
+    errors = meeting.run(
+        lambda conn: Records(conn, app).update("customers", ids["A"], {"level": 2}),
+        lambda conn: Records(conn, app).update("customers", ids["B"], {"level": 3}), retry=True)
+    assert not errors, errors
+    assert sum(meeting.attempts) == (3 if engine.dialect.name == "postgresql" else 2)
+    a, b = _fields(engine, app, "customers", ids["A"]), _fields(engine, app, "customers", ids["B"])
+    assert (a["level"], a["referrer_level"], b["level"], b["referrer_level"]) == (2, 3, 3, 2)
+    with engine.connect() as conn:
+        assert [len(Records(conn, app).history("customers", ids[k])) for k in "AB"] == [3, 2]
     _assert_nothing_to_recompute(engine)
 
 
@@ -289,8 +352,9 @@ def test_a_write_that_keeps_deadlocking_gives_up_with_a_clear_error(refs):
     with pytest.raises(ConcurrentWriteError) as caught:
         write_transaction(engine, work, attempts=3, sleep=pauses.append)
     assert str(caught.value) == ("the record could not be saved because another change was saving the same "
-                                 "records at the same time (tried 3 times); try again")
+                                 "records at the same time; try again")
     assert "请重试" in caught.value.message("zh")
+    assert (caught.value.attempts, caught.value.reason) == (3, "deadlock detected")
     _check_pauses(pauses, 2)
     assert _fields(engine, app, "customers", ids["A"])["points"] is None
     assert _fields(engine, app, "customers", ids["B"])["referred_points"] == 0
@@ -326,8 +390,30 @@ def test_cli_write_that_keeps_deadlocking_says_try_again(refs, db_url, monkeypat
     err = capsys.readouterr().err
     assert code == 2
     assert err.strip() == ("error: the record could not be saved because another change was saving the same "
-                           "records at the same time (tried 5 times); try again")
+                           "records at the same time; try again")
     assert _payments(engine, app)[0] == []
+
+
+def test_sqlite_locked_too_long_says_try_again_without_running_again(tmp_path):
+    """SQLite: a second writer waits for the first up to its busy timeout (made short
+    here); when that runs out it is told to try again, and not run again."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'busy.db'}")
+    sa.event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("PRAGMA busy_timeout=50"))
+    upgrade_system(engine)
+    app = install_refs(engine)
+    runs = []
+
+    def work(conn):
+        runs.append(1)
+        return Records(conn, app).create("customers", {"name": "E"})
+
+    with engine.begin() as holder:
+        Records(holder, app).create("customers", {"name": "F"})
+        with pytest.raises(ConcurrentWriteError) as caught:
+            write_transaction(engine, work, sleep=lambda pause: pytest.fail("no pause expected"))
+    assert (caught.value.attempts, caught.value.reason, len(runs)) == (1, "database is locked", 0)
+    assert write_transaction(engine, work)["fields"]["name"] == "E"
+    engine.dispose()
 
 
 # ---- what locking ahead costs ---------------------------------------------------------------
@@ -349,4 +435,26 @@ def test_locking_ahead_costs_a_few_statements_whatever_the_batch(refs, count_sta
     assert counts[False, 1] == counts[False, 40]
     extra = 5 if engine.dialect.name == "postgresql" else 0
     assert counts[True, 1] == counts[True, 40] == counts[False, 1] + extra
+    _assert_nothing_to_recompute(engine)
+
+
+def test_payments_of_mutual_referrers_deleted_at_once_both_uncount(refs, monkeypatch):
+    """The same two levels up when the payments go to the recycle bin."""
+    engine, app, ids = refs
+    with engine.begin() as conn:
+        made = Records(conn, app).bulk_create("payments", [{"contract": ids["X"], "amount": 100},
+                                                           {"contract": ids["Y"], "amount": 200}])
+    meeting = Rendezvous(engine)
+    recompute = Upkeep.recompute
+
+    def held(self, group, where):
+        if any(node.field == "referred_ltv" for node in group):
+            meeting.arrive()
+        return recompute(self, group, where)
+    monkeypatch.setattr(Upkeep, "recompute", held)
+
+    errors = meeting.run(*(lambda conn, p=p: Records(conn, app).delete("payments", p["id"]) for p in made))
+    assert not errors, errors
+    a, b = _fields(engine, app, "customers", ids["A"]), _fields(engine, app, "customers", ids["B"])
+    assert (a["ltv"], b["ltv"], a["referred_ltv"], b["referred_ltv"]) == (0, 0, 0, 0)
     _assert_nothing_to_recompute(engine)

@@ -266,10 +266,9 @@ class Upkeep:
                 for trigger in self.graph.triggered_by(source, changed):
                     if trigger.route.kind == "parents":
                         routes.setdefault(trigger.route, []).append(trigger.target)
-                for route, nodes in routes.items():
-                    parents = set(self.conn.execute(self._route_select(route, source, source_ids)).scalars())
+                for route, parents in self._parents_of(source, source_ids, list(routes)).items():
                     parents = (parents | extra.get(route.via, set())) - {None}
-                    for node in nodes:
+                    for node in routes[route]:
                         found.setdefault(node, set()).update(parents)
             levels: dict[tuple[str, frozenset[int]], set[str]] = {}
             for node, parents in found.items():
@@ -282,6 +281,22 @@ class Upkeep:
             if not wave:
                 break
         return reached
+
+    def _parents_of(self, source: str, ids: set[int], routes: list[Route]) -> dict[Route, set[int]]:
+        """The records each "parents" route leads to from records `ids` of `source`: every
+        relation column in one query, each multiple relation's link table in one more."""
+        result: dict[Route, set[int]] = {route: set() for route in routes}
+        columns = [route for route in routes if not route.multiple]
+        if columns:
+            table = self.tables.form_table(source)
+            query = sa.select(*(table.c[route.via] for route in columns))
+            for row in self.conn.execute(query.where(among(table.c.id, ids, self.dialect))):
+                for route, value in zip(columns, row):
+                    result[route].add(value)
+        for route in routes:
+            if route.multiple:
+                result[route].update(self.conn.execute(self._route_select(route, source, ids)).scalars())
+        return result
 
     # ---- the scheduler ----------------------------------------------------------------------
     def _propagate(self, events: list[Event], skip_same: str | None = None) -> None:

@@ -7,14 +7,16 @@ PostgreSQL aborts a transaction that waits for row locks in a cycle with another
 (SQLSTATE 40P01, "deadlock detected") and, under REPEATABLE READ or SERIALIZABLE, one
 whose reads another transaction has overtaken (40001). The database has then undone
 all of it, so the unit of work runs again in a new transaction: a record created
-once, a rollup added once, one history entry. The first attempt almost always wins
-on the second try, the other writer having finished; after `attempts` tries the
-caller gets ConcurrentWriteError, which says to try again, never a stack trace.
+once, a rollup added once, one history entry. The other writer has usually finished
+by then; after `attempts` runs the caller gets ConcurrentWriteError, whose message
+says to try again, never a stack trace.
 
 Upkeep.lock_ahead takes the row locks of a write in one order, so writes reaching each
 other's records queue up instead of deadlocking; this catches the rarer cycles it
-cannot foresee. SQLite never gets here: a writer holds the whole database from
-BEGIN IMMEDIATE (engine/storage/db.py) and the next one waits for it.
+cannot foresee. SQLite cannot deadlock: a transaction holds the whole database from
+BEGIN IMMEDIATE (engine/storage/db.py) and the next one waits for it, up to its busy
+timeout (30 s). A wait that runs out ("database is locked") is not run again (it has
+waited long enough) but reported as ConcurrentWriteError too.
 
 `work` must do nothing outside the database that cannot be done twice (send no mail,
 call no webhook): such effects go to the outbox, written in the same transaction.
@@ -22,6 +24,7 @@ call no webhook): such effects go to the outbox, written in the same transaction
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from typing import Callable, TypeVar
 
@@ -34,7 +37,8 @@ T = TypeVar("T")
 
 RETRYABLE = {"40P01": "deadlock detected", "40001": "serialization failure"}
 ATTEMPTS = 5
-BACKOFF = 0.05      # seconds: the first retry waits up to this, each further one twice as long
+BACKOFF = 0.05      # seconds: the first pause is up to this long, each further one up to twice the last
+SQLITE_BUSY = 5
 
 
 def write_transaction(engine: Engine, work: Callable[[sa.Connection], T], *, attempts: int = ATTEMPTS,
@@ -49,16 +53,26 @@ def write_transaction(engine: Engine, work: Callable[[sa.Connection], T], *, att
             with engine.begin() as conn:
                 return work(conn)
         except sa.exc.DBAPIError as exc:
-            if retryable(exc) is None:
+            if _sqlite_busy(exc):
+                raise ConcurrentWriteError(attempt, "database is locked") from exc
+            reason = retryable(exc)
+            if reason is None:
                 raise
             if attempt == attempts:
-                raise ConcurrentWriteError(attempts) from exc
+                raise ConcurrentWriteError(attempt, reason) from exc
         # Random pauses, so that two writers that collided do not collide again in step.
         sleep(random.uniform(0, BACKOFF * 2 ** (attempt - 1)))
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def retryable(exc: sa.exc.DBAPIError) -> str | None:
-    """What went wrong when running the transaction again may succeed, else None."""
+    """Why the database aborted the transaction, when running it again may succeed."""
     state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return RETRYABLE.get(state)
+
+
+def _sqlite_busy(exc: sa.exc.DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if not isinstance(exc.orig, sqlite3.OperationalError):
+        return False
+    return (code & 0xFF == SQLITE_BUSY) if code is not None else "database is locked" in str(exc.orig)
