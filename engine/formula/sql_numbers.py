@@ -119,7 +119,9 @@ class PostgresNumbers(Numbers):
                                       digits=a.digits + b.digits), (a, b))
 
     def neg(self, a: SqlValue) -> SqlValue:
-        return a.but(value=-self.value_or_zero(a), nullable=False, constant=_NC, maybe_date=False)
+        unrounded = None if a.unrounded is None else -self.unrounded_or_zero(a)
+        return a.but(value=-self.value_or_zero(a), nullable=False, constant=_NC, maybe_date=False,
+                     unrounded=unrounded)
 
     def percent(self, a: SqlValue) -> SqlValue:
         value = self.value_or_zero(a) * self.lit.numeric(Decimal("0.01"))
@@ -167,8 +169,13 @@ class PostgresNumbers(Numbers):
                 rounded = pick(small, v.value, self._round_significant(v.value, None))
             else:
                 rounded = self._round_significant(v.value, v.scale)
+            # Below 10**(34 - scale) the exact value has at most 34 digits, so the
+            # rounding keeps it; at or beyond, the rounded value is too (10**n is a
+            # 34-digit number and rounding is monotone), with the same sign.
+            unrounded = (v.value, SIGNIFICANT - v.scale) if v.scale is not None else (None, 0)
             v = v.but(value=rounded, digits=SIGNIFICANT,
-                      scale=v.scale if v.scale is not None and v.scale <= SIGNIFICANT else None)
+                      scale=v.scale if v.scale is not None and v.scale <= SIGNIFICANT else None,
+                      unrounded=unrounded[0], unrounded_below=unrounded[1])
         if v.int_digits > MAX_EXPONENT:
             too_big = sa.func.abs(v.value) >= self.lit.numeric(Decimal(1).scaleb(MAX_EXPONENT + 1))
             v = v.but(error=first_error(v, error_when(too_big, self.lit.text("#NUM!"))),
@@ -211,19 +218,28 @@ class PostgresNumbers(Numbers):
     # ---- rounding functions ---------------------------------------------------------------
     def round(self, a: SqlValue, places: int, mode: str) -> SqlValue:
         """ROUND (half_up), ROUNDUP (up), ROUNDDOWN/TRUNC (down), INT (floor) to `places`."""
-        x = self.value_or_zero(a)
+        result = self._rounded(a, self._round_sql(self.value_or_zero(a), places, mode), places)
+        if a.unrounded is not None and a.unrounded_below >= -places:
+            # every mode is monotone and keeps 10**unrounded_below (a multiple of
+            # 10**-places) as it is, so what held of the operand holds of the result
+            unrounded = self._round_sql(self.unrounded_or_zero(a), places, mode)
+            result = result.but(unrounded=unrounded, unrounded_below=a.unrounded_below)
+        return result
+
+    def _round_sql(self, x: Any, places: int, mode: str) -> Any:
         if mode == "half_up":
-            value = sa.func.round(x, places)
-        elif mode == "down":
-            value = sa.func.trunc(x, places)
-        else:
-            shift = self.lit.numeric(Decimal(1).scaleb(places))
-            back = self.lit.numeric(Decimal(1).scaleb(-places))
-            if mode == "floor":
-                value = sa.func.floor(x * shift) * back
-            else:   # away from zero
-                value = pick(x < self.raw_zero(), sa.func.floor(x * shift), sa.func.ceil(x * shift)) * back
-        return self._rounded(a, value, places)
+            return sa.func.round(x, places)
+        if mode == "down":
+            return sa.func.trunc(x, places)
+        shift = self.lit.numeric(Decimal(1).scaleb(places))
+        back = self.lit.numeric(Decimal(1).scaleb(-places))
+        if mode == "floor":
+            return sa.func.floor(x * shift) * back
+        # away from zero
+        return pick(x < self.raw_zero(), sa.func.floor(x * shift), sa.func.ceil(x * shift)) * back
+
+    def unrounded_or_zero(self, x: SqlValue) -> Any:
+        return sa.func.coalesce(x.unrounded, self.raw_zero()) if x.nullable else x.unrounded
 
     def _rounded(self, a: SqlValue, value: Any, places: int) -> SqlValue:
         scale = max(places, 0) if a.scale is None or a.scale > places else a.scale
@@ -295,9 +311,20 @@ class PostgresNumbers(Numbers):
         return list(values)          # NUMERIC values need no common scale
 
     def compare(self, op: str, a: SqlValue, b: SqlValue) -> Any:
-        return _COMPARE[op](self.value_or_zero(a), self.value_or_zero(b))
+        """a op b. A side rounded to 34 digits is compared unrounded when the other is
+        known to be smaller than where the rounding starts (`SqlValue.unrounded`): a
+        row where the two differ is beyond the other side either way. So
+        ROUND(amount * rate%, 2) > 500 needs no 34-digit guard, whatever the fields hold."""
+        x, y = self.value_or_zero(a), self.value_or_zero(b)
+        if a.unrounded is not None and b.int_digits < a.unrounded_below:
+            x = self.unrounded_or_zero(a)
+        elif b.unrounded is not None and a.int_digits < b.unrounded_below:
+            y = self.unrounded_or_zero(b)
+        return _COMPARE[op](x, y)
 
     def is_zero(self, a: SqlValue) -> Any:
+        if a.unrounded is not None and a.unrounded_below > 0:    # 0 is below 10**n
+            return self.unrounded_or_zero(a) == self.raw_zero()
         return self.value_or_zero(a) == self.raw_zero()
 
     def is_negative(self, a: SqlValue) -> Any:

@@ -55,6 +55,11 @@ class SqlValue:
     poison: bool = False             # SQLite: may hold a REAL standing for an inexact value
     maybe_date: bool = False         # a date moved by days (its Excel serial number)
     leaf: bool = False               # a column or a constant: cheap to write twice
+    # PostgreSQL: the value before its rounding to 34 digits, and 10**unrounded_below,
+    # under which both are the same number; at or beyond it both are (with the same
+    # sign), so a comparison with a constant closer to 0 may read the cheaper one
+    unrounded: Any = None
+    unrounded_below: int = 0
     # texts
     max_len: int = MAX_TEXT          # characters, at most
     constant: Any = NOT_CONSTANT     # the formula value, when known at translation time
@@ -64,6 +69,8 @@ class SqlValue:
         return self.constant is not NOT_CONSTANT
 
     def but(self, **changes: Any) -> "SqlValue":
+        if "value" in changes and "unrounded" not in changes:
+            changes["unrounded"] = None      # it described the old value
         return replace(self, **changes)
 
 
