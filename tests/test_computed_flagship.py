@@ -117,7 +117,8 @@ def test_flagship_rules(seeded):
     db, app = seeded
     with db.begin() as conn:
         r = Records(conn, app, user_id=None)
-        contract = r.list("contracts", page_size=1, sort=[{"field": "amount", "dir": "asc"}]).records[0]
+        contract = r.list("contracts", page_size=1, sort=[{"field": "amount", "dir": "asc"}],
+                          filter={"field": "paid_amount", "op": "gt", "value": 0}).records[0]
         cid, fields = contract["id"], contract["fields"]
         customer = fields["customer"]
         cases = {
@@ -132,10 +133,16 @@ def test_flagship_rules(seeded):
             with pytest.raises(RecordValidationError) as refused:
                 r.create("payments", values)
             assert [i.params["rule"] for i in refused.value.issues] == [rule]
-        before = r.get("contracts", cid)["fields"]["paid_amount"]
-        r.create("payments", {"contract": cid, "customer": customer, "amount": 1, "paid_on": fields["signed_on"]})
+        # Payments may not add up to more than the contract: judged again on the contract
+        paid = {"contract": cid, "customer": customer, "paid_on": fields["signed_on"]}
+        remaining = fields["amount"] - fields["paid_amount"]
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("payments", {**paid, "amount": remaining + 1})
+        assert [(i.code, i.params["rule"]) for i in refused.value.issues] == [("related_rule_failed", "not_overpaid")]
+        r.update("contracts", cid, {"amount": fields["amount"] + 1})
+        r.create("payments", {**paid, "amount": remaining + 1})
         after = r.get("contracts", cid)["fields"]
-        assert after["paid_amount"] == before + 1
+        assert after["paid_amount"] == fields["paid_amount"] + remaining + 1 == after["amount"]
         referral = r.list("referrals", page_size=1).records[0]["fields"]
         referrer_phone = r.get("customers", referral["referrer"])["fields"]["phone"]
         with pytest.raises(RecordValidationError) as refused:

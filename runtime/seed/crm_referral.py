@@ -176,10 +176,12 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     payment_rows = []
     for cid, row in zip(contract_ids, contract_rows):
         parts = rnd.randint(1, 3)
+        instalment = (row["amount"] / parts).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
         for k in range(parts):
             paid = min(ANCHOR, row["signed_on"] + timedelta(days=30 * (k + 1)))
-            payment_rows.append({"contract": cid, "customer": row["customer"],
-                                 "amount": (row["amount"] / parts).quantize(Decimal("0.01")),
+            # the last instalment is what is left, so the payments add up to the amount exactly
+            amount = instalment if k < parts - 1 else row["amount"] - instalment * (parts - 1)
+            payment_rows.append({"contract": cid, "customer": row["customer"], "amount": amount,
                                  "paid_on": paid, "method": rnd.choice(["bank", "wechat", "alipay"]),
                                  "is_refund": row["status"] == "refunded" and k == parts - 1})
     writer.create("payments", payment_rows)
