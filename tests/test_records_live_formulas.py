@@ -57,6 +57,8 @@ forms:
          formula: 'DAYS(TODAY(), customer.last_contact)', precision: 0}
       - {key: customer_overdue, type: formula, label: {zh: 客户超期, en: Customer overdue},
          formula: 'customer.days_since > 30'}
+      - {key: customer_since, type: lookup, label: {zh: 客户距今天数, en: Customer days since},
+         relation: customer, field: days_since}
 """
 
 FLAGSHIP = Path(__file__).resolve().parent.parent / "apps" / "crm_referral.yaml"
@@ -193,6 +195,9 @@ def test_through_a_relation_and_what_stays_stored(care):
         fields = later.get("visits", visit["id"])["fields"]
         assert fields["customer_days"] == Decimal(31)              # live, through the relation
         assert fields["customer_overdue"] is False                 # stored: read through a relation
+        assert fields["customer_since"] == Decimal(31)             # a lookup shows the live value
+        assert later.list("visits", fields=["title", "customer_since"]).records[0]["fields"] == \
+            {"title": "v", "customer_since": Decimal(31)}
         assert later.count("visits", filter={"field": "customer_days", "op": "gt", "value": 30}).value == 1
     # `recompute --volatile` refreshes what stays stored.
     recompute_app(db, "care", volatile=True, now=D + timedelta(days=6))
@@ -215,6 +220,10 @@ def test_a_page_stays_one_statement(care, count_statements):
             r.list("customers", sort="-days_since", page_size=1, cursor=page.next_cursor)
             r.get("customers", page.records[0]["id"])
         assert counter.count == 2
+        r.create("visits", {"title": "v", "customer": page.records[0]["id"]})
+        with count_statements(db) as counter:                      # live lookups joined in
+            visits = r.list("visits", sort="-customer_days", with_count=False)
+        assert counter.count == 1 and visits.records[0]["fields"]["customer_since"] == 43
 
 
 def test_export_shows_todays_value(care, tmp_path):

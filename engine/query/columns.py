@@ -55,7 +55,7 @@ BLANK = ("_blank_",)          # a path no field key can have (keys start with a 
 # text there is stored as empty: IF(ISBLANK(x), "", DAYS(...)) gives a number or empty.
 _PASSED_THROUGH = {"IF": lambda n: range(1, n), "IFS": lambda n: range(1, n, 2),
                    "IFERROR": lambda n: range(n), "IFNA": lambda n: range(n)}
-_CACHED_CLOCKS = 16           # translations kept per form (a day's, or a moment's)
+_CACHED_CLOCKS = 64           # translations kept per form: (clock, table or alias) pairs
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,18 @@ class ReadColumns:
     """A form table as reads see it: `.c[name]` is the table's column, or the live SQL of
     a clock-dependent formula field; anything else is the table's."""
 
-    def __init__(self, table: sa.Table, overrides: dict[str, ColumnElement]):
-        self.table, self.overrides = table, overrides
+    def __init__(self, table: sa.Table, overrides: dict[str, ColumnElement], reader=None):
+        self.table, self.overrides, self._reader = table, overrides, reader
         self.c = _Columns(table.c, overrides)
+
+    def related(self, form: FormDef, alias) -> dict[str, ColumnElement]:
+        """Column name -> live SQL of `form`'s fields read through `alias` of its table
+        (a joined relation's lookups), with the same clock."""
+        if self._reader is None:
+            return {}
+        app, tables, ctx = self._reader
+        plan = live_plan(app, tables, form)
+        return _translations(app, tables, form, alias, plan, ctx) if plan.live else {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.table, name)
@@ -113,14 +122,15 @@ class _Columns:
 
 def read_columns(app: AppDef, tables: AppTables, form: FormDef, table: sa.Table,
                  ctx: ValueContext) -> sa.Table | ReadColumns:
-    """The columns a read of `form` uses, with the clock of `ctx`; the table itself when
-    no field of the form is computed when read."""
-    plan = live_plan(app, tables, form)
-    if not plan.live:
+    """The columns a read of `form` uses, with the clock of `ctx` (`.related(...)` gives
+    those of related forms); the table itself when no form of the app has a field
+    computed when read."""
+    if not any(live_plan(app, tables, f).live for f in app.forms):
         return table
-    now = ctx.current_time()
-    overrides = _translations(app, tables, form, table, plan, EvalContext(tz=ctx.tz, now=now))
-    return ReadColumns(table, overrides)
+    clock = EvalContext(tz=ctx.tz, now=ctx.current_time())
+    plan = live_plan(app, tables, form)
+    overrides = _translations(app, tables, form, table, plan, clock) if plan.live else {}
+    return ReadColumns(table, overrides, (app, tables, clock))
 
 
 def live_columns(columns: sa.Table | ReadColumns) -> dict[str, ColumnElement]:
@@ -197,10 +207,12 @@ def _blank_results(tree: Node, result: str) -> Node:
 # ---- the SQL of a live field ------------------------------------------------------------------
 
 def _translations(app, tables, form, table, plan: LivePlan, ctx: EvalContext) -> dict[str, ColumnElement]:
-    """Column name -> live SQL for every live field, for the clock of `ctx` (kept per day,
-    or per moment for NOW(), since TODAY() is a parameter of the SQL)."""
+    """Column name -> live SQL for every live field over `table` (the form's table or an
+    alias of it), for the clock of `ctx` (kept per day, or per moment for NOW(), since
+    TODAY() is a parameter of the SQL). The table itself is part of the key: SQL over one
+    alias cannot stand in a statement for another."""
     day = ctx.now.astimezone(ctx.tz).date()
-    clock = (ctx.tz.key, ctx.now if any(f.by_moment for f in plan.live) else day)
+    clock = (ctx.tz.key, ctx.now if any(f.by_moment for f in plan.live) else day, table)
     found = plan.translations.get(clock)
     if found is None:
         if len(plan.translations) >= _CACHED_CLOCKS:

@@ -19,7 +19,7 @@ from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
 from engine.fields.relation import LookupField, RelationField
-from engine.query.columns import live_columns
+from engine.query.columns import ReadColumns
 from engine.storage.physical import SYSTEM_COLUMNS, AppTables
 
 RECORD_SYSTEM_KEYS = SYSTEM_COLUMNS
@@ -159,34 +159,48 @@ class PageLoader:
     def select(self, *extra: sa.ColumnElement, columns: Any = None) -> sa.Select:
         """SELECT of the form table with single relations joined in. `columns` (from
         engine.query.columns.read_columns) replaces the stored columns of formula fields
-        computed when read by their SQL, under the same names, so rows read the same."""
-        columns = [*self._own_columns(columns), *extra]
+        computed when read, the form's own and those of joined relations (lookups), by
+        their SQL under the same names, so rows read the same."""
+        own, related = self._live_sql(columns)
+        selected: list[Any] = [self.table] if not own else \
+            [own[c.name].label(c.name) if c.name in own else c for c in self.table.c]
+        selected.extend(extra)
         joined = self.table
         for key, read in self.reads.items():
             if read.alias is None:
                 continue
-            alias = read.alias
-            columns.append(_target_state(alias).label(f"_s_{key}"))
-            columns.extend(alias.c[name].label(label) for name, label in read.labels)
+            alias, live = read.alias, related.get(key, {})
+            selected.append(_target_state(alias).label(f"_s_{key}"))
+            selected.extend((live[name] if name in live else alias.c[name]).label(label)
+                            for name, label in read.labels)
             joined = joined.outerjoin(alias, alias.c.id == self.table.c[key])
-        return sa.select(*columns).select_from(joined)
+        return sa.select(*selected).select_from(joined)
 
-    def _own_columns(self, columns: Any) -> list[Any]:
-        live = {name: sql for name, sql in live_columns(columns).items()
-                if self._column_owner.get(name) in self.wanted}
-        if not live:
-            return [self.table]
-        return [live[c.name].label(c.name) if c.name in live else c for c in self.table.c]
+    def _live_sql(self, columns: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The live SQL a select of this loader uses: of the form's own columns read, and
+        of each joined relation's target columns read (by relation key)."""
+        if not isinstance(columns, ReadColumns):
+            return {}, {}
+        own = {name: sql for name, sql in columns.overrides.items()
+               if self._column_owner.get(name) in self.wanted}
+        related = {}
+        for key, read in self.reads.items():
+            if read.alias is not None:
+                found = columns.related(read.target_form, read.alias)
+                picked = {name: found[name] for name in read.column_names if name in found}
+                if picked:
+                    related[key] = picked
+        return own, related
 
     def sorted_select(self, keys: list, columns: Any = None) -> tuple[sa.Select, list[str]]:
         """`select()` plus the sort keys, and the row names to read a cursor from. A sort
         key that is a column of the form table is already in the row (selecting it twice
         would convert its values twice); other sort expressions get a label. Cached per
-        sort order: the statement depends only on the keys' fields and directions (and
-        is built for each read when fields are computed when read: their SQL holds the
-        reader's date)."""
+        sort order: the statement depends only on the keys' fields and directions (unless
+        it computes fields when read: their SQL holds the reader's date)."""
         signature = tuple((k.key, k.descending) for k in keys)
-        cached = None if live_columns(columns) else self._sorted.get(signature)
+        live = any(self._live_sql(columns))
+        cached = None if live else self._sorted.get(signature)
         if cached is None:
             extra, names = [], []
             for i, key in enumerate(keys):
@@ -197,7 +211,7 @@ class PageLoader:
                     extra.append(column.label(f"_sort{i}"))
                     names.append(f"_sort{i}")
             cached = (self.select(*extra, columns=columns), names)
-            if not live_columns(columns):
+            if not live:
                 self._sorted[signature] = cached
         return cached
 
