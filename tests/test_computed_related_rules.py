@@ -146,3 +146,17 @@ def test_judging_costs_the_same_statements_for_2_and_8_contracts(billing, count_
             records.bulk_create("payments", [{"contract": c, "amount": "995"} for c in contracts])
     assert counts[0] == counts[1], counts
     assert sorted(i.params["record"] for i in refused.value.issues) == [f"HT-1{i}" for i in range(8)]
+
+
+def test_an_import_reports_the_rows_that_would_overpay_and_keeps_the_others(billing, tmp_path):
+    from runtime.import_export.importer import import_file
+    db, app, customer, contract = billing
+    source = tmp_path / "payments.csv"
+    source.write_text("contract,amount\nHT-001,600\nHT-001,300\nHT-001,500\nHT-001,100\n", encoding="utf-8")
+    dry = import_file(db, "billing", "payments", source, dry_run=True, lang="en")
+    report = import_file(db, "billing", "payments", source, skip_bad_rows=True, lang="en")
+    assert (dry.rows_refused, dry.rows_imported) == (1, 0)
+    assert (report.rows_imported, report.rows_refused) == (3, 1)
+    problem, = report.problems
+    assert problem.row == 4 and "Payments cannot add up to more than the contract amount" in problem.reason
+    assert _contract(db, app, contract)["received"] == Decimal("1000.00")

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 
-from engine.errors import FieldError, FormworkError
+from engine.errors import FieldError, FormworkError, RecordValidationError
 from engine.fields.base import ValueContext
 from engine.fields.registry import field_type
 from engine.fields.relation import RelationField
@@ -390,8 +390,10 @@ class _BatchImporter:
     def _write(self, batch: list[_SourceRecord], parsed: "_ParsedBatch") -> None:
         """Create the good records through the record service; report the others."""
         bad = parsed.bad
-        ids, failures = self.records.create_many(self.form.key, parsed.rows, skip_invalid=True, exclude=bad,
-                                                 already_clean=self.parsed_fields)
+        try:
+            ids, failures = self._create(parsed.rows, bad)
+        except RecordValidationError:   # a rule of a related record (engine/computed/derived_rules.py)
+            ids, failures = self._create_one_by_one(parsed.rows, bad)
         for index, issues in failures.items():
             bad.add(index)
             self._report_issues(batch[index], parsed.rows[index], parsed.where[index],
@@ -404,6 +406,26 @@ class _BatchImporter:
             self.deferred.append(item)
         self.report.rows_refused += len(bad)
         self.report.rows_valid += len(batch) - len(bad)
+
+    def _create(self, rows: list[dict], exclude: set[int]) -> tuple[list[int], dict[int, list]]:
+        return self.records.create_many(self.form.key, rows, skip_invalid=True, exclude=exclude,
+                                        already_clean=self.parsed_fields)
+
+    def _create_one_by_one(self, rows: list[dict], bad: set[int]) -> tuple[list[int], dict[int, list]]:
+        """The batch again, one record at a time, after the whole batch broke a rule of a
+        related record (a contract these payments would overpay): the rows that break it
+        are reported with the rule's message, the others are written. Only on this error
+        path does an import cost statements per row."""
+        _, failures = self._create(rows, set(range(len(rows))))     # checks every row, writes none
+        ids = []
+        for index, row in enumerate(rows):
+            if index in bad or index in failures:
+                continue
+            try:
+                ids += self._create([row], set())[0]
+            except RecordValidationError as refused:
+                failures[index] = refused.issues
+        return ids, failures
 
     def _remember_refused(self, record: _SourceRecord) -> None:
         for key in self.own_keys:
