@@ -117,7 +117,7 @@ def translate(formula: Formula, resolver: Resolver, dialect: str, ctx: EvalConte
     translator = Translator(formula, resolver, Dialect(dialect, ctx.tz.key), ctx, functions)
     root, truth = translator.root()
     parts = [root.value, root.error] + ([truth.value, truth.error] if truth is not None else [])
-    size = sum(sql_size(part) for part in parts if part is not None)
+    size = sql_size(*[part for part in parts if part is not None])
     if size > MAX_SQL_SIZE:
         raise NotTranslatable(f"is too complex to run in the database ({size} SQL elements, at "
                               f"most {MAX_SQL_SIZE}); split it into formula fields")
@@ -452,24 +452,27 @@ class Translator:
             max_len=max((b.max_len for b in branches if b.kind == "text"), default=MAX_TEXT))
 
 
-def sql_size(expression: Any) -> int:
-    """The number of elements of a SQL expression as written out (a part used twice counts
-    twice), computed once per distinct part, so it is quick even when the answer is huge."""
+def sql_size(*expressions: Any) -> int:
+    """The number of elements of SQL expressions as written out (a part used twice counts
+    twice), computed once per distinct part, also across the expressions (a formula's
+    value and its truth share most of theirs), so it is quick even when the answer is huge."""
     sizes: dict[int, int] = {}
     keep: list[Any] = []                  # the elements stay alive while their ids are keys
-    stack: list[tuple[Any, bool]] = [(expression, False)]
+    stack: list[tuple[Any, Any]] = [(expression, None) for expression in expressions]
     while stack:
-        element, expanded = stack.pop()
-        if id(element) in sizes:
+        element, children = stack.pop()
+        key = id(element)
+        if key in sizes:
             continue
-        children = list(element.get_children())
-        if not expanded and children:
-            stack.append((element, True))
-            stack.extend((child, False) for child in children if id(child) not in sizes)
-            continue
-        sizes[id(element)] = 1 + sum(sizes.get(id(child), 0) for child in children)
+        if children is None:
+            children = tuple(element.get_children())
+            if children:
+                stack.append((element, children))
+                stack.extend((child, None) for child in children if id(child) not in sizes)
+                continue
+        sizes[key] = 1 + sum([sizes[id(child)] for child in children])
         keep.append(element)
-    return sizes[id(expression)]
+    return sum(sizes[id(expression)] for expression in expressions)
 
 
 def _nodes_with_fields(tree: Node) -> set[int]:
