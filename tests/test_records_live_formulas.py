@@ -46,6 +46,8 @@ forms:
          formula: 'DATEDELTA(TODAY(), 7)'}
       - {key: checked_at, type: formula, label: {zh: 查看时间, en: Checked at}, result: datetime,
          formula: 'NOW()'}
+      - {key: weeks_since, type: formula, label: {zh: 周数, en: Weeks}, result: number,
+         formula: 'DAYS(TODAY(), last_contact) / 7', precision: 1}
       - {key: years_text, type: formula, label: {zh: 年份, en: Years}, result: text,
          formula: 'TEXT(last_contact, "yyyy") & "-" & TEXT(TODAY(), "yyyy")'}
   - key: visits
@@ -100,8 +102,11 @@ def test_which_fields_are_computed_when_read(care):
     customers = live_plan(app, tables, app.require_form("customers"))
     assert [f.key for f in customers.live] == ["days_since", "quarter_days", "cycle_day", "overdue",
                                                "care_note", "next_call", "checked_at"]
-    assert customers.stored == {"years_text": "its formula cannot run in the database: it uses TEXT, "
-                                              "which runs only outside the database (at 1:1)"}
+    assert customers.stored == {
+        "weeks_since": "its formula cannot run in the database: it gives a number SQLite cannot "
+                       "compute exactly in SQL (a quotient, or a value past 18 digits)",
+        "years_text": "its formula cannot run in the database: it uses TEXT, which runs only "
+                      "outside the database (at 1:1)"}
     visits = live_plan(app, tables, app.require_form("visits"))
     assert [f.key for f in visits.live] == ["customer_days"]
     assert visits.stored == {"customer_overdue": "it reads customer.days_since, whose value changes with "
@@ -199,11 +204,13 @@ def test_through_a_relation_and_what_stays_stored(care):
         assert later.list("visits", fields=["title", "customer_since"]).records[0]["fields"] == \
             {"title": "v", "customer_since": Decimal(31)}
         assert later.count("visits", filter={"field": "customer_days", "op": "gt", "value": 30}).value == 1
+        assert later.get("customers", ids["中"])["fields"]["weeks_since"] == Decimal("3.6")   # 25 / 7: stored
     # `recompute --volatile` refreshes what stays stored.
     recompute_app(db, "care", volatile=True, now=D + timedelta(days=6))
     with db.connect() as conn:
-        assert Records(conn, app, now=D + timedelta(days=6)).get("visits", visit["id"])["fields"][
-            "customer_overdue"] is True
+        later = Records(conn, app, now=D + timedelta(days=6))
+        assert later.get("visits", visit["id"])["fields"]["customer_overdue"] is True
+        assert later.get("customers", ids["中"])["fields"]["weeks_since"] == Decimal("4.4")   # 31 / 7
         assert stored(conn, app, "customers")[ids["中"]]["years_text"] == "2025-2025"
 
 

@@ -22,7 +22,8 @@ formula fields reading such fields of the same record, when the formula translat
 SQL on both databases and gives the field's result type as it is (a number for a number
 field...). The others stay as stored, refreshed by `formwork recompute APP --volatile`:
 formulas that cannot run in the database, and what reads a clock-dependent value
-through a relation or a rollup. `LivePlan.stored` says why, field by field.
+through a relation or a rollup. `LivePlan.stored` says why, field by field. A joined
+relation's lookups of live fields are computed when read too (`ReadColumns.related`).
 """
 from __future__ import annotations
 
@@ -131,11 +132,6 @@ def read_columns(app: AppDef, tables: AppTables, form: FormDef, table: sa.Table,
     plan = live_plan(app, tables, form)
     overrides = _translations(app, tables, form, table, plan, clock) if plan.live else {}
     return ReadColumns(table, overrides, (app, tables, clock))
-
-
-def live_columns(columns: sa.Table | ReadColumns) -> dict[str, ColumnElement]:
-    """Column name -> live SQL of the columns that differ from the table's."""
-    return columns.overrides if isinstance(columns, ReadColumns) else {}
 
 
 # ---- which fields are live ----------------------------------------------------------------------
@@ -284,8 +280,8 @@ def _stored_number(sql: SqlFormula, places: int, dialect: str) -> tuple[Any, Any
         rounded = sa.func.round(value, places)
         return rounded, sa.func.abs(rounded) < sa.literal(10 ** (MAX_DIGITS - places), sa.Numeric())
     if _computed_in_python(value):
-        raise NotTranslatable("needs Python for some rows in SQLite, whose exact result the "
-                              "database cannot store as a number")
+        raise NotTranslatable("gives a number SQLite cannot compute exactly in SQL (a quotient, "
+                              "or a value past 18 digits)")
     scale = sql.scale or 0
     if scale < places:
         value = value * sa.literal(10 ** (places - scale), sa.Integer())
