@@ -228,3 +228,20 @@ def test_a_kept_translation_follows_the_clock_the_user_and_the_time_zone(shop):
         first_day = "AND(amount > 0, DAY(NOW()) = 1)"
         assert listed(first_day, now=in_2020) == set()
         assert listed(first_day, now=in_2020, tz=ZoneInfo("UTC")) == _positive(orders)
+
+
+def test_kept_translations_are_bounded_per_table(shop, monkeypatch):
+    """Past the bound the oldest translation goes; every filter still gives its answer."""
+    from engine.query import formula_filter
+    from runtime.records import tables_for
+    db, app, _, orders = shop
+    monkeypatch.setattr(formula_filter._Translations, "SIZE", 3)
+    kept = tables_for(app).form_table("orders").info.setdefault(formula_filter._Translations.KEY, {})
+    kept.clear()
+    with db.connect() as conn:
+        for limit in range(0, 300, 50):
+            found = _listed(conn, app, {"formula": f"amount > {limit}"})
+            assert found == {o["id"] for o in orders if o["fields"]["amount"] is not None
+                             and Decimal(o["fields"]["amount"]) > limit}
+            assert len(kept) <= 3
+    assert [text for text, _zone in kept] == ["amount > 150", "amount > 200", "amount > 250"]

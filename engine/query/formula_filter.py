@@ -112,7 +112,10 @@ class _Translations:
         clock = eval_ctx.now if formula.volatile else None
         user = (eval_ctx.user,) if user_functions(formula.functions) else None
         if len(store) >= self.SIZE:
-            store.pop(next(iter(store), None), None)
+            try:
+                del store[next(iter(store))]
+            except (KeyError, RuntimeError, StopIteration):   # another thread got there first
+                pass
         store[(text, eval_ctx.tz.key)] = (sources, clock, user, condition)
 
     def _store(self, table) -> dict | None:
