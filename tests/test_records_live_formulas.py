@@ -205,6 +205,8 @@ def test_through_a_relation_and_what_stays_stored(care):
             {"title": "v", "customer_since": Decimal(31)}
         assert later.count("visits", filter={"field": "customer_days", "op": "gt", "value": 30}).value == 1
         assert later.get("customers", ids["中"])["fields"]["weeks_since"] == Decimal("3.6")   # 25 / 7: stored
+        # A filter formula reading it through a relation reads the stored 25 (documented).
+        assert later.count("visits", filter={"formula": "customer.days_since > 30"}).value == 0
     # `recompute --volatile` refreshes what stays stored.
     recompute_app(db, "care", volatile=True, now=D + timedelta(days=6))
     with db.connect() as conn:
