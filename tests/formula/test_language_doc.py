@@ -6,7 +6,7 @@
 - `- `FORMULA` is flagged: `MESSAGE`` [with `{inputs}`]: the type checker, with the
   types of the inputs, reports a problem starting so;
 - ```python blocks run without an error (their asserts hold).
-The clock is the page's: 2025-09-15 10:30:00, Asia/Shanghai.
+The clock is the page's: 2025-09-15 10:30:00, Asia/Shanghai; the signed-in user is user 7.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "formula-language.md"
 LINES = DOC.read_text(encoding="utf-8").splitlines()
 SH = ZoneInfo("Asia/Shanghai")
 CLOCK = datetime(2025, 9, 15, 10, 30, tzinfo=SH)
+USER = {"id": 7}
 INPUTS = r"(?: with `(?P<inputs>\{.*\})`)?$"
 VALUE = re.compile(r"^- `(?P<formula>[^`]+)` → `(?P<result>[^`]+)`" + INPUTS)
 REFUSED = re.compile(r"^- `(?P<formula>[^`]+)` is refused: `(?P<message>[^`]+)`$")
@@ -69,8 +70,8 @@ def test_value_examples(match):
     formula = parse(match.group("formula"))
     expected = written_value(match.group("result"))
     inputs = inputs_of(match)
-    for value in (evaluate(formula, inputs, EvalContext(now=CLOCK)),
-                  compile_formula(formula)(inputs, EvalContext(now=CLOCK))):
+    for value in (evaluate(formula, inputs, EvalContext(now=CLOCK, user=USER)),
+                  compile_formula(formula)(inputs, EvalContext(now=CLOCK, user=USER))):
         assert value == expected and type(value) is type(expected), value
 
 
