@@ -47,11 +47,15 @@ class FormulaInputError(Exception):
               help="The reference evaluator (simpleeval) or the compiled one.")
 @click.option("--now", help="The moment TODAY() and NOW() see (ISO 8601; default: the clock).")
 @click.option("--tz", default="Asia/Shanghai", show_default=True, help="The workspace time zone.")
+@click.option("--user", "user_id", type=click.IntRange(min=1),
+              help="The id of the user CURRENTUSER() gives (default: nobody, so it is empty).")
 @click.pass_context
 def eval_command(ctx: click.Context, formula, inputs_json, batch_file, app_key, form_key,
-                 record_id, evaluator, now, tz) -> None:
+                 record_id, evaluator, now, tz, user_id) -> None:
     """Evaluate FORMULA and print its value as JSON ({"number": 125}, {"text": "..."}...)."""
     context = _context(now, tz)
+    if user_id is not None:
+        context.user = {"id": user_id}
     if batch_file is not None:
         if formula or inputs_json or app_key:
             raise click.UsageError("--batch takes no FORMULA, --inputs or --app")
