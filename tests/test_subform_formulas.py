@@ -333,3 +333,33 @@ def test_adding_and_changing_a_row_formula_recomputes_stored_rows(db):
     # A relabelled column changes no value: nothing to recompute.
     doc["forms"][0]["fields"][1]["fields"][4]["label"] = {"zh": "行合计", "en": "Line"}
     assert not [s for s in plan_app(db, AppDef.from_dict(doc)).plan.steps if s.kind.startswith("recompute")]
+
+
+# ---- export and import ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_exported_with_their_values_and_computed_again_on_import(shop, tmp_path, fmt):
+    from runtime.import_export import export_records, import_file
+    db, app = shop
+    with db.begin() as conn:
+        Records(conn, app).create("orders", {"title": "导出", "items": [line("甲", 2, "3.50"), line("乙", 0, "1")]})
+    out = tmp_path / f"orders.{fmt}"
+    assert export_records(db, "shop", "orders", out) == 1
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+        sheet = load_workbook(out)["明细"]
+        header = [c.value for c in sheet[1]]
+        rows = [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+        assert [(r["小计"], r["单位成本"]) for r in rows] == [(7, 3.5), (0, "#DIV/0!")]
+    else:
+        text = out.read_text(encoding="utf-8-sig")
+        assert "明细.小计" in text.splitlines()[0] and "#DIV/0!" in text
+    report = import_file(db, "shop", "orders", out)
+    assert report.ok and report.rows_imported == 1, report.problems[:3]
+    assert any("小计" in note and "is computed by the app and is not imported" in note for note in report.notes)
+    with db.connect() as conn:
+        imported = [r["fields"] for r in Records(conn, app).list("orders").records if r["fields"]["title"] == "导出"]
+    assert len(imported) == 2
+    rows = [[{k: v for k, v in row.items() if k != "id"} for row in record["items"]] for record in imported]
+    assert rows[0] == rows[1] and imported[1]["total"] == Decimal("7.00")
+    assert rows[1][1]["per_unit"] == ErrorValue("#DIV/0!")

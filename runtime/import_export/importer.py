@@ -141,6 +141,7 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
             subform_sheets = [_SubformSheet(table, form.field(key), name, writer, importer)
                               for key, name in sheets.items()]
             importer.subform_sheets = subform_sheets
+            report.notes += [note for sheet in subform_sheets for note in sheet.notes]
             batch: list[_SourceRecord] = []
             for record in _group_records(table.rows, columns):
                 batch.append(record)
@@ -258,7 +259,8 @@ class _SubformSheet:
     def __init__(self, table: Table, fdef, name: str, writer: _ProblemWriter, importer: "_BatchImporter"):
         self.key, self.name, self.writer, self.importer = fdef.key, name, writer, importer
         headers, self.rows = table.sheet_rows(name)
-        self.columns = map_subform_sheet(fdef, headers, name)
+        self.notes: list[str] = []
+        self.columns = map_subform_sheet(fdef, headers, name, self.notes)
         self.next: Row | None = next(self.rows, None)
 
     def take(self, number: int) -> list[Row]:

@@ -187,9 +187,11 @@ def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | No
     return result
 
 
-def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str) -> list[Column]:
+def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str,
+                      notes: list[str] | None = None) -> list[Column]:
     """Columns of a sheet holding one subform's rows (as exports write it): the first
-    column is the record's row on the main sheet, the others name subform fields."""
+    column is the record's row on the main sheet, the others name subform fields.
+    Columns left out on purpose (formula columns) are said in `notes`."""
     columns, problems = [], []
     wanted = {_norm(name): sub for sub in subform.fields for name in _names(sub)}
     for index, header in enumerate(headers[1:], start=1):
@@ -201,8 +203,11 @@ def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str) -> list
             problems.append(f"sheet {sheet!r}, column {index + 1} {header!r} matches no field of the subform "
                             f"{subform.key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
             continue
-        if field_type(sub).computed:
-            continue    # a formula column: exported, computed again on import
+        if field_type(sub).computed:      # exported, computed again on import
+            if notes is not None:
+                notes.append(f"sheet {sheet!r}, column {header!r} ({subform.key}.{sub.key}) is computed by "
+                             "the app and is not imported")
+            continue
         columns.append(Column(index, header, sub.key, field_type(sub), subform=subform.key))
     missing = [s for s in subform.fields if _needs_column(s) and s.key not in {c.field for c in columns}]
     problems += [f"sheet {sheet!r} has no column for the required subform field {s.key!r} ('{s.label.zh}')"
