@@ -335,6 +335,23 @@ def test_adding_and_changing_a_row_formula_recomputes_stored_rows(db):
     assert not [s for s in plan_app(db, AppDef.from_dict(doc)).plan.steps if s.kind.startswith("recompute")]
 
 
+def test_retyping_a_column_a_row_formula_reads_recomputes_the_rows(db):
+    app = load()
+    apply_app(db, app)
+    with db.begin() as conn:
+        Records(conn, app).create("orders", {"title": "t", "items": [line("abc", 2, "3")]})
+    new = load(DEFINITION.replace("{key: quantity, type: number, label: {zh: 数量, en: Quantity}, precision: 0}",
+                                  "{key: quantity, type: text, label: {zh: 数量, en: Quantity}}"))
+    kinds = [(s.kind, s.field) for s in plan_app(db, new).plan.steps]
+    assert kinds.index(("retype_subfield", "items")) < kinds.index(("recompute_subform", "items")) \
+        < kinds.index(("recompute_field", "total"))
+    apply_app(db, new)
+    with db.connect() as conn:
+        fields = Records(conn, new).list("orders").records[0]["fields"]
+    assert fields["items"][0]["quantity"] == "2" and fields["items"][0]["line_total"] == Decimal("6.00")
+    assert fields["total"] == Decimal("6.00")
+
+
 # ---- export and import ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
