@@ -11,6 +11,7 @@ validation rules and visibility conditions (docs/formula-fields.md).
     idsets    matching a column against thousands of ids in one bound parameter
     rollups   the SQL that keeps rollups current
     upkeep    after a write: computing formulas, rollups and what depends on them
+    rows      formula columns of subforms, computed per row from the row's columns
     record_rules  default formulas, visibility and validation rules of records
     migration recompute steps of migration plans, and full recomputes
 """

@@ -7,6 +7,9 @@ aggregate in SQL like any field; the engine keeps them current on every write
 JSON and filter operators are those of the plain field type of their result (a number
 formula filters like a number field), held as `value_type`.
 
+A formula field may also be a column of a subform: it then reads the columns of its row
+and is computed for each row as the rows are cleaned (engine/computed/rows.py).
+
 A formula whose value is an error (#DIV/0!...) stores NULL in its column, so filters,
 sorts and sums treat it as empty, and the error code in a second column
 (`<key>__error`), so the record still shows "#DIV/0!" and formulas reading the field
