@@ -242,7 +242,8 @@ def test_clock_functions_are_refused_at_the_call():
         - {key: stamp, type: formula, label: {zh: 时, en: At}, formula: 'product & TEXT(TODAY(), "yyyy")'}
         """)
     assert [p.code for p in problems] == ["volatile_row_formula"]
-    assert at(text, problems[0]).startswith("TODAY()") and "TODAY() at 1:16 changes with the clock" in problems[0].message
+    assert at(text, problems[0]).startswith("TODAY()")
+    assert "TODAY() at 1:16 changes with the clock" in problems[0].message
 
 
 def test_cycles_among_columns_are_named():
