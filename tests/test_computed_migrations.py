@@ -5,13 +5,14 @@ import copy
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
 
 from engine.definition.model import AppDef
 from runtime.apps import apply_app, plan_app
 from runtime.recompute import recompute_app
-from runtime.records import Records
+from runtime.records import Records, tables_for
 from tests.computed_app import DEFINITION
 
 NOW = datetime(2025, 9, 15, 2, 30, tzinfo=timezone.utc)
@@ -135,8 +136,13 @@ def test_recompute_refreshes_date_dependent_fields(db, tmp_path):
     assert result["fields"] == ["contracts.age", "contracts.old"]
     assert result["changed"] == {"contracts.age": 1, "contracts.old": 1}
     with db.connect() as conn:
-        fields = Records(conn, app).get("contracts", contract["id"])["fields"]
+        fields = Records(conn, app, now=later).get("contracts", contract["id"])["fields"]
+        # reads compute `age` live (docs/formula-fields.md); the stored columns, which `old`
+        # and anything else reading `age` use, are what the recompute refreshed
+        table = tables_for(app).form_table("contracts")
+        stored = conn.execute(sa.select(table.c.age, table.c.old).where(table.c.id == contract["id"])).one()
     assert (fields["age"], fields["old"]) == (Decimal(49), True)
+    assert (Decimal(stored.age), bool(stored.old)) == (Decimal(49), True)
 
 
 def test_recompute_command(db_url, tmp_path):
