@@ -171,17 +171,20 @@ def _assert_nothing_to_recompute(engine):
     assert set(report["changed"].values()) == {0}, report["changed"]
 
 
+def _hold_after_update(monkeypatch, meeting):
+    after_update = Upkeep.after_update
+
+    def held(self, *args, **kwargs):
+        meeting.arrive()      # both customers written (and locked), what reads them not yet
+        return after_update(self, *args, **kwargs)
+    monkeypatch.setattr(Upkeep, "after_update", held)
+
+
 def test_mutual_referrers_updated_at_once_both_apply(refs, monkeypatch):
     """A's new points go into B's rollups and B's into A's, at the same time."""
     engine, app, ids = refs
     meeting = Rendezvous(engine)
-    after_update = Upkeep.after_update
-
-    def held(self, *args, **kwargs):
-        meeting.arrive()      # both customers written (and locked), their referrers not yet
-        return after_update(self, *args, **kwargs)
-    monkeypatch.setattr(Upkeep, "after_update", held)
-
+    _hold_after_update(monkeypatch, meeting)
     errors = meeting.run(
         lambda conn: Records(conn, app).update("customers", ids["A"], {"points": 5}),
         lambda conn: Records(conn, app).update("customers", ids["B"], {"points": 7}))
@@ -190,15 +193,6 @@ def test_mutual_referrers_updated_at_once_both_apply(refs, monkeypatch):
     assert (a["points"], b["points"]) == (5, 7)
     assert (a["referred_points"], b["referred_points"]) == (7, 5)
     _assert_nothing_to_recompute(engine)
-
-
-def _hold_after_update(monkeypatch, meeting):
-    after_update = Upkeep.after_update
-
-    def held(self, *args, **kwargs):
-        meeting.arrive()      # both customers written (and locked), what reads them not yet
-        return after_update(self, *args, **kwargs)
-    monkeypatch.setattr(Upkeep, "after_update", held)
 
 
 def test_mutual_referrers_changing_referrer_at_once_both_apply(db, monkeypatch):
