@@ -245,3 +245,50 @@ def test_kept_translations_are_bounded_per_table(shop, monkeypatch):
                              and Decimal(o["fields"]["amount"]) > limit}
             assert len(kept) <= 3
     assert [text for text, _zone in kept] == ["amount > 150", "amount > 200", "amount > 250"]
+
+
+DUE = """
+format_version: 1
+app: {key: due, label: {zh: 到期, en: Due}}
+forms:
+  - key: tasks
+    label: {zh: 任务, en: Tasks}
+    fields:
+      - {key: title, type: text, label: {zh: 标题, en: Title}}
+      - {key: due, type: date, label: {zh: 到期, en: Due}}
+      - {key: points, type: number, precision: 0, label: {zh: 分, en: Points}}
+      - {key: days_left, type: formula, label: {zh: 剩余天数, en: Days left},
+         formula: 'DAYS(due, TODAY())', precision: 0}
+"""
+
+
+def test_a_kept_translation_over_fields_computed_when_read_follows_the_day(db, monkeypatch):
+    """days_left calls TODAY(), so reads compute it with the reader's clock: a filter
+    formula reading it is kept for reads of the same day only, and gives that day's answer."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from engine.definition.validate import check_text
+    from engine.query import formula_filter
+    from runtime.apps import apply_app
+    app, problems = check_text(DUE, "due.yaml")
+    assert not problems
+    apply_app(db, app)
+    monday = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)
+    translations = []
+    real_translate = formula_filter.translate
+    monkeypatch.setattr(formula_filter, "translate",
+                        lambda *args, **kw: translations.append(args[2]) or real_translate(*args, **kw))
+    with db.begin() as conn:
+        ids = {days: Records(conn, app, now=monday).create("tasks", {
+            "title": f"in {days} days", "points": days, "due": date(2025, 9, 15) + timedelta(days=days)})["id"]
+            for days in (1, 4, 7)}
+
+        def listed(formula, now):
+            page = Records(conn, app, now=now).list("tasks", filter={"formula": formula})
+            return {r["id"] for r in page.records}
+        assert listed("days_left < 5", monday) == {ids[1], ids[4]}
+        assert listed("days_left < 5", monday + timedelta(hours=1)) == {ids[1], ids[4]}
+        assert len(translations) == 2                           # once, for both databases
+        assert listed("days_left < 5", monday + timedelta(days=3)) == {ids[1], ids[4], ids[7]}
+        assert listed("points > 3", monday) == listed("points > 3", monday) == {ids[4], ids[7]}
+        assert len(translations) == 6

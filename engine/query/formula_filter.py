@@ -60,12 +60,13 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     if len(text) > MAX_FORMULA_LENGTH:
         raise error_type(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
     eval_ctx = evaluation_context(ctx)
-    sources = (form, table, ctx.extra.get("app"), ctx.extra.get("tables"))
+    app, tables = ctx.extra.get("app"), ctx.extra.get("tables")
+    sources = (form, *_read_identity(table), app, tables)
     cached = _CACHE.get(table, text, eval_ctx, sources)
     if cached is not None:
         return cached
     formula = _checked(form, text, ctx, lambda message: error_type(where, message))
-    resolver = FormFields(*sources)
+    resolver = FormFields(form, table, app, tables)
     conditions = {}
     for dialect in _DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
@@ -77,15 +78,25 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     return condition
 
 
+def _read_identity(table) -> tuple[Any, Any]:
+    """What a translation over `table` depends on: the table, and for the columns of a
+    read with clock-dependent fields (engine/query/columns.py ReadColumns, made for each
+    read) the live SQL it puts in place of some columns, kept per day by that module."""
+    overrides = getattr(table, "overrides", None)
+    if overrides is None:
+        return table, None
+    return table.table, (overrides or None)
+
+
 class _Translations:
     """Formula conditions already translated, kept in the table's `info` (so they go with
     the app definition's tables): a page or a count with the same filter costs no parse,
     check or translation again (milliseconds, more than the first page's query itself),
     and the same condition object lets SQLAlchemy reuse the compiled statement.
 
-    An entry serves only the same form, table, app and tables (by identity), the same
-    time zone, and the same clock or user where the formula reads them (TODAY() and
-    NOW(), CURRENTUSER(): folded into constants when translated)."""
+    An entry serves only the same form, table (and live columns), app and tables (by
+    identity), the same time zone, and the same clock or user where the formula reads
+    them (TODAY() and NOW(), CURRENTUSER(): folded into constants when translated)."""
 
     KEY = "formwork.formula_conditions"
     SIZE = 128                      # formulas per table; the oldest goes first
