@@ -42,6 +42,7 @@ from runtime.import_export.mapping import (Column, ColumnMap, MappingError, load
 from runtime.import_export.readers import Row, Table, open_table
 from runtime.import_export.relations import RelationMatcher, matchable_keys, split_refs
 from runtime.records import Records
+from runtime.records.transactions import run_again_on_contention
 
 BATCH = 1000
 UPDATE_BATCH = 1000
@@ -99,9 +100,14 @@ def import_file(engine: Engine, app_key: str, form_key: str, path: Path, *, dry_
         mapping = load_mapping_file(Path(mapping))
     withdrawn: dict[int, list[CellProblem]] = {}
     for attempt in range(1, MAX_PASSES + 1):
-        report = ImportReport(file=str(path), dry_run=dry_run, passes=attempt)
         options = _Options(dry_run, skip_bad_rows, mapping, user_id, lang, sheet, batch_size, progress)
-        more = _run_pass(engine, app_key, form_key, Path(path), report, report_path, options, withdrawn)
+
+        def one_pass(number=attempt, options=options):
+            fresh = ImportReport(file=str(path), dry_run=dry_run, passes=number)
+            return fresh, _run_pass(engine, app_key, form_key, Path(path), fresh, report_path, options, withdrawn)
+        # A pass aborted by the database for other writers (a deadlock) is run again from
+        # the start: it wrote nothing, and its report starts afresh.
+        report, more = run_again_on_contention(one_pass)
         if not more:
             break
         withdrawn.update(more)

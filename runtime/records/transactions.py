@@ -46,22 +46,32 @@ def write_transaction(engine: Engine, work: Callable[[sa.Connection], T], *, att
     """`work(conn)` in a transaction of its own, committed; run again in a new
     transaction (after a short random pause) when the database aborted it for a
     deadlock or a serialization failure, at most `attempts` times in all."""
+    def attempt() -> T:
+        with engine.begin() as conn:
+            return work(conn)
+    return run_again_on_contention(attempt, attempts=attempts, sleep=sleep)
+
+
+def run_again_on_contention(attempt: Callable[[], T], *, attempts: int = ATTEMPTS,
+                            sleep: Callable[[float], None] = time.sleep) -> T:
+    """`attempt()`, a unit of work that opens and ends its own transaction, run again
+    when the database aborted it for other writers (see write_transaction); an import's
+    pass uses it directly, since it decides itself whether to commit."""
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
-    for attempt in range(1, attempts + 1):
+    for number in range(1, attempts + 1):
         try:
-            with engine.begin() as conn:
-                return work(conn)
+            return attempt()
         except sa.exc.DBAPIError as exc:
             if _sqlite_busy(exc):
-                raise ConcurrentWriteError(attempt, "database is locked") from exc
+                raise ConcurrentWriteError(number, "database is locked") from exc
             reason = retryable(exc)
             if reason is None:
                 raise
-            if attempt == attempts:
-                raise ConcurrentWriteError(attempt, reason) from exc
+            if number == attempts:
+                raise ConcurrentWriteError(number, reason) from exc
         # Random pauses, so that two writers that collided do not collide again in step.
-        sleep(random.uniform(0, BACKOFF * 2 ** (attempt - 1)))
+        sleep(random.uniform(0, BACKOFF * 2 ** (number - 1)))
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
