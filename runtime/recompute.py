@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from engine.computed.graph import graph_for
-from engine.computed.migration import Progress, nodes_named, recompute, volatile_nodes
+from engine.computed.migration import Progress, nodes_named, recompute, recompute_subform, volatile_nodes
+from engine.computed.rows import columns_named, formula_columns
 from engine.errors import FormworkError, NotFound
 from engine.fields.base import ValueContext
 from runtime.apps import load_installed
@@ -26,22 +27,37 @@ from runtime.records import tables_for
 def recompute_app(engine: Engine, app_key: str, fields: list[str] | None = None, *, volatile: bool = False,
                   now: datetime | None = None, progress: Progress | None = None,
                   batch: int = 2000) -> dict[str, Any]:
-    """Recompute `fields` ("form.field"; all computed fields when none) and what reads
-    them, or with `volatile` the fields that read the date. Returns the fields
-    recomputed and how many records' values changed."""
+    """Recompute `fields` ("form.field", or "form.subform.column" for a formula column of
+    a subform; all computed fields when none) and what reads them, or with `volatile`
+    the fields that read the date. Subform rows come first, then the fields reading
+    them. Returns the fields recomputed and how many records' (rows') values changed."""
     with engine.begin() as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise NotFound(f"app {app_key!r} is not installed; run `formwork apply FILE` first")
         graph = graph_for(app)
-        if volatile:
+        rows: dict[tuple[str, str], list[str]] = {}
+        if volatile:        # a subform's formula columns never read the date
             nodes = volatile_nodes(graph)
+        elif not fields:
+            rows, nodes = formula_columns(app), list(graph.order)
         else:
             try:
-                nodes = nodes_named(graph, list(fields or []))
+                rows, rest = columns_named(app, list(fields))
+                start = set(nodes_named(graph, rest)) if rest else set()
             except KeyError as missing:
-                known = ", ".join(str(n) for n in graph.order) or "none"
+                known = [str(n) for n in graph.order] + [f"{form}.{sub}.{column}" for (form, sub), columns
+                                                         in formula_columns(app).items() for column in columns]
                 raise FormworkError(f"{missing.args[0]} is not a computed field of {app_key!r}; its computed "
-                                    f"fields are: {known}") from None
-        changed = recompute(conn, app, tables_for(app), nodes, ValueContext(now=now), progress, batch)
-    return {"app": app_key, "fields": [str(n) for n in nodes], "changed": changed}
+                                    f"fields are: {', '.join(known) or 'none'}") from None
+            for pair in rows:       # the fields reading the recomputed columns (SUM(items.line_total))
+                start |= {t.target for t in graph.triggers.get(pair, ())}
+            nodes = graph.dependents(start)
+        tables, ctx = tables_for(app), ValueContext(now=now)
+        changed: dict[str, int] = {}
+        for (form, sub), columns in rows.items():
+            counts = recompute_subform(conn, app, tables, form, sub, columns, ctx, progress, batch)
+            changed.update({f"{form}.{sub}.{column}": count for column, count in counts.items()})
+        changed.update(recompute(conn, app, tables, nodes, ctx, progress, batch))
+    return {"app": app_key, "fields": [f"{form}.{sub}.{column}" for (form, sub), columns in rows.items()
+                                       for column in columns] + [str(n) for n in nodes], "changed": changed}

@@ -13,6 +13,7 @@ import yaml
 
 from engine.definition.model import AppDef
 from engine.definition.validate import check_text
+from engine.errors import FormworkError
 from engine.formula import ErrorValue
 from engine.storage.physical import AppTables
 from runtime.apps import apply_app, plan_app
@@ -313,7 +314,7 @@ def test_adding_and_changing_a_row_formula_recomputes_stored_rows(db):
     progress = []
     result = apply_app(db, full, batch=4, progress=lambda what, done, total: progress.append((what, done, total)))
     by_step = {r["step"]: r for r in result["results"]}
-    assert by_step["recompute_subform"]["changed"] == 14
+    assert by_step["recompute_subform"]["changed"] == {"line_total": 14, "per_unit": 14, "caption": 14}
     assert ("recompute orders.items", 14, 14) in progress and ("recompute orders.items", 4, 14) in progress
     with db.connect() as conn:
         records = {rec["fields"]["title"]: rec["fields"] for rec in Records(conn, full).list("orders").records}
@@ -351,6 +352,31 @@ def test_retyping_a_column_a_row_formula_reads_recomputes_the_rows(db):
         fields = Records(conn, new).list("orders").records[0]["fields"]
     assert fields["items"][0]["quantity"] == "2" and fields["items"][0]["line_total"] == Decimal("6.00")
     assert fields["total"] == Decimal("6.00")
+
+
+def test_formwork_recompute_repairs_rows_changed_around_the_engine(shop):
+    from runtime.recompute import recompute_app
+    db, app = shop
+    with db.begin() as conn:
+        order = Records(conn, app).create("orders", {"title": "修", "items": [line("a", 2, "5"), line("b", 1, "1")]})
+        child = tables_for(app).child_table("orders", "items")
+        conn.execute(child.update().where(child.c.parent_id == order["id"], child.c.position == 0)
+                     .values(quantity=3))              # written around the engine: line_total is stale
+    result = recompute_app(db, "shop", ["orders.items.line_total"])
+    assert result["fields"] == ["orders.items.line_total", "orders.items.per_unit", "orders.total",
+                                "orders.lines", "orders.worst_unit"]
+    assert result["changed"]["orders.items.line_total"] == 1 and result["changed"]["orders.total"] == 1
+    with db.connect() as conn:
+        fields = Records(conn, app).get("orders", order["id"])["fields"]
+    assert fields["items"][0]["line_total"] == Decimal("15.00") and fields["total"] == Decimal("16.00")
+    everything = recompute_app(db, "shop")          # all computed fields: the rows' columns first
+    assert everything["fields"][:3] == ["orders.items.line_total", "orders.items.per_unit", "orders.items.caption"]
+    # caption reads quantity, not line_total: only the full run sees it stale.
+    assert {k: v for k, v in everything["changed"].items() if v} == {"orders.items.caption": 1}
+    with pytest.raises(FormworkError) as unknown:
+        recompute_app(db, "shop", ["orders.items.quantity"])
+    assert "orders.items.quantity is not a computed field of 'shop'" in str(unknown.value)
+    assert "orders.items.line_total" in str(unknown.value)
 
 
 # ---- export and import ----------------------------------------------------------------------

@@ -132,9 +132,9 @@ def recompute(conn: sa.Connection, app: AppDef, tables: AppTables, nodes: list[N
 
 def recompute_subform(conn: sa.Connection, app: AppDef, tables: AppTables, form_key: str, subform_key: str,
                       columns: list[str], ctx: ValueContext | None = None, progress: Progress | None = None,
-                      batch: int = BATCH) -> int:
+                      batch: int = BATCH) -> dict[str, int]:
     """Recompute formula `columns` of a subform for every stored row, in batches (see
-    engine/computed/rows.py); returns the number of rows whose values changed."""
+    engine/computed/rows.py); returns, per column, the rows whose value changed."""
     from engine.computed.rows import recompute_stored, row_context
     ctx = ctx or ValueContext()
     subform = app.require_form(form_key).field(subform_key)

@@ -299,14 +299,15 @@ def subforms_with_formulas(form: FormDef) -> list[FieldDef]:
 
 def recompute_stored(conn: sa.Connection, subform: FieldDef, child: sa.Table, columns: list[str],
                      ctx: ValueContext, eval_ctx: EvalContext, progress: Progress | None = None,
-                     what: str = "", batch: int = BATCH) -> int:
+                     what: str = "", batch: int = BATCH) -> dict[str, int]:
     """Recompute formula `columns` of every stored row of a subform, in batches of child
     rows by id: per batch one SELECT and one executemany of the rows whose values
-    changed. Returns the number of rows changed."""
+    changed. Returns, per column, the number of rows whose value changed."""
     formulas = row_formulas(subform)
     columns = [key for key in formulas.keys if key in columns]
+    changed = dict.fromkeys(columns, 0)
     if not columns:
-        return 0
+        return changed
     types = {k: t for k, t in formulas.types.items() if k in
              {r for f in formulas.formulas for r in f.reads} | set(columns)}
     selected = [child.c.id] + [child.c[col.name] for t in types.values() for col in t.columns()]
@@ -314,7 +315,7 @@ def recompute_stored(conn: sa.Connection, subform: FieldDef, child: sa.Table, co
     update = child.update().where(child.c.id == sa.bindparam("_id")).values(
         {name: sa.bindparam(f"_v_{name}") for name in written})
     total = conn.execute(sa.select(sa.func.count()).select_from(child)).scalar_one()
-    last, done, changed = 0, 0, 0
+    last, done = 0, 0
     while True:
         found = conn.execute(sa.select(*selected).where(child.c.id > last).order_by(child.c.id)
                              .limit(batch)).mappings().all()
@@ -325,17 +326,44 @@ def recompute_stored(conn: sa.Connection, subform: FieldDef, child: sa.Table, co
         formulas.compute(rows, ctx, eval_ctx, only=columns)
         params = []
         for row, before in zip(rows, old):
-            if any(row[k] != before[k] for k in columns):
+            moved = [k for k in columns if row[k] != before[k]]
+            for key in moved:
+                changed[key] += 1
+            if moved:
                 stored: dict[str, Any] = {}
                 for key in columns:
                     stored.update(types[key].to_row(row[key]))
                 params.append({"_id": row["_id"], **{f"_v_{n}": stored[n] for n in written}})
         if params:
             conn.execute(update, params)
-        changed += len(params)
         last, done = found[-1]["id"], done + len(found)
         if progress:
             progress(what, done, total)
+
+
+def formula_columns(app: AppDef) -> dict[tuple[str, str], list[str]]:
+    """Every formula column of the app's subforms: {(form, subform): columns, in order}."""
+    return {(form.key, sub.key): row_formulas(sub).keys for form in app.forms for sub in subforms_with_formulas(form)}
+
+
+def columns_named(app: AppDef, names: list[str]) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
+    """Split "form.subform.column" names of formula columns (with the columns reading
+    them) from the other names; raises KeyError naming one that is not such a column."""
+    found: dict[tuple[str, str], list[str]] = {}
+    rest = []
+    for name in names:
+        parts = name.split(".")
+        if len(parts) != 3:
+            rest.append(name)
+            continue
+        form = app.form(parts[0])
+        sub = form.field(parts[1]) if form is not None else None
+        keys = row_formulas(sub).keys if sub is not None and sub.fields else []
+        if parts[2] not in keys:
+            raise KeyError(name)
+        found.setdefault((form.key, sub.key), []).append(parts[2])
+    return {pair: _with_readers(row_formulas(app.require_form(pair[0]).field(pair[1])), columns)
+            for pair, columns in found.items()}, rest
 
 
 def recompute_subform_steps(installed: AppDef, new: AppDef, plan, created: set[str]) -> set[tuple[str, str]]:

@@ -16,7 +16,7 @@ from web.cli._common import with_engine
               help="Records per batch.")
 @with_engine
 def recompute_command(engine, app_key, fields, volatile, batch):
-    """Recompute FIELDS (form.field; every computed field when none) and what reads them."""
+    """Recompute FIELDS (form.field, form.subform.column; every computed field when none) and what reads them."""
     if volatile and fields:
         raise click.UsageError("give FIELDS or --volatile, not both")
 
