@@ -23,6 +23,7 @@ measure the query; "formula text not seen before" measures a page that parses, c
 and translates the formula first (a new text each time).
 
     .venv/bin/python bench/bench_formula_filter.py [--rows 1000000] [--db both|sqlite|postgresql]
+        [--repeat 7]
 """
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ APP = {
         ]},
     ],
 }
+REPEAT = 7                      # timed runs of each side, alternately
 LEVELS = ["VIP", "vip", "normal", "key", "normal", "key", "normal", "normal"]
 FORMULAS = {
     "bounded": 'AND(ROUND(amount * rate%, 2) > 500, level = "VIP")',
@@ -129,7 +131,7 @@ def hand_written(conn, tables, variant: str, dialect: str, page: bool, capped: b
     return conn.execute(sa.select(sa.func.count()).select_from(source).where(where)).scalar_one()
 
 
-def run(name: str, engine, rows: int) -> None:
+def run(name: str, engine, rows: int, repeat: int = REPEAT) -> None:
     app = AppDef.from_dict(APP)
     apply_app(engine, app)
     start = time.perf_counter()
@@ -138,13 +140,13 @@ def run(name: str, engine, rows: int) -> None:
     tables = tables_for(app)
     with engine.connect() as conn:
         records = Records(conn, app)
-        measure(conn, records, tables, name, rows, "")
+        measure(conn, records, tables, name, rows, "", repeat)
         if name == "postgresql":
             conn.exec_driver_sql("SET jit = off")
-            measure(conn, records, tables, name, rows, ", jit off")
+            measure(conn, records, tables, name, rows, ", jit off", repeat)
 
 
-def measure(conn, records, tables, name: str, rows: int, setting: str) -> None:
+def measure(conn, records, tables, name: str, rows: int, setting: str, repeat: int) -> None:
     for variant, formula in FORMULAS.items():
         condition = {"formula": formula}
         count = records.count("orders", filter=condition)
@@ -155,13 +157,13 @@ def measure(conn, records, tables, name: str, rows: int, setting: str) -> None:
         assert listed == hand_written(conn, tables, variant, name, page=True), variant
         counted = paired(lambda: records.count("orders", filter=condition),
                          lambda: hand_written(conn, tables, variant, name, page=False),
-                         repeat=7, warmup=1)
+                         repeat=repeat, warmup=1)
         same_shape = paired(lambda: records.count("orders", filter=condition),
                             lambda: hand_written(conn, tables, variant, name, page=False, capped=True),
-                            repeat=7, warmup=1)
+                            repeat=repeat, warmup=1)
         paged = paired(lambda: records.list("orders", filter=condition, sort="-id", with_count=False),
                        lambda: hand_written(conn, tables, variant, name, page=True),
-                       repeat=7, warmup=1)
+                       repeat=repeat, warmup=1)
         print(f"[{name}{setting}] {variant}: {formula}  ({count.value:,} of {rows:,} match)")
         print(f"[{name}{setting}]   count: {counted.describe('hand-written SQL')}")
         print(f"[{name}{setting}]   count, the same capped query around either condition: "
@@ -170,7 +172,7 @@ def measure(conn, records, tables, name: str, rows: int, setting: str) -> None:
         cold = paired(lambda: records.list("orders", filter={"formula": formula + " " * next(fresh)},
                                            sort="-id", with_count=False),
                       lambda: hand_written(conn, tables, variant, name, page=True),
-                      repeat=7, warmup=1)
+                      repeat=repeat, warmup=1)
         print(f"[{name}{setting}]   first page of 50: {paged.describe('hand-written SQL')}")
         print(f"[{name}{setting}]   first page, formula text not seen before: "
               f"{cold.describe('hand-written SQL')}")
@@ -180,9 +182,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", default="both", choices=["both", "sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=REPEAT,
+                        help="timed runs of each side (more on a busy machine)")
     args = parser.parse_args()
     for name, engine in databases(args.db):
-        run(name, engine, args.rows)
+        run(name, engine, args.rows, args.repeat)
 
 
 if __name__ == "__main__":
