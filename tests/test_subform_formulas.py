@@ -247,6 +247,17 @@ def test_clock_functions_are_refused_at_the_call():
     assert "TODAY() at 1:16 changes with the clock" in problems[0].message
 
 
+def test_the_signed_in_user_and_arrays_are_refused():
+    text, problems = problems_in("""\
+        - {key: who, type: formula, label: {zh: 谁, en: Who}, formula: 'IF(quantity > 1, CURRENTUSER(), 0)'}
+        - {key: many, type: formula, label: {zh: 多, en: Many}, formula: '{1, 2}'}
+        """)
+    assert [p.code for p in problems] == ["user_in_stored", "result_type"]
+    assert at(text, problems[0]).startswith("CURRENTUSER()")
+    assert "CURRENTUSER() at 1:18 gives the user who is looking" in problems[0].message
+    assert "holds one value" in problems[1].message and "SUM(...)" in problems[1].message
+
+
 def test_cycles_among_columns_are_named():
     _, problems = problems_in("""\
         - {key: a, type: formula, label: {zh: a, en: a}, formula: 'b + quantity'}

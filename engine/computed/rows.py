@@ -70,10 +70,10 @@ class RowEnv:
 def outside_row(formula, form: FormDef, subform: FieldDef, column: FieldDef, path: str) -> list[Problem]:
     """Names a row formula may not read: anything but a column of its row."""
     from engine.computed.checks import FormulaDefinitionProblem
+    from engine.formula.functions import FUNCTIONS
     from engine.formula.nodes import FieldRef
     columns = [c.key for c in subform.fields if c.key != column.key]
     problems: list[Problem] = []
-    from engine.formula.functions import FUNCTIONS
     for node in formula.tree.walk():
         if not isinstance(node, FieldRef) or (len(node.path) == 1 and (
                 subform.subfield(node.path[0]) or node.path[0].upper() in FUNCTIONS)):
@@ -86,8 +86,7 @@ def outside_row(formula, form: FormDef, subform: FieldDef, column: FieldDef, pat
             what = f"{node.dotted!r} is not a column of subform {subform.key!r}"
         problems.append(FormulaDefinitionProblem(
             path, f"formula: {what} at {_at(formula.text, node.start)}; a subform column's formula can read "
-            "the columns of its row: "
-            f"{', '.join(columns)}", formula.text, node.start, code="row_fields_only",
+            f"the columns of its row: {', '.join(columns)}", formula.text, node.start, code="row_fields_only",
             suggestion=did_you_mean(node.path[-1], columns)))
     return problems
 
@@ -106,15 +105,13 @@ def stored_once(formula, path: str) -> list[Problem]:
         if getattr(spec, "volatile", False):
             problems.append(FormulaDefinitionProblem(
                 path, f"formula: {node.name}() at {_at(formula.text, node.start)} changes with the clock, but a "
-                "subform column's value is computed "
-                "when the record is saved; put the date in a column, or compute it in a formula field of the "
-                "form", formula.text, node.start, code="volatile_row_formula"))
+                "subform column's value is computed when the record is saved; put the date in a column, or "
+                "compute it in a formula field of the form", formula.text, node.start, code="volatile_row_formula"))
         elif getattr(spec, "reads_user", False):
             problems.append(FormulaDefinitionProblem(
                 path, f"formula: {node.name}() at {_at(formula.text, node.start)} gives the user who is looking, "
-                "but a subform column's value is "
-                "stored once for everyone; add a member column instead", formula.text, node.start,
-                code="user_in_stored"))
+                "but a subform column's value is stored once for everyone; add a member column to the row "
+                "instead", formula.text, node.start, code="user_in_stored"))
     return problems
 
 
@@ -158,9 +155,10 @@ def _result_problems(fdef: FieldDef, ftype, result: str | None) -> Iterable[Prob
     written = fdef.option("result")
     if result is None:
         pass
-    elif is_array(result):     # no array can reach a row formula today; kept for safety
+    elif is_array(result):     # an array literal: {1, 2}
         yield Problem(f"{fdef.path}.formula", f"a formula column holds one value, and this formula gives "
-                      f"{describe(result)}", code="result_type")
+                      f"{describe(result)}; wrap it in a function of the array, like SUM(...) or MAX(...)",
+                      code="result_type")
     elif written is not None and not (fits(result, written) or written == "text"):
         yield Problem(f"{fdef.path}.result", f"a {written} column's formula gives {describe(result)}: change "
                       f"`result: {written}` or the formula", code="result_type")
