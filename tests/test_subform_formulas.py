@@ -13,7 +13,7 @@ import yaml
 
 from engine.definition.model import AppDef
 from engine.definition.validate import check_text
-from engine.errors import FormworkError
+from engine.errors import FormworkError, RecordValidationError
 from engine.formula import ErrorValue
 from engine.storage.physical import AppTables
 from runtime.apps import apply_app, plan_app
@@ -156,6 +156,21 @@ def test_bulk_update_recomputes_each_record_s_rows(shop):
         assert [u["fields"]["total"] for u in updated] == [Decimal("10.50"), Decimal(0), Decimal("1.00")]
         assert [i["line_total"] for i in updated[0]["fields"]["items"]] == [Decimal("10.00"), Decimal("0.50")]
         assert updated[2]["fields"]["items"] == c["fields"]["items"]
+
+
+def test_rules_judge_the_rows_computed_values(db):
+    doc = yaml.safe_load(DEFINITION)
+    doc["forms"][0]["rules"] = [{"key": "line_cap", "formula": "MAX(items.line_total) <= 1000", "fields": ["items"],
+                                 "message": {"zh": "单行金额不能超过 1000", "en": "No line may exceed 1000"}}]
+    app = AppDef.from_dict(doc)
+    apply_app(db, app)
+    with db.begin() as conn:
+        r = Records(conn, app)
+        assert r.create("orders", {"items": [line("a", 10, "100")]})["fields"]["total"] == Decimal("1000.00")
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("orders", {"items": [line("a", 1, "5"), line("b", 11, "100")]})
+    assert [(i.field, i.code) for i in refused.value.issues] == [("items", "rule_failed")]
+    assert refused.value.issues[0].as_dict("en")["message"] == "No line may exceed 1000"
 
 
 def test_users_cannot_set_a_computed_column(shop):
