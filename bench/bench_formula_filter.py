@@ -70,6 +70,7 @@ APP = {
     ],
 }
 REPEAT = 7                      # timed runs of each side, alternately
+FRESH = itertools.count(1)      # trailing spaces: a formula text not seen before, in any pass
 LEVELS = ["VIP", "vip", "normal", "key", "normal", "key", "normal", "normal"]
 FORMULAS = {
     "bounded": 'AND(ROUND(amount * rate%, 2) > 500, level = "VIP")',
@@ -168,8 +169,7 @@ def measure(conn, records, tables, name: str, rows: int, setting: str, repeat: i
         print(f"[{name}{setting}]   count: {counted.describe('hand-written SQL')}")
         print(f"[{name}{setting}]   count, the same capped query around either condition: "
               f"{same_shape.describe('hand-written condition')}")
-        fresh = itertools.count(1)     # trailing spaces: a formula text not seen before
-        cold = paired(lambda: records.list("orders", filter={"formula": formula + " " * next(fresh)},
+        cold = paired(lambda: records.list("orders", filter={"formula": formula + " " * next(FRESH)},
                                            sort="-id", with_count=False),
                       lambda: hand_written(conn, tables, variant, name, page=True),
                       repeat=repeat, warmup=1)
