@@ -132,21 +132,29 @@ def _describe(type_name: str | None) -> str:
 
 
 def _check_formula_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
-    from engine.formula.typecheck import fits, is_array
     fdef = ftype.fdef
     result, problems = check_formula(ctx.app, ctx.form, fdef.option("formula"), f"{fdef.path}.formula")
     yield from problems
     if not problems:
         yield from _stored_user_reads(fdef.option("formula"), f"{fdef.path}.formula", "a formula field")
+        yield from result_problems(fdef, ftype, result, "field")
+    else:
+        yield from _display_options(fdef, ftype.result)
+
+
+def result_problems(fdef: FieldDef, ftype, result: str | None, holder: str) -> Iterable[Problem]:
+    """Whether a checked formula's result type fits the formula field (or subform column,
+    `holder` "column") holding it, and its display options."""
+    from engine.formula.typecheck import fits, is_array
     written = fdef.option("result")
-    if problems or result is None:
+    if result is None:
         pass
     elif is_array(result):
-        yield Problem(f"{fdef.path}.formula", "a formula field holds one value, and this formula gives "
+        yield Problem(f"{fdef.path}.formula", f"a formula {holder} holds one value, and this formula gives "
                       f"{_describe(result)}; wrap it in a function of the array, like SUM(...), MAX(...) or "
                       "JOIN(..., \",\")", code="result_type")
     elif written is not None and not (fits(result, written) or written == "text"):
-        yield Problem(f"{fdef.path}.result", f"a {written} field's formula gives {_describe(result)}: change "
+        yield Problem(f"{fdef.path}.result", f"a {written} {holder}'s formula gives {_describe(result)}: change "
                       f"`result: {written}` or the formula", code="result_type")
     elif written is None and not fdef.derived.get("result"):
         yield Problem(f"{fdef.path}.formula", f"cannot tell what this formula gives ({_describe(result)}, "

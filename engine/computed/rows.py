@@ -124,7 +124,7 @@ def _at(text: str, offset: int) -> str:
 def check_row_formula(ftype, ctx) -> Iterable[Problem]:
     """Definition checks of a formula column of a subform (`ctx.parent`): syntax and
     types with positions, only the row's columns, no clock, the result, cycles."""
-    from engine.computed.checks import FormulaDefinitionProblem
+    from engine.computed.checks import FormulaDefinitionProblem, result_problems
     from engine.formula import check
     fdef, subform = ftype.fdef, ctx.parent
     text, path = fdef.option("formula"), f"{fdef.path}.formula"
@@ -145,27 +145,8 @@ def check_row_formula(ftype, ctx) -> Iterable[Problem]:
     yield from [FormulaDefinitionProblem(path, f"formula: {p.message}", text, p.position, code=p.code,
                                          suggestion=p.suggestion) for p in result.problems]
     if not result.problems:
-        yield from _result_problems(fdef, ftype, result.result_type)
+        yield from result_problems(fdef, ftype, result.result_type, "column")
     yield from row_formulas(subform).cycle_problems(fdef)
-
-
-def _result_problems(fdef: FieldDef, ftype, result: str | None) -> Iterable[Problem]:
-    from engine.computed.checks import RESULT_WORDS, _display_options
-    from engine.formula.typecheck import describe, fits, is_array
-    written = fdef.option("result")
-    if result is None:
-        pass
-    elif is_array(result):     # an array literal: {1, 2}
-        yield Problem(f"{fdef.path}.formula", f"a formula column holds one value, and this formula gives "
-                      f"{describe(result)}; wrap it in a function of the array, like SUM(...) or MAX(...)",
-                      code="result_type")
-    elif written is not None and not (fits(result, written) or written == "text"):
-        yield Problem(f"{fdef.path}.result", f"a {written} column's formula gives {describe(result)}: change "
-                      f"`result: {written}` or the formula", code="result_type")
-    elif written is None and not fdef.derived.get("result"):
-        yield Problem(f"{fdef.path}.formula", f"cannot tell what this formula gives ({describe(result)}, "
-                      f"depending on the data); add `result:` with {RESULT_WORDS}", code="result_type")
-    yield from _display_options(fdef, ftype.result)
 
 
 def _derived_type(column: FieldDef) -> str | None:
