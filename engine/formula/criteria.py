@@ -41,7 +41,7 @@ _WILDCARD = re.compile(r"~[*?~]|[*?]")
 class Criterion:
     """One parsed criterion: `op` is one of OPERATORS; `kind` is what the operand is:
     "empty", "number", "boolean", "date", "text", "pattern" (text with wildcards, operand
-    is a compiled regex) or "error" (operand is the error code)."""
+    is a WildcardPattern) or "error" (operand is the error code)."""
 
     op: str
     kind: str
@@ -71,7 +71,7 @@ class Criterion:
             return lambda cell: type(cell) is ErrorValue and cell.code == operand
         if kind == "pattern":
             match = operand.fullmatch
-            return lambda cell: type(cell) is str and match(cell) is not None
+            return lambda cell: type(cell) is str and match(cell)
         folded = operand.casefold()
         return lambda cell: type(cell) is str and cell.casefold() == folded
 
@@ -96,20 +96,46 @@ class Criterion:
         return self.operand.pattern_text if self.kind == "pattern" else self.operand
 
 
-class _Pattern:
-    """A compiled wildcard pattern that remembers the text it came from."""
+class WildcardPattern:
+    """A wildcard pattern (Excel's * ? and ~ escapes) that remembers the text it came from.
 
-    __slots__ = ("regex", "pattern_text")
+    The pattern is cut at its stars into segments of fixed length (characters and ?); a
+    text is matched by finding the segments left to right, each at its leftmost place
+    after the one before (the first at the start, the last at the end for a whole match).
+    Leftmost is always right for * ? patterns, so nothing is tried twice and a match costs
+    at most (text length x pattern length) steps, where a regex of `.*` runs (`*a*a*a*b`
+    against a long text of "a"s) would backtrack for hours.
+    """
+
+    __slots__ = ("pattern_text", "_segments", "_last_length")
 
     def __init__(self, text: str):
         self.pattern_text = text
-        self.regex = re.compile(wildcard_regex(text), re.IGNORECASE | re.DOTALL)
+        segments = _segments(text)
+        self._segments = [re.compile(regex, re.IGNORECASE | re.DOTALL) for regex, _ in segments]
+        self._last_length = segments[-1][1]
 
-    def fullmatch(self, text: str):
-        return self.regex.fullmatch(text)
+    def fullmatch(self, text: str) -> bool:
+        """Whether the whole text matches, ignoring case."""
+        segments = self._segments
+        if len(segments) == 1:
+            return segments[0].fullmatch(text) is not None
+        found = segments[0].match(text)
+        if found is None:
+            return False
+        end = len(text) - self._last_length     # where the last segment must start
+        position = _chain(segments[1:-1], text, found.end(), end)
+        return position is not None and position <= end and segments[-1].match(text, end) is not None
+
+    def search(self, text: str, begin: int = 0) -> int | None:
+        """Where the leftmost match at or after `begin` starts (for SEARCH), or None."""
+        found = self._segments[0].search(text, begin)
+        if found is None or _chain(self._segments[1:], text, found.end(), len(text)) is None:
+            return None
+        return found.start()
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Pattern) and other.pattern_text == self.pattern_text
+        return isinstance(other, WildcardPattern) and other.pattern_text == self.pattern_text
 
     def __hash__(self) -> int:
         return hash(self.pattern_text)
@@ -118,17 +144,37 @@ class _Pattern:
         return f"<pattern {self.pattern_text!r}>"
 
 
-def wildcard_regex(text: str) -> str:
-    """Excel wildcards to a regex: * any run, ? one character, ~x the character x."""
-    parts: list[str] = []
-    position = 0
+def _segments(text: str) -> list[tuple[str, int]]:
+    """(regex, length in characters) of the parts between the stars: characters match
+    themselves, `?` any one; a pattern with n stars has n + 1 parts, some maybe empty."""
+    segments: list[tuple[str, int]] = []
+    regex, length, position = [], 0, 0
     for match in _WILDCARD.finditer(text):
-        parts.append(re.escape(text[position:match.start()]))
+        literal = text[position:match.start()]
+        regex.append(re.escape(literal))
+        length += len(literal)
         token = match.group()
-        parts.append(".*" if token == "*" else "." if token == "?" else re.escape(token[1]))
+        if token == "*":
+            segments.append(("".join(regex), length))
+            regex, length = [], 0
+        else:
+            regex.append("." if token == "?" else re.escape(token[1]))
+            length += 1
         position = match.end()
-    parts.append(re.escape(text[position:]))
-    return "".join(parts)
+    regex.append(re.escape(text[position:]))
+    segments.append(("".join(regex), length + len(text) - position))
+    return segments
+
+
+def _chain(segments: list[re.Pattern], text: str, position: int, end: int) -> int | None:
+    """Finds each segment at its leftmost place from `position`, ending by `end`; where
+    the last one ends, or None when one is not there."""
+    for segment in segments:
+        found = segment.search(text, position, end)
+        if found is None:
+            return None
+        position = found.end()
+    return position
 
 
 def _as_number(cell: Any, text_too: bool = False) -> Decimal | None:
@@ -180,7 +226,7 @@ def _read_operand(text: str) -> tuple[str, Any]:
     if moment is not None:
         return "date", moment
     if _WILDCARD.search(text):
-        return "pattern", _Pattern(text)
+        return "pattern", WildcardPattern(text)
     return "text", text
 
 

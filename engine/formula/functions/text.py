@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from engine.formula.criteria import wildcard_regex
+from engine.formula.criteria import WildcardPattern
 from engine.formula.functions.args import (
     bool_arg, first_failure, int_arg, number_arg, text_arg, values_of,
 )
@@ -283,9 +283,8 @@ def SEARCH(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) ->
     if type(args) is ErrorValue:
         return args
     needle, haystack, begin = args
-    pattern = re.compile(wildcard_regex(needle), re.IGNORECASE | re.DOTALL)
-    found = pattern.search(haystack, begin)
-    return VALUE if found is None else Decimal(found.start() + 1)
+    found = WildcardPattern(needle).search(haystack, begin)
+    return VALUE if found is None else Decimal(found + 1)
 
 
 @function("REPT(text, times)", result="text", args=("text", "number"),
