@@ -17,9 +17,10 @@ correlated subquery against a hand-written join).
 PostgreSQL's JIT (on by default, from a plan cost of 100,000) compiles long expressions
 slowly; the PostgreSQL figures are given with JIT as the server has it, then with
 `SET jit = off` for both sides. psycopg prepares a statement from its 6th run on a
-connection, and PostgreSQL's generic plan of the capped count prices its LIMIT lower,
-under the JIT thresholds: with --repeat well above 5, the medians are mostly runs without
-JIT (the first runs of a statement on each connection still pay for it).
+connection, and PostgreSQL plans a prepared statement generically after 5 more: that
+plan prices the capped count's LIMIT (a parameter) at a tenth, under the JIT thresholds.
+So with --repeat well above 10 the medians are mostly runs without JIT, while the first
+ten runs of a statement on each connection pay for it (the default, 7, shows those).
 
 A formula filter is translated once per formula text and kept with the table (and its
 statement compiled once, like the hand-written one), so the repeated pages and counts
