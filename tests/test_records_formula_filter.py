@@ -205,6 +205,31 @@ def test_a_repeated_formula_filter_is_translated_once_and_compiled_once(shop, mo
     assert other == {i for i, a in amounts.items() if a is not None and Decimal(a) * 2 > 500}
 
 
+@pytest.mark.parametrize("formula", ['title < "p"', 'UPPER(title) >= "ORDER 3"', "amount * 2 > 200"])
+def test_formula_filters_of_every_kind_are_compiled_once(shop, formula):
+    """Case folding on PostgreSQL (a character map) is part of the cached statement too:
+    the second page is a cache hit, with the reference's answer; so is a formula of the
+    same shape with another constant, with its own answer."""
+    import sqlalchemy as sa
+    db, app, customers, orders = shop
+    by_id = {c["id"]: c for c in customers}
+    other = formula.replace('"p"', '"w"').replace("ORDER 3", "ORDER 5").replace("200", "500")
+    hits = []
+    listener = lambda conn, cursor, statement, params, context, many: (
+        hits.append(context.cache_hit) if not statement.startswith("BEGIN") else None)
+    sa.event.listen(db, "after_cursor_execute", listener)
+    try:
+        with db.connect() as conn:
+            for run, text in enumerate((formula, formula, other)):
+                hits.clear()
+                expected = {o["id"] for o in orders if evaluate(text, _inputs(o, by_id), EvalContext()) is True}
+                assert _listed(conn, app, {"formula": text}) == expected, text
+                if run:       # the first compiles the page and the count
+                    assert hits and set(hits) == {conn.dialect.CACHE_HIT}, (text, hits)
+    finally:
+        sa.event.remove(db, "after_cursor_execute", listener)
+
+
 def test_a_kept_translation_follows_the_clock_the_user_and_the_time_zone(shop):
     """TODAY(), NOW() and CURRENTUSER() become constants when a formula is translated:
     a translation kept for the next page serves only the same clock, user and zone."""

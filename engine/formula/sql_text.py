@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.formula.sql_values import pick
 
@@ -80,10 +81,15 @@ class CharMap(ColumnElement):
     """PostgreSQL: `value` character by character, each one found in `source` replaced by
     its `target`, the others passed through `otherwise` (lower or upper). The table
     travels as two text parameters: the source characters, and the targets separated by
-    U+001F (which no target holds), split into arrays by PostgreSQL."""
+    U+001F (which no target holds), split into arrays by PostgreSQL. Its parts are its
+    SQLAlchemy cache key, so a statement holding it is compiled once."""
 
-    inherit_cache = False
+    inherit_cache = True
     type = sa.Text()
+    _traverse_internals = [("value", InternalTraversal.dp_clauseelement),
+                           ("source", InternalTraversal.dp_clauseelement),
+                           ("target", InternalTraversal.dp_clauseelement),
+                           ("otherwise", InternalTraversal.dp_string)]
 
     def __init__(self, value: Any, source: tuple[str, ...], target: tuple[str, ...], otherwise: str):
         self.value = value
