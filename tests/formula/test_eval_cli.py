@@ -39,6 +39,24 @@ def test_eval_prints_one_json_value(formula, inputs, expected):
     assert value_of(formula, "--inputs", json.dumps(inputs), "--evaluator", "compiled") == expected
 
 
+@pytest.mark.parametrize("formula, expected", [
+    ("-3^2", {"number": 9}),                        # Excel: negation before ^
+    ("-a", {"number": -2}), ("-(-a)", {"number": 2}), ("-a%", {"number": -0.02}),
+])
+def test_a_formula_may_start_with_a_minus(formula, expected):
+    """Not refused as an unknown option of the command (`No such option: -3`)."""
+    assert value_of(formula, "--inputs", '{"a": 2}') == expected
+    assert value_of("--inputs", '{"a": 2}', formula) == expected
+    assert value_of("--inputs", '{"a": 2}', "--", formula) == expected
+    assert value_of(formula, "--inputs", "-", input='{"a": 2}') == expected   # '-' is a value
+
+
+def test_a_misspelt_long_option_is_still_refused_with_the_nearest_one():
+    result = run("-a", "--input", '{"a": 2}')
+    assert result.exit_code == 2 and "No such option: --input" in result.output
+    assert "Did you mean --inputs?" in result.output
+
+
 def test_inputs_from_stdin():
     assert value_of("a * 2", "--inputs", "-", input='{"a": 21}') == {"number": 42}
 

@@ -33,7 +33,27 @@ class FormulaInputError(Exception):
     """A formula or its inputs that cannot be evaluated; the message says where."""
 
 
-@click.command("eval")
+class _EvalCommand(click.Command):
+    """`formwork eval -3^2`: an argument that starts with one '-' and is no option of the
+    command (nor an option's value) is the FORMULA, where click would refuse it as
+    "No such option: -3". Long options (`--input`) still get click's did-you-mean."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = {name: not param.is_flag for param in self.params
+                   if isinstance(param, click.Option) for name in param.opts}
+        takes_value = False
+        for index, arg in enumerate(args):
+            if arg == "--":
+                break
+            if (not takes_value and arg.startswith("-") and not arg.startswith("--")
+                    and arg != "-" and arg not in options and arg not in ctx.help_option_names):
+                args = [*args[:index], *args[index + 1:], "--", arg]
+                break
+            takes_value = options.get(arg, False)
+        return super().parse_args(ctx, args)
+
+
+@click.command("eval", cls=_EvalCommand)
 @click.argument("formula", required=False)
 @click.option("--inputs", "inputs_json", help='Field values as a JSON object, e.g. \'{"a": 1, '
               '"d": {"date": "2025-01-15"}}\'; - reads stdin.')
