@@ -37,7 +37,7 @@ from typing import Any, Callable, Mapping
 import sqlalchemy as sa
 
 from engine.formula import sql_functions, sql_operators
-from engine.formula.nodes import Binary, Call, FieldRef, Formula, Node, Unary
+from engine.formula.nodes import Binary, Boolean, Call, FieldRef, Formula, Node, Number, Text, Unary
 from engine.formula.reference import FormulaEval, guarded_result, to_python_ast
 from engine.formula.sql_dialects import Dialect
 from engine.formula.sql_values import (
@@ -213,6 +213,8 @@ class Translator:
     # ---- constants --------------------------------------------------------------------------
     def fold(self, node: Node) -> Any:
         """The value of a part without fields, by the reference evaluator."""
+        if isinstance(node, (Number, Text, Boolean)):   # a literal is its value, as evaluated
+            return node.value
         ctx = dataclasses.replace(self.ctx, steps=0)
         evaluator = FormulaEval(self.functions, {}, ctx)
         tree = to_python_ast(node)
