@@ -369,6 +369,7 @@ _DATE_TEXT = re.compile(
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?")
 _TIME_TEXT = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
+_MAX_DATE_TEXT = 100     # characters: "2025 年 1 月 15 日 09:30:00.123456 +08:00" is 38
 
 
 def date_to_serial(value: date | datetime) -> Decimal:
@@ -398,7 +399,13 @@ def parse_date_text(text: str, tz: ZoneInfo | None = None) -> date | datetime | 
     by a time ("2025-01-15 09:30", "2025-01-15T09:30:00+08:00"). A time makes a datetime
     in `tz` (the workspace time zone) unless the text carries its own offset.
     """
-    match = _DATE_TEXT.fullmatch(text.strip())
+    stripped = text.strip()
+    # The longest date text is far shorter; a long text is refused before the regex,
+    # whose runs of spaces (between the date, the time and the offset) make it
+    # quadratic: a long text would take minutes (DATEVALUE of 100,000 spaces).
+    if len(stripped) > _MAX_DATE_TEXT:
+        return None
+    match = _DATE_TEXT.fullmatch(stripped)
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()

@@ -172,3 +172,17 @@ def test_tick_raises_past_the_budget_and_begin_resets_it():
 ])
 def test_parse_formatted_number_reads_numbers_as_people_write_them(text, expected):
     assert parse_formatted_number(text) == expected
+
+
+def test_long_texts_are_not_dates_and_answer_at_once():
+    """The date-text regex is quadratic in runs of spaces: a long text is refused before
+    it (DATEVALUE of a 1,000,000-character text took hours); real date texts still read."""
+    from engine.formula import evaluate, parse
+    assert to_date(" 2025 年 1 月 15 日 09:30:00.123456 +08:00 ") == date(2025, 1, 15)
+    long_text = "2025-01-15" + " " * 1_000_000
+    assert to_date(long_text + "x") == VALUE
+    assert to_date("2025-01-15" + " " * 200 + "09:30") == VALUE
+    formula = parse('DATEVALUE("2025-01-15" & REPT(" ", 999000) & "x")')
+    assert evaluate(formula, {}, EvalContext()) == VALUE
+    assert evaluate(parse('COUNTIF(xs, c)'), {"xs": [date(2025, 1, 15)], "c": long_text + "x"},
+                    EvalContext()) == 0
