@@ -49,11 +49,27 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # JIT compiling pays off for long analytic queries; Formwork's are short pages and
+    # capped counts, where PostgreSQL's cost estimate over a correlated relation lookup
+    # crosses jit_above_cost and compiling takes longer than the query (a count through a
+    # relation: 4-5x with JIT, 1.0x without; bench/bench_formula_filter.py). A server or
+    # URL that sets jit itself (options=-c jit=on) keeps its setting.
     # Bulk inserts with RETURNING go out as one statement per page of rows: pages of 250
     # keep those statements short enough to be cached (see _cache_long_statements).
     kwargs.setdefault("insertmanyvalues_page_size", 250)
     _cache_long_statements()
-    return sa.create_engine(url, **kwargs)
+    return sa.create_engine(_without_jit(url), **kwargs)
+
+
+def _without_jit(url: str) -> sa.URL:
+    """The URL with `-c jit=off` added to its connection options (a search_path or other
+    options it has are kept)."""
+    parsed = sa.make_url(url)
+    options = parsed.query.get("options") or ""
+    options = options if isinstance(options, str) else " ".join(options)
+    if "jit" in options:
+        return parsed
+    return parsed.update_query_dict({"options": f"{options} -c jit=off".strip()})
 
 
 def _cache_long_statements() -> None:
