@@ -38,6 +38,8 @@ MISTAKES = {
     "[": "fields are written by their key without brackets, e.g. amount or customer.level",
     "]": "fields are written by their key without brackets, e.g. amount or customer.level",
     ":": "ranges such as A1:B2 do not exist here; refer to a field, e.g. items.price",
+    "#": "error values such as #N/A are not typed in a formula: NA() gives #N/A, "
+         "ISERROR(x) and IFERROR(x, 0) test for errors",
 }
 WHITESPACE = " \t\r\n\u3000\u00a0"   # the ideographic and no-break spaces count as blanks
 

@@ -176,7 +176,8 @@ def test_equality_ignores_positions():
     ("customer. level", "space around '.' at 1:9"),
     ("{a}", "unexpected name 'a' at 1:2; an array literal holds numbers"),
     ("{1, {2}}", "unexpected '{' at 1:5"),
-    ("a # b", "unexpected character '#' at 1:3"),
+    ("a # b", "unexpected '#' at 1:3; error values such as #N/A are not typed in a formula: NA()"),
+    ("IF(a, #N/A, 1)", "unexpected '#' at 1:7; error values such as #N/A are not typed"),
     ("a\x00", "unexpected character U+0000 at 1:2"),
     ("1 +\n  * 2", "unexpected '*' at 2:3"),
 ])
