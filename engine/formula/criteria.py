@@ -35,6 +35,9 @@ _ORDER_TESTS: dict[str, Callable[[Any, Any], bool]] = {
     ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
 }
 _WILDCARD = re.compile(r"~[*?~]|[*?]")
+# Excel's limit on criteria and SEARCH's find_text; it also bounds a wildcard match to
+# (text length x 255) steps, which keeps SEARCH of a huge pattern in a huge text short.
+MAX_PATTERN_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,8 @@ def parse_criterion(criterion: Any) -> Criterion | ErrorValue:
         return VALUE   # an array is not one criterion
     op = next((symbol for symbol in OPERATORS if criterion.startswith(symbol)), None)
     operand = criterion[len(op):] if op else criterion
+    if len(operand) > MAX_PATTERN_LENGTH and _WILDCARD.search(operand):
+        return VALUE   # a wildcard pattern longer than Excel allows
     return Criterion(op or "=", *_read_operand(operand))
 
 

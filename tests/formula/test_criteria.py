@@ -126,7 +126,22 @@ def test_many_stars_over_a_long_text_answer_at_once():
     criteria = '"*a*a*a*a*a*a*a*a*b"'
     assert evaluate(parse(f"COUNTIF(xs, {criteria})"), {"xs": [long_text]}, EvalContext()) == 0
     assert evaluate(parse(f"COUNTIF(xs, {criteria})"), {"xs": [long_text + "b"]}, EvalContext()) == 1
-    assert evaluate(parse('COUNTIF(xs, REPT("*", 500) & "b")'), {"xs": [long_text]}, EvalContext()) == 0
+    assert evaluate(parse('COUNTIF(xs, REPT("*", 250) & "b")'), {"xs": [long_text]}, EvalContext()) == 0
     assert evaluate(parse('SEARCH("*a*a*a*a*b", x)'), {"x": long_text}, EvalContext()) == VALUE
     assert evaluate(parse('SEARCH("a?*a*b", x)'), {"x": "xx" + long_text + "b"}, EvalContext()) == D(3)
-    assert evaluate(parse('SEARCH(REPT("?*", 300) & "b", x)'), {"x": long_text}, EvalContext()) == VALUE
+    assert evaluate(parse('SEARCH(REPT("?*", 120) & "b", x)'), {"x": long_text}, EvalContext()) == VALUE
+
+
+def test_patterns_longer_than_excel_allows_are_value_errors():
+    """255 characters, as in Excel; the limit also bounds a match to (text x 255) steps."""
+    ctx = EvalContext()
+    cells = {"xs": ["a" * 300, "b"]}
+    assert evaluate(parse('COUNTIF(xs, REPT("a", 254) & "*")'), cells, ctx) == 1
+    assert evaluate(parse('COUNTIF(xs, REPT("a", 255) & "*")'), cells, ctx) == VALUE
+    assert evaluate(parse('COUNTIF(xs, "<>" & REPT("a", 255) & "*")'), cells, ctx) == VALUE
+    assert evaluate(parse('COUNTIF(xs, REPT("a", 300))'), cells, ctx) == 1      # no wildcard: plain text
+    assert evaluate(parse('SEARCH(REPT("a", 255), x)'), {"x": "b" + "a" * 300}, ctx) == D(2)
+    assert evaluate(parse('SEARCH(REPT("a", 256), x)'), {"x": "b" + "a" * 300}, ctx) == VALUE
+    huge = {"x": "a" * 999_000}
+    assert evaluate(parse('SEARCH(REPT("?", 254) & "b", x)'), huge, ctx) == VALUE
+    assert evaluate(parse('SEARCH(REPT("a", 500000) & "b", x)'), huge, ctx) == VALUE

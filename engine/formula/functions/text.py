@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from engine.formula.criteria import WildcardPattern
+from engine.formula.criteria import MAX_PATTERN_LENGTH, WildcardPattern
 from engine.formula.functions.args import (
     bool_arg, first_failure, int_arg, number_arg, text_arg, values_of,
 )
@@ -275,7 +275,8 @@ def FIND(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> A
 
 @function("SEARCH(find_text, within_text, [start])", result="number", args=("text", "text", "number"),
           summary="The position of find_text in within_text, from start, ignoring case; * and ? "
-                  "are wildcards (~ escapes them); #VALUE! when absent.",
+                  "are wildcards (~ escapes them); #VALUE! when absent or when find_text is "
+                  "longer than 255 characters.",
           zh="查找文本出现的位置（不区分大小写，支持通配符 * 和 ?）；找不到时返回 #VALUE!。",
           example='SEARCH("c", "abcabc", 4)')
 def SEARCH(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) -> Any:
@@ -283,6 +284,8 @@ def SEARCH(ctx: EvalContext, find: Any, within: Any, start: Any = Decimal(1)) ->
     if type(args) is ErrorValue:
         return args
     needle, haystack, begin = args
+    if len(needle) > MAX_PATTERN_LENGTH:
+        return VALUE        # as in Excel; it also bounds the search's work
     found = WildcardPattern(needle).search(haystack, begin)
     return VALUE if found is None else Decimal(found + 1)
 
