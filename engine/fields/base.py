@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from engine.definition.model import AppDef, FieldDef, FormDef, Label
 from engine.errors import FieldError, Problem
 from engine.i18n import register_messages
+from engine.workspace import WORKSPACE_TZ
 
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_TZ = WORKSPACE_TZ    # FORMWORK_TIMEZONE, default Asia/Shanghai (engine/workspace.py)
 
 # Every filter operator of the structured filter language.
 ALL_OPERATORS = frozenset({

@@ -27,6 +27,8 @@ from decimal import (
 from typing import Any, ClassVar, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from engine.workspace import WORKSPACE_TZ
+
 # ---- numbers ---------------------------------------------------------------------------
 
 # Every arithmetic step runs in this context: 34 significant digits (IEEE decimal128),
@@ -43,7 +45,8 @@ ONE = Decimal(1)
 # Excel shows at most 15 significant digits when it turns a number into text.
 TEXT_DIGITS = 15
 
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+# The workspace time zone (FORMWORK_TIMEZONE, default Asia/Shanghai): engine/workspace.py.
+DEFAULT_TZ = WORKSPACE_TZ
 
 
 # ---- errors ----------------------------------------------------------------------------

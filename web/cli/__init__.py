@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from engine import workspace
 from engine.errors import FormworkError
 
 
@@ -31,6 +32,9 @@ for _module in pkgutil.iter_modules(__path__):
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: user errors print a message and exit non-zero, never a traceback."""
+    for problem in workspace.problems():       # a bad FORMWORK_TIMEZONE: refuse before any work
+        click.echo(f"error: {problem}", err=True)
+        return 2
     try:
         # Without standalone mode, click returns the code of a click.exceptions.Exit.
         code = cli.main(args=argv, prog_name="formwork", standalone_mode=False)

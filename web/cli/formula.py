@@ -24,6 +24,7 @@ from engine.formula import (
 )
 from engine.formula.fieldpath import inputs_from_json
 from engine.formula.values import ValueJSONError
+from engine.workspace import WORKSPACE_TZ
 from web.cli._common import open_engine
 
 EVALUATORS = ("reference", "compiled")
@@ -66,7 +67,8 @@ class _EvalCommand(click.Command):
 @click.option("--evaluator", type=click.Choice(EVALUATORS), default="reference", show_default=True,
               help="The reference evaluator (simpleeval) or the compiled one.")
 @click.option("--now", help="The moment TODAY() and NOW() see (ISO 8601; default: the clock).")
-@click.option("--tz", default="Asia/Shanghai", show_default=True, help="The workspace time zone.")
+@click.option("--tz", default=WORKSPACE_TZ.key, show_default=True,
+              help="The workspace time zone (FORMWORK_TIMEZONE, else Asia/Shanghai).")
 @click.option("--user", "user_id", type=click.IntRange(min=1),
               help="The id of the user CURRENTUSER() gives (default: nobody, so it is empty).")
 @click.pass_context
