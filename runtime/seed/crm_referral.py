@@ -162,15 +162,18 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     opportunity_ids = writer.create("opportunities", opportunity_rows)
 
     contract_rows = []
-    for n, i, amount in won:
+    for n, i, _estimate in won:
         signed = day(rnd.randint(10, 700))
-        lines = rnd.sample(PRODUCTS, rnd.randint(1, 3))
+        lines = [{"product": p, "quantity": rnd.randint(1, 20), "unit_price": price}
+                 for p, price in rnd.sample(PRODUCTS, rnd.randint(1, 3))]
+        # The contract is signed for its lines (the opportunity's estimate was negotiated).
+        amount = Decimal(sum(line["quantity"] * line["unit_price"] for line in lines))
         contract_rows.append({
             "title": f"{customers[i]['name']} 合同", "customer": customer_ids[i],
             "opportunity": opportunity_ids[n], "amount": amount, "signed_on": signed,
             "starts_on": signed, "ends_on": signed + timedelta(days=365),
             "status": rnd.choices(["executing", "completed", "refunded"], [5, 4, 1])[0],
-            "items": [{"product": p, "quantity": rnd.randint(1, 20), "unit_price": price} for p, price in lines],
+            "items": lines,
             "signer": rnd.choice(staff)})
     contract_ids = writer.create("contracts", contract_rows)
     payment_rows = []
