@@ -31,7 +31,7 @@ register_messages({
     "subform_invalid": {"zh": "子表单的值应为行的列表", "en": "A subform value must be a list of rows"},
     "subform_row_invalid": {"zh": "第 {row} 行应为字段到值的对象",
                             "en": "Row {row} must be an object of field values"},
-    "subform_too_few": {"zh": "至少需要 {min} 行，当前 {count} 行", "en": "At least {min} rows needed, got {count}"},
+    "subform_too_few": {"zh": "至少需要 {min} 行，当前 {count} 行", "en": "Too few rows: at least {min}, got {count}"},
     "subform_too_many": {"zh": "最多 {max} 行，当前 {count} 行", "en": "At most {max} rows, got {count}"},
     "subform_unknown_column": {"zh": "子表单没有字段“{column}”{hint}",
                                "en": "The subform has no field '{column}'{hint}"},
