@@ -41,7 +41,7 @@ def test_lookups_and_subforms_are_not_typed_in():
     assert rows.clean([{"qty": 1}], CTX) == [{"qty": 1}]
     refused(rows, {"qty": 1}, "subform_invalid", zh=["行的列表"], en=["list of rows"])
     refused(rows, [{"qty": 1}, "第二行"], "subform_row_invalid", zh=["第 2 行"], en=["Row 2"])
-    refused(rows, [], "subform_too_few", zh=["至少需要 1 行"], en=["At least 1"])
+    refused(rows, [], "subform_too_few", zh=["至少需要 1 行"], en=["at least 1, got 0"])
     refused(rows, None, "subform_too_few")
     assert make("subform", fields=[{"key": "qty", "type": "number", "label": L("数量")}]).is_empty([])
     refused(rows, [{}, {}, {}], "subform_too_many", zh=["最多 2 行", "3"], en=["At most 2 rows, got 3"])
