@@ -145,6 +145,14 @@ def test_flagship_rules(seeded):
         assert after["net_paid"] == fields["net_paid"] + remaining + 1 == after["amount"]
         referral = r.list("referrals", page_size=1).records[0]["fields"]
         referrer_phone = r.get("customers", referral["referrer"])["fields"]["phone"]
+        # the code must be the referrer's for the campaign; case does not matter
+        friend = {"referrer": referral["referrer"], "campaign": referral["campaign"], "friend_name": "新朋友",
+                  "friend_phone": "13900001111", "consent": True}
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("referrals", {**friend, "referral_code": "SPR25-TJ999999"})
+        assert [i.params["rule"] for i in refused.value.issues] == ["code_matches_referrer"]
+        accepted = r.create("referrals", {**friend, "referral_code": referral["share_code"].lower()})
+        assert accepted["fields"]["share_code"] == referral["share_code"]
         with pytest.raises(RecordValidationError) as refused:
             r.create("referrals", {"referrer": referral["referrer"], "friend_name": "自己",
                                    "friend_phone": referrer_phone, "consent": True})

@@ -102,6 +102,8 @@ def test_referral_chains_up_to_five_levels_and_a_plausible_funnel(seeded):
     assert {r["fields"]["friend_customer"] for r in converted} == {c["id"] for c in referred}
     assert all(r["fields"]["consent"] and r["fields"]["consent_at"] for r in converted)
     assert all(r["fields"]["referral_code"].split("-")[0] in ("SPR25", "AUT25", "ALL26") for r in referrals)
+    # each friend came with the code their referrer shares in that campaign (a formula field)
+    assert all(r["fields"]["referral_code"] == r["fields"]["share_code"] for r in referrals)
     ledger = all_records(db, app, "reward_ledger")
     assert {e["fields"]["kind"] for e in ledger} == {"referrer", "friend", "indirect"}
     assert all(e["fields"]["explanation"] for e in ledger)

@@ -13,12 +13,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
+import sqlalchemy as sa
 from faker import Faker
 
 from engine.fields.base import DEFAULT_TZ
 from runtime.apps import load_installed
 from runtime.org import Org
-from runtime.records import Records
+from runtime.records import Records, tables_for
 
 ANCHOR = date(2026, 6, 30)      # "today" of the sample data, so a seed always gives the same data
 BATCH = 2000
@@ -119,6 +120,7 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
             "remark": None,
         })
     customer_ids = _customers(engine, app, writer, customers, referrer_of, staff[0])
+    codes = _referral_codes(engine, app)
     if progress:
         progress("customers", writer.counts["customers"])   # the referrers are set too
 
@@ -132,14 +134,14 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     for i, ref in enumerate(referrer_of):
         if ref is not None:
             back = rnd.randint(30, 700)
-            referral_rows.append(_referral(rnd, fake, customer_ids[ref], customers[i]["name"],
+            referral_rows.append(_referral(rnd, fake, customer_ids[ref], codes, customers[i]["name"],
                                            customers[i]["phone"], customer_ids[i], campaigns, back, "converted",
                                            customers[ref]["owner"]))
             referral_meta.append((ref, i, back))
     for _ in range(int(scale * 0.9)):
         ref = rnd.randrange(scale)
         status = rnd.choices(["submitted", "contacted", "lost", "invalid"], [2, 3, 5, 1])[0]
-        referral_rows.append(_referral(rnd, fake, customer_ids[ref], fake.name(), _unique_phone(rnd, phones),
+        referral_rows.append(_referral(rnd, fake, customer_ids[ref], codes, fake.name(), _unique_phone(rnd, phones),
                                        None, campaigns, rnd.randint(1, 700), status, customers[ref]["owner"]))
     referral_ids = writer.create("referrals", referral_rows)
 
@@ -282,15 +284,23 @@ def _orders(rnd: random.Random, customer_ids: list[int], day) -> list[dict[str, 
 CAMPAIGN_PREFIXES = ("SPR25", "AUT25", "ALL26")
 
 
-def _referral(rnd, fake, referrer_id, friend_name, friend_phone, friend_customer, campaigns, back, status,
-              owner):
+def _referral_codes(engine, app) -> dict[int, str]:
+    """Each customer's own referral code (a serial number the engine assigned), by id."""
+    table = tables_for(app).form_table("customers")
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(table.c.id, table.c.referral_code)).all())
+
+
+def _referral(rnd, fake, referrer_id, codes, friend_name, friend_phone, friend_customer, campaigns, back,
+              status, owner):
     which = 0 if back > 360 else (1 if back > 200 else 2)
     referred_at = ANCHOR - timedelta(days=back)
     # Friends who were never reached may not have agreed to be contacted yet.
     consent = status != "submitted" or rnd.random() < 0.5
     return {"referrer": referrer_id, "friend_name": friend_name, "friend_phone": friend_phone,
             "friend_customer": friend_customer, "campaign": campaigns[which],
-            "referral_code": f"{CAMPAIGN_PREFIXES[which]}-{referrer_id:06d}{rnd.randint(100, 999)}",
+            # the friend came with the code the referrer shares in this campaign (its share_code)
+            "referral_code": f"{CAMPAIGN_PREFIXES[which]}-{codes[referrer_id]}",
             "channel": rnd.choice(["wechat", "poster", "link", "offline"]), "consent": consent,
             "consent_at": _at(referred_at, rnd.randint(9, 21)) if consent else None, "owner": owner,
             "status": status, "converted_on": (ANCHOR - timedelta(days=back - 20)) if status == "converted" else None}
