@@ -135,11 +135,12 @@ def recompute_subform(conn: sa.Connection, app: AppDef, tables: AppTables, form_
                       batch: int = BATCH) -> dict[str, int]:
     """Recompute formula `columns` of a subform for every stored row, in batches (see
     engine/computed/rows.py); returns, per column, the rows whose value changed."""
-    from engine.computed.rows import recompute_stored, row_context
+    from engine.computed.env import evaluation_context
+    from engine.computed.rows import recompute_stored
     ctx = ctx or ValueContext()
     subform = app.require_form(form_key).field(subform_key)
     return recompute_stored(conn, subform, tables.child_table(form_key, subform_key), columns, ctx,
-                            row_context(ctx), progress, f"recompute {form_key}.{subform_key}", batch)
+                            evaluation_context(ctx), progress, f"recompute {form_key}.{subform_key}", batch)
 
 
 def nodes_named(graph: ComputedGraph, names: list[str]) -> list[Node]:

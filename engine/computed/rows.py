@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
+from engine.computed.env import evaluation_context
 from engine.computed.inputs import formula_value
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
@@ -237,7 +238,7 @@ class RowFormulas:
         (the other formula columns they read keep their values)."""
         if not rows or self.cycles:
             return
-        eval_ctx = eval_ctx or row_context(ctx)
+        eval_ctx = eval_ctx or evaluation_context(ctx)
         wanted = set(self.keys if only is None else only)
         types = self.types
         for row_formula in self.formulas:
@@ -250,11 +251,6 @@ class RowFormulas:
             ftype = types[key]
             for row, result in zip(rows, results):
                 row[key] = ftype.stored_value(result, ctx.tz)
-
-
-def row_context(ctx: ValueContext) -> EvalContext:
-    user = {"id": ctx.user_id} if ctx.user_id is not None else None
-    return EvalContext(tz=ctx.tz, now=ctx.current_time(), user=user)
 
 
 def _column_type(column: FieldDef):

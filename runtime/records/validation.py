@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.computed.record_rules import record_formulas
-from engine.computed.rows import row_context, row_formulas, subforms_with_formulas
+from engine.computed.env import evaluation_context
+from engine.computed.rows import row_formulas, subforms_with_formulas
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FieldIssue
@@ -52,7 +53,7 @@ class RecordCleaner:
         self.formulas = record_formulas(app, form)   # default formulas, visibility conditions
         # Formula columns of subforms (line totals), computed as each record's rows are cleaned.
         self.row_formulas = {f.key: row_formulas(f) for f in subforms_with_formulas(form)}
-        self._row_context = row_context(ctx) if self.row_formulas else None
+        self._row_context = evaluation_context(ctx) if self.row_formulas else None
         # Asked for every field of every record of a batch (100k rows in an import): once here.
         self._known = frozenset(self.types)
         self._writable = {f.key: self.writable(f) for f in form.fields}
