@@ -167,3 +167,18 @@ class ConcurrentWriteError(CodedError):
     def __init__(self, attempts: int, reason: str):
         self.attempts, self.reason = attempts, reason
         super().__init__("write_contention")
+
+
+class ReadOnlyTransactionError(FormworkError):
+    """A statement that writes, sent through a connection opened for reading only
+    (`read_connection` in engine/storage/db.py). The database refused it before it
+    changed anything: a bug in the caller, which must write in a transaction of its own."""
+
+    def __init__(self, statement: str):
+        self.statement = statement
+        shown = " ".join(statement.split())
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        super().__init__(
+            f"a read-only connection was asked to write ({shown}): connections from "
+            "read_connection(engine) only read, so that they never make writers wait; do the "
+            "write in a transaction of its own (write_transaction(engine, work) or engine.begin())")

@@ -20,6 +20,7 @@ from engine.errors import FormworkError, NotFound
 from engine.fields.registry import field_type
 from engine.storage import system
 from engine.storage.apply import Migrator, Progress, duplicate_groups
+from engine.storage.db import read_connection
 from engine.storage.physical import AppTables
 from engine.storage.plan import Plan, make_plan
 from engine.storage.types import utcnow
@@ -70,7 +71,7 @@ class PlanReport:
 
 
 def plan_app(engine: Engine, app: AppDef) -> PlanReport:
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         return _plan(conn, app)
 
 

@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import functools
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 
+from engine.errors import ReadOnlyTransactionError
 from engine.formula.sql_sqlite import register_functions
 
 DEFAULT_INSTANCE = "instance"
+SQLITE_BUSY_TIMEOUT = 30.0              # seconds a SQLite writer waits for the one before it
+READ_ONLY = "formwork_read_only"        # execution option set by read_connection
+_QUERY_ONLY = "formwork_query_only"     # a pooled SQLite connection's PRAGMA query_only, in its info
 
 
 def instance_dir() -> Path:
@@ -39,14 +45,15 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = normalise_url(url) if url else database_url()
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT)
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Formulas in filters call Python for what SQLite lacks (engine/formula/sql_sqlite.py).
         event.listen(engine, "connect", register_functions)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs;
         # take control so "BEGIN" is emitted when SQLAlchemy starts a transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _refuse_writes_clearly)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # JIT compiling pays off for long analytic queries; Formwork's are short pages and
@@ -58,7 +65,63 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     # keep those statements short enough to be cached (see _cache_long_statements).
     kwargs.setdefault("insertmanyvalues_page_size", 250)
     _cache_long_statements()
-    return sa.create_engine(_without_jit(url), **kwargs)
+    engine = sa.create_engine(_without_jit(url), **kwargs)
+    event.listen(engine, "handle_error", _refuse_writes_clearly)
+    return engine
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection for work that only reads (listing, exporting, counting):
+
+        with read_connection(engine) as conn:
+            page = Records(conn, app).list("customers")
+
+    On SQLite its transactions begin deferred (plain BEGIN) instead of BEGIN IMMEDIATE:
+    with WAL a reader takes no lock that a writer waits for, and reads the snapshot of
+    its first read until it ends, however long it stays open and whatever commits
+    meanwhile. On PostgreSQL they are READ ONLY transactions (psycopg sends BEGIN READ
+    ONLY: no extra statement); locking and isolation are as on any connection.
+
+    A write through it is refused by the database before it changes anything and raised
+    as ReadOnlyTransactionError, on both: a deferred SQLite transaction that upgraded to
+    a write could meet another writer halfway and fail with "database is locked" after
+    its reads, which is what BEGIN IMMEDIATE is there to prevent, so writes belong in
+    engine.begin() or write_transaction()."""
+    with engine.connect() as conn:
+        options = {READ_ONLY: True}
+        if conn.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        yield conn.execution_options(**options)
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """Writers begin IMMEDIATE: they take the write lock first, so they queue for it
+    (busy_timeout) instead of failing halfway when another writer holds it. Readers
+    (read_connection) begin deferred and hold none; PRAGMA query_only makes a write
+    among them fail at once. query_only belongs to the pooled connection, not to the
+    transaction, so each BEGIN sets it as its connection needs when it differs from what
+    the pooled connection last had (kept in its info): one extra PRAGMA when a pooled
+    connection passes from readers to writers or back, none otherwise."""
+    read_only = bool(conn.get_execution_options().get(READ_ONLY))
+    pooled = conn.connection.info
+    if pooled.get(_QUERY_ONLY) is not read_only:
+        conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        pooled[_QUERY_ONLY] = read_only
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes_clearly(context: ExceptionContext) -> None:
+    """A write refused on a read_connection is a ReadOnlyTransactionError that says so,
+    not the driver's "attempt to write a readonly database" (SQLite SQLITE_READONLY, 8)
+    or "cannot execute INSERT in a read-only transaction" (PostgreSQL 25006)."""
+    conn, error = context.connection, context.original_exception
+    if conn is None or not conn.get_execution_options().get(READ_ONLY):
+        return
+    refused = getattr(error, "sqlstate", None) == "25006" \
+        or getattr(error, "sqlite_errorcode", 0) & 0xFF == 8
+    if refused:
+        raise ReadOnlyTransactionError(context.statement or "") from context.sqlalchemy_exception
 
 
 def _without_jit(url: str) -> sa.URL:
@@ -99,13 +162,14 @@ def _cache_long_statements() -> None:
     _queries._formwork_cache = True
 
 
-def _sqlite_pragmas(dbapi_conn, _record):
+def _sqlite_pragmas(dbapi_conn, record):
     dbapi_conn.isolation_level = None  # see make_engine: SQLAlchemy issues BEGIN itself
+    record.info[_QUERY_ONLY] = False   # SQLite's default; see _sqlite_begin
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
     cur.close()
 
 

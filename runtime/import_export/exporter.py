@@ -25,6 +25,7 @@ from engine.errors import FormworkError
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.registry import field_type
 from engine.fields.relation import LookupField, RelationField
+from engine.storage.db import read_connection
 from runtime.apps import load_installed
 from runtime.import_export.cells import neutralise
 from runtime.import_export.directory import Directory
@@ -44,7 +45,7 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in ("xlsx", "csv"):
         raise FormworkError(f"unknown export format {fmt!r}: use xlsx or csv")
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise FormworkError(f"app {app_key!r} is not installed")

@@ -29,8 +29,9 @@ def _refuse_if_filled(engine: Engine, app_key: str) -> None:
     import sqlalchemy as sa
 
     from runtime.apps import load_installed
+    from engine.storage.db import read_connection
     from runtime.records import tables_for
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise FormworkError(f"app {app_key!r} is not installed; install it first "

@@ -8,6 +8,7 @@ import click
 
 from engine.definition import load_definition, read_source
 from engine.errors import DefinitionError
+from engine.storage.db import read_connection
 from runtime.apps import apply_app, archived_fields, installed_apps, load_installed, plan_app, purge_archived
 from runtime.migration_preview import preview_lines
 from runtime.records import Records
@@ -81,7 +82,7 @@ def apply_command(engine, file, yes):
 @with_engine
 def status_command(engine):
     """List installed apps with their forms and record counts."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         apps = installed_apps(conn)
         if not apps:
             click.echo("no apps installed; install one with `formwork apply FILE`")
@@ -101,7 +102,7 @@ def status_command(engine):
 @with_engine
 def archived_command(engine, app_key):
     """List archived fields and forms of an app (restorable until purged)."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         rows = archived_fields(conn, app_key)
     if not rows:
         click.echo(f"{app_key}: nothing archived")

@@ -24,6 +24,7 @@ from engine.formula import (
 )
 from engine.formula.fieldpath import inputs_from_json
 from engine.formula.values import ValueJSONError
+from engine.storage.db import read_connection
 from engine.workspace import WORKSPACE_TZ
 from web.cli._common import open_engine
 
@@ -204,7 +205,7 @@ def record_inputs(engine, app_key: str | None, form_key: str | None, record_id: 
     except FormulaSyntaxError as error:
         click.echo(f"error: {error.excerpt()}", err=True)
         raise click.exceptions.Exit(2)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise click.ClickException(

@@ -7,6 +7,7 @@ import sys
 import click
 
 from engine.errors import RecordValidationError
+from engine.storage.db import read_connection
 from runtime.apps import load_installed
 from runtime.records import Records, write_transaction
 from runtime.records.serialize import history_to_json, record_to_json
@@ -56,7 +57,7 @@ def records() -> None:
 @with_engine
 def list_records(engine, app_key, form_key, filter_json, sort, search, limit, cursor, deleted):
     """Print one page of records as JSON (with the count and the next page's cursor)."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = _app(conn, app_key)
         page = Records(conn, app).list(
             form_key, filter=_json_arg(filter_json, "--filter") if filter_json else None,
@@ -74,7 +75,7 @@ def list_records(engine, app_key, form_key, filter_json, sort, search, limit, cu
 @with_engine
 def get_record(engine, app_key, form_key, record_id, deleted):
     """Print one record."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = _app(conn, app_key)
         _echo(record_to_json(app, form_key, Records(conn, app).get(form_key, record_id,
                                                                    include_deleted=deleted)))
@@ -160,7 +161,7 @@ _bin_command("purge", "purge", "Delete records in the recycle bin for good.")
 @with_engine
 def record_history(engine, app_key, form_key, record_id):
     """Print every change of a record: who, when, from -> to."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = _app(conn, app_key)
         _echo(history_to_json(Records(conn, app).history(form_key, record_id)))
 

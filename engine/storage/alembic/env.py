@@ -5,6 +5,7 @@ connection in `config.attributes["connection"]`.
 """
 from alembic import context
 
+from engine.storage.migrate import VERSION_TABLE
 from engine.storage.system import metadata
 
 config = context.config
@@ -15,7 +16,7 @@ if connection is None:
 context.configure(
     connection=connection,
     target_metadata=metadata,
-    version_table="fw_alembic_version",
+    version_table=VERSION_TABLE,
     render_as_batch=connection.dialect.name == "sqlite",
     # Form tables are managed by Formwork's own planner, not by Alembic.
     include_name=lambda name, type_, parent: type_ != "table" or name.startswith("fw_"),
