@@ -104,8 +104,8 @@ def test_postgresql_reads_in_read_only_transactions_of_unchanged_isolation(shop)
 
 
 def test_read_commands_run_while_a_writer_holds_the_database(shop, db_url, tmp_path, capsys):
-    """SQLite: the CLI's read commands (and upgrade_system, which every command runs
-    first) read without the write lock, so a writer at work does not stop them; they
+    """SQLite: the CLI's read commands (records, export, eval, status, org listings,
+    and upgrade_system, which every command runs first) read without the write lock, so a writer at work does not stop them; they
     see what is committed."""
     make, app, first = shop
     engine = make()
@@ -117,6 +117,9 @@ def test_read_commands_run_while_a_writer_holds_the_database(shop, db_url, tmp_p
         out = capsys.readouterr()
         assert code == 0, out.err
         return out.out
+    cli("departments", "add", "销售部")
+    cli("roles", "add", "sales", "--name", "销售")
+    cli("users", "add", "li", "--name", "李雷", "--department", "销售部", "--role", "sales")
     with engine.begin() as writer:     # BEGIN IMMEDIATE, uncommitted until the end
         Records(writer, app).create("customers", {"name": "乙"})
         listed = json.loads(cli("records", "list", "shop", "customers"))
@@ -127,6 +130,12 @@ def test_read_commands_run_while_a_writer_holds_the_database(shop, db_url, tmp_p
                               "--record", str(first["id"]))) == {"text": "甲"}
         assert re.search(r"customers\s+\S+\s+1 records", cli("status"))
         cli("archived", "shop")
+        assert "1 user(s)" in cli("users", "list")
+        assert "销售部" in cli("users", "show", "li")
+        assert "li" in cli("departments", "members", "list", "销售部")
+        assert "销售部" in cli("departments", "tree")
+        assert "1 role(s)" in cli("roles", "list")
+        assert "1 user(s) have sales" in cli("roles", "members", "sales")
         assert "exported 1 records" in cli("export", "shop", "customers", "-o", str(tmp_path / "c.csv"))
     with open(tmp_path / "c.csv", encoding="utf-8-sig", newline="") as fh:
         assert [row[0] for row in csv.reader(fh)][1:] == ["甲"]

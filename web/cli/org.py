@@ -14,20 +14,26 @@ import click
 
 from engine.errors import RecordValidationError
 from engine.i18n import render
+from engine.storage.db import read_connection
 from runtime.org import DepartmentNode, Org, User
 from web.cli._common import with_engine
 
 PAGE_SIZE = 50
 
 
-def with_org(func):
+def with_org(func=None, *, read_only: bool = False):
     """Decorator: pass an `Org` bound to a transaction; values refused by the org model
-    are printed one per line (with the option that gave them) and exit 1."""
+    are printed one per line (with the option that gave them) and exit 1. Commands that
+    only read say `@with_org(read_only=True)`: they read through read_connection, so on
+    SQLite they never make writers wait (engine/storage/db.py)."""
+    if func is None:
+        return functools.partial(with_org, read_only=read_only)
+
     @with_engine
     @functools.wraps(func)
     def wrapper(engine, *args, **kwargs):
         try:
-            with engine.begin() as conn:
+            with read_connection(engine) if read_only else engine.begin() as conn:
                 return func(Org(conn), *args, **kwargs)
         except RecordValidationError as exc:
             for issue in exc.issues:
@@ -142,7 +148,7 @@ def activate_users(org, user_refs):
 @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--limit", default=PAGE_SIZE, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_org
+@with_org(read_only=True)
 def list_users(org, search, status, page, limit, as_json):
     """List users by account, with their primary department."""
     active = {"inactive": False, "all": None}.get(status, True)
@@ -170,7 +176,7 @@ def list_users(org, search, status, page, limit, as_json):
 @users.command("show")
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_org
+@with_org(read_only=True)
 def show_user(org, user, as_json):
     """Show a user with their departments, roles and managers."""
     found = org.users.get(user)
@@ -309,7 +315,7 @@ def remove_members(org, department, user_refs):
 @click.argument("department")
 @click.option("--recursive", is_flag=True, help="Include the members of every department below it.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated users.")
-@with_org
+@with_org(read_only=True)
 def list_members(org, department, recursive, include_inactive):
     """List the members of DEPARTMENT."""
     found = org.departments.members(department, recursive=recursive, active_only=not include_inactive)
@@ -323,7 +329,7 @@ def list_members(org, department, recursive, include_inactive):
 @departments.command("tree")
 @click.argument("department", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_org
+@with_org(read_only=True)
 def department_tree(org, department, as_json):
     """Print the department tree (or the part under DEPARTMENT) with heads and member counts."""
     roots = org.departments.tree(department)
@@ -409,7 +415,7 @@ def unassign_role(org, role, user_refs):
 
 @roles.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_org
+@with_org(read_only=True)
 def list_roles(org, as_json):
     """List roles with their number of active members."""
     found = org.roles.list()
@@ -425,7 +431,7 @@ def list_roles(org, as_json):
 @roles.command("members")
 @click.argument("role")
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated users.")
-@with_org
+@with_org(read_only=True)
 def role_members(org, role, include_inactive):
     """List the users who have ROLE."""
     found = org.roles.get(role)
