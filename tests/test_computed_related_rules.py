@@ -10,7 +10,7 @@ import pytest
 from engine.definition.validate import check_text
 from engine.errors import RecordValidationError
 from runtime.apps import apply_app
-from runtime.records import Records
+from runtime.records import Records, tables_for
 
 DEFINITION = """
 format_version: 1
@@ -160,3 +160,31 @@ def test_an_import_reports_the_rows_that_would_overpay_and_keeps_the_others(bill
     problem, = report.problems
     assert problem.row == 4 and "Payments cannot add up to more than the contract amount" in problem.reason
     assert _contract(db, app, contract)["received"] == Decimal("1000.00")
+
+
+def test_a_record_that_already_broke_its_rule_does_not_block_writes_that_touch_it(billing):
+    """A rule added by an upgrade (or a limit lowered) may find records already breaking it:
+    the write that touches them is not refused for it, even when it makes things better."""
+    db, app, customer, contract = billing
+    with db.begin() as conn:      # written around the engine, as an older install would hold it
+        table = tables_for(app).form_table("customers")
+        conn.execute(table.update().where(table.c.id == customer).values(credit_limit=500))
+    with db.begin() as conn:      # unpaid 1000 > 500 before; a payment of 300 lowers it to 700
+        Records(conn, app).create("payments", {"contract": contract, "amount": "300"})
+    with db.begin() as conn:      # and a new contract (the customer is over the limit already)
+        Records(conn, app).create("contracts", {"title": "HT-003", "customer": customer, "amount": "50"})
+    with db.connect() as conn:
+        assert Records(conn, app).get("customers", customer)["fields"]["unpaid"] == Decimal("750.00")
+
+
+def test_the_other_side_is_the_records_own_rule_lowering_the_amount_below_what_was_paid(billing):
+    """The rule over the rollup holds whichever side changes: a payment is judged through
+    it, and so is the contract's own amount, when the contract is saved."""
+    db, app, customer, contract = billing
+    with db.begin() as conn:
+        records = Records(conn, app)
+        records.update("contracts", contract, {"amount": "600"})
+        records.create("payments", {"contract": contract, "amount": "600"})
+        with pytest.raises(RecordValidationError) as refused:   # the contract would be overpaid
+            records.update("contracts", contract, {"amount": "500"})
+    assert [i.params["rule"] for i in refused.value.issues] == ["not_overpaid"]

@@ -66,6 +66,8 @@ class Event:
     ids: set[int]
     fields: set[str]
     before: dict[int, dict[str, Any]] | None = None   # old values, for parents a record left
+    # Recomputed fields: their values before, by record (rules are judged on the change).
+    computed_before: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class Upkeep:
@@ -318,7 +320,7 @@ class Upkeep:
                 affected.merge(dirty.pop(node, Affected()))
             event = self.recompute(group, self._where(group[0].form, affected))
             if event is not None:
-                changed.add(event.form, event.ids, event.fields)
+                changed.add(event.form, event.computed_before)
                 self._route(event, dirty, exclude=set(group), skip_same=None)
         judge_changed(self, changed)
 
@@ -416,7 +418,8 @@ class Upkeep:
                 changed[mapping["id"]] = keys
         if not changed:
             return None
-        return Event(form_key, set(changed), set().union(*changed.values()))
+        return Event(form_key, set(changed), set().union(*changed.values()),
+                     computed_before={rid: {key: old[rid][key] for key in keys} for rid, keys in changed.items()})
 
     def _run_formulas(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
         form_key = group[0].form
@@ -432,8 +435,8 @@ class Upkeep:
         if not changed:
             return None
         self._write(form_key, [s.fdef.key for s in specs], [rows[rid] for rid in changed])
-        return Event(form_key, set(changed), {k for rid in changed for k in keys
-                                              if rows[rid].get(k) != old[rid][k]})
+        before = {rid: {k: old[rid][k] for k in keys if rows[rid].get(k) != old[rid][k]} for rid in changed}
+        return Event(form_key, set(changed), set().union(*before.values()), computed_before=before)
 
     def _write(self, form_key: str, keys: list[str], rows: list[Row]) -> None:
         """One executemany for all the changed rows (not a statement per record)."""
