@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -124,13 +125,16 @@ def _refuse_writes_clearly(context: ExceptionContext) -> None:
         raise ReadOnlyTransactionError(context.statement or "") from context.sqlalchemy_exception
 
 
+_SETS_JIT = re.compile(r"(?:^|\s)-c\s*jit\s*=")     # "-c jit=on", "-cjit=on"
+
+
 def _without_jit(url: str) -> sa.URL:
     """The URL with `-c jit=off` added to its connection options (a search_path or other
     options it has are kept)."""
     parsed = sa.make_url(url)
     options = parsed.query.get("options") or ""
     options = options if isinstance(options, str) else " ".join(options)
-    if "jit" in options:
+    if _SETS_JIT.search(options):
         return parsed
     return parsed.update_query_dict({"options": f"{options} -c jit=off".strip()})
 
