@@ -255,6 +255,26 @@ def test_a_kept_translation_follows_the_clock_the_user_and_the_time_zone(shop):
         assert listed(first_day, now=in_2020, tz=ZoneInfo("UTC")) == _positive(orders)
 
 
+def test_a_kept_translation_of_today_serves_the_whole_day(shop, monkeypatch):
+    """TODAY() alone depends on the day, NOW() on the moment: a filter of the first kind is
+    translated once a day, not once per read."""
+    from datetime import datetime, timezone
+    from engine.query import formula_filter
+    db, app, _, orders = shop
+    translated = []
+    real = formula_filter.translate
+    monkeypatch.setattr(formula_filter, "translate", lambda *a, **k: translated.append(a[0].text) or real(*a, **k))
+    morning, evening = (datetime(2020, 1, 2, hour, tzinfo=timezone.utc) for hour in (1, 9))   # one day in Shanghai
+    with db.connect() as conn:
+        for formula in ("AND(amount > 0, YEAR(TODAY()) = 2020)", "AND(amount > 0, YEAR(NOW()) = 2020)"):
+            for now in (morning, evening):
+                page = Records(conn, app, now=now).list("orders", filter={"formula": formula}, page_size=500)
+                assert {r["id"] for r in page.records} == _positive(orders)
+    per_text = {text: translated.count(text) for text in translated}
+    assert per_text["AND(amount > 0, YEAR(TODAY()) = 2020)"] == 2          # both databases, once
+    assert per_text["AND(amount > 0, YEAR(NOW()) = 2020)"] == 4            # again at the second moment
+
+
 def test_kept_translations_are_bounded_per_table(shop, monkeypatch):
     """Past the bound the oldest translation goes; every filter still gives its answer."""
     from engine.query import formula_filter

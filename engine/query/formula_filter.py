@@ -106,10 +106,10 @@ class _Translations:
         entry = store.get((text, eval_ctx.tz.key)) if store is not None else None
         if entry is None:
             return None
-        kept_sources, clock, user, condition = entry
+        kept_sources, clock_of, clock, user, condition = entry
         if any(a is not b for a, b in zip(kept_sources, sources)):
             return None
-        if clock is not None and clock != eval_ctx.now:
+        if clock_of is not None and clock != clock_of(eval_ctx):
             return None
         if user is not None and user != (eval_ctx.user,):
             return None
@@ -120,18 +120,29 @@ class _Translations:
         store = self._store(table)
         if store is None:
             return
-        clock = eval_ctx.now if formula.volatile else None
+        clock_of = _clock_of(formula)
+        clock = clock_of(eval_ctx) if clock_of is not None else None
         user = (eval_ctx.user,) if user_functions(formula.functions) else None
         if len(store) >= self.SIZE:
             try:
                 del store[next(iter(store))]
             except (KeyError, RuntimeError, StopIteration):   # another thread got there first
                 pass
-        store[(text, eval_ctx.tz.key)] = (sources, clock, user, condition)
+        store[(text, eval_ctx.tz.key)] = (sources, clock_of, clock, user, condition)
 
     def _store(self, table) -> dict | None:
         info = getattr(table, "info", None)      # a Table has one, an alias does not
         return None if info is None else info.setdefault(self.KEY, {})
+
+
+def _clock_of(formula: Formula):
+    """What of the clock a translation depends on: the moment for NOW(), the day for
+    TODAY() alone (kept all day), nothing for a formula that does not read it."""
+    if "NOW" in formula.functions:
+        return lambda eval_ctx: eval_ctx.now
+    if formula.volatile:
+        return lambda eval_ctx: eval_ctx.today
+    return None
 
 
 _CACHE = _Translations()
