@@ -175,7 +175,8 @@ def run(name: str, engine, children: int, repeat: int) -> None:
         Records(conn, app).bulk_update("payments", [{"id": p, "changes": {"amount": 7}} for p in some])
         whole = time.perf_counter() - start
     print(f"{name}: for context, bulk_update of {len(some):,} payments through the record service: "
-          f"{whole * 1000:,.0f} ms, {counter.count:,} statements (the changed rows in one executemany, each guarded by its version)")
+          f"{whole * 1000:,.0f} ms, {counter.count:,} statements (the changed rows in one executemany, "
+          "each guarded by its version)")
 
 
 def main() -> None:
