@@ -37,3 +37,20 @@ def test_related_fields_named_like_bookkeeping_columns_are_read_correctly(db):
     assert post["titles"]["label"] == {a: {"title": "甲", "deleted": False}}
     assert post["fields"]["others"] == [b, a]
     assert post["titles"]["others"] == {b: {"title": "乙", "deleted": True}, a: {"title": "甲", "deleted": False}}
+
+
+def test_page_loaders_kept_per_app_are_bounded(db, monkeypatch):
+    """Callers choose which fields a page shows: the loaders kept for those choices do not
+    grow without bound."""
+    from runtime.records import loading
+    from tests.records_app import install_shop
+    monkeypatch.setattr(loading, "MAX_LOADERS", 8)
+    app = install_shop(db)
+    keys = [f.key for f in app.require_form("orders").fields]
+    assert len(keys) >= 4
+    with db.connect() as conn:
+        records = Records(conn, app)
+        for n in range(1, 2 ** 4):                 # 15 different choices of fields
+            page = records.list("orders", fields=[keys[i] for i in range(4) if (n >> i) & 1], page_size=1)
+            assert page.records == []
+    assert len(app.__dict__["_page_loaders"]) == 8

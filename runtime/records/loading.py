@@ -24,6 +24,8 @@ from engine.storage.physical import SYSTEM_COLUMNS, AppTables
 
 RECORD_SYSTEM_KEYS = SYSTEM_COLUMNS
 
+MAX_LOADERS = 256      # page loaders kept per app definition (form, fields, language, zone)
+
 
 @dataclass
 class _TargetRead:
@@ -104,6 +106,11 @@ class PageLoader:
         key = (form.key, None if fields is None else frozenset(fields), ctx.lang, str(ctx.tz))
         loader = cache.get(key)
         if loader is None:
+            if len(cache) >= MAX_LOADERS:     # callers choose `fields`: keep the cache bounded
+                try:
+                    del cache[next(iter(cache))]
+                except (KeyError, RuntimeError, StopIteration):   # another thread got there first
+                    pass
             loader = cache[key] = cls(app, form, tables, ctx, fields)
         return loader
 
