@@ -73,7 +73,8 @@ def test_a_write_through_a_read_connection_is_refused_clearly(shop):
         with pytest.raises(ReadOnlyTransactionError) as refused:
             Records(reader, app).create("customers", {"name": "乙"})
         assert re.match(r"a read-only connection was asked to write \(INSERT INTO \S+", str(refused.value))
-        assert "do the write in a transaction of its own (write_transaction(engine, work)" in str(refused.value)
+        assert "do the write in a transaction of its own (write_transaction(engine, work)" \
+            in str(refused.value)
         reader.rollback()
         # The next transaction of the same connection is read-only too.
         with pytest.raises(ReadOnlyTransactionError, match="read-only connection was asked to write"):
@@ -105,8 +106,8 @@ def test_postgresql_reads_in_read_only_transactions_of_unchanged_isolation(shop)
 
 def test_read_commands_run_while_a_writer_holds_the_database(shop, db_url, tmp_path, capsys):
     """SQLite: the CLI's read commands (records, export, eval, status, org listings,
-    and upgrade_system, which every command runs first) read without the write lock, so a writer at work does not stop them; they
-    see what is committed."""
+    and upgrade_system, which every command runs first) read without the write lock,
+    so a writer at work does not stop them; they see what is committed."""
     make, app, first = shop
     engine = make()
     if engine.dialect.name != "sqlite":

@@ -14,9 +14,10 @@ says to try again, never a stack trace.
 Upkeep.lock_ahead takes the row locks of a write in one order, so writes reaching each
 other's records queue up instead of deadlocking; this catches the rarer cycles it
 cannot foresee. SQLite cannot deadlock: a write transaction holds the whole database
-from BEGIN IMMEDIATE (engine/storage/db.py) and the next one waits for it, up to its busy
-timeout (30 s); readers (read_connection) hold nothing a writer waits for. A wait that runs out ("database is locked") is not run again (it has
-waited long enough) but reported as ConcurrentWriteError too.
+from BEGIN IMMEDIATE (engine/storage/db.py) and the next one waits for it, up to its
+busy timeout (30 s); readers (read_connection) hold nothing a writer waits for. A wait
+that runs out ("database is locked") is not run again (it has waited long enough) but
+reported as ConcurrentWriteError too.
 
 `work` must do nothing outside the database that cannot be done twice (send no mail,
 call no webhook): such effects go to the outbox, written in the same transaction.
