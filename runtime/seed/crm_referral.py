@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from faker import Faker
 
 from engine.fields.base import DEFAULT_TZ
+from engine.storage.db import read_connection
 from runtime.apps import load_installed
 from runtime.org import Org
 from runtime.records import Records, tables_for
@@ -70,7 +71,7 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     rnd = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         app = load_installed(conn, "crm_referral")
     if app is None:
         from engine.errors import FormworkError
@@ -287,7 +288,7 @@ CAMPAIGN_PREFIXES = ("SPR25", "AUT25", "ALL26")
 def _referral_codes(engine, app) -> dict[int, str]:
     """Each customer's own referral code (a serial number the engine assigned), by id."""
     table = tables_for(app).form_table("customers")
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         return dict(conn.execute(sa.select(table.c.id, table.c.referral_code)).all())
 
 
