@@ -6,6 +6,7 @@ The approach of tests/test_records_concurrency.py: spawned processes, each with 
 own engine, released together by a barrier once all are ready.
 """
 import multiprocessing as mp
+import time
 
 import pytest
 
@@ -48,6 +49,10 @@ def _worker(url: str, shared_id: int, name: str, start, queue) -> None:
         except Abandoned:
             pass
         conflicts += _increment(engine, app, shared_id)
+        # A pause between rounds, as between real users' saves: SQLite's busy handler lets
+        # a waiting writer sleep while the one that just committed begins again at once,
+        # so in a tight loop one process could do all its rounds before the others start.
+        time.sleep(0.02)
     engine.dispose()
     queue.put((numbers, conflicts))
 
