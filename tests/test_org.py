@@ -134,7 +134,7 @@ def test_two_connections_racing_for_one_account(db_url):
         thread = threading.Thread(target=racer)
         thread.start()
         _wait_until_blocked(first, tag, thread)
-    thread.join(timeout=30)
+    thread.join(timeout=90)
     first.dispose()
     second.dispose()
     assert len(outcome) == 1 and isinstance(outcome[0], OrgConflict), outcome
@@ -142,12 +142,13 @@ def test_two_connections_racing_for_one_account(db_url):
 
 
 def _wait_until_blocked(engine, application_name: str, thread: threading.Thread) -> None:
-    """Wait (up to 30 s) until the racing connection waits for a lock."""
+    """Wait (up to 90 s: a loaded CI machine may take long to start the racer's first
+    connection) until the racing connection waits for a lock."""
     import time
     query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
                     "AND wait_event_type = 'Lock'")
     with engine.connect() as probe:
-        for _ in range(300):
+        for _ in range(900):
             if probe.execute(query, {"name": application_name}).scalar_one() or not thread.is_alive():
                 return
             time.sleep(0.1)
