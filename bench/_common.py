@@ -17,6 +17,11 @@ from engine.storage.migrate import upgrade_system
 PG_URL = os.environ.get("FORMWORK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def L(text: str) -> dict:
+    """A label in both languages (benchmark apps need no translation)."""
+    return {"zh": text, "en": text}
+
+
 def databases(which: str = "both"):
     """Yield (name, engine) for a fresh SQLite file and a fresh PostgreSQL schema."""
     if which in ("both", "sqlite"):

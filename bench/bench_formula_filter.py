@@ -44,15 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import databases, paired  # noqa: E402
+from bench._common import L, databases, paired  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records, tables_for  # noqa: E402
 from runtime.records.service import COUNT_CAP  # noqa: E402
-
-
-def L(text):
-    return {"zh": text, "en": text}
 
 
 APP = {

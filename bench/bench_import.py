@@ -21,17 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import databases  # noqa: E402
+from bench._common import L, databases  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.fields.base import ValueContext  # noqa: E402
 from engine.fields.registry import field_type, get_type  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.import_export import import_file  # noqa: E402
 from runtime.records import tables_for  # noqa: E402
-
-
-def L(text):
-    return {"zh": text, "en": text}
 
 
 def fields() -> list[dict]:

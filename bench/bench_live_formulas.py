@@ -20,15 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Counter, databases, paired  # noqa: E402
+from bench._common import Counter, L, databases, paired  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.fields.base import DEFAULT_TZ  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records, tables_for  # noqa: E402
-
-
-def L(text):
-    return {"zh": text, "en": text}
 
 
 APP = {

@@ -30,15 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import databases  # noqa: E402
+from bench._common import L, databases  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.storage.db import make_engine  # noqa: E402
 from runtime.apps import apply_app, plan_app  # noqa: E402
 from runtime.records import tables_for  # noqa: E402
-
-
-def L(text):
-    return {"zh": text, "en": text}
 
 
 AS_TEXT = {

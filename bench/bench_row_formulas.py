@@ -22,14 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Counter, databases, paired  # noqa: E402
+from bench._common import Counter, L, databases, paired  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records  # noqa: E402
-
-
-def L(text):
-    return {"zh": text, "en": text}
 
 
 def app_doc(key: str, row_formula: bool) -> dict:

@@ -16,14 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import databases, paired_medians  # noqa: E402
+from bench._common import L, databases, paired_medians  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app, load_installed  # noqa: E402
 from runtime.records import Records  # noqa: E402
-
-
-def L(text):
-    return {"zh": text, "en": text}
 
 
 BASE = [{"key": "title", "type": "text", "label": L("标题")},
