@@ -1,6 +1,7 @@
 """Shared helpers for the benchmarks: databases to run on, timing, printing."""
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -20,6 +21,15 @@ PG_URL = os.environ.get("FORMWORK_BENCH_PG_URL", "postgresql+psycopg://postgres@
 def L(text: str) -> dict:
     """A label in both languages (benchmark apps need no translation)."""
     return {"zh": text, "en": text}
+
+
+def rows_and_databases(description: str, default_rows: int) -> tuple[int, str]:
+    """The command line every record benchmark takes: --rows N and --db both|sqlite|postgresql."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, default=default_rows)
+    parser.add_argument("--db", default="both", choices=["both", "sqlite", "postgresql"])
+    args = parser.parse_args()
+    return args.rows, args.db
 
 
 def databases(which: str = "both"):

@@ -10,7 +10,6 @@ not in this process's CPU time, so compare wall-clock figures there.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import L, databases  # noqa: E402
+from bench._common import L, databases, rows_and_databases  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.fields.base import ValueContext  # noqa: E402
 from engine.fields.registry import field_type, get_type  # noqa: E402
@@ -144,23 +143,20 @@ def fresh_app(engine, key: str) -> AppDef:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--db", default="both", choices=["both", "sqlite", "postgresql"])
-    args = parser.parse_args()
+    count, which = rows_and_databases(__doc__, 100_000)
     folder = Path(tempfile.mkdtemp(prefix="formwork-import-"))
     spec = fields()
-    csv_path, xlsx_path, rows = make_files(folder, args.rows, spec)
-    print(f"{args.rows:,} rows x {len(spec)} fields; types: "
+    csv_path, xlsx_path, rows = make_files(folder, count, spec)
+    print(f"{count:,} rows x {len(spec)} fields; types: "
           f"{', '.join(sorted({f['type'] for f in spec}))}")
-    for name, engine in databases(args.db):
+    for name, engine in databases(which):
         raw = raw_insert(engine, fresh_app(engine, "rawapp"), rows)
-        print(line(name, "raw Core executemany", args.rows, raw), flush=True)
+        print(line(name, "raw Core executemany", count, raw), flush=True)
         fresh_app(engine, "csvapp")
-        print(line(name, "import csv", args.rows, timed_import(engine, "csvapp", csv_path, args.rows), raw),
+        print(line(name, "import csv", count, timed_import(engine, "csvapp", csv_path, count), raw),
               flush=True)
         fresh_app(engine, "xlsxapp")
-        print(line(name, "import xlsx", args.rows, timed_import(engine, "xlsxapp", xlsx_path, args.rows), raw),
+        print(line(name, "import xlsx", count, timed_import(engine, "xlsxapp", xlsx_path, count), raw),
               flush=True)
 
 

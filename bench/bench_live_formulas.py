@@ -12,7 +12,6 @@ out of N (default 100,000), each measured against a baseline in the same run.
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Counter, L, databases, paired  # noqa: E402
+from bench._common import Counter, L, databases, paired, rows_and_databases  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.fields.base import DEFAULT_TZ  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
@@ -89,12 +88,9 @@ def run(name, engine, rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--db", default="both", choices=["both", "sqlite", "postgresql"])
-    args = parser.parse_args()
-    for name, engine in databases(args.db):
-        run(name, engine, args.rows)
+    rows, which = rows_and_databases(__doc__, 100_000)
+    for name, engine in databases(which):
+        run(name, engine, rows)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ same indexes; plus statements per record create and update.
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import Counter, L, databases, median_ms, paired  # noqa: E402
+from bench._common import Counter, L, databases, median_ms, paired, rows_and_databases  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records, tables_for  # noqa: E402
@@ -159,12 +158,9 @@ def run(name, engine, rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--db", default="both", choices=["both", "sqlite", "postgresql"])
-    args = parser.parse_args()
-    for name, engine in databases(args.db):
-        run(name, engine, args.rows)
+    rows, which = rows_and_databases(__doc__, 1_000_000)
+    for name, engine in databases(which):
+        run(name, engine, rows)
 
 
 if __name__ == "__main__":
