@@ -21,7 +21,7 @@ from engine.formula.nodes import (
     COMPARISON_OPERATORS, ArrayLiteral, Binary, Boolean, Call, FieldRef, Formula, Node, Number,
     Text, Unary, map_tree,
 )
-from engine.formula.values import type_name
+from engine.formula.values import ErrorValue, to_number, type_name
 
 ANY = "any"
 SCALAR_TYPES = ("number", "text", "boolean", "date", "datetime")
@@ -262,6 +262,7 @@ class _Checker:
         word = "negate" if node.op == "-" else "take a percentage of"
         if not self.scalar_operand(node, node.operand, word):
             return "number"
+        self.number_text(node.operand, word)
         if operand in TEMPORAL:
             self.report(node, f"cannot {word} {describe(operand)}", code="operand_type")
         return "number"
@@ -280,7 +281,17 @@ class _Checker:
         if not (self.scalar_operand(node, node.left, word)
                 and self.scalar_operand(node, node.right, word)):
             return "number"
+        self.number_text(node.left, word)
+        self.number_text(node.right, word)
         return self.arithmetic(node, left, right, word)
+
+    def number_text(self, operand: Node, word: str) -> None:
+        """A text literal in arithmetic that does not read as a number can only give
+        #VALUE! ("x" * 2, TODAY() - "x"): say so where it is written."""
+        if isinstance(operand, Text) and type(to_number(operand.value)) is ErrorValue:
+            self.report(operand, f"cannot {word} the text {_source(self.text, operand)}, which is not a number",
+                        code="operand_type",
+                        hint="; write the number without quotes, or VALUE(...) for text such as \"1,234\"")
 
     def arithmetic(self, node: Binary, left: str, right: str, word: str) -> str:
         """Date arithmetic as the operators do it: date ± days, date − date."""

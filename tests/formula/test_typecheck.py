@@ -80,10 +80,17 @@ def test_every_node_of_the_typed_tree_has_a_type():
                               "number values (items.price) at 1:7"),
     ("ABS(signed_on)", "ABS needs a number as argument 1, got a date at 1:5"),
     ("IF(items.price, 1, 2)", "IF needs a single value as argument 1"),
+    ("amount * \"x\"", 'cannot multiply the text "x", which is not a number at 1:10; write the number'),
+    ("-\"元\"", 'cannot negate the text "元", which is not a number at 1:2'),
+    ("\"\" + amount", 'cannot add the text "", which is not a number at 1:1'),
 ])
 def test_problems_say_what_and_where(text, message):
     found = problems_of(text)
     assert len(found) == 1 and found[0].startswith(message), found
+
+
+def test_text_that_reads_as_a_number_takes_part_in_arithmetic():
+    assert problems_of('"3" + amount') == [] and problems_of('amount * " 2.5 "') == []
 
 
 def test_problem_details():
