@@ -50,8 +50,7 @@ def recompute_app(engine: Engine, app_key: str, fields: list[str] | None = None,
                                                          in formula_columns(app).items() for column in columns]
                 raise FormworkError(f"{missing.args[0]} is not a computed field of {app_key!r}; its computed "
                                     f"fields are: {', '.join(known) or 'none'}") from None
-            for pair in rows:       # the fields reading the recomputed columns (SUM(items.line_total))
-                start |= {t.target for t in graph.triggers.get(pair, ())}
+            start |= graph.readers_of(rows)     # the fields reading those columns (SUM(items.line_total))
             nodes = graph.dependents(start)
         tables, ctx = tables_for(app), ValueContext(now=now)
         changed: dict[str, int] = {}

@@ -258,6 +258,11 @@ class ComputedGraph:
     def rollups_of(self, form_key: str) -> list[RollupSpec]:
         return [self.rollups[n] for n in self.order if n.form == form_key and n in self.rollups]
 
+    def readers_of(self, fields) -> set[Node]:
+        """The computed fields reading any of `fields` ((form, field) pairs; a subform's
+        pair stands for its columns) directly."""
+        return {t.target for pair in fields for t in self.triggers.get(pair, ())}
+
     def triggered_by(self, form_key: str, fields: set[str]) -> list[Trigger]:
         return [t for key in sorted(fields) for t in self.triggers.get((form_key, key), ())]
 

@@ -47,9 +47,7 @@ def recompute_nodes(installed: AppDef, new: AppDef, plan,
     graph = graph_for(new)
     created = {step.form for step in plan.steps if step.kind == "add_form"}
     restored_forms = {step.form for step in plan.steps if step.kind == "restore_form"}
-    start: set[Node] = set()
-    for pair in subforms:       # the form's formulas reading those columns (SUM(items.line_total))
-        start |= {t.target for t in graph.triggers.get(pair, ())}
+    start = graph.readers_of(subforms)   # the form's formulas reading those columns (SUM(items.line_total))
     for node in list(graph.formulas) + list(graph.rollups):
         if node.form in created:
             continue          # a new form has no records yet
@@ -61,9 +59,8 @@ def recompute_nodes(installed: AppDef, new: AppDef, plan,
         if node.form in restored_forms or old is None or old.type != fdef.type \
                 or value_signature(old) != value_signature(fdef):
             start.add(node)
-    for step in plan.steps:
-        if step.kind in ("retype_field", "retype_subfield", "restore_field", "restore_subfield"):
-            start |= {t.target for t in graph.triggers.get((step.form, step.field), ())}
+    start |= graph.readers_of((step.form, step.field) for step in plan.steps
+                              if step.kind in ("retype_field", "retype_subfield", "restore_field", "restore_subfield"))
     return [node for node in graph.dependents(start) if node.form not in created]
 
 
