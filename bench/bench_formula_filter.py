@@ -45,9 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import L, databases, paired  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
-from runtime.records import Records, tables_for  # noqa: E402
+from runtime.records import Records  # noqa: E402
 from runtime.records.service import COUNT_CAP  # noqa: E402
 
 
@@ -81,7 +82,7 @@ FORMULAS = {
 
 
 def populate(engine, app, rows: int) -> None:
-    tables = tables_for(app)
+    tables = compiled(app).tables
     now = datetime.now(timezone.utc)
     system = {"created_at": now, "updated_at": now, "version": 1}
     rnd = random.Random(11)
@@ -139,7 +140,7 @@ def run(name: str, engine, rows: int, repeat: int = REPEAT) -> None:
     start = time.perf_counter()
     populate(engine, app, rows)
     print(f"[{name}] populated {rows:,} orders in {time.perf_counter() - start:.1f}s")
-    tables = tables_for(app)
+    tables = compiled(app).tables
     with engine.connect() as conn:
         records = Records(conn, app)
         measure(conn, records, tables, name, rows, "", repeat)

@@ -21,12 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import L, databases, rows_and_databases  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.fields.base import ValueContext  # noqa: E402
-from engine.fields.registry import field_type, get_type  # noqa: E402
+from engine.fields.registry import get_type  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.import_export import import_file  # noqa: E402
-from runtime.records import tables_for  # noqa: E402
 
 
 def fields() -> list[dict]:
@@ -119,8 +119,8 @@ def raw_insert(engine, app, rows: list[dict]) -> Timer:
     """The floor: the same rows, already typed (outside the timing), through Core
     executemany with no checks, no history."""
     form = app.require_form("items")
-    table = tables_for(app).form_table("items")
-    types = {f.key: field_type(f) for f in form.fields}
+    table = compiled(app).tables.form_table("items")
+    types = {f.key: compiled(app).types.of(f) for f in form.fields}
     ctx = ValueContext()
     now = datetime.now(timezone.utc)
     typed = []

@@ -20,10 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import Counter, L, databases, paired, rows_and_databases  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.fields.base import DEFAULT_TZ  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
-from runtime.records import Records, tables_for  # noqa: E402
+from runtime.records import Records  # noqa: E402
 
 
 APP = {
@@ -38,7 +39,7 @@ APP = {
 
 
 def populate(engine, app, rows: int, today: date) -> None:
-    table = tables_for(app).form_table("customers")
+    table = compiled(app).tables.form_table("customers")
     now = datetime.now(timezone.utc)
     rnd = random.Random(7)
     for start in range(0, rows, 20_000):

@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import L, databases  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
 from engine.storage.db import make_engine  # noqa: E402
 from runtime.apps import apply_app, plan_app  # noqa: E402
-from runtime.records import tables_for  # noqa: E402
 
 
 AS_TEXT = {
@@ -60,7 +60,7 @@ CHUNK = 20_000
 def populate(engine, rows: int) -> None:
     app = AppDef.from_dict(AS_TEXT)
     apply_app(engine, app)
-    items = tables_for(app).form_table("items")
+    items = compiled(app).tables.form_table("items")
     now = datetime.now(timezone.utc)
     rnd = random.Random(11)
     for start in range(0, rows, CHUNK):

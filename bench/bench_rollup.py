@@ -33,11 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import Counter, databases  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.computed.idsets import among  # noqa: E402
 from engine.computed.upkeep import Upkeep  # noqa: E402
 from engine.definition.validate import check_text  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
-from runtime.records import Records, tables_for  # noqa: E402
+from runtime.records import Records  # noqa: E402
 
 DEFINITION = """
 format_version: 1
@@ -125,7 +126,7 @@ def run(name: str, engine, children: int, repeat: int) -> None:
     started = time.perf_counter()
     app, payments = build(engine, children)
     print(f"{name}: built {children:,} payments in {time.perf_counter() - started:.1f} s")
-    tables = tables_for(app)
+    tables = compiled(app).tables
     table = tables.form_table("payments")
     results = {}
 
@@ -135,7 +136,7 @@ def run(name: str, engine, children: int, repeat: int) -> None:
     def ours() -> float:
         with engine.begin() as conn:
             change(conn)
-            upkeep = Upkeep(conn, app, tables, Records(conn, app).ctx)
+            upkeep = Upkeep(conn, compiled(app), Records(conn, app).ctx)
             with Counter(engine) as counter:
                 start = time.perf_counter()
                 upkeep.after_update(app.require_form("payments"), {p: {"amount"} for p in payments}, {})

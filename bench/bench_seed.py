@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import databases  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.definition import load_definition  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
-from runtime.records import tables_for  # noqa: E402
 from runtime.seed import seed_app  # noqa: E402
 
 APP_FILE = Path(__file__).resolve().parent.parent / "apps" / "crm_referral.yaml"
@@ -46,7 +46,7 @@ class FormClock:
 
 def raw_baseline(engine, app) -> tuple[int, float, float]:
     """Insert the seeded customer rows again, with Core executemany, into a bare copy."""
-    table = tables_for(app).form_table("customers")
+    table = compiled(app).tables.form_table("customers")
     bare = sa.Table("bench_raw_customers", sa.MetaData(),
                     *[sa.Column(c.name, c.type, primary_key=c.primary_key) for c in table.columns])
     with engine.begin() as conn:

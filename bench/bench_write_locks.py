@@ -19,10 +19,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import Counter, databases, paired  # noqa: E402
+from engine.compiled import compiled  # noqa: E402
 from engine.computed.upkeep import Upkeep  # noqa: E402
 from engine.definition import load_definition  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
-from runtime.records import Records, tables_for  # noqa: E402
+from runtime.records import Records  # noqa: E402
 from runtime.seed import seed_app  # noqa: E402
 
 APP_FILE = Path(__file__).resolve().parent.parent / "apps" / "crm_referral.yaml"
@@ -30,7 +31,7 @@ APP_FILE = Path(__file__).resolve().parent.parent / "apps" / "crm_referral.yaml"
 
 def writes(engine, app) -> dict:
     """Writes of the flagship that reach records of other forms, on seeded records."""
-    contracts, payments = tables_for(app).form_table("contracts"), tables_for(app).form_table("payments")
+    contracts, payments = compiled(app).tables.form_table("contracts"), compiled(app).tables.form_table("payments")
     with engine.connect() as conn:
         contract = conn.execute(sa.select(contracts.c.id, contracts.c.customer, contracts.c.amount).where(
             contracts.c.customer.is_not(None), contracts.c.status == "executing").order_by(contracts.c.id)).first()

@@ -3,44 +3,88 @@
 The definition of every installed version is stored in fw_app_versions; the
 runtime always works from the installed definition, never from a file. Applying
 the same definition twice changes nothing and records no new version.
+
+`load_installed` gives the compiled app (engine/compiled/app.py) of the installed
+version. Compiled apps are kept per process by (key, version, checksum): a warm
+process reads one short row (the version and checksum, never the definition) and
+parses nothing. The checksum makes the key safe across databases and re-installs.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from engine.compiled.app import App, compile_app, compiled
 from engine.computed.migration import describe_recomputes
 from engine.definition.model import AppDef
 from engine.errors import FormworkError, NotFound
-from engine.fields.registry import field_type
 from engine.storage import system
 from engine.storage.apply import Migrator, Progress, duplicate_groups
 from engine.storage.db import read_connection
-from engine.storage.physical import AppTables
 from engine.storage.plan import Plan, make_plan
 from engine.storage.types import utcnow
 from runtime.migration_preview import PREVIEW_EXAMPLES, step_preview
 
 
-def checksum(app: AppDef) -> str:
+def checksum(app: AppDef | App) -> str:
     canonical = json.dumps(app.raw, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def load_installed(conn: Connection, app_key: str) -> AppDef | None:
-    """The installed definition of an app, or None when it is not installed."""
-    row = conn.execute(
-        sa.select(system.app_versions.c.definition)
-        .join(system.apps, system.apps.c.id == system.app_versions.c.app_id)
-        .where(system.apps.c.key == app_key,
-               system.app_versions.c.version == system.apps.c.current_version)
-    ).first()
-    return AppDef.from_dict(row.definition) if row else None
+class _CompiledApps:
+    """Compiled installed apps of this process by (key, version, checksum), the most
+    recently used kept (a process serves a few apps, each at one version at a time)."""
+
+    def __init__(self, size: int = 32):
+        self.size, self._apps, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple) -> App | None:
+        with self._lock:
+            found = self._apps.get(key)
+            if found is not None:
+                self._apps.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, app: App) -> None:
+        with self._lock:
+            self._apps[key] = app
+            while len(self._apps) > self.size:
+                self._apps.popitem(last=False)
+
+
+_COMPILED = _CompiledApps()
+
+
+def _current(app_key: str):
+    versions = system.app_versions
+    return (sa.select(versions.c.version, versions.c.checksum)
+            .join(system.apps, system.apps.c.id == versions.c.app_id)
+            .where(system.apps.c.key == app_key, versions.c.version == system.apps.c.current_version))
+
+
+def load_installed(conn: Connection, app_key: str) -> App | None:
+    """The compiled app of the installed version, or None when it is not installed: one
+    short query when this process has compiled that version already."""
+    row = conn.execute(_current(app_key)).first()
+    if row is None:
+        return None
+    cache_key = (app_key, row.version, row.checksum)
+    found = _COMPILED.get(cache_key)
+    if found is None:
+        definition = conn.execute(
+            sa.select(system.app_versions.c.definition)
+            .join(system.apps, system.apps.c.id == system.app_versions.c.app_id)
+            .where(system.apps.c.key == app_key, system.app_versions.c.version == row.version)).scalar_one()
+        found = compile_app(AppDef.from_dict(definition), row.version)
+        _COMPILED.put(cache_key, found)
+    return found
 
 
 def installed_apps(conn: Connection) -> list[dict[str, Any]]:
@@ -75,29 +119,29 @@ def plan_app(engine: Engine, app: AppDef) -> PlanReport:
         return _plan(conn, app)
 
 
-def _plan(conn: Connection, app: AppDef, previews: bool = True) -> PlanReport:
+def _plan(conn: Connection, app: AppDef | App, previews: bool = True) -> PlanReport:
     """The plan against what is installed; with `previews`, what it would do to the stored
     data (apply skips them: it converts the values itself and reports the counts)."""
     installed = load_installed(conn, app.key)
     if installed is not None and checksum(installed) == checksum(app):
         return PlanReport(Plan(app.key), unchanged=True)
-    plan = make_plan(installed, app, archived_fields(conn, app.key) if installed else [])
+    plan = make_plan(installed, compiled(app), archived_fields(conn, app.key) if installed else [])
     report = PlanReport(plan, blocking=list(plan.refused))
     if installed is None:
         return report
-    tables = AppTables.build(installed)
+    tables = installed.tables
     describe_recomputes(conn, plan, tables, installed)
     for index, step in enumerate(plan.steps):
         if step.kind == "add_unique" and installed.form(step.form):
             fdef = installed.require_form(step.form).field(step.field)
-            column = field_type(fdef).columns()[0].name
+            column = installed.types.of(fdef).columns()[0].name
             dupes = duplicate_groups(conn, tables.form_table(step.form), column, PREVIEW_EXAMPLES)
             if dupes:
                 report.blocking.append(f"{step.form}.{step.field} cannot become unique: values used more than "
                                        "once, e.g. " + ", ".join(f"{v!r} x{n}" for v, n in dupes)
                                        + "; change the duplicates first (or leave the field not unique)")
         elif previews:
-            preview = step_preview(conn, installed, app, tables, step)
+            preview = step_preview(conn, installed, compiled(app), step)
             if preview:
                 report.previews[index] = preview
     return report
@@ -114,7 +158,7 @@ def apply_app(engine: Engine, app: AppDef, source: str | None = None, user_id: i
             return {"app": app.key, "changed": False, "version": _current_version(conn, app.key), "steps": []}
         if report.blocking:
             raise FormworkError("the change cannot be applied:\n  " + "\n  ".join(report.blocking))
-        migrator = Migrator(conn, installed, app, progress, **({"batch": batch} if batch else {}))
+        migrator = Migrator(conn, installed, compiled(app), progress, **({"batch": batch} if batch else {}))
         results = migrator.run(report.plan)
         version = _record_version(conn, app, source, user_id, report)
     return {"app": app.key, "changed": True, "version": version, "installed": installed is None,
@@ -181,7 +225,7 @@ def _table_of_archived_column(conn: Connection, app_key: str, row) -> str:
     if form is None:
         raise FormworkError(f"form {row['form_key']!r} of this archived column is itself archived; purge the "
                             "form instead (see `formwork archived APP`)")
-    tables = AppTables.build(installed)
+    tables = installed.tables
     subform_key, dot, _ = (row["field_key"] or "").partition(".")
     if not dot:
         return tables.form_table(form.key).name

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from engine.definition.model import AppDef
 from engine.errors import FieldError
 from engine.fields.base import FieldType
-from engine.fields.registry import field_type
+from engine.fields.registry import TypesOfApps
 from engine.storage.apply import CONVERSION_CONTEXT
 from engine.storage.physical import AppTables
 from engine.storage.plan import Step
@@ -24,9 +24,10 @@ PREVIEW_EXAMPLES = 5
 PREVIEW_BATCH = 5000
 
 
-def step_preview(conn: Connection, installed: AppDef, new: AppDef, tables: AppTables,
-                 step: Step) -> dict[str, Any] | None:
-    """The preview of one step of a plan against the installed app, or None."""
+def step_preview(conn: Connection, installed, new, step: Step) -> dict[str, Any] | None:
+    """The preview of one step of a plan against the installed app, or None (both apps
+    compiled: each field is typed by the app holding it)."""
+    tables, types = installed.tables, TypesOfApps(new.types, installed.types)
     old_form = installed.form(step.form) or (
         installed.form(new.require_form(step.form).renamed_from or "") if new.form(step.form) else None)
     if old_form is None:
@@ -40,22 +41,22 @@ def step_preview(conn: Connection, installed: AppDef, new: AppDef, tables: AppTa
             return None
         table = tables.form_table(old_form.key)
         if step.kind == "archive_field":
-            return _archive_preview(conn, tables, old_form.key, old, table)
+            return _archive_preview(conn, types, tables, old_form.key, old, table)
         if step.kind == "change_field":
-            return settings_preview(conn, table, old, new_field) if step.data.get("check_values") else None
-        return _retype_preview(conn, tables, old_form.key, old, new_field, table, step.data["mode"])
+            return settings_preview(conn, types, table, old, new_field) if step.data.get("check_values") else None
+        return _retype_preview(conn, types, tables, old_form.key, old, new_field, table, step.data["mode"])
     if step.kind in ("archive_subfield", "retype_subfield", "change_subfield"):
-        return _subfield_preview(conn, tables, old_form, new, step)
+        return _subfield_preview(conn, types, tables, old_form, new, step)
     return None
 
 
-def _retype_preview(conn, tables, form_key, old, new, table, mode: str) -> dict[str, Any] | None:
+def _retype_preview(conn, types, tables, form_key, old, new, table, mode: str) -> dict[str, Any] | None:
     if mode == "convert":
-        return conversion_preview(conn, table, old, new)
+        return conversion_preview(conn, types, table, old, new)
     if mode == "archive":
-        return _archive_preview(conn, tables, form_key, old, table)
+        return _archive_preview(conn, types, tables, form_key, old, table)
     if mode == "to_links":
-        return {"kind": "links", "values": _count(conn, table, table.c[field_type(old).column_name].is_not(None))}
+        return {"kind": "links", "values": _count(conn, table, table.c[types.of(old).column_name].is_not(None))}
     if mode == "from_links":
         link = tables.link_table(form_key, old.key)
         per_record = sa.select(link.c.source_id, sa.func.count().label("n")).group_by(link.c.source_id).subquery()
@@ -65,7 +66,7 @@ def _retype_preview(conn, tables, form_key, old, new, table, mode: str) -> dict[
     return None
 
 
-def _subfield_preview(conn, tables, old_form, new: AppDef, step: Step) -> dict[str, Any] | None:
+def _subfield_preview(conn, types, tables, old_form, new: AppDef, step: Step) -> dict[str, Any] | None:
     new_sub = new.require_form(step.form).field(step.field)
     old_sub = old_form.field(step.field) or old_form.field(new_sub.renamed_from or "")
     if old_sub is None:
@@ -77,15 +78,15 @@ def _subfield_preview(conn, tables, old_form, new: AppDef, step: Step) -> dict[s
     if old_column is None:
         return None
     if step.kind == "archive_subfield":
-        column = child.c[field_type(old_column).columns()[0].name]
+        column = child.c[types.of(old_column).columns()[0].name]
         return {"kind": "archive", "values": _count(conn, child, column.is_not(None))}
     if step.kind == "retype_subfield":
-        return conversion_preview(conn, child, old_column, new_column)
-    return settings_preview(conn, child, old_column, new_column)
+        return conversion_preview(conn, types, child, old_column, new_column)
+    return settings_preview(conn, types, child, old_column, new_column)
 
 
-def _archive_preview(conn, tables: AppTables, form_key: str, old, table: sa.Table) -> dict[str, Any]:
-    ftype = field_type(old)
+def _archive_preview(conn, types, tables: AppTables, form_key: str, old, table: sa.Table) -> dict[str, Any]:
+    ftype = types.of(old)
     if ftype.storage == "column":
         column = table.c[ftype.columns()[0].name]
         return {"kind": "archive", "values": _count(conn, table, column.is_not(None))}
@@ -117,9 +118,9 @@ def _stored_values(conn, table: sa.Table, ftype: FieldType) -> Iterator[Any]:
         last = rows[-1]["id"]
 
 
-def conversion_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
+def conversion_preview(conn: Connection, types, table: sa.Table, old, new) -> dict[str, Any]:
     """How many stored values convert to the new type and how many cannot, with examples."""
-    old_type, new_type = field_type(old), field_type(new)
+    old_type, new_type = types.of(old), types.of(new)
     ctx = CONVERSION_CONTEXT
     result = {"kind": "conversion", "values": 0, "convert": 0, "cannot": 0, "examples": [], "failures": []}
     for value in _stored_values(conn, table, old_type):
@@ -144,11 +145,11 @@ def _example(examples: list[list], shown: str, outcome: str) -> None:
         examples.append([shown, outcome, 1])
 
 
-def settings_preview(conn: Connection, table: sa.Table, old, new) -> dict[str, Any]:
+def settings_preview(conn: Connection, types, table: sa.Table, old, new) -> dict[str, Any]:
     """Stored values the new settings of a field would refuse (a removed option, a lower
     limit, a shorter length) and, for a newly required field, the records without a value.
     Nothing is changed: they keep their values until someone edits them."""
-    old_type, new_type = field_type(old), field_type(new)
+    old_type, new_type = types.of(old), types.of(new)
     ctx = CONVERSION_CONTEXT
     result = {"kind": "settings", "values": 0, "invalid": 0, "failures": [], "empty": None}
     for value in _stored_values(conn, table, old_type):

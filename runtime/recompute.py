@@ -15,13 +15,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from engine.computed.graph import graph_for
 from engine.computed.migration import Progress, nodes_named, recompute, recompute_subform, volatile_nodes
 from engine.computed.rows import columns_named, formula_columns
 from engine.errors import FormworkError, NotFound
 from engine.fields.base import ValueContext
 from runtime.apps import load_installed
-from runtime.records import tables_for
 
 
 def recompute_app(engine: Engine, app_key: str, fields: list[str] | None = None, *, volatile: bool = False,
@@ -35,7 +33,7 @@ def recompute_app(engine: Engine, app_key: str, fields: list[str] | None = None,
         app = load_installed(conn, app_key)
         if app is None:
             raise NotFound(f"app {app_key!r} is not installed; run `formwork apply FILE` first")
-        graph = graph_for(app)
+        graph = app.graph
         rows: dict[tuple[str, str], list[str]] = {}
         if volatile:        # a subform's formula columns never read the date
             nodes = volatile_nodes(graph)
@@ -52,11 +50,11 @@ def recompute_app(engine: Engine, app_key: str, fields: list[str] | None = None,
                                     f"fields are: {', '.join(known) or 'none'}") from None
             start |= graph.readers_of(rows)     # the fields reading those columns (SUM(items.line_total))
             nodes = graph.dependents(start)
-        tables, ctx = tables_for(app), ValueContext(now=now)
+        ctx = ValueContext(now=now)
         changed: dict[str, int] = {}
         for (form, sub), columns in rows.items():
-            counts = recompute_subform(conn, app, tables, form, sub, columns, ctx, progress, batch)
+            counts = recompute_subform(conn, app, form, sub, columns, ctx, progress, batch)
             changed.update({f"{form}.{sub}.{column}": count for column, count in counts.items()})
-        changed.update(recompute(conn, app, tables, nodes, ctx, progress, batch))
+        changed.update(recompute(conn, app, nodes, ctx, progress, batch))
     return {"app": app_key, "fields": [f"{form}.{sub}.{column}" for (form, sub), columns in rows.items()
                                        for column in columns] + [str(n) for n in nodes], "changed": changed}

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 import yaml
 
+from engine.compiled.app import compiled
 from engine.definition.validate import check_text
-from engine.fields.registry import field_type
 from tests.computed_app import DEFINITION, computed_app
 
 HEAD = """format_version: 1
@@ -45,7 +45,7 @@ def at(text: str, problem) -> str:
 
 def test_the_sample_app_is_valid():
     app = computed_app()
-    types = {f.key: field_type(f) for f in app.require_form("contracts").fields}
+    types = {f.key: compiled(app).types.of(f) for f in app.require_form("contracts").fields}
     assert types["unpaid"].result == "number"                 # inferred: amount - paid
     assert types["customer_tier"].result == "text"
 
@@ -132,7 +132,7 @@ def test_inferred_dates_make_date_columns():
         """)
     assert problems == []
     app, _ = check_text(text)
-    due = field_type(app.require_form("contracts").field("due"))
+    due = compiled(app).types.of(app.require_form("contracts").field("due"))
     assert due.result == "date" and type(due.value_type).__name__ == "DateField"
 
 
@@ -202,7 +202,7 @@ def test_rollup_field_checks():
         "      - {key: level, type: select, label: {zh: 等级, en: Level}, options: [vip, normal]}\n"
         "      - {key: f, type: rollup, label: {zh: f, en: f}, source: contracts, via: customer, aggregate: max,"
         " field: signed_on}\n"))
-    assert field_type(app.require_form("customers").field("f")).result == "date"
+    assert compiled(app).types.of(app.require_form("customers").field("f")).result == "date"
 
 
 def test_default_formula_and_visibility_checks():

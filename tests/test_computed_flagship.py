@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.compiled.app import compiled
 from engine.definition import load_definition
 from engine.errors import RecordValidationError
 from engine.fields.base import DEFAULT_TZ
-from engine.fields.registry import field_type
 from runtime.apps import apply_app
-from runtime.records import Records, tables_for
+from runtime.records import Records
 from runtime.seed import seed_app
 from runtime.seed.crm_referral import ANCHOR
 
@@ -35,14 +35,14 @@ def seeded(db):
 def rows(conn, app, form_key: str) -> dict[int, dict]:
     """{id: {field: value}} of every record of a form, read through the field types."""
     form = app.require_form(form_key)
-    table = tables_for(app).form_table(form_key)
-    types = {f.key: field_type(f) for f in form.fields if field_type(f).storage == "column"}
+    table = compiled(app).tables.form_table(form_key)
+    types = {f.key: compiled(app).types.of(f) for f in form.fields if compiled(app).types.of(f).storage == "column"}
     return {m["id"]: {"deleted_at": m["deleted_at"], **{k: t.from_row(m) for k, t in types.items()}}
             for m in conn.execute(sa.select(table)).mappings()}
 
 
 def subform_rows(conn, app, form_key: str, key: str) -> dict[int, list[dict]]:
-    child = tables_for(app).child_table(form_key, key)
+    child = compiled(app).tables.child_table(form_key, key)
     found = defaultdict(list)
     for m in conn.execute(sa.select(child)).mappings():
         found[m["parent_id"]].append(dict(m))

@@ -9,10 +9,11 @@ import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
 
+from engine.compiled.app import compiled
 from engine.definition.model import AppDef
 from runtime.apps import apply_app, plan_app
 from runtime.recompute import recompute_app
-from runtime.records import Records, tables_for
+from runtime.records import Records
 from tests.computed_app import DEFINITION
 
 NOW = datetime(2025, 9, 15, 2, 30, tzinfo=timezone.utc)
@@ -139,7 +140,7 @@ def test_recompute_refreshes_date_dependent_fields(db, tmp_path):
         fields = Records(conn, app, now=later).get("contracts", contract["id"])["fields"]
         # reads compute `age` live (docs/formula-fields.md); the stored columns, which `old`
         # and anything else reading `age` use, are what the recompute refreshed
-        table = tables_for(app).form_table("contracts")
+        table = compiled(app).tables.form_table("contracts")
         stored = conn.execute(sa.select(table.c.age, table.c.old).where(table.c.id == contract["id"])).one()
     assert (fields["age"], fields["old"]) == (Decimal(49), True)
     assert (Decimal(stored.age), bool(stored.old)) == (Decimal(49), True)

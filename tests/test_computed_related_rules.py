@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from engine.compiled.app import compiled
 from engine.definition.validate import check_text
 from engine.errors import RecordValidationError
 from runtime.apps import apply_app
-from runtime.records import Records, tables_for
+from runtime.records import Records
 
 DEFINITION = """
 format_version: 1
@@ -167,7 +168,7 @@ def test_a_record_that_already_broke_its_rule_does_not_block_writes_that_touch_i
     the write that touches them is not refused for it, even when it makes things better."""
     db, app, customer, contract = billing
     with db.begin() as conn:      # written around the engine, as an older install would hold it
-        table = tables_for(app).form_table("customers")
+        table = compiled(app).tables.form_table("customers")
         conn.execute(table.update().where(table.c.id == customer).values(credit_limit=500))
     with db.begin() as conn:      # unpaid 1000 > 500 before; a payment of 300 lowers it to 700
         Records(conn, app).create("payments", {"contract": contract, "amount": "300"})

@@ -13,6 +13,7 @@ from typing import Any
 import phonenumbers
 import pytest
 
+from engine.fields.registry import FieldTypes
 from engine.definition.model import FormDef
 from engine.errors import FieldError
 from engine.fields import ValueContext
@@ -24,10 +25,10 @@ from runtime.import_export.mapping import map_columns
 from tests.fields.helpers import CTX, make
 
 TZ = CTX.tz
-LOOKUPS = {"user_lookup": {"li.lei": 3, "李雷": 3, "韩梅梅": 4},
-           "department_lookup": {"销售部": 7, "总部/销售部": 7, "华东组": 8},
-           "user_names": {3: "李雷", 4: "韩梅梅"}, "department_names": {7: "销售部", 8: "华东组"},
-           "file_names": {21: "合同.pdf", 22: "现场.jpg"}}
+LOOKUPS = {"users": {"li.lei": 3, "李雷": 3, "韩梅梅": 4},
+           "departments": {"销售部": 7, "总部/销售部": 7, "华东组": 8}}
+NAMES = {"users": {3: "李雷", 4: "韩梅梅"}, "departments": {7: "销售部", 8: "华东组"},
+         "files": {21: "合同.pdf", 22: "现场.jpg"}}
 OPTIONS = [{"value": "vip", "label": {"zh": "重要客户", "en": "Key account"}},
            {"value": "normal", "label": {"zh": "普通客户", "en": "Regular"}},
            "其他"]
@@ -202,7 +203,7 @@ CASES: dict[str, Case] = {
 
 
 def ctx(lang: str = "zh") -> ValueContext:
-    return ValueContext(lang=lang, now=CTX.now, extra=dict(LOOKUPS))
+    return ValueContext(lang=lang, now=CTX.now, lookups=dict(LOOKUPS), names=dict(NAMES))
 
 
 def test_every_type_has_a_case():
@@ -297,7 +298,7 @@ def test_columns_an_import_cannot_fill_are_left_out_with_a_note():
          "result": "number", "required": True},
         {"key": "scan", "type": "attachment", "label": {"zh": "扫描件", "en": "Scan"}},
     ]}, "forms[0]")
-    columns = map_columns(form, ["标题", "Amount", "双倍", "扫描件"])
+    columns = map_columns(form, ["标题", "Amount", "双倍", "扫描件"], types=FieldTypes({}))
     assert [c.field for c in columns.main] == ["title", "amount"]
     assert columns.notes == ["column '双倍' (double) is computed by the app and is not imported",
                              "column '扫描件' (scan) holds files, which are uploaded, not imported from a spreadsheet"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.compiled.app import compiled
 from engine.formula import EvalContext, evaluate
 from engine.query.filters import FilterError
 from runtime.records import Records
@@ -278,10 +279,9 @@ def test_a_kept_translation_of_today_serves_the_whole_day(shop, monkeypatch):
 def test_kept_translations_are_bounded_per_table(shop, monkeypatch):
     """Past the bound the oldest translation goes; every filter still gives its answer."""
     from engine.query import formula_filter
-    from runtime.records import tables_for
     db, app, _, orders = shop
     monkeypatch.setattr(formula_filter._Translations, "SIZE", 3)
-    kept = tables_for(app).form_table("orders").info.setdefault(formula_filter._Translations.KEY, {})
+    kept = compiled(app).tables.form_table("orders").info.setdefault(formula_filter._Translations.KEY, {})
     kept.clear()
     with db.connect() as conn:
         for limit in range(0, 300, 50):

@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.compiled.app import compiled
 from engine.definition import load_definition
 from engine.definition.validate import check_text
 from engine.fields.base import DEFAULT_TZ
-from engine.fields.registry import field_type
 from engine.formula import ErrorValue
-from engine.query.columns import live_plan
 from runtime.apps import apply_app
 from runtime.import_export import export_records
-from runtime.records import Records, tables_for
+from runtime.records import Records
 from runtime.recompute import recompute_app
 from runtime.seed import seed_app
 from runtime.seed.crm_referral import ANCHOR, _at
@@ -90,16 +89,16 @@ def make(conn, app, now=D):
 def stored(conn, app, form_key: str) -> dict[int, dict]:
     """What the columns hold, read past the record service."""
     form = app.require_form(form_key)
-    table = tables_for(app).form_table(form_key)
-    types = {f.key: field_type(f) for f in form.fields if field_type(f).storage == "column"}
+    table = compiled(app).tables.form_table(form_key)
+    types = {f.key: compiled(app).types.of(f) for f in form.fields if compiled(app).types.of(f).storage == "column"}
     return {m["id"]: {k: t.from_row(m) for k, t in types.items()}
             for m in conn.execute(sa.select(table)).mappings()}
 
 
 def test_which_fields_are_computed_when_read(care):
     _, app = care
-    tables = tables_for(app)
-    customers = live_plan(app, tables, app.require_form("customers"))
+    tables = compiled(app).tables
+    customers = compiled(app).live_plan("customers")
     assert [f.key for f in customers.live] == ["days_since", "quarter_days", "cycle_day", "overdue",
                                                "care_note", "next_call", "checked_at"]
     assert customers.stored == {
@@ -107,7 +106,7 @@ def test_which_fields_are_computed_when_read(care):
                        "compute exactly in SQL (a quotient, or a value past 18 digits)",
         "years_text": "its formula cannot run in the database: it uses TEXT, which runs only "
                       "outside the database (at 1:1)"}
-    visits = live_plan(app, tables, app.require_form("visits"))
+    visits = compiled(app).live_plan("visits")
     assert [f.key for f in visits.live] == ["customer_days"]
     assert visits.stored == {"customer_overdue": "it reads customer.days_since, whose value changes with "
                                                  "the date and is read here from its stored column"}

@@ -1,5 +1,6 @@
 """Pages read related records by position and label, so no field key of a related form
 can be mistaken for a column of the page's own bookkeeping."""
+from engine.compiled.app import compiled
 from engine.definition.model import AppDef
 from runtime.apps import apply_app
 from runtime.records import Records
@@ -53,4 +54,4 @@ def test_page_loaders_kept_per_app_are_bounded(db, monkeypatch):
         for n in range(1, 2 ** 4):                 # 15 different choices of fields
             page = records.list("orders", fields=[keys[i] for i in range(4) if (n >> i) & 1], page_size=1)
             assert page.records == []
-    assert len(app.__dict__["_page_loaders"]) == 8
+    assert len(loading._LOADERS[compiled(app)]) == 8

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.compiled.app import compiled
 from engine.definition import load_definition
 from engine.errors import FormworkError
-from engine.fields import ValueContext, field_type
+from engine.fields import ValueContext
 from engine.storage import system
 from runtime.apps import apply_app
 from runtime.org import Org
@@ -128,7 +129,7 @@ def test_two_years_of_orders_with_repurchases(seeded):
 def test_chinese_data_that_passes_the_field_rules(seeded):
     db, app, _ = seeded
     form = app.require_form("customers")
-    phone = field_type(form.field("phone"))
+    phone = compiled(app).types.of(form.field("phone"))
     customers = all_records(db, app, "customers")
     for c in customers[:50]:
         assert phone.clean(c["fields"]["phone"], ValueContext()) == c["fields"]["phone"]

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from engine.compiled.app import compiled
 from engine.definition.model import AppDef
 from engine.definition.validate import check_text
 from engine.errors import FormworkError, RecordValidationError
@@ -18,7 +19,6 @@ from engine.formula import ErrorValue
 from engine.storage.physical import AppTables
 from runtime.apps import apply_app, plan_app
 from runtime.records import BulkValidationError, Records
-from runtime.records.service import tables_for
 
 DEFINITION = """\
 format_version: 1
@@ -73,7 +73,7 @@ def line(product="笔", quantity=1, unit_price="1", discount=None) -> dict:
 
 
 def stored_rows(conn, app, record_id) -> list[dict]:
-    child = tables_for(app).child_table("orders", "items")
+    child = compiled(app).tables.child_table("orders", "items")
     query = sa.select(child).where(child.c.parent_id == record_id).order_by(child.c.position)
     return [dict(row) for row in conn.execute(query).mappings()]
 
@@ -308,12 +308,11 @@ def test_type_errors_results_and_rollups():
 
 def test_inferred_types_make_typed_child_columns():
     app = load()
-    child = AppTables.build(app).child_table("orders", "items")
+    child = compiled(app).tables.child_table("orders", "items")
     assert type(child.c.line_total.type) is type(child.c.unit_price.type)     # a number column
     assert isinstance(child.c.caption.type, sa.String)
     assert "per_unit__error" in child.c
-    from engine.fields.registry import field_type
-    assert field_type(app.require_form("orders").field("total")).result == "number"
+    assert compiled(app).types.of(app.require_form("orders").field("total")).result == "number"
 
 
 # ---- migrations -------------------------------------------------------------------------------
@@ -385,7 +384,7 @@ def test_formwork_recompute_repairs_rows_changed_around_the_engine(shop):
     db, app = shop
     with db.begin() as conn:
         order = Records(conn, app).create("orders", {"title": "修", "items": [line("a", 2, "5"), line("b", 1, "1")]})
-        child = tables_for(app).child_table("orders", "items")
+        child = compiled(app).tables.child_table("orders", "items")
         conn.execute(child.update().where(child.c.parent_id == order["id"], child.c.position == 0)
                      .values(quantity=3))              # written around the engine: line_total is stale
     result = recompute_app(db, "shop", ["orders.items.line_total"])

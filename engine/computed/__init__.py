@@ -3,9 +3,9 @@ validation rules and visibility conditions (docs/formula-fields.md).
 
     paths     what a field path such as `customer.level` walks through
     env       the type environment of a form's formulas (for the checker)
-    derive    result types only the whole app can tell (filled into FieldDef.derived)
+    derive    result types only the whole app can tell (held by the compiled app)
     checks    definition checks: formulas with positions, rollups, rules, cycles
-    graph     the dependency graph over (form, field), built once per AppDef
+    graph     the dependency graph over (form, field), built once per compiled app
     results   a formula's value converted to the type a field stores
     inputs    loading formula inputs for a batch of records (one query per relation)
     idsets    matching a column against thousands of ids in one bound parameter

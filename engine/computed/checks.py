@@ -7,18 +7,45 @@ character in the YAML file (engine/definition/validate.py).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable
 
+from engine.computed.derive import derive_types
 from engine.computed.env import AppEnv, field_formula_type
-from engine.computed.graph import graph_for
+from engine.computed.graph import ComputedGraph
 from engine.computed.paths import field_kind
+from engine.computed.rollups import source_filter
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
-from engine.errors import Problem
+from engine.errors import FormworkError, Problem
 from engine.fields.base import DefinitionContext
+from engine.fields.registry import FieldTypes
+from engine.storage.physical import AppTables
 
 RESULT_WORDS = "number, text, date, datetime or boolean"
 CONDITION_TYPES = ("boolean", "number", "any")
+
+
+@dataclass
+class AppFacts:
+    """What the validator works out once about the app it checks: the field types bound to
+    the derived result types, and (when asked) the dependency graph and the tables."""
+
+    app: AppDef
+    types: FieldTypes
+
+    @classmethod
+    def of(cls, app: AppDef) -> "AppFacts":
+        return cls(app, FieldTypes(derive_types(app)))
+
+    @cached_property
+    def graph(self) -> ComputedGraph:
+        return ComputedGraph.build(self.app)
+
+    @cached_property
+    def tables(self) -> AppTables:
+        return AppTables.build(self.app, self.types)
 
 
 class FormulaDefinitionProblem(Problem):
@@ -71,12 +98,12 @@ def check_computed_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
         yield from _check_formula_field(ftype, ctx)
     else:
         yield from _check_rollup(ftype, ctx)
-    yield from _cycles_through(ctx.app, ctx.form, ftype.fdef)
+    yield from _cycles_through(ctx.facts, ctx.form, ftype.fdef)
 
 
 # ---- formulas -------------------------------------------------------------------------
 
-def check_formula(app: AppDef, form: FormDef, text: Any, path: str, scope: str = "record"
+def check_formula(facts: AppFacts, form: FormDef, text: Any, path: str, scope: str = "record"
                   ) -> tuple[str | None, list[Problem]]:
     """(result type, problems) of one formula text of `form`. `scope="own"` allows only
     the record's own fields (default formulas, visibility conditions)."""
@@ -93,7 +120,7 @@ def check_formula(app: AppDef, form: FormDef, text: Any, path: str, scope: str =
         problems += _walks(formula, path)
         if problems:
             return None, problems
-    result = check(formula, AppEnv(app, form, scope))
+    result = check(formula, AppEnv(facts.app, form, scope, types=facts.types))
     problems += [FormulaDefinitionProblem(path, f"formula: {p.message}", text, p.position, code=p.code,
                                           suggestion=p.suggestion) for p in result.problems]
     return result.result_type, problems
@@ -133,7 +160,7 @@ def _describe(type_name: str | None) -> str:
 
 def _check_formula_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
     fdef = ftype.fdef
-    result, problems = check_formula(ctx.app, ctx.form, fdef.option("formula"), f"{fdef.path}.formula")
+    result, problems = check_formula(ctx.facts, ctx.form, fdef.option("formula"), f"{fdef.path}.formula")
     yield from problems
     if not problems:
         yield from _stored_user_reads(fdef.option("formula"), f"{fdef.path}.formula", "a formula field")
@@ -156,7 +183,7 @@ def result_problems(fdef: FieldDef, ftype, result: str | None, holder: str) -> I
     elif written is not None and not (fits(result, written) or written == "text"):
         yield Problem(f"{fdef.path}.result", f"a {written} {holder}'s formula gives {_describe(result)}: change "
                       f"`result: {written}` or the formula", code="result_type")
-    elif written is None and not fdef.derived.get("result"):
+    elif written is None and not ftype.inferred_result:
         yield Problem(f"{fdef.path}.formula", f"cannot tell what this formula gives ({_describe(result)}, "
                       f"depending on the data); add `result:` with {RESULT_WORDS}", code="result_type")
     yield from _display_options(fdef, ftype.result)
@@ -199,14 +226,13 @@ def _check_rollup(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
                       f"that point at this one" + (f" (name one of {', '.join(relations)})" if relations else ""),
                       code="bad_rollup")
         return
-    yield from _rollup_field(ftype, fdef, source)
-    yield from _rollup_filter(app, fdef, source)
+    yield from _rollup_field(ftype, fdef, source, ctx.types)
+    yield from _rollup_filter(ctx.facts, fdef, source)
     if ftype.aggregate not in ("count", "counta"):
         yield from _display_options(fdef, ftype.result)
 
 
-def _rollup_field(ftype, fdef: FieldDef, source: FormDef) -> Iterable[Problem]:
-    from engine.fields.registry import field_type
+def _rollup_field(ftype, fdef: FieldDef, source: FormDef, types: FieldTypes) -> Iterable[Problem]:
     aggregate, key = ftype.aggregate, ftype.field_key
     if aggregate == "count":
         if key is not None:
@@ -223,10 +249,10 @@ def _rollup_field(ftype, fdef: FieldDef, source: FormDef) -> Iterable[Problem]:
                       f"{aggregate}", code="unknown_field", suggestion=did_you_mean(key, source.field_keys()))
         return
     try:
-        stored = field_type(target).storage == "column"
+        stored = types.of(target).storage == "column"
     except Exception:
         return      # the field's own problems are reported on it
-    kind = field_formula_type(target)
+    kind = field_formula_type(target, types)
     if not stored:
         yield Problem(f"{fdef.path}.field", f"{source.key}.{key} is a {target.type} field, which has no single "
                       f"stored value to {aggregate}; name a field stored on {source.key!r}", code="bad_rollup")
@@ -240,14 +266,12 @@ def _rollup_field(ftype, fdef: FieldDef, source: FormDef) -> Iterable[Problem]:
                       code="bad_rollup")
 
 
-def _rollup_filter(app: AppDef, fdef: FieldDef, source: FormDef) -> Iterable[Problem]:
+def _rollup_filter(facts: AppFacts, fdef: FieldDef, source: FormDef) -> Iterable[Problem]:
     spec = fdef.option("filter")
     if spec is None:
         return
-    from engine.errors import FormworkError
-    from engine.computed.rollups import source_filter
     try:
-        source_filter(app, source, spec)
+        source_filter(source, spec, facts.tables)
     except FormworkError as error:
         where = getattr(error, "path", "filter")
         yield Problem(f"{fdef.path}.{where}", f"rollup filter: {error}", code="bad_filter")
@@ -272,25 +296,25 @@ def _filter_formulas(spec: Any, path: str) -> Iterable[tuple[str, str]]:
 
 # ---- default formulas, visibility, rules ------------------------------------------------
 
-def check_field_formulas(app: AppDef, form: FormDef, fdef: FieldDef, ftype, parent: FieldDef | None
+def check_field_formulas(facts: AppFacts, form: FormDef, fdef: FieldDef, ftype, parent: FieldDef | None
                          ) -> Iterable[Problem]:
     """`default_formula` and `visible_if` of one field."""
     if fdef.default_formula is not None:
-        yield from _check_default_formula(app, form, fdef, ftype, parent)
+        yield from _check_default_formula(facts, form, fdef, ftype, parent)
     if fdef.visible_if is not None:
         path = f"{fdef.path}.visible_if"
         if parent is not None:
             yield Problem(path, "visible_if applies to the fields of a form, not to subform columns; put it on "
                           f"the subform {parent.key!r}", code="bad_option")
             return
-        result, problems = check_formula(app, form, fdef.visible_if, path, scope="own")
+        result, problems = check_formula(facts, form, fdef.visible_if, path, scope="own")
         yield from problems
         if not problems and result not in CONDITION_TYPES:
             yield Problem(path, f"a visibility condition gives TRUE or FALSE, and this one gives "
                           f"{_describe(result)}; compare it, like `stage <> \"lost\"`", code="result_type")
 
 
-def _check_default_formula(app, form, fdef, ftype, parent) -> Iterable[Problem]:
+def _check_default_formula(facts, form, fdef, ftype, parent) -> Iterable[Problem]:
     from engine.formula.typecheck import fits
     path = f"{fdef.path}.default_formula"
     if parent is not None:
@@ -304,7 +328,7 @@ def _check_default_formula(app, form, fdef, ftype, parent) -> Iterable[Problem]:
     if fdef.default is not None:
         yield Problem(path, "give either `default` (a fixed value) or `default_formula`, not both",
                       code="bad_default")
-    result, problems = check_formula(app, form, fdef.default_formula, path, scope="own")
+    result, problems = check_formula(facts, form, fdef.default_formula, path, scope="own")
     yield from problems
     wanted = ftype.formula_type
     if not problems and wanted and result and not fits(result, wanted) and wanted != "text":
@@ -312,7 +336,7 @@ def _check_default_formula(app, form, fdef, ftype, parent) -> Iterable[Problem]:
                       f"{_describe(wanted)} is needed", code="result_type")
 
 
-def check_form_rules(app: AppDef, form: FormDef) -> Iterable[Problem]:
+def check_form_rules(facts: AppFacts, form: FormDef) -> Iterable[Problem]:
     seen: dict[str, int] = {}
     for index, rule in enumerate(form.rules):
         path = f"{form.path}.rules[{index}]"
@@ -324,7 +348,7 @@ def check_form_rules(app: AppDef, form: FormDef) -> Iterable[Problem]:
                 yield Problem(f"{path}.key", f"rule key {key!r} is used twice in form {form.key!r} (also "
                               f"rules[{seen[key]}]); rename one", code="duplicate_key")
             seen.setdefault(key, index)
-        result, problems = check_formula(app, form, rule.get("formula"), f"{path}.formula")
+        result, problems = check_formula(facts, form, rule.get("formula"), f"{path}.formula")
         yield from problems
         if not problems and result not in CONDITION_TYPES:
             yield Problem(f"{path}.formula", f"a rule's formula gives TRUE (the record is valid) or FALSE, and "
@@ -340,9 +364,9 @@ def check_form_rules(app: AppDef, form: FormDef) -> Iterable[Problem]:
 
 # ---- cycles ---------------------------------------------------------------------------
 
-def _cycles_through(app: AppDef, form: FormDef, fdef: FieldDef) -> Iterable[Problem]:
+def _cycles_through(facts: AppFacts, form: FormDef, fdef: FieldDef) -> Iterable[Problem]:
     """Cycles are reported once each, on the first of their fields in the app."""
-    graph = graph_for(app)
+    graph = facts.graph
     for cycle in graph.cycles:
         if cycle[0].form != form.key or cycle[0].field != fdef.key:
             continue

@@ -1,5 +1,6 @@
-"""Facts about computed fields that only the whole app can tell, filled into
-`FieldDef.derived` when an AppDef is built:
+"""Facts about computed fields that only the whole app can tell, worked out once per
+definition (by compile_app, and by the validator) and handed to the field types
+through FieldTypes (engine/fields/registry.py):
 
 - a formula field without `result:` gets the type the checker infers for its formula
   (`amount - paid` is a number; `signed_on + 365` is a date, because `signed_on` is a
@@ -8,99 +9,89 @@
   field is a date) and its decimal places (those of the field it adds up).
 
 The field types read these when they choose their column, so every code path that
-builds tables from an AppDef agrees. It never raises: a definition with problems gets
-what can be told, and the validator reports the rest.
+builds tables from an app agrees. It never raises: a definition with problems gets
+what can be told, and the validator reports the rest. The definition itself is never
+written to.
 """
 from __future__ import annotations
 
-from engine.computed.env import AppEnv, field_formula_type
+from engine.computed.env import AppEnv, RowEnv, field_formula_type
 from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.fields.base import DerivedType
+from engine.fields.computed import RESULT_TYPES
+from engine.fields.registry import computed_kind, field_type
+from engine.formula import FormulaSyntaxError, check, parse
 
 _IN_PROGRESS = object()
 
 
-def derive_types(app: AppDef) -> None:
+def derive_types(app: AppDef) -> dict[str, DerivedType]:
+    """{field path: DerivedType} for every computed field of `app` (subform columns too)."""
     deriver = _Deriver(app)
     for form in app.forms:
         for fdef in form.fields:
             for column in fdef.fields:      # a subform's formula columns (read by the form's formulas)
                 deriver.result_of(form, column)
             deriver.result_of(form, fdef)
-
-
-def computed_kind(fdef: FieldDef) -> str | None:
-    """"formula" or "rollup" for a computed field, else None."""
-    from engine.fields.computed import FormulaField, RollupField
-    from engine.fields.registry import get_type
-    cls = get_type(fdef.type) if isinstance(fdef.type, str) else None
-    if cls is None:
-        return None
-    if issubclass(cls, FormulaField):
-        return "formula"
-    if issubclass(cls, RollupField):
-        return "rollup"
-    return None
+    return deriver.found
 
 
 class _Deriver:
     def __init__(self, app: AppDef):
         self.app = app
-        self.memo: dict[int, object] = {}
+        self.memo: dict[str, object] = {}
+        self.found: dict[str, DerivedType] = {}
         # Subform columns -> their subform: a column's formula reads its row, not the form.
-        self.subforms = {id(column): fdef for form in app.forms for fdef in form.fields for column in fdef.fields}
+        self.subforms = {column.path: fdef for form in app.forms for fdef in form.fields for column in fdef.fields}
 
     def result_of(self, form: FormDef, fdef: FieldDef) -> str | None:
         """The formula type of a computed field ("any" when it cannot be told yet)."""
         kind = computed_kind(fdef)
         if kind is None:
             return None
-        found = self.memo.get(id(fdef))
+        found = self.memo.get(fdef.path)
         if found is _IN_PROGRESS:
             return "any"        # a cycle: reported by the validator
         if found is not None:
             return found
-        self.memo[id(fdef)] = _IN_PROGRESS
+        self.memo[fdef.path] = _IN_PROGRESS
         try:
-            result = self._formula(form, fdef) if kind == "formula" else self._rollup(fdef)
+            derived = self._formula(form, fdef) if kind == "formula" else self._rollup(fdef)
         except Exception:     # a broken definition: the validator says what is wrong
-            result = None
-        self.memo[id(fdef)] = result or "any"
-        return result or "any"
+            derived = None
+        if derived is not None:
+            self.found[fdef.path] = derived
+        result = derived.result if derived is not None and derived.result else "any"
+        self.memo[fdef.path] = result
+        return result
 
     def type_of(self, form_key: str, fdef: FieldDef) -> str | None:
         form = self.app.form(form_key)
         return self.result_of(form, fdef) if form is not None else None
 
-    def _formula(self, form: FormDef, fdef: FieldDef) -> str | None:
-        from engine.fields.computed import RESULT_TYPES
+    def _formula(self, form: FormDef, fdef: FieldDef) -> DerivedType | None:
         written = fdef.option("result")
         if written in RESULT_TYPES:
-            return written
+            return DerivedType(result=written)
         text = fdef.option("formula")
         if not isinstance(text, str):
             return None
-        from engine.formula import check, parse
         try:
             formula = parse(text)
-        except Exception:
+        except FormulaSyntaxError:
             return None
-        subform = self.subforms.get(id(fdef))
+        subform = self.subforms.get(fdef.path)
         if subform is not None:
-            from engine.computed.rows import RowEnv
             env = RowEnv(subform, lambda column: self.result_of(form, column))
         else:
             env = AppEnv(self.app, form, type_of=self.type_of)
         result = check(formula, env).result_type
-        if result in RESULT_TYPES:
-            fdef.derived["result"] = result
-            return result
-        return None
+        return DerivedType(result=result) if result in RESULT_TYPES else None
 
-    def _rollup(self, fdef: FieldDef) -> str | None:
+    def _rollup(self, fdef: FieldDef) -> DerivedType | None:
         aggregate = fdef.option("aggregate")
         if aggregate in ("count", "counta"):
-            fdef.derived.update(result="number", precision=0)
-            return "number"
+            return DerivedType(result="number", precision=0)
         source = self.app.form(fdef.option("source")) if isinstance(fdef.option("source"), str) else None
         field_key = fdef.option("field")
         target = source.field(field_key) if source is not None and isinstance(field_key, str) else None
@@ -108,22 +99,22 @@ class _Deriver:
             return None
         kind = self.result_of(source, target) or field_formula_type(target)
         if aggregate in ("sum", "avg") or kind not in ("date", "datetime"):
-            precision = _precision(target)
+            precision = self._precision(source, target)
             if aggregate == "avg":
                 precision = max(2, precision)
-            fdef.derived.update(result="number", precision=precision)
-            return "number"
-        fdef.derived.update(result=kind)
-        return kind
+            return DerivedType(result="number", precision=precision)
+        return DerivedType(result=kind)
 
-
-def _precision(fdef: FieldDef) -> int:
-    """The decimal places of the numbers a field holds (0 for whole numbers)."""
-    from engine.fields.registry import field_type
-    try:
-        ftype = field_type(fdef)
-    except Exception:
-        return 2
-    value = getattr(ftype, "value_type", ftype)
-    places = getattr(value, "precision", None)
-    return int(places) if isinstance(places, int) else 0
+    def _precision(self, form: FormDef, fdef: FieldDef) -> int:
+        """The decimal places of the numbers a field holds (0 for whole numbers)."""
+        try:
+            if computed_kind(fdef) is not None:
+                self.result_of(form, fdef)
+                ftype = field_type(fdef, self.found.get(fdef.path, DerivedType()))
+            else:
+                ftype = field_type(fdef)
+        except Exception:
+            return 2
+        value = getattr(ftype, "value_type", ftype)
+        places = getattr(value, "precision", None)
+        return int(places) if isinstance(places, int) else 0

@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.computed.idsets import among
 from engine.computed.inputs import plan_levels
-from engine.computed.record_rules import Rule, record_formulas
+from engine.computed.record_rules import Rule
 from engine.definition.model import AppDef
 from engine.errors import FieldIssue, RecordValidationError
 from engine.i18n import register_messages
@@ -59,7 +59,7 @@ class ChangedRecords:
 def rules_reading(app: AppDef, form_key: str, fields: set[str]) -> list[Rule]:
     """The rules of `form_key` that read one of `fields` of the record itself."""
     form = app.require_form(form_key)
-    return [rule for rule in record_formulas(app, form).rules
+    return [rule for rule in app.record_formulas(form.key).rules
             if any(not path.hops and path.field.key in fields for path in rule.paths)]
 
 

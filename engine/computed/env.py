@@ -13,15 +13,17 @@ from typing import Callable, Iterable
 
 from engine.computed.paths import PathFailure, field_kind, form_at, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.fields.registry import FieldTypes, computed_kind, field_type, get_type
+from engine.formula import EvalContext
 
 # (form key, field) -> formula type of a computed field, while types are being inferred.
 TypeOf = Callable[[str, FieldDef], "str | None"]
 
 
-def field_formula_type(fdef: FieldDef) -> str | None:
+def field_formula_type(fdef: FieldDef, types: FieldTypes | None = None) -> str | None:
     """The formula type of a stored field ("number", "date"...), None when a formula
-    cannot read it (a location, a subform as a whole)."""
-    from engine.fields.registry import field_type, get_type
+    cannot read it (a location, a subform as a whole). A computed field's type is its
+    result, which only the app's bound `types` know."""
     if not isinstance(fdef.type, str) or get_type(fdef.type) is None:
         return None
     kind = field_kind(fdef)
@@ -29,8 +31,10 @@ def field_formula_type(fdef: FieldDef) -> str | None:
         return "array:number"
     if kind in ("subform", "lookup"):
         return None
+    if computed_kind(fdef) is not None and types is None:
+        return None
     try:
-        return field_type(fdef).formula_type
+        return (types.of(fdef) if types is not None else field_type(fdef)).formula_type
     except Exception:   # a field whose config is broken: reported by its own checks
         return None
 
@@ -38,7 +42,6 @@ def field_formula_type(fdef: FieldDef) -> str | None:
 def evaluation_context(ctx) -> "EvalContext":
     """The formula evaluation context of a write or a read (`ctx`, a ValueContext): the
     workspace time zone, its clock read once, and the acting user (CURRENTUSER())."""
-    from engine.formula import EvalContext
     user = {"id": ctx.user_id} if ctx.user_id is not None else None
     return EvalContext(tz=ctx.tz, now=ctx.current_time(), user=user)
 
@@ -50,9 +53,10 @@ def array_of(type_name: str) -> str:
 class AppEnv:
     """The FormulaEnv of the formulas of one form."""
 
-    def __init__(self, app: AppDef, form: FormDef, scope: str = "record", type_of: TypeOf | None = None):
+    def __init__(self, app: AppDef, form: FormDef, scope: str = "record", type_of: TypeOf | None = None,
+                 types: FieldTypes | None = None):
         self.app, self.form, self.scope = app, form, scope
-        self.type_of = type_of
+        self.type_of, self.types = type_of, types
 
     def field_type(self, path: tuple[str, ...]) -> str | None:
         resolved = resolve(self.app, self.form, path)
@@ -61,7 +65,7 @@ class AppEnv:
         if self.scope == "own" and resolved.hops:
             return None
         kind = self.type_of(resolved.form, resolved.field) if self.type_of else None
-        kind = kind or field_formula_type(resolved.field)
+        kind = kind or field_formula_type(resolved.field, self.types)
         if kind is None:
             return None
         return array_of(kind) if resolved.array else kind
@@ -75,3 +79,21 @@ class AppEnv:
         form, subform = found
         fields = subform.fields if subform is not None else form.fields
         return [f.key for f in fields]
+
+
+class RowEnv:
+    """The FormulaEnv of a subform column's formula: the row's columns, by bare key."""
+
+    def __init__(self, subform: FieldDef, type_of: Callable[[FieldDef], "str | None"] | None = None,
+                 types: FieldTypes | None = None):
+        self.subform, self.type_of, self.types = subform, type_of, types
+
+    def field_type(self, path: tuple[str, ...]) -> str | None:
+        column = self.subform.subfield(path[0]) if len(path) == 1 else None
+        if column is None:
+            return None
+        found = self.type_of(column) if self.type_of and computed_kind(column) == "formula" else None
+        return found or field_formula_type(column, self.types)
+
+    def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
+        return [] if prefix else [c.key for c in self.subform.fields]

@@ -1,4 +1,4 @@
-"""The dependency graph of an app's computed fields, built once per AppDef.
+"""The dependency graph of an app's computed fields, built once per app version (compile_app).
 
 Nodes are computed fields, (form, field). A *trigger* says: when field `source_field`
 of records of form `source_form` changes (or, for EXISTS, when such records are
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterator
 
-from engine.computed.derive import computed_kind
 from engine.computed.paths import Hop, PathFailure, ResolvedPath, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.fields.registry import computed_kind
 
 EXISTS = "*"     # the pseudo-field of a record's existence (created, deleted, restored)
 
@@ -316,11 +316,3 @@ def is_volatile_filter(spec: Any) -> bool:
                 return True
             stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
     return False
-
-
-def graph_for(app: AppDef) -> ComputedGraph:
-    """The graph of an app definition, built once per definition object."""
-    cached = app.__dict__.get("_computed_graph")
-    if cached is None:
-        cached = app.__dict__["_computed_graph"] = ComputedGraph.build(app)
-    return cached

@@ -96,7 +96,7 @@ class InputLoader:
     def ftype(self, form_key: str, key: str) -> FieldType:
         found = self._types.get((form_key, key))
         if found is None:
-            found = self._types[(form_key, key)] = field_type(self.app.require_form(form_key).field(key))
+            found = self._types[(form_key, key)] = self.tables.types.of(self.app.require_form(form_key).field(key))
         return found
 
     # ---- loading ------------------------------------------------------------------------
@@ -151,7 +151,7 @@ class InputLoader:
     def _load_subform(self, form_key: str, key: str, columns: set[str], rows: dict[int, Row]) -> None:
         child = self.tables.child_table(form_key, key)
         subform = self.app.require_form(form_key).field(key)
-        types = [(c, field_type(subform.subfield(c))) for c in sorted(columns)]
+        types = [(c, self.tables.types.of(subform.subfield(c))) for c in sorted(columns)]
         selected = [child.c.parent_id] + [child.c[col.name] for _, t in types for col in t.columns()]
         by_parent: dict[int, list[dict]] = defaultdict(list)
         query = sa.select(*selected).where(among(child.c.parent_id, rows, self.dialect)) \
@@ -182,7 +182,7 @@ class InputLoader:
         if path.subform is not None:
             sub = path.subform.field
             column = path.field.key
-            ftype = field_type(self.app.require_form(level.form).field(sub).subfield(column))
+            ftype = self.tables.types.of(self.app.require_form(level.form).field(sub).subfield(column))
             return [formula_value(ftype, child.get(column), self.ctx)
                     for item in current if item is not None for child in item.get(sub_key(sub)) or ()]
         key = path.field.key

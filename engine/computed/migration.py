@@ -21,7 +21,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from engine.computed.graph import ComputedGraph, Node, graph_for
+from engine.computed.graph import ComputedGraph, Node
 from engine.definition.model import AppDef, FieldDef
 from engine.fields.base import ValueContext
 from engine.storage.physical import AppTables
@@ -33,18 +33,20 @@ Progress = Callable[[str, int, int], None]     # (what, done, total)
 _VALUE_SETTINGS = ("formula", "result", "precision", "source", "via", "aggregate", "field", "filter")
 
 
-def value_signature(fdef: FieldDef) -> tuple:
+def value_signature(fdef: FieldDef, types) -> tuple:
+    """What decides a computed field's values (`types`: its app's FieldTypes)."""
     # Canonical JSON: an installed definition read back from PostgreSQL (JSONB) has its
     # mappings' keys in another order.
     return tuple(json.dumps(fdef.option(key), sort_keys=True, default=str) for key in _VALUE_SETTINGS) \
-        + (fdef.derived.get("result"),)
+        + (types.derived_of(fdef).result,)
 
 
 def recompute_nodes(installed: AppDef, new: AppDef, plan,
                     subforms: set[tuple[str, str]] = frozenset()) -> list[Node]:
     """The computed fields of `new` to recompute after the plan's other steps, in order;
-    `subforms`: (form, subform) whose rows' formula columns are recomputed first."""
-    graph = graph_for(new)
+    `subforms`: (form, subform) whose rows' formula columns are recomputed first. Both apps
+    are compiled (engine/compiled/app.py)."""
+    graph = new.graph
     created = {step.form for step in plan.steps if step.kind == "add_form"}
     restored_forms = {step.form for step in plan.steps if step.kind == "restore_form"}
     start = graph.readers_of(subforms)   # the form's formulas reading those columns (SUM(items.line_total))
@@ -57,14 +59,15 @@ def recompute_nodes(installed: AppDef, new: AppDef, plan,
         if old_form is not None:
             old = old_form.field(node.field) or (old_form.field(fdef.renamed_from) if fdef.renamed_from else None)
         if node.form in restored_forms or old is None or old.type != fdef.type \
-                or value_signature(old) != value_signature(fdef):
+                or value_signature(old, installed.types) != value_signature(fdef, new.types):
             start.add(node)
     start |= graph.readers_of((step.form, step.field) for step in plan.steps
                               if step.kind in ("retype_field", "retype_subfield", "restore_field", "restore_subfield"))
     return [node for node in graph.dependents(start) if node.form not in created]
 
 
-def add_recompute_steps(plan, installed: AppDef, new: AppDef) -> None:
+def add_recompute_steps(plan, installed, new) -> None:
+    """Recompute steps for the plan from `installed` to `new` (compiled apps)."""
     from engine.computed.rows import recompute_subform_steps
     created = {step.form for step in plan.steps if step.kind == "add_form"}
     subforms = recompute_subform_steps(installed, new, plan, created)
@@ -73,7 +76,7 @@ def add_recompute_steps(plan, installed: AppDef, new: AppDef) -> None:
                  f"recompute {node} for every record (in batches, with progress)")
 
 
-def describe_recomputes(conn: sa.Connection, plan, installed_tables: AppTables, installed: AppDef) -> None:
+def describe_recomputes(conn: sa.Connection, plan, installed_tables: AppTables, installed) -> None:
     """Say in each recompute step how many records it recomputes (counted now)."""
     for step in plan.steps:
         if step.kind not in ("recompute_field", "recompute_subform"):
@@ -101,13 +104,12 @@ def _describe_rows(conn: sa.Connection, step, installed_tables: AppTables, old_f
     step.data["rows"] = count
 
 
-def recompute(conn: sa.Connection, app: AppDef, tables: AppTables, nodes: list[Node],
-              ctx: ValueContext | None = None, progress: Progress | None = None,
-              batch: int = BATCH) -> dict[str, int]:
+def recompute(conn: sa.Connection, app, nodes: list[Node], ctx: ValueContext | None = None,
+              progress: Progress | None = None, batch: int = BATCH) -> dict[str, int]:
     """Recompute `nodes` (in that order) for every record of their forms, in batches of
-    records by id; returns {"form.field": records whose value changed}."""
+    records by id; returns {"form.field": records whose value changed}. `app` is compiled."""
     from engine.computed.upkeep import Upkeep
-    upkeep = Upkeep(conn, app, tables, ctx or ValueContext())
+    upkeep, tables = Upkeep(conn, app, ctx or ValueContext()), app.tables
     changed: dict[str, int] = {}
     for node in nodes:
         table = tables.form_table(node.form)
@@ -127,7 +129,7 @@ def recompute(conn: sa.Connection, app: AppDef, tables: AppTables, nodes: list[N
     return changed
 
 
-def recompute_subform(conn: sa.Connection, app: AppDef, tables: AppTables, form_key: str, subform_key: str,
+def recompute_subform(conn: sa.Connection, app, form_key: str, subform_key: str,
                       columns: list[str], ctx: ValueContext | None = None, progress: Progress | None = None,
                       batch: int = BATCH) -> dict[str, int]:
     """Recompute formula `columns` of a subform for every stored row, in batches (see
@@ -136,7 +138,7 @@ def recompute_subform(conn: sa.Connection, app: AppDef, tables: AppTables, form_
     from engine.computed.rows import recompute_stored
     ctx = ctx or ValueContext()
     subform = app.require_form(form_key).field(subform_key)
-    return recompute_stored(conn, subform, tables.child_table(form_key, subform_key), columns, ctx,
+    return recompute_stored(conn, app.row_formulas(subform), app.tables.child_table(form_key, subform_key), columns, ctx,
                             evaluation_context(ctx), progress, f"recompute {form_key}.{subform_key}", batch)
 
 

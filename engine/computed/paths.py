@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.fields.registry import path_kind
 
 MAX_HOPS = 4    # relations one path may walk through (customer.referrer.owner... )
 
@@ -66,16 +67,8 @@ class PathFailure:
 
 
 def field_kind(fdef: FieldDef) -> str:
-    """How a path treats a field: "relation", "lookup", "subform" or "value"."""
-    from engine.fields.registry import get_type
-    from engine.fields.relation import LookupField, RelationField, SubformField
-    cls = get_type(fdef.type) if isinstance(fdef.type, str) else None
-    if cls is None:
-        return "unknown"
-    for base, kind in ((RelationField, "relation"), (LookupField, "lookup"), (SubformField, "subform")):
-        if issubclass(cls, base):
-            return kind
-    return "value"
+    """How a path treats a field: "relation", "lookup", "subform", "value" or "unknown"."""
+    return path_kind(fdef)
 
 
 def resolve(app: AppDef, form: FormDef, path: tuple[str, ...]) -> ResolvedPath | PathFailure:

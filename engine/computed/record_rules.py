@@ -10,8 +10,8 @@
   validation, only FALSE fails: an empty or an error result (a rule reading a field
   nobody filled in) passes; write ISBLANK(...) or IFERROR(...) into a rule to be strict.
 
-The formulas are parsed once per form (cached on the app definition) and run with the
-compiled evaluator.
+The formulas are parsed once per form and app version (compile_app keeps them) and run
+with the compiled evaluator.
 """
 from __future__ import annotations
 
@@ -128,12 +128,3 @@ def _rule(app: AppDef, form: FormDef, raw: Any) -> Rule | None:
     fields = tuple(k for k in raw.get("fields") or () if isinstance(k, str) and form.field(k) is not None)
     message = Label.parse(raw.get("message") or raw.get("key") or "")
     return Rule(str(raw.get("key")), formula, message, fields, paths)
-
-
-def record_formulas(app: AppDef, form: FormDef) -> RecordFormulas:
-    """The parsed record formulas of a form, built once per definition object."""
-    cache = app.__dict__.setdefault("_record_formulas", {})
-    found = cache.get(form.key)
-    if found is None:
-        found = cache[form.key] = RecordFormulas(app, form)
-    return found

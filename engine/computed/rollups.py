@@ -20,20 +20,17 @@ import sqlalchemy as sa
 
 from engine.definition.model import AppDef, FormDef
 from engine.fields.base import ValueContext
-from engine.fields.registry import field_type
 from engine.query.filters import compile_filter
 from engine.storage.physical import AppTables
 
-def source_filter(app: AppDef, source: FormDef, spec: Any, tables: AppTables | None = None,
-                  table: sa.Table | None = None, ctx: ValueContext | None = None) -> sa.ColumnElement:
+def source_filter(source: FormDef, spec: Any, tables: AppTables, table: sa.Table | None = None,
+                  ctx: ValueContext | None = None) -> sa.ColumnElement:
     """A rollup's filter as SQL over the source table (or an alias of it); raises
-    FilterError (with the path of the bad part) when the filter is wrong."""
-    tables = tables or AppTables.build(app)
+    FilterError (with the path of the bad part) when the filter is wrong. Its formula
+    conditions read the source records' own fields."""
     table = table if table is not None else tables.form_table(source.key)
-    links = {key: link for (form, key), link in tables.links.items() if form == source.key}
     ctx = ctx or ValueContext(lang="en")
-    return compile_filter(source, table, spec, ValueContext(
-        lang=ctx.lang, tz=ctx.tz, now=ctx.now, user_id=ctx.user_id, extra={"link_tables": links}))
+    return compile_filter(source, table, spec, ctx.for_form(tables, source.key), tables=tables, related=False)
 
 
 def _int(value: int) -> sa.ColumnElement:
@@ -100,16 +97,16 @@ def rollup_values(app: AppDef, tables: AppTables, rollups: list, ctx: ValueConte
         joined, match = source, source.c[first.via] == target.c.id
     values = {}
     for spec in rollups:
-        ftype = field_type(spec.fdef)
+        ftype = tables.types.of(spec.fdef)
         column = None
         scale = 0
         if ftype.field_key is not None:
-            source_type = field_type(source_form.field(ftype.field_key))
+            source_type = tables.types.of(source_form.field(ftype.field_key))
             stored = source_type.columns()[0]
             column, scale = source.c[stored.name], column_scale(stored)
         conditions = [match, source.c.deleted_at.is_(None)]
         if ftype.filter is not None:
-            conditions.append(source_filter(app, source_form, ftype.filter, tables, source, ctx))
+            conditions.append(source_filter(source_form, ftype.filter, tables, source, ctx))
         value = sa.select(aggregate(dialect, ftype, column, source.c.id, scale)) \
             .select_from(joined).where(*conditions).scalar_subquery()
         values[ftype.column_name] = value

@@ -19,17 +19,17 @@ child table's typed column, an error code (#DIV/0!) in `<column>__error`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
-from engine.computed.env import evaluation_context
+from engine.computed.env import RowEnv, evaluation_context
 from engine.computed.inputs import formula_value
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import Problem
 from engine.fields.base import ValueContext
+from engine.fields.registry import FieldTypes, computed_kind
 from engine.formula import EvalContext, FormulaSyntaxError, compile_formula, parse
 from engine.i18n import register_messages
 
@@ -44,29 +44,10 @@ BATCH = 2000
 
 
 def is_row_formula(fdef: FieldDef) -> bool:
-    from engine.computed.derive import computed_kind
     return computed_kind(fdef) == "formula"
 
 
 # ---- checking ------------------------------------------------------------------------------
-
-class RowEnv:
-    """The FormulaEnv of a subform column's formula: the row's columns, by bare key."""
-
-    def __init__(self, subform: FieldDef, type_of: Callable[[FieldDef], "str | None"] | None = None):
-        self.subform, self.type_of = subform, type_of
-
-    def field_type(self, path: tuple[str, ...]) -> str | None:
-        from engine.computed.env import field_formula_type
-        column = self.subform.subfield(path[0]) if len(path) == 1 else None
-        if column is None:
-            return None
-        found = self.type_of(column) if self.type_of and is_row_formula(column) else None
-        return found or field_formula_type(column)
-
-    def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
-        return [] if prefix else [c.key for c in self.subform.fields]
-
 
 def outside_row(formula, form: FormDef, subform: FieldDef, column: FieldDef, path: str) -> list[Problem]:
     """Names a row formula may not read: anything but a column of its row."""
@@ -142,16 +123,12 @@ def check_row_formula(ftype, ctx) -> Iterable[Problem]:
     if problems:
         yield from problems
         return
-    result = check(formula, RowEnv(subform, _derived_type))
+    result = check(formula, RowEnv(subform, types=ctx.types))
     yield from [FormulaDefinitionProblem(path, f"formula: {p.message}", text, p.position, code=p.code,
                                          suggestion=p.suggestion) for p in result.problems]
     if not result.problems:
         yield from result_problems(fdef, ftype, result.result_type, "column")
-    yield from row_formulas(subform).cycle_problems(fdef)
-
-
-def _derived_type(column: FieldDef) -> str | None:
-    return column.option("result") or column.derived.get("result")
+    yield from RowFormulas.build(subform, ctx.types).cycle_problems(fdef)
 
 
 # ---- the formulas of one subform -------------------------------------------------------------
@@ -168,11 +145,12 @@ class RowFormulas:
     """The formula columns of one subform, each after the columns it reads."""
 
     subform: FieldDef
+    types: dict[str, Any]           # the field type of each column (a batch computes thousands of rows)
     formulas: list[RowFormula] = field(default_factory=list)
     cycles: list[list[str]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, subform: FieldDef) -> "RowFormulas":
+    def build(cls, subform: FieldDef, types: FieldTypes) -> "RowFormulas":
         found: dict[str, RowFormula] = {}
         for column in subform.fields:
             if not is_row_formula(column) or not isinstance(column.option("formula"), str):
@@ -183,7 +161,7 @@ class RowFormulas:
                 continue            # refused by validation; an installed app never has one
             reads = tuple(ref[0] for ref in formula.references if len(ref) == 1 and subform.subfield(ref[0]))
             found[column.key] = RowFormula(column, formula, reads)
-        result = cls(subform)
+        result = cls(subform, {c.key: types.of(c) for c in subform.fields})
         result._order(found)
         return result
 
@@ -212,11 +190,6 @@ class RowFormulas:
         for key in found:
             if not state.get(key):
                 visit(key, [])
-
-    @cached_property
-    def types(self) -> dict:
-        """The field type of each column (built once: a batch computes thousands of rows)."""
-        return {c.key: _column_type(c) for c in self.subform.fields}
 
     @property
     def keys(self) -> list[str]:
@@ -253,32 +226,18 @@ class RowFormulas:
                 row[key] = ftype.stored_value(result, ctx.tz)
 
 
-def _column_type(column: FieldDef):
-    from engine.fields.registry import field_type
-    return field_type(column)
-
-
-def row_formulas(subform: FieldDef) -> RowFormulas:
-    """The row formulas of a subform, built once per definition object."""
-    cached = subform.__dict__.get("_row_formulas")
-    if cached is None:
-        cached = subform.__dict__["_row_formulas"] = RowFormulas.build(subform)
-    return cached
-
-
 def subforms_with_formulas(form: FormDef) -> list[FieldDef]:
     return [f for f in form.fields if f.fields and any(is_row_formula(c) for c in f.fields)]
 
 
 # ---- migrations: recomputing stored rows ------------------------------------------------------
 
-def recompute_stored(conn: sa.Connection, subform: FieldDef, child: sa.Table, columns: list[str],
+def recompute_stored(conn: sa.Connection, formulas: RowFormulas, child: sa.Table, columns: list[str],
                      ctx: ValueContext, eval_ctx: EvalContext, progress: Progress | None = None,
                      what: str = "", batch: int = BATCH) -> dict[str, int]:
     """Recompute formula `columns` of every stored row of a subform, in batches of child
     rows by id: per batch one SELECT and one executemany of the rows whose values
     changed. Returns, per column, the number of rows whose value changed."""
-    formulas = row_formulas(subform)
     columns = [key for key in formulas.keys if key in columns]
     changed = dict.fromkeys(columns, 0)
     if not columns:
@@ -316,12 +275,12 @@ def recompute_stored(conn: sa.Connection, subform: FieldDef, child: sa.Table, co
             progress(what, done, total)
 
 
-def formula_columns(app: AppDef) -> dict[tuple[str, str], list[str]]:
-    """Every formula column of the app's subforms: {(form, subform): columns, in order}."""
-    return {(form.key, sub.key): row_formulas(sub).keys for form in app.forms for sub in subforms_with_formulas(form)}
+def formula_columns(app) -> dict[tuple[str, str], list[str]]:
+    """Every formula column of the (compiled) app's subforms: {(form, subform): columns, in order}."""
+    return {(form.key, sub.key): app.row_formulas(sub).keys for form in app.forms for sub in subforms_with_formulas(form)}
 
 
-def columns_named(app: AppDef, names: list[str]) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
+def columns_named(app, names: list[str]) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
     """Split "form.subform.column" names of formula columns (with the columns reading
     them) from the other names; raises KeyError naming one that is not such a column."""
     found: dict[tuple[str, str], list[str]] = {}
@@ -333,15 +292,15 @@ def columns_named(app: AppDef, names: list[str]) -> tuple[dict[tuple[str, str], 
             continue
         form = app.form(parts[0])
         sub = form.field(parts[1]) if form is not None else None
-        keys = row_formulas(sub).keys if sub is not None and sub.fields else []
+        keys = app.row_formulas(sub).keys if sub is not None and app.has_row_formulas(sub) else []
         if parts[2] not in keys:
             raise KeyError(name)
         found.setdefault((form.key, sub.key), []).append(parts[2])
-    return {pair: _with_readers(row_formulas(app.require_form(pair[0]).field(pair[1])), columns)
+    return {pair: _with_readers(app.row_formulas(app.require_form(pair[0]).field(pair[1])), columns)
             for pair, columns in found.items()}, rest
 
 
-def recompute_subform_steps(installed: AppDef, new: AppDef, plan, created: set[str]) -> set[tuple[str, str]]:
+def recompute_subform_steps(installed: AppDef, new, plan, created: set[str]) -> set[tuple[str, str]]:
     """Add a `recompute_subform` step for each subform whose formula columns must be
     computed again (a formula added or changed, or a column they read retyped or
     restored); returns the (form, subform) pairs, whose readers need recomputing too."""
@@ -356,12 +315,13 @@ def recompute_subform_steps(installed: AppDef, new: AppDef, plan, created: set[s
         for subform in subforms_with_formulas(form):
             old_sub = old_form.field(subform.key) or (old_form.field(subform.renamed_from)
                                                       if subform.renamed_from else None) if old_form else None
-            columns = [key for key in row_formulas(subform).keys
+            columns = [key for key in new.row_formulas(subform).keys
                        if (form.key, subform.key) in touched or old_sub is None
-                       or _changed(old_sub, subform.subfield(key), value_signature)]
+                       or _changed(old_sub, subform.subfield(key),
+                                   value_signature, installed.types, new.types)]
             if not columns:
                 continue
-            columns = _with_readers(row_formulas(subform), columns)
+            columns = _with_readers(new.row_formulas(subform), columns)
             done.add((form.key, subform.key))
             names = ", ".join(f"{form.key}.{subform.key}.{key}" for key in columns)
             plan.add("recompute_subform", form.key, subform.key,
@@ -369,9 +329,9 @@ def recompute_subform_steps(installed: AppDef, new: AppDef, plan, created: set[s
     return done
 
 
-def _changed(old_sub: FieldDef, column: FieldDef, signature) -> bool:
+def _changed(old_sub: FieldDef, column: FieldDef, signature, old_types, new_types) -> bool:
     old = old_sub.subfield(column.key) or (old_sub.subfield(column.renamed_from) if column.renamed_from else None)
-    return old is None or old.type != column.type or signature(old) != signature(column)
+    return old is None or old.type != column.type or signature(old, old_types) != signature(column, new_types)
 
 
 def _with_readers(formulas: RowFormulas, columns: list[str]) -> list[str]:

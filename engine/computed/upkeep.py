@@ -32,12 +32,12 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route, graph_for
+from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route
 from engine.computed.derived_rules import ChangedRecords, judge_changed
 from engine.computed.env import evaluation_context
 from engine.computed.idsets import among
 from engine.computed.inputs import InputLoader, Row, links_key, plan_levels, sub_key
-from engine.computed.record_rules import fails, record_formulas
+from engine.computed.record_rules import fails
 from engine.computed.rollups import rollup_values
 from engine.definition.model import AppDef, FormDef
 from engine.errors import FormworkError
@@ -71,10 +71,11 @@ class Event:
 
 
 class Upkeep:
-    def __init__(self, conn: sa.Connection, app: AppDef, tables: AppTables, ctx: ValueContext):
-        self.conn, self.app, self.tables, self.ctx = conn, app, tables, ctx
-        self.graph: ComputedGraph = graph_for(app)
-        self.loader = InputLoader(conn, app, tables, ctx)
+    def __init__(self, conn: sa.Connection, app, ctx: ValueContext):
+        """`app`: the compiled App (engine/compiled/app.py)."""
+        self.conn, self.app, self.tables, self.ctx = conn, app, app.tables, ctx
+        self.graph: ComputedGraph = app.graph
+        self.loader = InputLoader(conn, app, app.tables, ctx)
         self.dialect = conn.dialect.name
 
     def eval_context(self) -> EvalContext:
@@ -86,7 +87,7 @@ class Upkeep:
         records the cleaner refused are left alone."""
         specs = self.graph.formulas_of(form.key)
         rollups = self.graph.rollups_of(form.key)
-        rules = record_formulas(self.app, form).rules
+        rules = self.app.record_formulas(form.key).rules
         valid = [record for record in records if not record.issues]
         if not (specs or rollups or rules) or not valid:
             return
@@ -120,7 +121,7 @@ class Upkeep:
             changed |= set(record.values) | set(record.links) | set(record.subforms)
         targets = self.graph.dependents_within(form.key, changed)
         specs = [s for s in self.graph.formulas_of(form.key) if s.fdef.key in targets]
-        rules = record_formulas(self.app, form).rules
+        rules = self.app.record_formulas(form.key).rules
         pairs = [(rid, record) for rid, record in zip(ids, records) if not record.issues]
         if not (specs or rules) or not pairs:
             return

@@ -74,9 +74,6 @@ class FieldDef:
     fields: list["FieldDef"] = field(default_factory=list)  # subform columns
     default_formula: str | None = None   # a formula giving a new record's value (docs/formula-fields.md)
     visible_if: str | None = None        # a formula: the field is shown (and may be required) when TRUE
-    # Facts read off the whole app, not written in the definition: the inferred result
-    # type of a formula field (engine/computed/derive.py).
-    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def option(self, name: str, fallback: Any = None) -> Any:
         return self.config.get(name, fallback)
@@ -170,7 +167,7 @@ class AppDef:
     def from_dict(cls, raw: dict, source_name: str | None = None) -> "AppDef":
         app = raw.get("app") if isinstance(raw.get("app"), dict) else {}
         version = raw.get("format_version", FORMAT_VERSION)
-        built = cls(
+        return cls(
             key=_text(app.get("key")), label=Label.parse(app.get("label")),
             format_version=version if isinstance(version, int) and not isinstance(version, bool) else 0,
             forms=[FormDef.from_dict(f, f"forms[{i}]") for i, f in _keyed(raw.get("forms"))],
@@ -178,6 +175,3 @@ class AppDef:
             description=Label.parse(app["description"]) if app.get("description") else None,
             raw=raw, source_name=source_name,
         )
-        from engine.computed.derive import derive_types   # needs the field types, which need this module
-        derive_types(built)
-        return built

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from engine.computed.checks import check_field_formulas, check_form_rules
+from engine.computed.checks import AppFacts, check_field_formulas, check_form_rules
 from engine.definition.identifiers import KEY_PATTERN, key_problem
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
 from engine.fields.base import DefinitionContext, ValueContext
-from engine.fields.registry import RESERVED_TYPES, field_type, get_type, type_names
+from engine.fields.registry import RESERVED_TYPES, get_type, type_names
 from engine.i18n import render
 
 # Columns every form table has, which default_sort may name besides the fields.
@@ -34,8 +34,9 @@ def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Prob
     problems: list[Problem] = list(_reserved(app.key, "app", "app.key"))
     problems.extend(_check_keys([(form.key, form.renamed_from, form.path) for form in app.forms],
                                 what="form", where=f"app {app.key!r}" if app.key else "this app"))
+    facts = AppFacts.of(app)
     for form in app.forms:
-        problems.extend(_check_form(app, form, malformed))
+        problems.extend(_check_form(facts, form, malformed))
     return problems
 
 
@@ -79,12 +80,12 @@ def _check_keys(entries: list[tuple[str, str | None, str]], what: str, where: st
         renames.setdefault(renamed_from, path)
 
 
-def _check_form(app: AppDef, form: FormDef, malformed: frozenset[str]) -> Iterable[Problem]:
-    yield from _check_fields(app, form, form.fields, None, malformed)
-    yield from check_form_rules(app, form)
+def _check_form(facts: AppFacts, form: FormDef, malformed: frozenset[str]) -> Iterable[Problem]:
+    yield from _check_fields(facts, form, form.fields, None, malformed)
+    yield from check_form_rules(facts, form)
     keys = form.field_keys()
     if form.title_field is not None:
-        yield from _check_title_field(form, keys, malformed)
+        yield from _check_title_field(facts, form, keys, malformed)
     for i, sort in enumerate(form.default_sort):
         key = sort.get("field") if isinstance(sort, dict) else None
         if not isinstance(key, str):
@@ -96,12 +97,12 @@ def _check_form(app: AppDef, form: FormDef, malformed: frozenset[str]) -> Iterab
                           code="unknown_field",
                           suggestion=did_you_mean(key, keys + list(SORTABLE_SYSTEM_COLUMNS)))
         elif sorted_field is not None and sorted_field.path not in malformed \
-                and get_type(sorted_field.type) is not None and not field_type(sorted_field).sortable:
+                and get_type(sorted_field.type) is not None and not facts.types.of(sorted_field).sortable:
             yield Problem(f"{form.path}.default_sort[{i}].field", f"field {key!r} ({sorted_field.type}) cannot "
                           "be sorted; sort by a text, number, date or choice field", code="not_sortable")
 
 
-def _check_title_field(form: FormDef, keys: list[str], malformed: frozenset[str]) -> Iterable[Problem]:
+def _check_title_field(facts: AppFacts, form: FormDef, keys: list[str], malformed: frozenset[str]) -> Iterable[Problem]:
     path = f"{form.path}.title_field"
     title = form.field(form.title_field)
     if title is None:
@@ -109,21 +110,21 @@ def _check_title_field(form: FormDef, keys: list[str], malformed: frozenset[str]
                       "field that identifies a record (like its name or number)", code="unknown_field",
                       suggestion=did_you_mean(form.title_field, keys))
     elif title.path not in malformed and get_type(title.type) is not None \
-            and field_type(title).storage != "column":
+            and facts.types.of(title).storage != "column":
         yield Problem(path, f"title_field {title.key!r} is a {title.type} field, which has no single value to "
                       "show; name a text, number or serial field", code="bad_title_field")
 
 
-def _check_fields(app: AppDef, form: FormDef, fields: list[FieldDef], parent: FieldDef | None,
+def _check_fields(facts: AppFacts, form: FormDef, fields: list[FieldDef], parent: FieldDef | None,
                   malformed: frozenset[str]) -> Iterable[Problem]:
     where = f"subform {parent.key!r}" if parent else f"form {form.key!r}"
     yield from _check_keys([(f.key, f.renamed_from, f.path) for f in fields], what="field", where=where)
     for fdef in fields:
         cls = get_type(fdef.type)
         if fdef.path not in malformed:
-            yield from (_check_field(app, form, fdef, parent) if cls else [_unknown_type(fdef)])
+            yield from (_check_field(facts, form, fdef, parent) if cls else [_unknown_type(fdef)])
         if cls is not None and "fields" in cls.config_schema:   # a subform: check its columns
-            yield from _check_fields(app, form, fdef.fields, fdef, malformed)
+            yield from _check_fields(facts, form, fdef.fields, fdef, malformed)
 
 
 def _unknown_type(fdef: FieldDef) -> Problem:
@@ -134,9 +135,9 @@ def _unknown_type(fdef: FieldDef) -> Problem:
                    "types", code="unknown_type", suggestion=did_you_mean(str(fdef.type), type_names()))
 
 
-def _check_field(app: AppDef, form: FormDef, fdef: FieldDef, parent: FieldDef | None) -> Iterable[Problem]:
+def _check_field(facts: AppFacts, form: FormDef, fdef: FieldDef, parent: FieldDef | None) -> Iterable[Problem]:
     cls = get_type(fdef.type)
-    ftype = field_type(fdef)
+    ftype = facts.types.of(fdef)
     if parent is not None and not cls.allowed_in_subform:
         yield Problem(f"{fdef.path}.type", f"a {fdef.type} field cannot be a column of a subform; put it on "
                       f"form {form.key!r} itself", code="not_in_subform")
@@ -145,8 +146,8 @@ def _check_field(app: AppDef, form: FormDef, fdef: FieldDef, parent: FieldDef | 
                       code="not_unique")
     if fdef.default is not None:
         yield from _check_default(fdef, ftype)
-    yield from check_field_formulas(app, form, fdef, ftype, parent)
-    yield from ftype.check_definition(DefinitionContext(app, form, parent))
+    yield from check_field_formulas(facts, form, fdef, ftype, parent)
+    yield from ftype.check_definition(DefinitionContext(facts.app, form, parent, facts))
 
 
 def _check_default(fdef: FieldDef, ftype) -> Iterable[Problem]:

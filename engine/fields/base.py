@@ -8,7 +8,7 @@ field type instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Iterable, Mapping
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from engine.definition.model import AppDef, FieldDef, FormDef, Label
 from engine.errors import FieldError, Problem
 from engine.i18n import register_messages
+from engine.storage.types import utcnow
 from engine.workspace import WORKSPACE_TZ
 
 DEFAULT_TZ = WORKSPACE_TZ    # FORMWORK_TIMEZONE, default Asia/Shanghai (engine/workspace.py)
@@ -99,29 +100,59 @@ def preview(raw: Any, limit: int = 50) -> str:
 
 @dataclass
 class ValueContext:
-    """What a field type may need to know while cleaning or formatting a value."""
+    """What a field type may need to know while cleaning or formatting a value.
+
+    The runtime loads what a batch or a page refers to in bulk and hands it in here (never
+    a query per value): `names` for display and export and `lookups` for import, each by
+    Reference kind ("users", "departments", "files"); `links`, the link tables of the
+    form's multiple relations by field key, for their filters (`for_form`); `titles`, the
+    titles of related records by relation field key, for display."""
 
     lang: str = "zh"
     tz: ZoneInfo = DEFAULT_TZ
     now: datetime | None = None
     user_id: int | None = None
-    extra: dict = dc_field(default_factory=dict)
+    names: Mapping[str, Mapping[int, str]] = dc_field(default_factory=dict)     # kind -> {id: name}
+    lookups: Mapping[str, Mapping[str, int]] = dc_field(default_factory=dict)   # kind -> {text: id}
+    titles: Mapping[str, Mapping[int, str]] = dc_field(default_factory=dict)    # relation key -> {id: title}
+    links: Mapping[str, Any] = dc_field(default_factory=dict)                   # field key -> link table
 
     def current_time(self) -> datetime:
-        from engine.storage.types import utcnow
         return self.now or utcnow()
 
     def today(self) -> date:
         return self.current_time().astimezone(self.tz).date()
 
+    def for_form(self, tables: Any, form_key: str) -> "ValueContext":
+        """This context with the link tables of `form_key` in `tables` (an AppTables)."""
+        links = {key: table for (owner, key), table in tables.links.items() if owner == form_key}
+        return replace(self, links=links)
+
+
+@dataclass(frozen=True)
+class DerivedType:
+    """What only the whole app can tell about a computed field (engine/computed/derive.py):
+    the result type a formula gives when the definition does not say, and a rollup's
+    result type and decimal places (those of the field it adds up)."""
+
+    result: str | None = None
+    precision: int | None = None
+
 
 @dataclass
 class DefinitionContext:
-    """Handed to `check_definition`: the whole app, to resolve references."""
+    """Handed to `check_definition`: the whole app, to resolve references, and its field
+    types bound to what the app tells about them (`types.of(fdef)`)."""
 
     app: AppDef
     form: FormDef
     parent: FieldDef | None = None   # the subform when checking a subform column
+    facts: Any = None                # engine.computed.checks.AppFacts: what the validator worked out
+
+    @property
+    def types(self):
+        """The app's field types (engine.fields.registry.FieldTypes)."""
+        return self.facts.types
 
 
 @dataclass(frozen=True)
@@ -178,7 +209,17 @@ class FieldType:
     # engine/computed); user input for such a field is always refused.
     computed: ClassVar[bool] = False
 
-    def __init__(self, fdef: FieldDef):
+    # Whether the type needs what only the whole app can tell (DerivedType): such a type is
+    # bound through the app's FieldTypes (engine/fields/registry.py), never alone.
+    needs_derived: ClassVar[bool] = False
+    has_subfields: ClassVar[bool] = False   # a subform: its columns are field definitions too
+    # How a field path (`customer.level`) treats the field: "relation" and "lookup" are
+    # walked through, "subform" gives its columns, "value" ends the path.
+    path_kind: ClassVar[str] = "value"
+    # "formula" or "rollup" for a field the engine computes (engine/computed), else None.
+    computed_kind: ClassVar[str | None] = None
+
+    def __init__(self, fdef: FieldDef, derived: DerivedType | None = None):
         self.fdef = fdef
         self.key = fdef.key
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import DEFAULT_TZ, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import DEFAULT_TZ, DefinitionContext, DerivedType, FieldType, ValueContext
 from engine.fields.number import MAX_PRECISION
 from engine.fields.registry import field_type, register
 from engine.fields.text import MAX_TEXT
@@ -75,6 +75,7 @@ class ComputedField(FieldType):
     computed = True
     can_have_default = False
     allowed_in_subform = False
+    needs_derived = True
     value_type: FieldType
 
     def _adopt(self, value: FieldType) -> None:
@@ -134,6 +135,7 @@ class ComputedField(FieldType):
 @register
 class FormulaField(ComputedField):
     name = "formula"
+    computed_kind = "formula"
     label = Label("公式", "Formula")
     config_schema = {
         "formula": {"type": "string", "minLength": 1, "maxLength": 10000},
@@ -144,12 +146,14 @@ class FormulaField(ComputedField):
     config_required = ("formula",)
     allowed_in_subform = True   # a row formula: reads the columns of its row (engine/computed/rows.py)
 
-    def __init__(self, fdef: FieldDef):
+    def __init__(self, fdef: FieldDef, derived: DerivedType):
         super().__init__(fdef)
         self.formula_text: str = fdef.option("formula") or ""
         # Written in the definition, or inferred from the formula over the whole app
         # (engine/computed/derive.py), which a field type alone cannot see.
-        self.result: str = fdef.option("result") or fdef.derived.get("result") or DEFAULT_RESULT
+        self.written_result: str | None = fdef.option("result")
+        self.inferred_result: str | None = derived.result
+        self.result: str = self.written_result or derived.result or DEFAULT_RESULT
         self.formula_type = self.result
         self.precision = fdef.option("precision")
         self.error_column = f"{self.key}{ERROR_SUFFIX}"
@@ -205,6 +209,7 @@ class FormulaField(ComputedField):
 @register
 class RollupField(ComputedField):
     name = "rollup"
+    computed_kind = "rollup"
     label = Label("汇总", "Rollup")
     config_schema = {
         "source": {"type": "string"},
@@ -217,20 +222,19 @@ class RollupField(ComputedField):
     }
     config_required = ("source", "via", "aggregate")
 
-    def __init__(self, fdef: FieldDef):
+    def __init__(self, fdef: FieldDef, derived: DerivedType):
         super().__init__(fdef)
         self.source: str = fdef.option("source")
         self.via: str = fdef.option("via")
         self.aggregate: str = fdef.option("aggregate")
         self.field_key: str | None = fdef.option("field")
         self.filter = fdef.option("filter")
-        derived = fdef.derived
-        self.result: str = derived.get("result") or "number"
+        self.result: str = derived.result or "number"
         self.formula_type = self.result
         if self.aggregate in ("count", "counta"):
             self.precision = 0
         else:
-            self.precision = fdef.option("precision", derived.get("precision"))
+            self.precision = fdef.option("precision", derived.precision)
         self._adopt(value_type(fdef, self.result, self.precision))
 
     @property

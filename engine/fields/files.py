@@ -57,7 +57,7 @@ class _FileList(FieldType):
         return Reference("files", None, tuple(value)) if value else None
 
     def display(self, value: Any, ctx: ValueContext) -> str:
-        names = ctx.extra.get("file_names", {})
+        names = ctx.names.get("files", {})
         return "、".join(str(names.get(i, f"#{i}")) for i in value or [])
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
@@ -109,7 +109,7 @@ class SignatureField(FieldType):
         return Reference("files", None, (value,)) if value else None
 
     def display(self, value: Any, ctx: ValueContext) -> str:
-        return "" if value is None else str(ctx.extra.get("file_names", {}).get(value, f"#{value}"))
+        return "" if value is None else str(ctx.names.get("files", {}).get(value, f"#{value}"))
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return self.display(value, ctx) or None

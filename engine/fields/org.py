@@ -2,7 +2,7 @@
 several (members, departments). Values are ids of fw_users / fw_departments; the
 runtime checks that they exist with one query per batch (see `references`).
 
-Imports may give names or accounts: the import builds `ctx.extra["user_lookup"]`
+Imports may give names or accounts: the import builds `ctx.lookups["users"]`
 / `["department_lookup"]` (text -> id, one query) and these types use it.
 """
 from __future__ import annotations
@@ -35,8 +35,7 @@ _SPLIT = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ","})
 class _OrgRef(FieldType):
     kind = "users"          # the system table the ids point into
     invalid_code, unknown_code = "member_invalid", "member_unknown"
-    lookup_key = "user_lookup"
-    names_key = "user_names"
+    looks_up_names = True   # imports may give an account or a name (ValueContext.lookups)
     multiple = False
     can_have_default = False
 
@@ -45,8 +44,8 @@ class _OrgRef(FieldType):
         value = parse_id(raw)
         if value is not None:
             return value
-        if isinstance(raw, str) and raw.strip() and self.lookup_key in ctx.extra:
-            found = ctx.extra[self.lookup_key].get(raw.strip())
+        if isinstance(raw, str) and raw.strip() and self.kind in ctx.lookups:
+            found = ctx.lookups[self.kind].get(raw.strip())
             if found is None:
                 raise FieldError(self.unknown_code, value=raw.strip()[:50])
             return found
@@ -68,7 +67,7 @@ class _OrgRef(FieldType):
         return Reference(self.kind, None, tuple(value) if self.multiple else (value,))
 
     def display(self, value: Any, ctx: ValueContext) -> str:
-        names = ctx.extra.get(self.names_key, {})
+        names = ctx.names.get(self.kind, {})
         ids = value if isinstance(value, list) else ([] if value is None else [value])
         return "、".join(str(names.get(i, f"#{i}")) for i in ids)
 
@@ -147,8 +146,6 @@ class MembersField(_Multiple):
 class _DepartmentMixin:
     kind = "departments"
     invalid_code, unknown_code = "department_invalid", "department_unknown"
-    lookup_key = "department_lookup"
-    names_key = "department_names"
 
 
 @register

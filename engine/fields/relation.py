@@ -52,6 +52,7 @@ def parse_record_id(raw: Any) -> int:
 @register
 class RelationField(FieldType):
     name = "relation"
+    path_kind = "relation"
     label = Label("关联数据", "Relation")
     config_schema = {
         "target": {"type": "string"},
@@ -123,7 +124,7 @@ class RelationField(FieldType):
         return value
 
     def display(self, value: Any, ctx: ValueContext) -> str:
-        titles = ctx.extra.get("titles", {}).get(self.key, {})
+        titles = ctx.titles.get(self.key, {})
         ids = value if isinstance(value, list) else ([] if value is None else [value])
         return ", ".join(str(titles.get(i, f"#{i}")) for i in ids)
 
@@ -137,7 +138,7 @@ class RelationField(FieldType):
                 op = "eq"
             from engine.fields.base import scalar_filter
             return scalar_filter(self, table.c[self.column_name], op, operand, ctx)
-        link = ctx.extra["link_tables"][self.key]
+        link = ctx.links[self.key]
         linked = sa.select(link.c.source_id).where(link.c.source_id == table.c.id)
         if op == "empty":
             return ~linked.exists()
@@ -154,6 +155,7 @@ class LookupField(FieldType):
     """A field of the related record, shown on this form (read through `relation`)."""
 
     name = "lookup"
+    path_kind = "lookup"
     label = Label("引用字段", "Lookup")
     config_schema = {
         "relation": {"type": "string"},
@@ -218,6 +220,7 @@ class LookupField(FieldType):
 @register
 class SubformField(FieldType):
     name = "subform"
+    path_kind = "subform"
     label = Label("子表单", "Subform")
     config_schema = {
         "min_rows": {"type": "integer", "minimum": 0, "maximum": 10000},
@@ -240,8 +243,15 @@ class SubformField(FieldType):
             yield Problem(f"{self.fdef.path}.min_rows", f"min_rows {low} is greater than max_rows {high}; "
                           "lower min_rows or raise max_rows", code="bad_range")
 
+    def __init__(self, fdef: FieldDef, derived=None, columns: list[FieldType] | None = None):
+        super().__init__(fdef)
+        # Bound by the app's FieldTypes (a formula column needs what the app derives).
+        self._columns = columns
+
     def column_types(self) -> list[FieldType]:
-        return [field_type(sub) for sub in self.fdef.fields if get_type(sub.type) is not None]
+        if self._columns is None:
+            self._columns = [field_type(sub) for sub in self.fdef.fields if get_type(sub.type) is not None]
+        return self._columns
 
     def is_empty(self, value: Any) -> bool:
         # With min_rows, no rows at all is too few rows, not "no value": clean() says so.

@@ -7,7 +7,7 @@ read computes it again, in the same statement, from the SQL back end's translati
 (engine/formula/sql.py) with TODAY() and NOW() taken from the reader's clock in the
 workspace time zone (bound as parameters, never the database clock):
 
-    columns = read_columns(app, tables, form, table, ctx)
+    columns = read_columns(app, form, table, ctx)      # app: the compiled App
     columns.c.days_since_followup        # SQL giving today's value, typed as the stored column
     columns.c.days_since_followup__error
 
@@ -38,12 +38,11 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.sql.expression import ColumnElement
 
 from engine.computed.env import AppEnv
-from engine.computed.graph import Node as GraphNode, graph_for
+from engine.computed.graph import ComputedGraph, Node as GraphNode
 from engine.definition.model import AppDef, FormDef
 from engine.fields.base import ValueContext
 from engine.fields.computed import FormulaField
 from engine.fields.number import MAX_DIGITS
-from engine.fields.registry import field_type
 from engine.formula import EvalContext, check
 from engine.formula.nodes import Call, FieldRef, Formula, Node, Text, map_tree
 from engine.formula.sql import NotTranslatable, SqlFormula, translate
@@ -92,9 +91,9 @@ class ReadColumns:
         (a joined relation's lookups), with the same clock."""
         if self._reader is None:
             return {}
-        app, tables, ctx = self._reader
-        plan = live_plan(app, tables, form)
-        return _translations(app, tables, form, alias, plan, ctx) if plan.live else {}
+        app, ctx = self._reader
+        plan = app.live_plan(form.key)
+        return _translations(app.tables, form, alias, plan, ctx) if plan.live else {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.table, name)
@@ -121,44 +120,34 @@ class _Columns:
         return (self[c.name] for c in self._columns)
 
 
-def read_columns(app: AppDef, tables: AppTables, form: FormDef, table: sa.Table,
-                 ctx: ValueContext) -> sa.Table | ReadColumns:
+def read_columns(app, form: FormDef, table: sa.Table, ctx: ValueContext) -> sa.Table | ReadColumns:
     """The columns a read of `form` uses, with the clock of `ctx` (`.related(...)` gives
-    those of related forms); the table itself when no form of the app has a field
-    computed when read."""
-    if not any(live_plan(app, tables, f).live for f in app.forms):
+    those of related forms); the table itself when no form of the (compiled) app has a
+    field computed when read."""
+    if not app.has_live_fields:
         return table
     clock = EvalContext(tz=ctx.tz, now=ctx.current_time())
-    plan = live_plan(app, tables, form)
-    overrides = _translations(app, tables, form, table, plan, clock) if plan.live else {}
-    return ReadColumns(table, overrides, (app, tables, clock))
+    plan = app.live_plan(form.key)
+    overrides = _translations(app.tables, form, table, plan, clock) if plan.live else {}
+    return ReadColumns(table, overrides, (app, clock))
 
 
 # ---- which fields are live ----------------------------------------------------------------------
 
-def live_plan(app: AppDef, tables: AppTables, form: FormDef) -> LivePlan:
-    """Which clock-dependent formula fields of `form` are computed when read; built once
-    per definition and form."""
-    cache = app.__dict__.setdefault("_live_plans", {})
-    plan = cache.get(form.key)
-    if plan is None:
-        plan = cache[form.key] = _plan(app, tables, form)
-    return plan
-
-
-def _plan(app: AppDef, tables: AppTables, form: FormDef) -> LivePlan:
-    graph = graph_for(app)
+def build_live_plan(app: AppDef, tables: AppTables, graph: ComputedGraph, form: FormDef) -> LivePlan:
+    """Which clock-dependent formula fields of `form` are computed when read (compile_app
+    builds it once per app version and form)."""
     plan = LivePlan()
     table = tables.form_table(form.key)
     for node in graph.order:
         if node.form != form.key or node not in graph.volatile or node not in graph.formulas:
             continue
-        live, reason = _live_field(app, form, graph, node, plan)
+        live, reason = _live_field(app, tables.types, form, graph, node, plan)
         if live is None:
             plan.stored[node.field] = reason
             continue
         try:   # on both databases; the clock does not change what translates
-            _field_sql(app, tables, form, table, live, EvalContext())
+            _field_sql(tables, form, table, live, EvalContext())
         except NotTranslatable as refusal:
             plan.stored[node.field] = f"its formula cannot run in the database: it {refusal.reason}"
             continue
@@ -166,9 +155,9 @@ def _plan(app: AppDef, tables: AppTables, form: FormDef) -> LivePlan:
     return plan
 
 
-def _live_field(app, form, graph, node: GraphNode, plan: LivePlan) -> tuple[LiveField | None, str]:
+def _live_field(app, types, form, graph, node: GraphNode, plan: LivePlan) -> tuple[LiveField | None, str]:
     spec = graph.formulas[node]
-    ftype = field_type(spec.fdef)
+    ftype = types.of(spec.fdef)
     if not isinstance(ftype, FormulaField):
         return None, "it is not a formula field"
     live_keys = {live.key for live in plan.live}
@@ -177,7 +166,7 @@ def _live_field(app, form, graph, node: GraphNode, plan: LivePlan) -> tuple[Live
         if read in graph.volatile and (path.hops or read.field not in live_keys):
             return None, (f"it reads {'.'.join(path.written)}, whose value changes with the date "
                           "and is read here from its stored column")
-    checked = check(spec.formula, AppEnv(app, form))
+    checked = check(spec.formula, AppEnv(app, form, types=types))
     if checked.problems:
         return None, "its formula has problems: " + "; ".join(p.message for p in checked.problems[:2])
     formula = dataclasses.replace(spec.formula, tree=_blank_results(checked.tree, ftype.result))
@@ -202,7 +191,7 @@ def _blank_results(tree: Node, result: str) -> Node:
 
 # ---- the SQL of a live field ------------------------------------------------------------------
 
-def _translations(app, tables, form, table, plan: LivePlan, ctx: EvalContext) -> dict[str, ColumnElement]:
+def _translations(tables, form, table, plan: LivePlan, ctx: EvalContext) -> dict[str, ColumnElement]:
     """Column name -> live SQL for every live field over `table` (the form's table or an
     alias of it), for the clock of `ctx` (kept per day, or per moment for NOW(), since
     TODAY() is a parameter of the SQL). The table itself is part of the key: SQL over one
@@ -215,17 +204,17 @@ def _translations(app, tables, form, table, plan: LivePlan, ctx: EvalContext) ->
             plan.translations.clear()
         found = {}
         for live in plan.live:      # in order: a live field reads the ones before it live
-            found.update(_field_sql(app, tables, form, ReadColumns(table, found), live, ctx))
+            found.update(_field_sql(tables, form, ReadColumns(table, found), live, ctx))
         plan.translations[clock] = found
     return found
 
 
-def _field_sql(app, tables, form, columns: sa.Table | ReadColumns, live: LiveField,
+def _field_sql(tables, form, columns: sa.Table | ReadColumns, live: LiveField,
                ctx: EvalContext) -> dict[str, ColumnElement]:
     """{value column: SQL, error column: SQL} of one live field, for both databases;
     raises NotTranslatable."""
     ftype = live.ftype
-    resolver = _Resolver(FormFields(form, columns, app, tables), ftype.result)
+    resolver = _Resolver(FormFields(form, columns, tables), ftype.result)
     values, errors = {}, {}
     for dialect in DIALECTS:
         sql = translate(live.formula, resolver, dialect, ctx)

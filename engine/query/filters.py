@@ -20,28 +20,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.definition.model import FieldDef, FormDef, Label
+from engine.definition.model import FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
-from engine.fields.registry import field_type, get_type
 from engine.i18n import render
 from engine.query.formula_filter import formula_condition
+from engine.query.system_fields import SYSTEM_FIELD_KEYS, system_field
+from engine.storage.physical import AppTables
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 200
-
-# System columns as pseudo-fields of a registered type, so they filter and sort
-# through the same field-type code as user fields.
-_SYSTEM_FIELDS = {
-    "id": ("number", {"precision": 0}),
-    "created_at": ("datetime", {}),
-    "updated_at": ("datetime", {}),
-    "created_by": ("member", {}),
-    "updated_by": ("member", {}),
-    "owner_id": ("member", {}),
-}
-
 
 class FilterError(FormworkError):
     def __init__(self, path: str, message: str):
@@ -49,34 +38,29 @@ class FilterError(FormworkError):
         super().__init__(f"{path}: {message}")
 
 
-def system_field(key: str) -> FieldDef | None:
-    spec = _SYSTEM_FIELDS.get(key)
-    if spec is None or get_type(spec[0]) is None:
-        return None
-    return FieldDef(key=key, type=spec[0], label=Label(key, key), path=key, config=dict(spec[1]))
-
-
 def resolve_field(form: FormDef, key: Any, path: str) -> FieldDef:
     if not isinstance(key, str):
         raise FilterError(path, "a condition needs \"field\": the key of a field")
     fdef = form.field(key) or system_field(key)
     if fdef is None:
-        hint = did_you_mean(key, form.field_keys() + list(_SYSTEM_FIELDS))
+        hint = did_you_mean(key, form.field_keys() + list(SYSTEM_FIELD_KEYS))
         raise FilterError(path, f"form {form.key!r} has no field {key!r}"
                           + (f"; did you mean {hint!r}?" if hint else ""))
     return fdef
 
 
-def compile_filter(form: FormDef, table: sa.Table, spec: Any, ctx: ValueContext,
-                   path: str = "filter") -> sa.ColumnElement:
-    """One SQL condition for a filter document (None or {} means everything)."""
+def compile_filter(form: FormDef, table: sa.Table, spec: Any, ctx: ValueContext, *, tables: AppTables,
+                   path: str = "filter", related: bool = True) -> sa.ColumnElement:
+    """One SQL condition for a filter document (None or {} means everything), over `table`
+    (the form's table or an alias of it) of the app's `tables`. With related=False, formula
+    conditions read only the record's own fields (a rollup's filter)."""
     if spec is None or spec == {}:
         return sa.true()
     counter = [0]
-    return _compile(form, table, spec, ctx, path, 0, counter)
+    return _compile(form, table, spec, ctx, path, 0, counter, (tables, related))
 
 
-def _compile(form, table, spec, ctx, path, depth, counter) -> sa.ColumnElement:
+def _compile(form, table, spec, ctx, path, depth, counter, scope) -> sa.ColumnElement:
     if depth > MAX_DEPTH:
         raise FilterError(path, f"filters nest at most {MAX_DEPTH} groups deep")
     if isinstance(spec, list):  # a bare list means "all of these"
@@ -92,25 +76,25 @@ def _compile(form, table, spec, ctx, path, depth, counter) -> sa.ColumnElement:
         items = spec[key]
         if not isinstance(items, list):
             raise FilterError(f"{path}.{key}", "expected a list of conditions")
-        parts = [_compile(form, table, item, ctx, f"{path}.{key}[{i}]", depth + 1, counter)
+        parts = [_compile(form, table, item, ctx, f"{path}.{key}[{i}]", depth + 1, counter, scope)
                  for i, item in enumerate(items)]
         if not parts:
             return sa.true()
         return sa.and_(*parts) if key == "and" else sa.or_(*parts)
     if "not" in spec and len(spec) == 1:
-        return sa.not_(_compile(form, table, spec["not"], ctx, f"{path}.not", depth + 1, counter))
+        return sa.not_(_compile(form, table, spec["not"], ctx, f"{path}.not", depth + 1, counter, scope))
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
         raise FilterError(path, f"at most {MAX_CONDITIONS} conditions in one filter")
     if "formula" in spec:
-        return formula_condition(form, table, spec, ctx, path, FilterError)
+        return formula_condition(form, table, spec, ctx, path, FilterError, *scope)
     unknown = set(spec) - {"field", "op", "value"}
     if unknown:
         raise FilterError(path, f"unknown key(s) {sorted(unknown)}; a condition has field, op and value "
                                 "(or is {\"formula\": \"...\"})")
     fdef = resolve_field(form, spec.get("field"), f"{path}.field")
     op = spec.get("op", "eq")
-    ftype = field_type(fdef)
+    ftype = scope[0].types.of(fdef)
     if not isinstance(op, str) or op not in ftype.operators:
         allowed = ", ".join(sorted(ftype.operators)) or "none"
         hint = did_you_mean(op, ftype.operators) if isinstance(op, str) else None

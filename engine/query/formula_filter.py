@@ -8,9 +8,9 @@ the database is refused with the reason ("uses SUMIF, which runs only outside th
 database").
 
 Fields are read from their columns; a path through single relations (customer.level,
-customer.referrer.level, or a lookup field) is read by correlated subqueries when the
-caller gives the app and its tables in `ValueContext.extra` ("app", "tables"). Related
-records in the recycle bin are still read, as formula fields read them.
+customer.referrer.level, or a lookup field) is read by correlated subqueries unless the
+caller says `related=False` (a rollup's filter reads the source records' own fields).
+Related records in the recycle bin are still read, as formula fields read them.
 
 The formula is translated for both databases when the filter is made (numbers are held
 differently by SQLite and PostgreSQL), and the condition writes the one of the database
@@ -39,6 +39,8 @@ from engine.formula.nodes import Formula
 from engine.formula.sql import NotTranslatable, SqlField, translate
 from engine.formula.sql_values import MAX_TEXT
 from engine.formula.typecheck import describe
+from engine.query.system_fields import SYSTEM_FIELD_KEYS, system_field
+from engine.storage.physical import AppTables
 from engine.storage.types import ExactDecimal, UTCDateTime
 
 MAX_FORMULA_LENGTH = 2_000      # characters of one formula condition
@@ -47,7 +49,8 @@ _ID_DIGITS = 19                 # record, user and department ids are 64-bit
 
 
 def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueContext,
-                      path: str, error_type: type[Exception]) -> ColumnElement:
+                      path: str, error_type: type[Exception], tables: AppTables,
+                      related: bool = True) -> ColumnElement:
     """The SQL condition of {"formula": "..."}; raises `error_type(path, message)`."""
     where = f"{path}.formula"
     unknown = set(spec) - {"formula"}
@@ -60,13 +63,12 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     if len(text) > MAX_FORMULA_LENGTH:
         raise error_type(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
     eval_ctx = evaluation_context(ctx)
-    app, tables = ctx.extra.get("app"), ctx.extra.get("tables")
-    sources = (form, *_read_identity(table), app, tables)
+    sources = (form, *_read_identity(table), tables, related)
     cached = _CACHE.get(table, text, eval_ctx, sources)
     if cached is not None:
         return cached
-    formula = _checked(form, text, ctx, lambda message: error_type(where, message))
-    resolver = FormFields(form, table, app, tables)
+    formula = _checked(form, text, FilterEnv(form, tables, related), lambda message: error_type(where, message))
+    resolver = FormFields(form, table, tables, related)
     conditions = {}
     for dialect in _DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
@@ -148,12 +150,12 @@ def _clock_of(formula: Formula):
 _CACHE = _Translations()
 
 
-def _checked(form: FormDef, text: str, ctx: ValueContext, fail) -> Formula:
+def _checked(form: FormDef, text: str, env: "FilterEnv", fail) -> Formula:
     try:
         formula = parse(text)
     except FormulaSyntaxError as error:
         raise fail(str(error)) from None
-    result = check(formula, FilterEnv(form, ctx.extra.get("app")))
+    result = check(formula, env)
     if result.problems:
         raise fail("; ".join(problem.message for problem in result.problems[:3]))
     if result.result_type not in ("boolean", "any"):
@@ -195,14 +197,12 @@ def _formula_condition_sql(element: FormulaCondition, compiler, **kw) -> str:
 
 class FilterEnv:
     """The type environment of a filter formula: the form's fields and system columns,
-    and with the app, paths through relations (engine/computed/env.py)."""
+    and unless `related` is False, paths through relations (engine/computed/env.py)."""
 
-    def __init__(self, form: FormDef, app):
-        from engine.query.filters import system_field
-        self.form, self.app = form, app
-        self.system = {key: system_field(key) for key in ("id", "created_at", "updated_at",
-                                                          "created_by", "updated_by", "owner_id")}
-        self.app_env = AppEnv(app, form) if app is not None else None
+    def __init__(self, form: FormDef, tables: AppTables, related: bool = True):
+        self.form, self.types = form, tables.types
+        self.system = {key: system_field(key) for key in SYSTEM_FIELD_KEYS}
+        self.app_env = AppEnv(tables.app, form, types=tables.types) if related else None
 
     def field_type(self, path: tuple[str, ...]) -> str | None:
         if len(path) == 1 and self.form.field(path[0]) is None and path[0] in self.system:
@@ -212,7 +212,7 @@ class FilterEnv:
         if len(path) > 1:
             return "any"             # the resolver says why it cannot be read
         fdef = self.form.field(path[0])
-        return None if fdef is None else field_formula_type(fdef)
+        return None if fdef is None else field_formula_type(fdef, self.types)
 
     def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
         if prefix:
@@ -223,23 +223,23 @@ class FilterEnv:
 class FormFields:
     """The resolver of the SQL back end over a form's table: a field path's columns."""
 
-    def __init__(self, form: FormDef, table: sa.Table, app=None, tables=None):
-        self.form, self.table, self.app, self.tables = form, table, app, tables
+    def __init__(self, form: FormDef, table: sa.Table, tables: AppTables, related: bool = True):
+        self.form, self.table, self.tables, self.related = form, table, tables, related
+        self.app, self.types = tables.app, tables.types
 
     def __call__(self, path: tuple[str, ...]) -> SqlField | None:
         if len(path) == 1 and self.form.field(path[0]) is None:
-            from engine.query.filters import system_field
             fdef = system_field(path[0])
             return None if fdef is None else sql_field(field_type(fdef), self.table)
-        if self.app is None or self.tables is None:
+        if not self.related:
             if len(path) == 1:
-                return sql_field(field_type(self.form.field(path[0])), self.table)
+                return sql_field(self.types.of(self.form.field(path[0])), self.table)
             raise NotTranslatable(f"reads '{'.'.join(path)}' through a relation, which this filter "
                                   "cannot reach here")
         resolved = resolve(self.app, self.form, path)
         if isinstance(resolved, PathFailure) or resolved.array or resolved.subform is not None:
             return None
-        final = field_type(resolved.field)
+        final = self.types.of(resolved.field)
         if not resolved.hops:
             return sql_field(final, self.table)
         found = sql_field(final, self.tables.form_table(resolved.form).alias())
@@ -255,14 +255,14 @@ class FormFields:
     def _through(self, hops, column_of) -> Any:
         """A correlated scalar subquery walking single relations to a column."""
         source, form = self.table, self.form
-        record_id = source.c[field_type(form.field(hops[0].field)).column_name]
+        record_id = source.c[self.types.of(form.field(hops[0].field)).column_name]
         for index, hop in enumerate(hops):
             alias = self.tables.form_table(hop.target).alias()
             if index == len(hops) - 1:
                 picked = column_of(alias)
             else:
                 next_relation = self.app.require_form(hop.target).field(hops[index + 1].field)
-                picked = alias.c[field_type(next_relation).column_name]
+                picked = alias.c[self.types.of(next_relation).column_name]
             record_id = sa.select(picked).where(alias.c.id == record_id) \
                 .correlate_except(alias).scalar_subquery()
         return record_id

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import FormDef
 from engine.errors import FormworkError
-from engine.fields.registry import field_type
+from engine.fields.registry import FieldTypes
 from engine.query.filters import FilterError, resolve_field
 
 MAX_SORT_KEYS = 5
@@ -31,7 +31,7 @@ class SortKey:
     descending: bool
 
 
-def parse_sort(form: FormDef, table: sa.Table, spec: Any) -> list[SortKey]:
+def parse_sort(form: FormDef, table: sa.Table, spec: Any, types: FieldTypes) -> list[SortKey]:
     """Sort keys from [{"field": k, "dir": "asc"|"desc"}] or "-amount,name" text.
     The record id is always the last key, so the order is total."""
     if spec in (None, "", []):
@@ -55,7 +55,7 @@ def parse_sort(form: FormDef, table: sa.Table, spec: Any) -> list[SortKey]:
             keys.append(SortKey("id", table.c.id, direction == "desc"))
             break
         fdef = resolve_field(form, item.get("field"), f"{path}.field")
-        ftype = field_type(fdef)
+        ftype = types.of(fdef)
         if not ftype.sortable or ftype.storage != "column":
             raise FilterError(f"{path}.field", f"field {fdef.key!r} ({fdef.type}) cannot be sorted")
         keys.append(SortKey(fdef.key, ftype.sort_expression(table), direction == "desc"))

@@ -26,7 +26,6 @@ from engine.computed.migration import recompute, recompute_subform
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
-from engine.fields.registry import field_type
 from engine.storage import system
 from engine.storage.physical import AppTables, child_table_name, link_table_name, physical_name
 from engine.storage.plan import Plan, Step
@@ -65,11 +64,13 @@ def with_key(fdef: FieldDef, key: str) -> FieldDef:
 
 
 class Migrator:
-    def __init__(self, conn: sa.Connection, old: AppDef | None, new: AppDef,
-                 progress: Progress | None = None, batch: int = BATCH):
+    def __init__(self, conn: sa.Connection, old, new, progress: Progress | None = None, batch: int = BATCH):
+        """`old` (None when installing) and `new` are compiled apps (engine/compiled/app.py);
+        a field of either is typed by its own app (`old.types.of`, `new.types.of`), which
+        also types a renamed copy of one of its fields (`with_key`: same path)."""
         self.conn, self.old, self.new = conn, old, new
-        self.old_tables = AppTables.build(old) if old else None
-        self.new_tables = AppTables.build(new)
+        self.old_tables = old.tables if old else None
+        self.new_tables = new.tables
         self.progress, self.batch = progress, batch
         self.op = Operations(MigrationContext.configure(conn))
         self.quote = conn.dialect.identifier_preparer.quote
@@ -231,7 +232,7 @@ class Migrator:
     def _add_field(self, step: Step) -> None:
         form = self.new.require_form(step.form)
         fdef = form.field(step.field)
-        ftype = field_type(fdef)
+        ftype = self.new.types.of(fdef)
         table = self.new_tables.form_table(step.form)
         if ftype.storage == "column":
             for column in ftype.columns():
@@ -254,13 +255,13 @@ class Migrator:
         old_form = self._old_form_for(step)
         old = old_form.field(step.data["old"])
         moved = with_key(old, step.field)
-        ftype = field_type(old)
+        ftype = self.old.types.of(old)
         table = self.new_tables.form_table(step.form)
         if ftype.storage == "column":
-            for old_col, new_col in zip(ftype.columns(), field_type(moved).columns()):
+            for old_col, new_col in zip(ftype.columns(), self.old.types.of(moved).columns()):
                 self._drop_indexes(table.name, old_col.name)
                 self._rename_column(table.name, old_col.name, new_col.name)
-            self._create_indexes(table, [c.name for c in field_type(moved).columns()])
+            self._create_indexes(table, [c.name for c in self.old.types.of(moved).columns()])
         elif ftype.storage in ("child_table", "link_table"):
             self._rename_table(self._part_name(step.form, old.key, ftype.storage),
                                self._part_name(step.form, step.field, ftype.storage))
@@ -273,7 +274,7 @@ class Migrator:
 
     def _archive_storage(self, form_key: str, old: FieldDef, definition: dict) -> None:
         """Move a field's storage into the archive. `old` carries the key the storage has now."""
-        ftype = field_type(old)
+        ftype = self.old.types.of(old)
         table = self.new_tables.form_table(form_key).name
         at = utcnow()
         if ftype.storage == "column":
@@ -293,7 +294,7 @@ class Migrator:
         latest = max(r["archived_at"] for r in rows)
         table = self.new_tables.form_table(step.form)
         fdef = self.new.require_form(step.form).field(step.field)
-        ftype = field_type(fdef)
+        ftype = self.new.types.of(fdef)
         for row in (r for r in rows if r["archived_at"] == latest):   # the columns archived together
             if row["kind"] == "column":
                 self._rename_column(table.name, row["physical_name"], row["original_name"])
@@ -311,7 +312,7 @@ class Migrator:
         mode = step.data["mode"]
         if mode == "convert":
             self._convert_columns(table.name, old, new, step, definition, step.field)
-            self._create_indexes(table, [c.name for c in field_type(new).columns()])
+            self._create_indexes(table, [c.name for c in self.new.types.of(new).columns()])
         elif mode == "to_links":
             self._to_links(step, old, definition)
         elif mode == "from_links":
@@ -327,7 +328,7 @@ class Migrator:
                          definition: dict, archive_key: str) -> None:
         """Convert every value into temporary columns, batch by batch, then archive the
         old columns and give the new ones their names."""
-        old_type, new_type = field_type(old), field_type(new)
+        old_type, new_type = self.old.types.of(old), self.new.types.of(new)
         new_columns = new_type.columns()
         temps = {c.name: physical_name("tmp", c.name) for c in new_columns}
         for column in new_columns:
@@ -401,7 +402,7 @@ class Migrator:
         table = self.new_tables.form_table(step.form).name
         link = self.new_tables.link_table(step.form, step.field)
         link.create(self.conn)
-        column = field_type(old).columns()[0].name
+        column = self.old.types.of(old).columns()[0].name
         source = sa.table(table, sa.column("id"), sa.column(column))
         copied = 0
         for low, high in self._id_windows(table, f"{step.form}.{step.field}"):
@@ -417,7 +418,7 @@ class Migrator:
         """A multiple relation becomes single: each record keeps its first link; the
         link table, with every link, goes to the archive."""
         table = self.new_tables.form_table(step.form)
-        column = field_type(new).columns()[0]
+        column = self.new.types.of(new).columns()[0]
         self.op.add_column(table.name, sa.Column(column.name, column.type, nullable=True))
         link = sa.table(self._part_name(step.form, old.key, "link_table"), sa.column("source_id"),
                         sa.column("target_id"), sa.column("position"))
@@ -440,7 +441,7 @@ class Migrator:
     def _add_unique(self, step: Step) -> None:
         table = self.new_tables.form_table(step.form)
         fdef = self.new.require_form(step.form).field(step.field)
-        column = field_type(fdef).columns()[0].name
+        column = self.new.types.of(fdef).columns()[0].name
         dupes = duplicate_groups(self.conn, table, column)
         if dupes:
             raise MigrationError(f"cannot make {step.form}.{step.field} unique: {len(dupes)} value(s) are "
@@ -450,7 +451,7 @@ class Migrator:
 
     def _drop_unique(self, step: Step) -> None:
         table = self.new_tables.form_table(step.form)
-        column = field_type(self.new.require_form(step.form).field(step.field)).columns()[0].name
+        column = self.new.types.of(self.new.require_form(step.form).field(step.field)).columns()[0].name
         self._drop_indexes(table.name, column)
         self._create_indexes(table, [column])
 
@@ -458,7 +459,7 @@ class Migrator:
 
     def _drop_index(self, step: Step) -> None:
         table = self.new_tables.form_table(step.form)
-        column = field_type(self.new.require_form(step.form).field(step.field)).columns()[0].name
+        column = self.new.types.of(self.new.require_form(step.form).field(step.field)).columns()[0].name
         self._drop_indexes(table.name, column)
 
     def _change_field(self, step: Step) -> None:
@@ -469,13 +470,13 @@ class Migrator:
     def _recompute_field(self, step: Step) -> None:
         """Every record's value of a computed field, in batches (engine/computed/migration.py)."""
         node = Node(step.form, step.field)
-        changed = recompute(self.conn, self.new, self.new_tables, [node], self.ctx, self.progress, self.batch)
+        changed = recompute(self.conn, self.new, [node], self.ctx, self.progress, self.batch)
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,
                              "changed": changed[str(node)]})
 
     def _recompute_subform(self, step: Step) -> None:
         """The formula columns of a subform's stored rows, in batches (engine/computed/rows.py)."""
-        changed = recompute_subform(self.conn, self.new, self.new_tables, step.form, step.field,
+        changed = recompute_subform(self.conn, self.new, step.form, step.field,
                                     step.data["columns"], self.ctx, self.progress, self.batch)
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,
                              "columns": step.data["columns"], "changed": changed})
@@ -491,14 +492,14 @@ class Migrator:
 
     def _add_subfield(self, step: Step) -> None:
         table, new_sub, _, _ = self._child(step)
-        for column in field_type(new_sub.subfield(step.data["sub"])).columns():
+        for column in self.new.types.of(new_sub.subfield(step.data["sub"])).columns():
             self.op.add_column(table, column)
 
     def _rename_subfield(self, step: Step) -> None:
         table, _, old_sub, _ = self._child(step)
         old = old_sub.subfield(step.data["old"])
-        for old_col, new_col in zip(field_type(old).columns(),
-                                    field_type(with_key(old, step.data["sub"])).columns()):
+        for old_col, new_col in zip(self.old.types.of(old).columns(),
+                                    self.old.types.of(with_key(old, step.data["sub"])).columns()):
             self._rename_column(table, old_col.name, new_col.name)
 
     def _retype_subfield(self, step: Step) -> None:
@@ -514,7 +515,7 @@ class Migrator:
         old = old_sub.subfield(step.data["sub"])
         raw = next(f for f in raw_sub["fields"] if f["key"] == old.key)
         at = utcnow()
-        for column in field_type(old).columns():
+        for column in self.old.types.of(old).columns():
             archived = self._archive_name(column.name)
             self._rename_column(table, column.name, archived)
             self._record_archive(step.form, f"{step.field}.{old.key}", "column", archived, column.name, raw, at)

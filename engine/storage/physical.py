@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from engine.definition.model import AppDef, FieldDef, FormDef
-from engine.fields.registry import field_type
+from engine.fields.registry import FieldTypes
 from engine.storage.types import RecordId, UTCDateTime
 
 MAX_IDENTIFIER = 63  # PostgreSQL's limit; SQLite has none
@@ -55,10 +55,6 @@ def system_columns() -> list[sa.Column]:
     ]
 
 
-def field_columns(fdef: FieldDef) -> list[sa.Column]:
-    return field_type(fdef).columns()
-
-
 def unique_index(table_name: str, column: str, live_only: bool = True) -> sa.Index:
     """Unique among live records: a record in the recycle bin does not hold its value."""
     kwargs = {}
@@ -72,24 +68,26 @@ def plain_index(table_name: str, *columns: str) -> sa.Index:
     return sa.Index(physical_name("ix", table_name, *columns), *columns)
 
 
-def wants_index(form: FormDef, fdef: FieldDef) -> bool:
+def wants_index(form: FormDef, fdef: FieldDef, types: FieldTypes) -> bool:
     sorted_keys = {s.get("field") for s in form.default_sort if isinstance(s, dict)}
-    return fdef.index or fdef.key in sorted_keys or field_type(fdef).indexed()
+    return fdef.index or fdef.key in sorted_keys or types.of(fdef).indexed()
 
 
 @dataclass
 class AppTables:
-    """SQLAlchemy tables of one app definition (not bound to a connection)."""
+    """SQLAlchemy tables of one app definition (not bound to a connection), built from its
+    bound field types (`types`), which stay with them for the code writing SQL over them."""
 
     app: AppDef
+    types: FieldTypes
     metadata: sa.MetaData = field(default_factory=sa.MetaData)
     forms: dict[str, sa.Table] = field(default_factory=dict)
     children: dict[tuple[str, str], sa.Table] = field(default_factory=dict)
     links: dict[tuple[str, str], sa.Table] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, app: AppDef) -> "AppTables":
-        tables = cls(app)
+    def build(cls, app: AppDef, types: FieldTypes) -> "AppTables":
+        tables = cls(app, types)
         for form in app.forms:
             tables._add_form(form)
         return tables
@@ -103,27 +101,24 @@ class AppTables:
     def link_table(self, form_key: str, field_key: str) -> sa.Table:
         return self.links[(form_key, field_key)]
 
-    def all_tables(self) -> list[sa.Table]:
-        return list(self.metadata.sorted_tables)
-
     def _add_form(self, form: FormDef) -> None:
         name = form_table_name(self.app.key, form.key)
         columns: list[sa.Column] = system_columns()
         indexes = [plain_index(name, "created_at"), plain_index(name, "updated_at"),
                    plain_index(name, "owner_id")]
         for fdef in form.fields:
-            ftype = field_type(fdef)
+            ftype = self.types.of(fdef)
             if ftype.storage == "column":
                 cols = ftype.columns()
                 columns.extend(cols)
                 if (fdef.unique and ftype.can_be_unique) or ftype.always_unique:
                     indexes.append(unique_index(name, cols[0].name))
-                elif wants_index(form, fdef):
+                elif wants_index(form, fdef, self.types):
                     indexes.append(plain_index(name, cols[0].name))
         table = sa.Table(name, self.metadata, *columns, *indexes)
         self.forms[form.key] = table
         for fdef in form.fields:
-            ftype = field_type(fdef)
+            ftype = self.types.of(fdef)
             if ftype.storage == "child_table":
                 self.children[(form.key, fdef.key)] = self._child_table(form, fdef, table)
             elif ftype.storage == "link_table":
@@ -138,7 +133,7 @@ class AppTables:
             sa.Column("position", sa.Integer, nullable=False),
         ]
         for sub in fdef.fields:
-            columns.extend(field_columns(sub))
+            columns.extend(self.types.of(sub).columns())
         return sa.Table(name, self.metadata, *columns,
                         plain_index(name, "parent_id", "position"))
 

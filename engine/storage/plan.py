@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from typing import Any
 
+from engine.computed.derive import derive_types
 from engine.computed.migration import add_recompute_steps
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError
-from engine.fields.registry import field_type
+from engine.fields.registry import FieldTypes, TypesOfApps
 from engine.fields.relation import RelationField
 from engine.storage.physical import wants_index
 
@@ -60,24 +61,26 @@ class PlanError(FormworkError):
     pass
 
 
-def storage_signature(fdef: FieldDef) -> tuple:
+def storage_signature(fdef: FieldDef, types) -> tuple:
     """What the database holds for a field: its storage kind and column types."""
-    ftype = field_type(fdef)
+    ftype = types.of(fdef)
     columns = tuple((c.name[len(fdef.key):], type(c.type).__name__, getattr(c.type, "length", None),
                      getattr(c.type, "scale", None)) for c in ftype.columns())
-    sub = tuple((s.key, storage_signature(s)) for s in fdef.fields) if ftype.storage == "child_table" else ()
+    sub = tuple((s.key, storage_signature(s, types)) for s in fdef.fields) if ftype.storage == "child_table" else ()
     return ftype.storage, columns, sub
 
 
-def _indexed(form: FormDef, fdef: FieldDef) -> tuple[bool, bool]:
-    ftype = field_type(fdef)
+def _indexed(form: FormDef, fdef: FieldDef, types) -> tuple[bool, bool]:
+    ftype = types.of(fdef)
     unique = (fdef.unique and ftype.can_be_unique) or ftype.always_unique
-    return unique, (not unique) and wants_index(form, fdef)
+    return unique, (not unique) and wants_index(form, fdef, types)
 
 
-def make_plan(installed: AppDef | None, new: AppDef, archived: list[dict] | None = None) -> Plan:
-    """`archived`: rows of fw_archived_fields not purged nor restored (to restore from)."""
+def make_plan(installed, new, archived: list[dict] | None = None) -> Plan:
+    """`installed` and `new` are compiled apps; `archived`: rows of fw_archived_fields not
+    purged nor restored (to restore from)."""
     plan = Plan(new.key, installing=installed is None)
+    types = TypesOfApps(new.types, *([installed.types] if installed is not None else []))
     archived = archived or []
     if installed is None:
         for form in new.forms:
@@ -101,14 +104,16 @@ def make_plan(installed: AppDef | None, new: AppDef, archived: list[dict] | None
             if table_archive:
                 plan.add("restore_form", form.key, None, f"restore archived form {form.key!r} with its data",
                          archive_id=table_archive["id"])
-                old = AppDef.from_dict({"format_version": 1, "app": {"key": new.key, "label": "x"},
-                                        "forms": [table_archive["definition"]]}).forms[0]
-                _plan_fields(plan, form, old, archived)
+                restored = AppDef.from_dict({"format_version": 1, "app": {"key": new.key, "label": "x"},
+                                             "forms": [table_archive["definition"]]})
+                old = restored.forms[0]
+                old_types = FieldTypes(derive_types(restored)).bind_all(old.fields)
+                _plan_fields(plan, form, old, archived, TypesOfApps(old_types, *types.apps_types))
             else:
                 plan.add("add_form", form.key, None, f"create form {form.key!r} ({form.label.zh})")
             continue
         matched.add(old.key)
-        _plan_fields(plan, form, old, archived)
+        _plan_fields(plan, form, old, archived, types)
     for key, old in old_forms.items():
         if key not in matched:
             plan.add("archive_form", key, None, f"archive form {key!r}: its tables are kept aside "
@@ -125,7 +130,7 @@ def _archive_of(archived: list[dict], form_key: str, field_key: str | None) -> d
     return hits[-1] if hits else None
 
 
-def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[dict]) -> None:
+def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[dict], types) -> None:
     old_fields = {f.key: f for f in old_form.fields}
     kept: set[str] = set()
     for fdef in form.fields:
@@ -139,18 +144,18 @@ def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[di
                      old=old.key)
         if old is None:
             archive = _archive_of(archived, form.key, fdef.key)
-            if archive and storage_signature(FieldDef.from_dict(archive["definition"], "x")) == \
-                    storage_signature(fdef):
+            if archive and storage_signature(FieldDef.from_dict(archive["definition"], "x"), types) == \
+                    storage_signature(fdef, types):
                 plan.add("restore_field", form.key, fdef.key, f"restore field {form.key}.{fdef.key} "
                          "from the archive, with its data", archive_id=archive["id"])
                 old = FieldDef.from_dict(archive["definition"], "x")
             else:
-                default = fdef.default is not None and field_type(fdef).storage == "column"
+                default = fdef.default is not None and types.of(fdef).storage == "column"
                 plan.add("add_field", form.key, fdef.key, f"add field {form.key}.{fdef.key} ({fdef.type})"
                          + (f", existing records get the default {fdef.default!r}" if default else ""))
                 continue
         kept.add(old.key)
-        _plan_changes(plan, form, fdef, old, old_form, archived)
+        _plan_changes(plan, form, fdef, old, old_form, archived, types)
     for key, old in old_fields.items():
         if key not in kept:
             plan.add("archive_field", form.key, key, f"archive field {form.key}.{key}: its values are kept "
@@ -158,8 +163,8 @@ def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[di
 
 
 def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_form: FormDef,
-                  archived: list[dict]) -> None:
-    new_type, old_type = field_type(fdef), field_type(old)
+                  archived: list[dict], types) -> None:
+    new_type, old_type = types.of(fdef), types.of(old)
     name = f"{form.key}.{fdef.key}"
     old_config = old.config
     if isinstance(new_type, RelationField) and isinstance(old_type, RelationField) \
@@ -173,12 +178,12 @@ def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_
             f"(and remove {fdef.key!r}: its values are archived and can be restored)")
         return
     if new_type.storage == old_type.storage == "child_table":
-        _plan_subform(plan, form, fdef, old, archived)
-    elif storage_signature(fdef) != storage_signature(old):
-        _plan_retype(plan, form, fdef, old)
+        _plan_subform(plan, form, fdef, old, archived, types)
+    elif storage_signature(fdef, types) != storage_signature(old, types):
+        _plan_retype(plan, form, fdef, old, types)
         return
-    unique, indexed = _indexed(form, fdef)
-    was_unique, was_indexed = _indexed(old_form, old)
+    unique, indexed = _indexed(form, fdef, types)
+    was_unique, was_indexed = _indexed(old_form, old, types)
     if unique and not was_unique:
         plan.add("add_unique", form.key, fdef.key, f"make field {name} unique")
     if was_unique and not unique:
@@ -222,9 +227,9 @@ _RETYPE_EFFECT = {
 }
 
 
-def _plan_retype(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef) -> None:
+def _plan_retype(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, types) -> None:
     name = f"{form.key}.{fdef.key}"
-    mode = retype_mode(field_type(old), field_type(fdef))
+    mode = retype_mode(types.of(old), types.of(fdef))
     if mode is None:
         plan.refused.append(
             f"{name}: cannot change a {old.type} field into a {fdef.type} field (their data have different "
@@ -237,7 +242,8 @@ def _plan_retype(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef) -> No
              old_type=old.type, mode=mode)
 
 
-def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, archived: list[dict]) -> None:
+def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, archived: list[dict],
+                  types) -> None:
     """Subform columns are diffed like a form's fields, on the child table. Their
     archives are recorded under "subform.column"."""
     olds = {s.key: s for s in old.fields}
@@ -247,8 +253,8 @@ def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, arch
         name = f"{form.key}.{fdef.key}.{sub.key}"
         if prior is None:
             archive = _archive_of(archived, form.key, f"{fdef.key}.{sub.key}")
-            if archive and storage_signature(FieldDef.from_dict(archive["definition"], "x")) == \
-                    storage_signature(sub):
+            if archive and storage_signature(FieldDef.from_dict(archive["definition"], "x"), types) == \
+                    storage_signature(sub, types):
                 plan.add("restore_subfield", form.key, fdef.key, f"restore subform column {name} from the "
                          "archive, with its data", sub=sub.key, archive_id=archive["id"])
             else:
@@ -259,7 +265,7 @@ def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, arch
         if prior.key != sub.key:
             plan.add("rename_subfield", form.key, fdef.key, f"rename subform column {form.key}.{fdef.key}."
                      f"{prior.key} to {sub.key}", sub=sub.key, old=prior.key)
-        if storage_signature(sub) != storage_signature(prior):
+        if storage_signature(sub, types) != storage_signature(prior, types):
             plan.add("retype_subfield", form.key, fdef.key, f"change subform column {name} from {prior.type} "
                      f"to {sub.type}; values are converted, the originals archived", sub=sub.key,
                      old_type=prior.type)

@@ -7,7 +7,7 @@ several users share the name; a department as its name, or its path from the roo
 On the way in a member may be given by account, by a name only one user has, or as
 "name (account)"; a department by a unique name or its path. The org model resolves
 them with one query per batch; the member and department field types read the
-result from `ctx.extra["user_lookup"]` / `["department_lookup"]`.
+result from `ctx.lookups["users"]` / `["departments"]`.
 """
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ from engine.fields.base import FieldType
 from engine.storage import system
 from runtime.org import Org
 
-# The ctx.extra keys the field types read, by Reference kind.
-NAMES_KEY = {"users": "user_names", "departments": "department_names", "files": "file_names"}
-LOOKUP_KEY = {"users": "user_lookup", "departments": "department_lookup"}
+LOOKUP_KINDS = ("users", "departments")   # the Reference kinds an import may name (ValueContext.lookups)
 _NAME_WITH_ACCOUNT = re.compile(r"^(?P<name>.+?)\s*[（(]\s*(?P<account>[^()（）\s]+)\s*[)）]$")
 _SEPARATORS = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": ",", "\n": ","})
 
@@ -30,7 +28,7 @@ _SEPARATORS = str.maketrans({"，": ",", "；": ",", ";": ",", "、": ",", "|": 
 def lookup_kind(ftype: FieldType) -> str | None:
     """'users' or 'departments' when cells of this field name members or departments."""
     kind = getattr(ftype, "kind", None)
-    return kind if kind in LOOKUP_KEY and getattr(ftype, "lookup_key", None) else None
+    return kind if kind in LOOKUP_KINDS and getattr(ftype, "looks_up_names", False) else None
 
 
 def cell_texts(raw: Any) -> set[str]:
@@ -52,7 +50,7 @@ class Directory:
 
     # ---- import -----------------------------------------------------------------------
     def lookups(self, texts: dict[str, set[str]]) -> dict[str, dict[str, int]]:
-        """{ctx.extra key: {text: id}} for the texts of a batch, by kind."""
+        """{kind: {text: id}} for the texts of a batch (ValueContext.lookups)."""
         extra: dict[str, dict[str, int]] = {}
         self.shared = {}
         for kind, wanted in texts.items():
@@ -60,7 +58,7 @@ class Directory:
                 continue
             found, shared = (self._users(wanted) if kind == "users"
                              else self.org.departments.lookup(wanted))
-            extra[LOOKUP_KEY[kind]] = found
+            extra[kind] = found
             self.shared[kind] = shared
         return extra
 
@@ -95,15 +93,15 @@ class Directory:
 
     # ---- export -----------------------------------------------------------------------
     def names(self, ids: dict[str, set[int]]) -> dict[str, dict[int, str]]:
-        """{ctx.extra key: {id: name}} for the ids of one page, by kind (one query per kind)."""
+        """{kind: {id: name}} for the ids of one page (ValueContext.names; one query per kind)."""
         extra: dict[str, dict[int, str]] = {}
         if ids.get("users"):
-            extra[NAMES_KEY["users"]] = self._user_names(ids["users"])
+            extra["users"] = self._user_names(ids["users"])
         if ids.get("departments"):
-            extra[NAMES_KEY["departments"]] = self._department_names(ids["departments"])
+            extra["departments"] = self._department_names(ids["departments"])
         if ids.get("files"):
             files = system.files
-            extra[NAMES_KEY["files"]] = dict(self.conn.execute(
+            extra["files"] = dict(self.conn.execute(
                 sa.select(files.c.id, files.c.name).where(files.c.id.in_(ids["files"]))).all())
         return extra
 

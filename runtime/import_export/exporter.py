@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 from engine.definition.model import FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.base import FieldType, ValueContext
-from engine.fields.registry import field_type
 from engine.fields.relation import LookupField, RelationField
 from engine.storage.db import read_connection
 from runtime.apps import load_installed
@@ -62,7 +61,7 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
                 page = records.list(form_key, filter=filter, sort=sort, page_size=PAGE,
                                     cursor=cursor, with_count=False)
                 ctx = ValueContext(lang=lang, tz=records.ctx.tz,
-                                   extra=directory.names(layout.referenced_ids(page.records)))
+                                   names=directory.names(layout.referenced_ids(page.records)))
                 named = relation_names.for_page(page.records, ctx)
                 for record in page.records:
                     count += 1
@@ -90,13 +89,13 @@ class _Layout:
     def of(cls, app, form: FormDef, lang: str) -> "_Layout":
         main, subforms = [], []
         for fdef in form.fields:
-            ftype = field_type(fdef)
+            ftype = app.types.of(fdef)
             if ftype.storage == "child_table":
-                subforms.append((fdef, [(s, field_type(s)) for s in fdef.fields]))
+                subforms.append((fdef, [(s, app.types.of(s)) for s in fdef.fields]))
                 continue
             if isinstance(ftype, LookupField):   # formatted as the field it reads
                 resolved = ftype.resolve(form, app)
-                ftype = field_type(resolved[1]) if resolved else ftype
+                ftype = app.types.of(resolved[1]) if resolved else ftype
             main.append((fdef, ftype))
         return cls(form, lang, main, subforms)
 
@@ -162,10 +161,10 @@ class _RelationNames:
                 continue
             target = app.require_form(ftype.target)
             title = target.title_key()
-            unique = next((k for k in matchable_keys(target) if k != title), None)
+            unique = next((k for k in matchable_keys(target, app.types) if k != title), None)
             if title and unique:
-                self.targets[fdef.key] = (tables.form_table(target.key), field_type(target.field(title)),
-                                          field_type(target.field(unique)))
+                self.targets[fdef.key] = (tables.form_table(target.key), app.types.of(target.field(title)),
+                                          app.types.of(target.field(unique)))
 
     def for_page(self, records: list[dict], ctx: ValueContext) -> dict[str, dict[int, str]]:
         """{relation key: {record id: cell text}} for related records whose title is shared."""

@@ -31,7 +31,6 @@ from sqlalchemy.engine import Engine
 
 from engine.errors import FieldError, FormworkError, RecordValidationError
 from engine.fields.base import ValueContext
-from engine.fields.registry import field_type
 from engine.fields.relation import RelationField
 from engine.i18n import render
 from runtime.apps import load_installed
@@ -140,7 +139,8 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
                 raise ImportSetupError(f"app {app_key!r} is not installed")
             form = app.require_form(form_key)
             sheets = _subform_sheet_names(table, form)
-            columns = map_columns(form, table.headers, options.mapping, subform_sheets=frozenset(sheets))
+            columns = map_columns(form, table.headers, options.mapping, types=app.types,
+                                  subform_sheets=frozenset(sheets))
             report.notes = list(columns.notes)
             records = Records(conn, app, user_id=options.user_id, lang=options.lang)
             importer = _BatchImporter(conn, app, form, columns, table, records, writer, withdrawn)
@@ -266,7 +266,7 @@ class _SubformSheet:
         self.key, self.name, self.writer, self.importer = fdef.key, name, writer, importer
         headers, self.rows = table.sheet_rows(name)
         self.notes: list[str] = []
-        self.columns = map_subform_sheet(fdef, headers, name, self.notes)
+        self.columns = map_subform_sheet(fdef, headers, name, self.notes, types=importer.records.app.types)
         self.next: Row | None = next(self.rows, None)
 
     def take(self, number: int) -> list[Row]:
@@ -349,7 +349,7 @@ class _BatchImporter:
         # column refers to the form itself.
         self.relations = [c for c in columns.main if isinstance(c.ftype, RelationField)]
         self.refused_keys: dict[str, int] = {}
-        self.own_keys = [k for k in matchable_keys(form) if k in {c.field for c in columns.main}] \
+        self.own_keys = [k for k in matchable_keys(form, app.types) if k in {c.field for c in columns.main}] \
             if any(self._defers(c) for c in self.relations) else []
         self.plain_parsers = [(c, c.index, c.field, c.ftype.parse_text, c.ftype.parse_cell)
                               for c in columns.main if c not in self.relations]
@@ -366,7 +366,7 @@ class _BatchImporter:
         for sheet in self.subform_sheets:
             for record in batch:
                 record.sheet_rows[sheet.key] = sheet.take(record.number)
-        self.ctx.extra = self._org_lookups(batch)
+        self.ctx.lookups = self._org_lookups(batch)
         parsed = _ParsedBatch()
         for index, record in enumerate(batch):
             self._parse_record(index, record, parsed)
@@ -653,10 +653,10 @@ def _check_match(app, column: Column) -> None:
         return
     target = app.require_form(column.ftype.target)
     fdef = target.field(column.match)
-    if fdef is None or field_type(fdef).storage != "column" or len(field_type(fdef).columns()) != 1:
+    if fdef is None or app.types.of(fdef).storage != "column" or len(app.types.of(fdef).columns()) != 1:
         raise MappingError(f"column {column.header!r}: match {column.match!r} is not a field of form "
                            f"{target.key!r} that can identify a record; use one of "
-                           f"{', '.join(f.key for f in target.fields if field_type(f).storage == 'column')}")
+                           f"{', '.join(f.key for f in target.fields if app.types.of(f).storage == 'column')}")
 
 
 def _relation_reason(text: str, matches, lang: str, refused_row: int | None = None) -> str:

@@ -28,7 +28,7 @@ from engine.definition.model import FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FormworkError
 from engine.fields.base import FieldType
-from engine.fields.registry import field_type
+from engine.fields.registry import FieldTypes
 
 SPEC_KEYS = frozenset({"field", "match"})
 
@@ -132,7 +132,7 @@ class _FormNames:
 
 
 def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | None = None,
-                *, subform_sheets: frozenset[str] = frozenset()) -> ColumnMap:
+                *, types: FieldTypes, subform_sheets: frozenset[str] = frozenset()) -> ColumnMap:
     """Columns for the headers; unknown or doubly-mapped headers and missing required
     fields are refused, all at once. `subform_sheets` names subforms whose rows come
     from sheets of their own (so their columns need not be on this sheet)."""
@@ -160,7 +160,7 @@ def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | No
             continue
         fdef, sub = found
         target = sub or fdef
-        ftype = field_type(target)
+        ftype = types.of(target)
         note = _left_out(ftype, header, target)
         if note:
             result.notes.append(note)
@@ -177,7 +177,7 @@ def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | No
         used[slot] = index
         column = Column(index, header, target.key, ftype, match, fdef.key if sub else None)
         (result.subform if sub else result.main).append(column)
-    problems += _missing_required(form, result, subform_sheets)
+    problems += _missing_required(form, result, subform_sheets, types)
     if problems:
         raise MappingError("the columns do not match the form:\n  " + "\n  ".join(problems))
     present = {_norm(h) for h in headers}
@@ -188,7 +188,7 @@ def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | No
 
 
 def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str,
-                      notes: list[str] | None = None) -> list[Column]:
+                      notes: list[str] | None = None, *, types: FieldTypes) -> list[Column]:
     """Columns of a sheet holding one subform's rows (as exports write it): the first
     column is the record's row on the main sheet, the others name subform fields.
     Columns left out on purpose (formula columns) are said in `notes`."""
@@ -203,13 +203,13 @@ def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str,
             problems.append(f"sheet {sheet!r}, column {index + 1} {header!r} matches no field of the subform "
                             f"{subform.key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
             continue
-        if field_type(sub).computed:      # exported, computed again on import
+        if types.of(sub).computed:      # exported, computed again on import
             if notes is not None:
                 notes.append(f"sheet {sheet!r}, column {header!r} ({subform.key}.{sub.key}) is computed by "
                              "the app and is not imported")
             continue
-        columns.append(Column(index, header, sub.key, field_type(sub), subform=subform.key))
-    missing = [s for s in subform.fields if _needs_column(s) and s.key not in {c.field for c in columns}]
+        columns.append(Column(index, header, sub.key, types.of(sub), subform=subform.key))
+    missing = [s for s in subform.fields if _needs_column(s, types) and s.key not in {c.field for c in columns}]
     problems += [f"sheet {sheet!r} has no column for the required subform field {s.key!r} ('{s.label.zh}')"
                  for s in missing]
     if problems:
@@ -227,30 +227,31 @@ def _left_out(ftype: FieldType, header: str, fdef: FieldDef) -> str | None:
     return None
 
 
-def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozenset[str]) -> list[str]:
+def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozenset[str],
+                      types: FieldTypes) -> list[str]:
     """Required fields that no column fills and no default covers."""
     given = {c.field for c in columns.main}
     given_sub = {(c.subform, c.field) for c in columns.subform}
     subforms_given = {c.subform for c in columns.subform} | set(subform_sheets)
     problems = []
     for fdef in form.fields:
-        ftype = field_type(fdef)
+        ftype = types.of(fdef)
         if ftype.storage == "child_table":
             if fdef.key in subforms_given and fdef.key not in subform_sheets:
                 problems += [f"the file has no column for {fdef.key}.{sub.key} ('{fdef.label.zh}.{sub.label.zh}'), "
                              "which is required; add the column or map one to it"
-                             for sub in fdef.fields if _needs_column(sub) and (fdef.key, sub.key) not in given_sub]
+                             for sub in fdef.fields if _needs_column(sub, types) and (fdef.key, sub.key) not in given_sub]
             if fdef.key not in subforms_given and (fdef.required or fdef.option("min_rows")):
                 problems.append(f"the file has no columns for the required subform {fdef.key!r} "
                                 f"('{fdef.label.zh}.…' columns or a sheet named '{fdef.label.zh}')")
-        elif _needs_column(fdef) and fdef.key not in given:
+        elif _needs_column(fdef, types) and fdef.key not in given:
             problems.append(f"the file has no column for the required field {fdef.key!r} "
                             f"('{fdef.label.zh}'); add the column or map one to it")
     return problems
 
 
-def _needs_column(fdef: FieldDef) -> bool:
-    ftype = field_type(fdef)
+def _needs_column(fdef: FieldDef, types: FieldTypes) -> bool:
+    ftype = types.of(fdef)
     if not fdef.required or fdef.default is not None or ftype.system_assigned or ftype.computed \
             or ftype.storage == "none":
         return False

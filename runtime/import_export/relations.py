@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from engine.definition.model import AppDef, FormDef
 from engine.errors import FieldError
 from engine.fields.base import ValueContext
-from engine.fields.registry import field_type
+from engine.fields.registry import FieldTypes
 from engine.storage.physical import AppTables
 
 CHUNK = 2000   # texts per query
@@ -45,11 +45,11 @@ def split_refs(raw, multiple: bool) -> list[str]:
     return [t.strip() for t in text.translate(_SEPARATORS).split(",") if t.strip()]
 
 
-def matchable_keys(form: FormDef) -> list[str]:
+def matchable_keys(form: FormDef, types: FieldTypes) -> list[str]:
     """The title field and the unique one-column fields of a form."""
     keys = [form.title_key()] if form.title_key() else []
     for fdef in form.fields:
-        ftype = field_type(fdef)
+        ftype = types.of(fdef)
         if fdef.key not in keys and (fdef.unique or ftype.always_unique) and len(ftype.columns()) == 1:
             keys.append(fdef.key)
     return keys
@@ -62,7 +62,7 @@ class RelationMatcher:
     def match(self, target_key: str, texts: Iterable[str], match_key: str | None = None) -> Matches:
         target = self.app.require_form(target_key)
         table = self.tables.form_table(target.key)
-        keys = [match_key] if match_key else matchable_keys(target)
+        keys = [match_key] if match_key else matchable_keys(target, self.tables.types)
         result = Matches(tried=[(target.field(k).label.zh, target.field(k).label.en) for k in keys
                                 if target.field(k) is not None])
         texts = sorted(set(texts))
@@ -90,7 +90,7 @@ class RelationMatcher:
         # {key: {stored value: [texts]}}: each text as the target field would store it.
         stored: dict[str, dict[object, list[str]]] = {}
         for key in keys:
-            ftype = field_type(target.field(key))
+            ftype = self.tables.types.of(target.field(key))
             values: dict[object, list[str]] = {}
             for text in texts:
                 try:
@@ -102,7 +102,7 @@ class RelationMatcher:
                 stored[key] = values
         if not stored:
             return
-        columns = {key: table.c[field_type(target.field(key)).column_name] for key in stored}
+        columns = {key: table.c[self.tables.types.of(target.field(key)).column_name] for key in stored}
         query = sa.select(table.c.id, *columns.values()).where(
             sa.or_(*[columns[key].in_(list(values)) for key, values in stored.items()]),
             table.c.deleted_at.is_(None))

@@ -8,6 +8,8 @@ So a page costs 1 + (multiple relations) + (subforms) statements, whatever its s
 """
 from __future__ import annotations
 
+import weakref
+
 from collections import defaultdict
 from operator import itemgetter
 from dataclasses import dataclass, field
@@ -17,7 +19,6 @@ import sqlalchemy as sa
 
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.base import FieldType, ValueContext
-from engine.fields.registry import field_type
 from engine.fields.relation import LookupField, RelationField
 from engine.query.columns import ReadColumns
 from engine.storage.physical import SYSTEM_COLUMNS, AppTables
@@ -92,6 +93,10 @@ def _reads_plainly(ftype: FieldType) -> bool:
     return type(ftype).from_row is FieldType.from_row
 
 
+# Page loaders per compiled app (engine/compiled/app.py), gone with the app.
+_LOADERS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
 class PageLoader:
     """Builds the page query and resolves the related data of its records.
 
@@ -102,7 +107,7 @@ class PageLoader:
     @classmethod
     def for_form(cls, app: AppDef, form: FormDef, tables: AppTables, ctx: ValueContext,
                  fields: Iterable[str] | None = None) -> "PageLoader":
-        cache = app.__dict__.setdefault("_page_loaders", {})
+        cache = _LOADERS.setdefault(app, {})
         key = (form.key, None if fields is None else frozenset(fields), ctx.lang, str(ctx.tz))
         loader = cache.get(key)
         if loader is None:
@@ -118,7 +123,7 @@ class PageLoader:
                  fields: Iterable[str] | None = None):
         self.app, self.form, self.tables, self.ctx = app, form, tables, ctx
         self.table = tables.form_table(form.key)
-        self.types = {f.key: field_type(f) for f in form.fields}
+        self.types = {f.key: self.app.types.of(f) for f in form.fields}
         self.wanted = set(fields) if fields is not None else set(self.types)
         self.reads = self._plan_reads()
         # Most types store one column as is; read those straight from the row and call
@@ -148,7 +153,7 @@ class PageLoader:
                 relation, target_field = resolved
                 read = reads.get(relation.key) or self._target_read(relation, self.types[relation.key])
                 reads[relation.key] = read
-                read.types[target_field.key] = field_type(target_field)
+                read.types[target_field.key] = self.app.types.of(target_field)
                 read.lookups.append((fdef.key, target_field.key))
         for read in reads.values():
             read.finish()
@@ -157,7 +162,7 @@ class PageLoader:
     def _target_read(self, fdef: FieldDef, ftype: RelationField) -> _TargetRead:
         target_form = self.app.require_form(ftype.target)
         title_key = target_form.title_key()
-        types = {title_key: field_type(target_form.field(title_key))} if title_key else {}
+        types = {title_key: self.app.types.of(target_form.field(title_key))} if title_key else {}
         read = _TargetRead(fdef.key, target_form, self.tables.form_table(target_form.key), title_key, types)
         if not ftype.multiple:
             read.alias = read.table.alias(f"rel_{fdef.key}")
@@ -332,7 +337,7 @@ class PageLoader:
 
     def _load_children(self, conn, fdef: FieldDef, records, ids):
         child = self.tables.child_table(self.form.key, fdef.key)
-        sub_types = {s.key: field_type(s) for s in fdef.fields}
+        sub_types = {s.key: self.app.types.of(s) for s in fdef.fields}
         by_parent: dict[int, list[dict]] = defaultdict(list)
         for row in conn.execute(sa.select(child).where(child.c.parent_id.in_(ids))
                                 .order_by(child.c.parent_id, child.c.position)).mappings():

@@ -1,19 +1,20 @@
-"""Records as JSON-safe documents (the shape the CLI and the API print)."""
+"""Records as JSON-safe documents (the shape the CLI and the API print), for a compiled app."""
 from __future__ import annotations
 
 from typing import Any
 
-from engine.definition.model import AppDef
-from engine.fields.registry import field_type
+from engine.compiled.app import compiled
+
 
 
 def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def record_to_json(app: AppDef, form_key: str, record: dict[str, Any]) -> dict[str, Any]:
+def record_to_json(app, form_key: str, record: dict[str, Any]) -> dict[str, Any]:
+    app = compiled(app)
     form = app.require_form(form_key)
-    types = {f.key: field_type(f) for f in form.fields}
+    types = {f.key: app.types.of(f) for f in form.fields}
     data = {
         "id": record["id"], "version": record["version"],
         "created_at": _iso(record["created_at"]), "updated_at": _iso(record["updated_at"]),
@@ -25,7 +26,7 @@ def record_to_json(app: AppDef, form_key: str, record: dict[str, Any]) -> dict[s
         ftype = types.get(key)
         if ftype is not None and ftype.storage == "none":
             resolved = ftype.resolve(form, app)
-            ftype = field_type(resolved[1]) if resolved else None
+            ftype = app.types.of(resolved[1]) if resolved else None
         data["fields"][key] = ftype.to_json(value) if ftype is not None else value
     if record.get("titles"):
         data["titles"] = {key: {str(tid): info for tid, info in titles.items()}

@@ -22,18 +22,17 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from engine.computed.graph import EXISTS
+from engine.compiled.app import App, compiled
 from engine.computed.upkeep import Upkeep
 from engine.definition.model import AppDef, FormDef
 from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
                            RecordValidationError)
 from engine.fields.base import DEFAULT_TZ, AssignScope, FieldType, ValueContext
-from engine.fields.registry import field_type
 from engine.fields.relation import RelationField
 from engine.query.columns import read_columns
 from engine.query.filters import compile_filter
 from engine.query.pages import (after_clause, decode_cursor, encode_cursor, nulls_sort_smallest,
                                 order_by, parse_sort)
-from engine.storage.physical import AppTables
 from engine.storage.types import utcnow
 from runtime.records import history
 from runtime.records.loading import PageLoader
@@ -75,15 +74,6 @@ class Page:
     count: Count | None
 
 
-def tables_for(app: AppDef) -> AppTables:
-    """The physical tables of an app definition, built once per definition object."""
-    cached = app.__dict__.get("_tables")
-    if cached is None:
-        cached = AppTables.build(app)
-        app.__dict__["_tables"] = cached
-    return cached
-
-
 def _all_or_nothing(write):
     """A write method in a savepoint: refused part way (a rule of a related record, a
     unique value, a stale version), it leaves nothing behind, even when the caller's
@@ -96,13 +86,15 @@ def _all_or_nothing(write):
 
 
 class Records:
-    def __init__(self, conn: sa.Connection, app: AppDef, *, user_id: int | None = None,
+    def __init__(self, conn: sa.Connection, app: App | AppDef, *, user_id: int | None = None,
                  lang: str = "zh", tz: ZoneInfo = DEFAULT_TZ, now=None):
-        self.conn, self.app, self.user_id = conn, app, user_id
-        self.tables = tables_for(app)
+        """`app`: the compiled app (runtime.apps.load_installed gives it); a definition is
+        compiled once (engine.compiled.app.compiled)."""
+        self.conn, self.app, self.user_id = conn, compiled(app), user_id
+        self.tables = self.app.tables
         self.ctx = ValueContext(lang=lang, tz=tz, now=now, user_id=user_id)
         self.dialect = conn.dialect.name
-        self.upkeep = Upkeep(conn, app, self.tables, self.ctx)   # formulas, rollups, rules
+        self.upkeep = Upkeep(conn, self.app, self.ctx)   # formulas, rollups, rules
 
     # ---- helpers ------------------------------------------------------------------
     def _form(self, form_key: str) -> tuple[FormDef, sa.Table]:
@@ -110,11 +102,7 @@ class Records:
         return form, self.tables.form_table(form_key)
 
     def _ctx_for(self, form: FormDef) -> ValueContext:
-        links = {key: table for (fkey, key), table in self.tables.links.items() if fkey == form.key}
-        return ValueContext(lang=self.ctx.lang, tz=self.ctx.tz, now=self.ctx.now,
-                            user_id=self.user_id,
-                            # the app and its tables let formula filters read related records
-                            extra={"link_tables": links, "app": self.app, "tables": self.tables})
+        return self.ctx.for_form(self.tables, form.key)
 
     def _now(self):
         return self.ctx.current_time()
@@ -302,7 +290,7 @@ class Records:
     # ---- read ---------------------------------------------------------------------
     def _columns(self, form: FormDef, table: sa.Table):
         """The table as reads see it: formula fields reading the clock computed now."""
-        return read_columns(self.app, self.tables, form, table, self.ctx)
+        return read_columns(self.app, form, table, self.ctx)
 
     def _fetch(self, form, table, ids: list[int], include_deleted: bool = True) -> list[dict]:
         loader = PageLoader.for_form(self.app, form, self.tables, self.ctx)
@@ -333,9 +321,9 @@ class Records:
         columns = self._columns(form, table)
         where = sa.and_(
             table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
-            compile_filter(form, columns, filter, ctx),
+            compile_filter(form, columns, filter, ctx, tables=self.tables),
             self._search_clause(form, columns, search))
-        keys = parse_sort(form, columns, sort)
+        keys = parse_sort(form, columns, sort, self.app.types)
         loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, fields)
         query, sort_names = loader.sorted_select(keys, columns)
         rows = self._page_rows(query, where, keys, cursor, page_size)
@@ -372,7 +360,7 @@ class Records:
         columns = self._columns(form, table)
         where = sa.and_(
             table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
-            compile_filter(form, columns, filter, self._ctx_for(form)),
+            compile_filter(form, columns, filter, self._ctx_for(form), tables=self.tables),
             self._search_clause(form, columns, search))
         return self.count_where(table, where)
 
@@ -400,7 +388,7 @@ class Records:
         if not search:
             return sa.true()
         needle = str(search)[:200]
-        types = [field_type(f) for f in form.fields]
+        types = [self.app.types.of(f) for f in form.fields]
         clauses = [c for c in (t.search_clause(table, needle) for t in types if t.searchable)
                    if c is not None]
         return sa.or_(*clauses) if clauses else sa.false()
@@ -617,7 +605,7 @@ class Records:
     def _inbound_relations(self, target_key: str):
         for source_form in self.app.forms:
             for fdef in source_form.fields:
-                ftype = field_type(fdef)
+                ftype = self.app.types.of(fdef)
                 if isinstance(ftype, RelationField) and ftype.target == target_key:
                     yield source_form, fdef, ftype
 

@@ -6,14 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.computed.record_rules import record_formulas
 from engine.computed.env import evaluation_context
-from engine.computed.rows import row_formulas, subforms_with_formulas
+from engine.computed.rows import subforms_with_formulas
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FieldIssue
 from engine.fields.base import FieldType, Reference, ValueContext
-from engine.fields.registry import field_type
 from engine.i18n import register_messages
 from engine.storage import system
 from engine.storage.physical import AppTables
@@ -47,12 +45,12 @@ class RecordCleaner:
 
     def __init__(self, app: AppDef, form: FormDef, ctx: ValueContext):
         self.app, self.form, self.ctx = app, form, ctx
-        self.types: dict[str, FieldType] = {f.key: field_type(f) for f in form.fields}
+        self.types: dict[str, FieldType] = {f.key: app.types.of(f) for f in form.fields}
         self.sub_types: dict[str, dict[str, FieldType]] = {
-            f.key: {s.key: field_type(s) for s in f.fields} for f in form.fields if f.fields}
-        self.formulas = record_formulas(app, form)   # default formulas, visibility conditions
+            f.key: {s.key: app.types.of(s) for s in f.fields} for f in form.fields if f.fields}
+        self.formulas = app.record_formulas(form.key)   # default formulas, visibility conditions
         # Formula columns of subforms (line totals), computed as each record's rows are cleaned.
-        self.row_formulas = {f.key: row_formulas(f) for f in subforms_with_formulas(form)}
+        self.row_formulas = {f.key: app.row_formulas(f) for f in subforms_with_formulas(form)}
         self._row_context = evaluation_context(ctx) if self.row_formulas else None
         # Asked for every field of every record of a batch (100k rows in an import): once here.
         self._known = frozenset(self.types)

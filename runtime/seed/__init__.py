@@ -30,13 +30,12 @@ def _refuse_if_filled(engine: Engine, app_key: str) -> None:
 
     from runtime.apps import load_installed
     from engine.storage.db import read_connection
-    from runtime.records import tables_for
     with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise FormworkError(f"app {app_key!r} is not installed; install it first "
                                 f"(`formwork apply apps/{app_key}.yaml`)")
-        tables = tables_for(app)
+        tables = app.tables
         for form in app.forms:
             table = tables.form_table(form.key)
             if conn.execute(sa.select(table.c.id).limit(1)).first() is not None:

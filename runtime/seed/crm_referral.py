@@ -20,7 +20,7 @@ from engine.fields.base import DEFAULT_TZ
 from engine.storage.db import read_connection
 from runtime.apps import load_installed
 from runtime.org import Org
-from runtime.records import Records, tables_for
+from runtime.records import Records
 
 ANCHOR = date(2026, 6, 30)      # "today" of the sample data, so a seed always gives the same data
 BATCH = 2000
@@ -287,7 +287,7 @@ CAMPAIGN_PREFIXES = ("SPR25", "AUT25", "ALL26")
 
 def _referral_codes(engine, app) -> dict[int, str]:
     """Each customer's own referral code (a serial number the engine assigned), by id."""
-    table = tables_for(app).form_table("customers")
+    table = app.tables.form_table("customers")
     with read_connection(engine) as conn:
         return dict(conn.execute(sa.select(table.c.id, table.c.referral_code)).all())
 

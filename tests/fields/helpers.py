@@ -14,7 +14,8 @@ import engine.fields  # noqa: F401  (registers every field type)
 from engine.definition import check_definition_text
 from engine.definition.model import AppDef, FieldDef, Label
 from engine.errors import FieldError, Problem, RecordValidationError
-from engine.fields import ValueContext, field_type
+from engine.fields import ValueContext
+from engine.fields.registry import FieldTypes
 from engine.fields.base import FieldType
 from engine.i18n import render
 from runtime.apps import apply_app
@@ -38,7 +39,7 @@ def make(type_name: str, key: str = "f", **config: Any) -> FieldType:
     fdef = FieldDef(key=key, type=type_name, label=Label(key, key), path="forms[0].fields[0]",
                     config=config, fields=[FieldDef.from_dict(f, f"forms[0].fields[0].fields[{i}]")
                                            for i, f in enumerate(config.pop("fields", []))])
-    return field_type(fdef)
+    return FieldTypes({}).of(fdef)   # a lone field: nothing derived from an app
 
 
 def messages(code: str, params: dict) -> tuple[str, str]:

@@ -151,7 +151,7 @@ def test_field_values_are_file_ids():
         refused(docs, bad, "file_invalid", zh=["文件编号"], en=["not a file id"])
     assert make("signature").clean("7", CTX) == 7
     refused(make("signature"), [7], "file_invalid")
-    names = ValueContext(extra={"file_names": {3: "合同.pdf"}})
+    names = ValueContext(names={"files": {3: "合同.pdf"}})
     assert docs.display([3, 4], names) == "合同.pdf、#4"
     assert docs.references([3, 4]).ids == (3, 4) and docs.references([]) is None
 

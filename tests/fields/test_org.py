@@ -22,8 +22,8 @@ def test_what_is_not_a_member(raw):
 
 
 def test_imports_name_people_and_departments():
-    ctx = ValueContext(extra={"user_lookup": {"li.lei": 3, "李雷": 3, "韩梅梅": 4},
-                              "department_lookup": {"销售部": 7}})
+    ctx = ValueContext(lookups={"users": {"li.lei": 3, "李雷": 3, "韩梅梅": 4},
+                                "departments": {"销售部": 7}})
     assert make("member").parse_text("李雷", ctx) == 3
     assert make("members").parse_text("李雷、韩梅梅，li.lei", ctx) == [3, 4]
     assert make("department").parse_text("销售部", ctx) == 7
@@ -45,7 +45,7 @@ def test_multiple_members():
 
 
 def test_display_uses_names_when_known():
-    ctx = ValueContext(extra={"user_names": {3: "李雷"}})
+    ctx = ValueContext(names={"users": {3: "李雷"}})
     assert make("members").display([3, 9], ctx) == "李雷、#9"
     assert make("member").export_value(3, ctx) == "李雷"
     assert make("member").display(None, ctx) == ""

@@ -31,7 +31,7 @@ def test_multiple_relations():
     refused(tags, [1, 2, 3], "relation_too_many", zh=["最多关联 2 条", "3"], en=["At most 2", "got 3"])
     assert tags.references([3, 4]).target == "tags" and tags.storage == "link_table"
     assert make("relation", target="customers").storage == "column"
-    assert tags.display([3, 9], ValueContext(extra={"titles": {"f": {3: "VIP"}}})) == "VIP, #9"
+    assert tags.display([3, 9], ValueContext(titles={"f": {3: "VIP"}})) == "VIP, #9"
 
 
 def test_lookups_and_subforms_are_not_typed_in():
