@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 
 PG_URL = os.environ.get("FORMWORK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -26,12 +26,12 @@ from jsonschema import Draft202012Validator
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import median_ms, paired_medians  # noqa: E402
-from engine.definition import check_definition_text  # noqa: E402
 from engine.definition.loader import load_text  # noqa: E402
 from engine.definition.model import AppDef  # noqa: E402
-from engine.definition.schema import definition_schema  # noqa: E402
-from engine.definition.schema_errors import schema_problems  # noqa: E402
-from engine.definition.semantic import check_app  # noqa: E402
+from engine.validation import check_definition_text  # noqa: E402
+from engine.validation.schema import definition_schema  # noqa: E402
+from engine.validation.schema_errors import schema_problems  # noqa: E402
+from engine.validation.semantic import check_app  # noqa: E402
 
 FLAGSHIP = Path(__file__).resolve().parent.parent / "apps" / "crm_referral.yaml"
 

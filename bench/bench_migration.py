@@ -28,7 +28,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
 
 from bench._common import L, databases  # noqa: E402
 from engine.compiled import compiled  # noqa: E402

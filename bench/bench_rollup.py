@@ -34,9 +34,9 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench._common import Counter, databases  # noqa: E402
 from engine.compiled import compiled  # noqa: E402
-from engine.computed.idsets import among  # noqa: E402
-from engine.computed.upkeep import Upkeep  # noqa: E402
-from engine.definition.validate import check_text  # noqa: E402
+from engine.upkeep.idsets import among  # noqa: E402
+from engine.upkeep.upkeep import Upkeep  # noqa: E402
+from engine.validation.validate import check_text  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records  # noqa: E402
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench._common import databases  # noqa: E402
 from engine.compiled import compiled  # noqa: E402
-from engine.definition import load_definition  # noqa: E402
+from engine.validation import load_definition  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.seed import seed_app  # noqa: E402
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import Counter, databases, paired  # noqa: E402
 from engine.compiled import compiled  # noqa: E402
-from engine.computed.upkeep import Upkeep  # noqa: E402
-from engine.definition import load_definition  # noqa: E402
+from engine.upkeep.upkeep import Upkeep  # noqa: E402
+from engine.validation import load_definition  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records  # noqa: E402
 from runtime.seed import seed_app  # noqa: E402

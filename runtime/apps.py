@@ -22,15 +22,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from engine.compiled.app import App, compile_app, compiled
-from engine.computed.migration import describe_recomputes
 from engine.definition.model import AppDef
 from engine.errors import FormworkError, NotFound
+from engine.schema_change.apply import Migrator, Progress, duplicate_groups
+from engine.schema_change.plan import Plan, make_plan
+from engine.schema_change.recompute_steps import describe_recomputes
 from engine.storage import system
-from engine.storage.apply import Migrator, Progress, duplicate_groups
 from engine.storage.db import read_connection
-from engine.storage.plan import Plan, make_plan
 from engine.storage.types import utcnow
-from runtime.migration_preview import PREVIEW_EXAMPLES, step_preview
+from runtime.change_preview import PREVIEW_EXAMPLES, step_preview
 
 
 def checksum(app: AppDef | App) -> str:

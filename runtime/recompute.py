@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from engine.computed.migration import Progress, nodes_named, recompute, recompute_subform, volatile_nodes
-from engine.computed.rows import columns_named, formula_columns
+from engine.computed.graph import nodes_named, volatile_nodes
+from engine.computed.row_formulas import columns_named, formula_columns
 from engine.errors import FormworkError, NotFound
 from engine.fields.base import ValueContext
+from engine.upkeep.recompute import Progress, recompute, recompute_subform
 from runtime.apps import load_installed
 
 

@@ -4,7 +4,7 @@ multiple relation, a subform, a lookup, a default formula, a visibility conditio
 and validation rules."""
 from __future__ import annotations
 
-from engine.definition.validate import check_text
+from engine.validation.validate import check_text
 
 DEFINITION = """
 format_version: 1

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 
 PG_URL = os.environ.get("FORMWORK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

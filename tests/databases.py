@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 from tests.conftest import PG_URL, pg_schema_url
 
 

@@ -5,7 +5,7 @@ import threading
 from decimal import Decimal
 
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 from runtime.records import Records
 from tests.computed_app import install_sales
 

@@ -20,11 +20,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from engine.computed.upkeep import Upkeep
-from engine.definition.validate import check_text
 from engine.errors import ConcurrentWriteError, RecordValidationError
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
+from engine.upkeep.upkeep import Upkeep
+from engine.validation.validate import check_text
 from runtime.recompute import recompute_app
 from runtime.records import Records, write_transaction
 from runtime.records.transactions import BACKOFF

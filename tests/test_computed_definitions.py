@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from engine.compiled.app import compiled
-from engine.definition.validate import check_text
+from engine.validation.validate import check_text
 from tests.computed_app import DEFINITION, computed_app
 
 HEAD = """format_version: 1

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine.compiled.app import compiled
-from engine.definition import load_definition
 from engine.errors import RecordValidationError
 from engine.fields.base import DEFAULT_TZ
+from engine.validation import load_definition
 from runtime.apps import apply_app
 from runtime.records import Records
 from runtime.seed import seed_app

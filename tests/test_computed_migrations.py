@@ -148,7 +148,7 @@ def test_recompute_refreshes_date_dependent_fields(db, tmp_path):
 
 def test_recompute_command(db_url, tmp_path):
     from engine.storage.db import make_engine
-    from engine.storage.migrate import upgrade_system
+    from engine.storage.system_upgrade import upgrade_system
     from web.cli import cli
     engine = make_engine(db_url)
     upgrade_system(engine)

@@ -308,7 +308,7 @@ def test_bulk_children_upkeep_counts(sales, count_statements):
     """1,000 payments over 100 contracts: the upkeep's statements are the same as for 10
     payments over 10 contracts (each run on fresh customers, so the same values change)."""
     db, app = sales
-    from engine.computed.upkeep import Upkeep
+    from engine.upkeep.upkeep import Upkeep
     calls: list[int] = []
     original = Upkeep._propagate
 
@@ -346,7 +346,7 @@ def test_apps_without_computed_fields_pay_nothing(db, count_statements):
 
 
 def test_formulas_reading_serial_numbers_and_the_clock(db):
-    from engine.definition.validate import check_text
+    from engine.validation.validate import check_text
     from runtime.apps import apply_app
     app, problems = check_text("""
 format_version: 1

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from engine.compiled.app import compiled
-from engine.definition.validate import check_text
 from engine.errors import RecordValidationError
+from engine.validation.validate import check_text
 from runtime.apps import apply_app
 from runtime.records import Records
 

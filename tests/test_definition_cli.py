@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.definition import load_definition
 from engine.definition.loader import load_text
+from engine.validation import load_definition
 from web.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.definition import check_definition_text, load_definition
 from engine.definition import loader
 from engine.definition.identifiers import SQL_RESERVED_WORDS, SYSTEM_COLUMN_KEYS
 from engine.definition.model import AppDef
 from engine.errors import DefinitionError
-from engine.storage.physical import CHILD_SYSTEM_COLUMNS, SYSTEM_COLUMNS
+from engine.query.tables import CHILD_SYSTEM_COLUMNS, SYSTEM_COLUMNS
+from engine.validation import check_definition_text, load_definition
 from tests.records_app import DEFINITION, L
 from tests.test_definition_fuzz import assert_same_verdicts_as_the_published_schema
 

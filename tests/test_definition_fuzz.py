@@ -16,11 +16,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 from jsonschema import Draft202012Validator
 
-from engine.definition import check_definition_text, load_definition
-from engine.definition.schema import definition_schema
-from engine.definition.schema_errors import shape_checker
 from engine.errors import DefinitionError, Problem
 from engine.fields.registry import all_types
+from engine.validation import check_definition_text, load_definition
+from engine.validation.schema import definition_schema
+from engine.validation.schema_errors import shape_checker
 from tests.records_app import DEFINITION, L
 
 # A quick, repeatable run in the suite; FORMWORK_FUZZ_EXAMPLES=5000 for a long random hunt.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import yaml
 
-from engine.definition import check_definition_text, load_definition
+from engine.validation import check_definition_text, load_definition
 from runtime.apps import apply_app
 from runtime.records import Records
 

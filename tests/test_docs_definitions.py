@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.definition import check_definition_text, loader
+from engine.definition import loader
 from engine.definition.identifiers import (APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, SQL_RESERVED_WORDS,
                                            SYSTEM_COLUMN_KEYS)
-from engine.definition.schema import definition_schema
+from engine.validation import check_definition_text
+from engine.validation.schema import definition_schema
 from tests.test_docs_cli import play
 
 ROOT = Path(__file__).resolve().parent.parent

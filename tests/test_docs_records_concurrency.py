@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.definition import load_definition
 from engine.errors import ConcurrentWriteError
+from engine.validation import load_definition
 from runtime.apps import apply_app, load_installed
 from runtime.records import Records
 from runtime.records import transactions

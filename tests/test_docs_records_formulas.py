@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.definition import load_definition
 from engine.formula.sql_functions import TRANSLATIONS
+from engine.validation import load_definition
 from runtime.apps import apply_app
 from web.cli import main
 

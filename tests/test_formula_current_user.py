@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from engine.definition.validate import check_text
 from engine.errors import RecordValidationError
+from engine.validation.validate import check_text
 from runtime.apps import apply_app
 from runtime.org import Org
 from runtime.records import Records

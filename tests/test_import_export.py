@@ -5,8 +5,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from runtime.import_export import export_records, import_file
-from runtime.import_export.readers import ReadError
 from runtime.import_export.mapping import MappingError
+from runtime.import_export.readers import ReadError
 from runtime.records import Records
 from tests.records_app import install_shop
 
@@ -162,7 +162,7 @@ def test_export_neutralises_formulas_and_round_trips(shop, tmp_path, fmt, db_url
     assert export_records(db, "shop", "orders", orders_out) == 1
     # Re-import into an empty install of the same app.
     from engine.storage.db import make_engine
-    from engine.storage.migrate import upgrade_system
+    from engine.storage.system_upgrade import upgrade_system
     fresh_url = f"sqlite:///{tmp_path / 'fresh.db'}"
     fresh = make_engine(fresh_url)
     upgrade_system(fresh)

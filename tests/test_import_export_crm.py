@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.compiled.app import compiled
-from engine.definition import load_definition
+from engine.validation import load_definition
 from runtime.apps import apply_app
 from runtime.import_export import export_records, import_file
 from runtime.import_export.directory import Directory

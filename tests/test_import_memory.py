@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 from runtime.import_export import import_file
 from tests.records_app import install_shop
 

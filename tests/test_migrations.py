@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import AppDef
 from engine.errors import FormworkError
-from engine.storage.plan import PlanError
+from engine.schema_change.plan import PlanError
 from runtime.apps import apply_app, archived_fields, load_installed, plan_app, purge_archived
 from runtime.records import Records
 from tests.records_app import DEFINITION, install_shop

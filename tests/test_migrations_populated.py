@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import AppDef
 from engine.errors import FormworkError, RecordValidationError
-from engine.storage.apply import Migrator
+from engine.schema_change.apply import Migrator
 from runtime.apps import apply_app, archived_fields, load_installed, plan_app, purge_archived
 from runtime.records import Records
 from tests.records_app import DEFINITION

@@ -115,7 +115,7 @@ def test_two_connections_racing_for_one_account(db_url):
     index until the first commits, and gets the coded conflict (not IntegrityError)."""
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE: no race to lose")
-    from engine.storage.migrate import upgrade_system
+    from engine.storage.system_upgrade import upgrade_system
     tag = f"fw_race_{uuid.uuid4().hex[:8]}"
     first = make_engine(db_url)
     second = make_engine(db_url, connect_args={"application_name": tag})

@@ -312,7 +312,7 @@ def test_a_kept_translation_over_fields_computed_when_read_follows_the_day(db, m
     formula reading it is kept for reads of the same day only, and gives that day's answer."""
     from datetime import date, datetime, timedelta, timezone
 
-    from engine.definition.validate import check_text
+    from engine.validation.validate import check_text
     from engine.query import formula_filter
     from runtime.apps import apply_app
     app, problems = check_text(DUE, "due.yaml")

@@ -10,14 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from engine.compiled.app import compiled
-from engine.definition import load_definition
-from engine.definition.validate import check_text
 from engine.fields.base import DEFAULT_TZ
 from engine.formula import ErrorValue
+from engine.validation import load_definition
+from engine.validation.validate import check_text
 from runtime.apps import apply_app
 from runtime.import_export import export_records
-from runtime.records import Records
 from runtime.recompute import recompute_app
+from runtime.records import Records
 from runtime.seed import seed_app
 from runtime.seed.crm_referral import ANCHOR, _at
 

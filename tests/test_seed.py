@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine.compiled.app import compiled
-from engine.definition import load_definition
 from engine.errors import FormworkError
 from engine.fields import ValueContext
 from engine.storage import system
+from engine.validation import load_definition
 from runtime.apps import apply_app
 from runtime.org import Org
 from runtime.records import Records

@@ -9,7 +9,7 @@ def test_system_tables_exist_after_migration(db):
 
 
 def test_migration_is_idempotent(db):
-    from engine.storage.migrate import upgrade_system
+    from engine.storage.system_upgrade import upgrade_system
     upgrade_system(db)
     with db.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM fw_alembic_version")).scalar() == "0001"

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from engine.errors import ReadOnlyTransactionError
 from engine.storage import db as storage_db
 from engine.storage.db import make_engine, read_connection
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 from runtime.apps import load_installed
 from runtime.records import Records, write_transaction
 from tests.records_app import install_shop

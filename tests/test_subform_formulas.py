@@ -13,10 +13,9 @@ import yaml
 
 from engine.compiled.app import compiled
 from engine.definition.model import AppDef
-from engine.definition.validate import check_text
 from engine.errors import FormworkError, RecordValidationError
 from engine.formula import ErrorValue
-from engine.storage.physical import AppTables
+from engine.validation.validate import check_text
 from runtime.apps import apply_app, plan_app
 from runtime.records import BulkValidationError, Records
 

@@ -29,12 +29,12 @@ from typing import Mapping
 from engine.computed.derive import derive_types
 from engine.computed.graph import ComputedGraph
 from engine.computed.record_rules import RecordFormulas
-from engine.computed.rows import RowFormulas, subforms_with_formulas
+from engine.computed.row_formulas import RowFormulas, subforms_with_formulas
 from engine.definition.model import AppDef, FieldDef, FormDef, Label
 from engine.fields.base import FieldType
 from engine.fields.registry import FieldTypes
 from engine.query.columns import LivePlan, build_live_plan
-from engine.storage.physical import AppTables
+from engine.query.tables import AppTables
 
 
 @dataclass(frozen=True, eq=False)

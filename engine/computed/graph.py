@@ -23,6 +23,7 @@ from typing import Any, Iterator
 from engine.computed.paths import Hop, PathFailure, ResolvedPath, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.registry import computed_kind
+from engine.formula import FormulaSyntaxError, parse
 
 EXISTS = "*"     # the pseudo-field of a record's existence (created, deleted, restored)
 
@@ -117,7 +118,6 @@ class ComputedGraph:
             self.how.setdefault((target, used), how)
 
     def _add_formula(self, form: FormDef, fdef: FieldDef) -> None:
-        from engine.formula import FormulaSyntaxError, parse
         text = fdef.option("formula")
         if not isinstance(text, str):
             return
@@ -316,3 +316,19 @@ def is_volatile_filter(spec: Any) -> bool:
                 return True
             stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
     return False
+
+
+def nodes_named(graph: ComputedGraph, names: list[str]) -> list[Node]:
+    """Nodes from "form.field" names (all nodes when `names` is empty), and what reads
+    them, in order. Raises KeyError naming an unknown one."""
+    if not names:
+        return list(graph.order)
+    known = {str(n): n for n in graph.order}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise KeyError(", ".join(missing))
+    return graph.dependents({known[name] for name in names})
+
+
+def volatile_nodes(graph: ComputedGraph) -> list[Node]:
+    return [n for n in graph.order if n in graph.volatile]

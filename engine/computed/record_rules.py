@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.computed.env import evaluation_context
-from engine.computed.inputs import formula_value
 from engine.computed.paths import PathFailure, ResolvedPath, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef, Label
 from engine.errors import FieldError, FieldIssue
@@ -88,7 +87,7 @@ class RecordFormulas:
         return evaluation_context(ctx)
 
     def _inputs(self, types: dict[str, FieldType], values: dict[str, Any], ctx: ValueContext) -> dict:
-        return {key: formula_value(types[key], values.get(key), ctx) for key in self.reads if key in types}
+        return {key: types[key].formula_value(values.get(key), ctx) for key in self.reads if key in types}
 
     def default_value(self, fdef: FieldDef, ftype: FieldType, values: dict[str, Any],
                       types: dict[str, FieldType], ctx: ValueContext) -> Any:

@@ -19,7 +19,7 @@ FIELD_KEY_MAX = 40
 
 # The columns every form table (id ... deleted_at) and every subform child table
 # (parent_id, position) has besides its fields. A test keeps this in step with
-# engine/storage/physical.py.
+# engine/query/tables.py.
 SYSTEM_COLUMN_KEYS = frozenset({"id", "created_at", "updated_at", "created_by", "updated_by",
                                 "owner_id", "version", "deleted_at", "parent_id", "position"})
 

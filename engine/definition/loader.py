@@ -34,6 +34,7 @@ import math
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -43,7 +44,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 
-from engine.errors import Problem
+from engine.errors import DefinitionError, Problem
 
 MAX_BYTES = 2 * 1024 * 1024     # 2 MiB; the flagship app is ~30 KB, a very large one ~300 KB
 MAX_NODES = 200_000             # values (after expanding aliases) in one document
@@ -57,6 +58,20 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a definition file; a file too large or unreadable is a
+    DefinitionError naming it (a huge file is refused before it is read)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise DefinitionError([Problem("", f"the file is {size:,} bytes; a definition may be at most "
+                                           f"{MAX_BYTES:,} bytes", code="too_large", source=str(path))])
+        return path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError([Problem("", f"cannot read the file: {exc.strerror or exc}",
+                                       code="unreadable", source=str(path))]) from None
 
 
 def _size_text(size: int) -> str:

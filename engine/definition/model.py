@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterator
+from engine.errors import NotFound
+from engine.suggest import did_you_mean
 
 FORMAT_VERSION = 1
 
@@ -151,8 +153,6 @@ class AppDef:
     def require_form(self, key: str) -> FormDef:
         form = self.form(key)
         if form is None:
-            from engine.errors import NotFound
-            from engine.definition.suggest import did_you_mean
             hint = did_you_mean(key, [f.key for f in self.forms])
             raise NotFound(f"app {self.key!r} has no form {key!r}"
                            + (f"; did you mean {hint!r}?" if hint else ""))

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import AppDef, FieldDef, FormDef, Label
 from engine.errors import FieldError, Problem
+from engine.formula.values import ErrorValue
 from engine.i18n import register_messages
 from engine.storage.types import utcnow
 from engine.workspace import WORKSPACE_TZ
@@ -147,7 +148,7 @@ class DefinitionContext:
     app: AppDef
     form: FormDef
     parent: FieldDef | None = None   # the subform when checking a subform column
-    facts: Any = None                # engine.computed.checks.AppFacts: what the validator worked out
+    facts: Any = None                # engine.validation.checks.AppFacts: what the validator worked out
 
     @property
     def types(self):
@@ -320,6 +321,17 @@ class FieldType:
         if value is None:
             return ""
         return str(self.to_json(value))
+
+    def formula_value(self, value: Any, ctx: ValueContext) -> Any:
+        """A stored value as formulas see it: datetimes in the workspace's time zone,
+        and the displayed text where formulas read this field as text."""
+        if value is None or type(value) is ErrorValue:
+            return value
+        if isinstance(value, datetime):
+            return value.astimezone(ctx.tz)
+        if self.formula_type == "text" and not isinstance(value, str):
+            return self.display(value, ctx)
+        return value
 
     def convert_from(self, old: "FieldType", value: Any, ctx: ValueContext) -> Any:
         """Convert a value stored by another field type (a retype). Raise FieldError if it

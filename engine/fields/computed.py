@@ -3,12 +3,12 @@ rollup (an aggregate over the records of another form that point at this one).
 
 Both are stored in a typed column of their result type, so they filter, sort and
 aggregate in SQL like any field; the engine keeps them current on every write
-(engine/computed/upkeep.py) and users cannot type into them. Their column, display,
+(engine/upkeep/upkeep.py) and users cannot type into them. Their column, display,
 JSON and filter operators are those of the plain field type of their result (a number
 formula filters like a number field), held as `value_type`.
 
 A formula field may also be a column of a subform: it then reads the columns of its row
-and is computed for each row as the rows are cleaned (engine/computed/rows.py).
+and is computed for each row as the rows are cleaned (engine/computed/row_formulas.py).
 
 A formula whose value is an error (#DIV/0!...) stores NULL in its column, so filters,
 sorts and sums treat it as empty, and the error code in a second column
@@ -18,16 +18,17 @@ get the error back, as in a spreadsheet.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
-from engine.errors import FieldError, Problem
-from engine.fields.base import DEFAULT_TZ, DefinitionContext, DerivedType, FieldType, ValueContext
+from engine.errors import FieldError
+from engine.fields.base import DEFAULT_TZ, DerivedType, FieldType, ValueContext
 from engine.fields.number import MAX_PRECISION
 from engine.fields.registry import field_type, register
+from engine.fields.results import to_result_type
 from engine.fields.text import MAX_TEXT
 from engine.formula.values import NUM, ErrorValue
 from engine.i18n import register_messages
@@ -83,10 +84,6 @@ class ComputedField(FieldType):
         self.operators = value.operators
         self.sortable = value.sortable
         self.searchable = value.searchable
-
-    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
-        from engine.computed.checks import check_computed_field
-        return check_computed_field(self, ctx)
 
     def sa_type(self):
         return self.value_type.sa_type()
@@ -144,7 +141,7 @@ class FormulaField(ComputedField):
         **_DATE_FORMAT,
     }
     config_required = ("formula",)
-    allowed_in_subform = True   # a row formula: reads the columns of its row (engine/computed/rows.py)
+    allowed_in_subform = True   # a row formula: reads the columns of its row (engine/computed/row_formulas.py)
 
     def __init__(self, fdef: FieldDef, derived: DerivedType):
         super().__init__(fdef)
@@ -158,12 +155,6 @@ class FormulaField(ComputedField):
         self.precision = fdef.option("precision")
         self.error_column = f"{self.key}{ERROR_SUFFIX}"
         self._adopt(value_type(fdef, self.result, self.precision))
-
-    def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
-        if ctx.parent is not None:
-            from engine.computed.rows import check_row_formula
-            return check_row_formula(self, ctx)
-        return super().check_definition(ctx)
 
     def columns(self) -> list[sa.Column]:
         return [sa.Column(self.column_name, self.sa_type(), nullable=True),
@@ -196,7 +187,6 @@ class FormulaField(ComputedField):
         """A formula's result as this field stores it: converted to the result type and
         rounded to its precision; an error (or a value that cannot be converted) stays
         an error value."""
-        from engine.computed.results import to_result_type
         value = to_result_type(result, self.result, tz)
         if self.result == "number" and type(value) is Decimal:
             try:

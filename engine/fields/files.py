@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError

@@ -12,12 +12,12 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
-from engine.fields.base import DefinitionContext, FieldType, Reference, ValueContext, blank, parse_id, preview
+from engine.fields.base import blank, DefinitionContext, FieldType, parse_id, preview, Reference, scalar_filter, ValueContext
 from engine.fields.registry import field_type, get_type, register
 from engine.i18n import register_messages
 from engine.storage.types import RecordId
+from engine.suggest import did_you_mean
 
 ON_DELETE = ("set_null", "restrict", "cascade")
 
@@ -136,7 +136,6 @@ class RelationField(FieldType):
         if not self.multiple:
             if op == "contains":
                 op = "eq"
-            from engine.fields.base import scalar_filter
             return scalar_filter(self, table.c[self.column_name], op, operand, ctx)
         link = ctx.links[self.key]
         linked = sa.select(link.c.source_id).where(link.c.source_id == table.c.id)

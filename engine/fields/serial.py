@@ -20,7 +20,6 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from engine.definition.model import Label
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
 from engine.fields.base import (TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext,
                                 contains_text)
@@ -28,6 +27,7 @@ from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
 from engine.storage.serials import advance, allocate
+from engine.suggest import did_you_mean
 
 register_messages({
     "serial_read_only": {"zh": "流水号由系统生成，不能填写", "en": "Serial numbers are assigned by the system"},

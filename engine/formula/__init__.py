@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from engine.formula.compiled import CompiledFormula, compile_formula
 from engine.formula.compiled import evaluate_many as _evaluate_many
 from engine.formula.diagnostics import FormulaProblem, FormulaSyntaxError
+from engine.formula.functions import FUNCTIONS
 from engine.formula.limits import DEFAULT_LIMITS as DEFAULT_PARSE_LIMITS, ParseLimits
 from engine.formula.nodes import Formula
 from engine.formula.parser import parse as _parse
@@ -65,7 +66,7 @@ def evaluate(formula: Formula | str, inputs: Mapping[str, Any],
     if isinstance(formula, str):
         formula = parse(formula, functions)
     if functions is None:
-        from engine.formula.functions import FUNCTIONS as functions
+        functions = FUNCTIONS
     return evaluate_reference(formula, inputs, ctx or EvalContext(), functions)
 
 

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.formula import operators
 from engine.formula.fieldpath import PLAIN_VALUE_TYPES, as_value, read_field
+from engine.formula.functions import FUNCTIONS
 from engine.formula.functions.args import bool_arg as condition_value
 from engine.formula.nodes import ArrayLiteral, Binary, Boolean, Call, FieldRef, Formula, Node, \
     Number, Text, Unary, map_tree
@@ -109,7 +110,7 @@ class CompiledFormula:
 def compile_formula(formula: Formula, functions: Mapping | None = None) -> CompiledFormula:
     """The compiled form of a formula (cached by its text and function table)."""
     if functions is None:
-        from engine.formula.functions import FUNCTIONS as functions
+        functions = FUNCTIONS
     key = (formula.text, id(functions))
     found = _CACHE.get(key)
     if found is None:
@@ -349,7 +350,6 @@ class _Generator:
 def _is_library(name: str, spec) -> bool:
     """Whether `spec` is the library's function of that name (a custom table may hold
     another): only the library's functions have their common case inlined."""
-    from engine.formula.functions.registry import FUNCTIONS
     library = FUNCTIONS.get(name)
     return library is not None and spec.impl is library.impl
 

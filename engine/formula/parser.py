@@ -22,14 +22,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Mapping
 
-from engine.definition.suggest import did_you_mean
 from engine.formula import lexer
 from engine.formula.diagnostics import FormulaSyntaxError, line_column
+from engine.formula.functions import FUNCTIONS
 from engine.formula.lexer import Token
 from engine.formula.limits import DEFAULT_LIMITS, ParseLimits
 from engine.formula.nodes import (
     ArrayLiteral, Binary, Boolean, Call, FieldRef, Formula, Node, Number, Text, Unary,
 )
+from engine.suggest import did_you_mean
 
 # Binding power of each binary operator (higher binds tighter).
 BINARY_POWER = {
@@ -53,7 +54,7 @@ def parse(text: str, functions: Mapping | None = None,
     if not isinstance(text, str):
         raise FormulaSyntaxError(f"a formula is text, not {type(text).__name__}", 0, 1, 1)
     if functions is None:
-        from engine.formula.functions import FUNCTIONS as functions
+        functions = FUNCTIONS
     if len(text) > limits.max_length:
         raise FormulaSyntaxError.at(
             text, limits.max_length, f"formula is {len(text)} characters long",

@@ -37,13 +37,16 @@ from typing import Any, Callable, Mapping
 import sqlalchemy as sa
 
 from engine.formula import sql_functions, sql_operators
+from engine.formula.functions import FUNCTIONS
 from engine.formula.nodes import Binary, Boolean, Call, FieldRef, Formula, Node, Number, Text, Unary
 from engine.formula.reference import FormulaEval, guarded_result, to_python_ast
+from engine.formula.sql_dates import LAST_SERIAL
 from engine.formula.sql_dialects import Dialect
+from engine.formula.sql_sqlite import python_fallback
 from engine.formula.sql_values import (
     MAX_TEXT, NOT_CONSTANT, NotTranslatable, SqlValue, error_when, first_error, pick,
 )
-from engine.formula.values import EXCEL_EPOCH, EvalContext, ErrorValue, to_number
+from engine.formula.values import ErrorValue, EvalContext, EXCEL_EPOCH, to_bool, to_date, to_number
 
 __all__ = ["SqlField", "SqlFormula", "NotTranslatable", "translate", "translatable"]
 
@@ -112,7 +115,7 @@ def translate(formula: Formula, resolver: Resolver, dialect: str, ctx: EvalConte
               functions: Mapping | None = None) -> SqlFormula:
     """The formula as SQL for `dialect` ("postgresql" or "sqlite"); raises NotTranslatable."""
     if functions is None:
-        from engine.formula.functions import FUNCTIONS as functions
+        functions = FUNCTIONS
     ctx = ctx or EvalContext()
     translator = Translator(formula, resolver, Dialect(dialect, ctx.tz.key), ctx, functions)
     root, truth = translator.root()
@@ -275,7 +278,6 @@ class Translator:
             return result
         if not self.dialect.computes_in_python:
             raise AssertionError("PostgreSQL computes every translated node exactly")
-        from engine.formula.sql_sqlite import python_fallback
         when = inexact[0] if len(inexact) == 1 else sa.or_(*inexact)
         value, error = python_fallback(self, node, result, exact_text=root)
         merged_error = pick(when, error, result.error if result.error is not None else sa.null())
@@ -345,7 +347,6 @@ class Translator:
         if v.kind in ("date", "datetime"):
             return v.value.is_not(None) if v.nullable else sa.true()
         if v.is_constant:
-            from engine.formula.values import to_bool
             truth = to_bool(v.constant)
             return sa.false() if type(truth) is ErrorValue else self.lit.boolean(truth)
         raise self.refuse(node, "uses text as a condition; compare it, e.g. status = \"won\"")
@@ -354,7 +355,6 @@ class Translator:
         """The error of using `v` as a condition: its own, or #VALUE! for text that is
         not TRUE/FALSE (constants only reach here)."""
         if v.kind == "text" and v.is_constant:
-            from engine.formula.values import to_bool
             truth = to_bool(v.constant)
             if type(truth) is ErrorValue:
                 return self.lit.text(truth.code)
@@ -381,7 +381,6 @@ class Translator:
         if v.kind == "number":
             return self.date_of_serial(v)
         if v.is_constant:
-            from engine.formula.values import to_date
             found = to_date(v.constant, self.ctx.tz)
             if type(found) is ErrorValue:
                 return SqlValue("date", sa.null(), self.lit.text(found.code))
@@ -391,7 +390,6 @@ class Translator:
     def date_of_serial(self, v: SqlValue) -> SqlValue:
         """An Excel serial number's date (values.serial_to_date): negative is #NUM!, and
         so is a day past 9999-12-31; blank stays blank."""
-        from engine.formula.sql_dates import LAST_SERIAL
         self.need_exact(v)
         days, too_big = self.numbers.to_int(self.numbers.round(v.but(error=None), 0, "floor"))
         negative = self.numbers.is_negative(v)

@@ -18,7 +18,7 @@ from engine.formula.nodes import Call
 from engine.formula.sql_dates import FIRST_SERIAL, LAST_SERIAL
 from engine.formula.sql_operators import _power, compare, move_date
 from engine.formula.sql_values import MAX_TEXT, SqlValue, error_when, first_error, joined, let, pick
-from engine.formula.values import ErrorValue, to_int
+from engine.formula.values import ErrorValue, parse_number_text, to_int
 
 TRANSLATIONS: dict[str, Callable[[Any, Call], SqlValue]] = {}
 ROUNDING = {"ROUND": "half_up", "ROUNDUP": "up", "ROUNDDOWN": "down", "TRUNC": "down", "INT": "floor"}
@@ -263,7 +263,6 @@ def _aggregate_number(t, node: Call, arg: SqlValue) -> SqlValue | None:
         value = sa.case((arg.value, one), (sa.not_(arg.value), zero), else_=sa.null())
         return t.numbers.from_int(value, 1, nullable=arg.nullable)
     if arg.is_constant:
-        from engine.formula.values import parse_number_text
         parsed = parse_number_text(arg.constant)
         return None if parsed is None else t.numbers.const(parsed)
     raise t.refuse(node, f"{node.name} over text or date-and-time values runs only outside the "

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Mapping, Protocol
 
-from engine.definition.suggest import did_you_mean
 from engine.formula.diagnostics import FormulaProblem, line_column
+from engine.formula.functions import FUNCTIONS
 from engine.formula.nodes import (
     COMPARISON_OPERATORS, ArrayLiteral, Binary, Boolean, Call, FieldRef, Formula, Node, Number,
     Text, Unary, map_tree,
 )
 from engine.formula.values import ErrorValue, to_number, type_name
+from engine.suggest import did_you_mean
 
 ANY = "any"
 SCALAR_TYPES = ("number", "text", "boolean", "date", "datetime")
@@ -153,7 +154,7 @@ def check(formula: Formula, env: FormulaEnv, functions: Mapping | None = None,
     a number); a result that does not fit it is reported too.
     """
     if functions is None:
-        from engine.formula.functions import FUNCTIONS as functions
+        functions = FUNCTIONS
     checker = _Checker(formula.text, env, functions)
     tree = map_tree(formula.tree, checker.visit)
     result_type = tree.type or ANY

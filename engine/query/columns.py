@@ -1,7 +1,7 @@
 """Where a read finds a field's values in SQL: its stored column, or, for a formula field
 that reads the clock, the formula itself, computed by the database with the reader's clock.
 
-A formula field is computed on write and stored (engine/computed/upkeep.py). A formula
+A formula field is computed on write and stored (engine/upkeep/upkeep.py). A formula
 calling TODAY() or NOW() ("days since the last follow-up") is stale the next day, so a
 read computes it again, in the same statement, from the SQL back end's translation
 (engine/formula/sql.py) with TODAY() and NOW() taken from the reader's clock in the
@@ -45,9 +45,9 @@ from engine.fields.computed import FormulaField
 from engine.fields.number import MAX_DIGITS
 from engine.formula import EvalContext, check
 from engine.formula.nodes import Call, FieldRef, Formula, Node, Text, map_tree
-from engine.formula.sql import NotTranslatable, SqlFormula, translate
+from engine.formula.sql import NotTranslatable, SqlField, SqlFormula, translate
 from engine.query.formula_filter import FormFields
-from engine.storage.physical import AppTables
+from engine.query.tables import AppTables
 
 DIALECTS = ("postgresql", "sqlite")
 BLANK = ("_blank_",)          # a path no field key can have (keys start with a letter)
@@ -231,7 +231,6 @@ class _Resolver:
 
     def __call__(self, path):
         if path == BLANK:
-            from engine.formula.sql import SqlField
             return SqlField(self.result, sa.null())
         return self.fields(path)
 

@@ -21,13 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, FormDef
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
 from engine.i18n import render
 from engine.query.formula_filter import formula_condition
 from engine.query.system_fields import SYSTEM_FIELD_KEYS, system_field
-from engine.storage.physical import AppTables
+from engine.query.tables import AppTables
+from engine.suggest import did_you_mean
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 200
@@ -105,3 +105,13 @@ def _compile(form, table, spec, ctx, path, depth, counter, scope) -> sa.ColumnEl
         return ftype.filter_clause(table, op, spec.get("value"), ctx)
     except FieldError as exc:
         raise FilterError(f"{path}.value", render(exc.code, exc.params, "en")) from None
+
+
+def source_filter(source: FormDef, spec: Any, tables: AppTables, table: sa.Table | None = None,
+                  ctx: ValueContext | None = None) -> sa.ColumnElement:
+    """A rollup's filter as SQL over the source table (or an alias of it); raises
+    FilterError (with the path of the bad part) when the filter is wrong. Its formula
+    conditions read the source records' own fields."""
+    table = table if table is not None else tables.form_table(source.key)
+    ctx = ctx or ValueContext(lang="en")
+    return compile_filter(source, table, spec, ctx.for_form(tables, source.key), tables=tables, related=False)

@@ -40,7 +40,7 @@ from engine.formula.sql import NotTranslatable, SqlField, translate
 from engine.formula.sql_values import MAX_TEXT
 from engine.formula.typecheck import describe
 from engine.query.system_fields import SYSTEM_FIELD_KEYS, system_field
-from engine.storage.physical import AppTables
+from engine.query.tables import AppTables
 from engine.storage.types import ExactDecimal, UTCDateTime
 
 MAX_FORMULA_LENGTH = 2_000      # characters of one formula condition

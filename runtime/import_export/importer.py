@@ -400,7 +400,7 @@ class _BatchImporter:
         bad = parsed.bad
         try:
             ids, failures = self._create(parsed.rows, bad)
-        except RecordValidationError:   # a rule of a related record (engine/computed/derived_rules.py)
+        except RecordValidationError:   # a rule of a related record (engine/upkeep/derived_rules.py)
             ids, failures = self._create_one_by_one(parsed.rows, bad)
         for index, issues in failures.items():
             bad.add(index)

@@ -25,10 +25,10 @@ from typing import Any
 import yaml
 
 from engine.definition.model import FieldDef, FormDef
-from engine.definition.suggest import did_you_mean
 from engine.errors import FormworkError
 from engine.fields.base import FieldType
 from engine.fields.registry import FieldTypes
+from engine.suggest import did_you_mean
 
 SPEC_KEYS = frozenset({"field", "match"})
 

@@ -20,7 +20,7 @@ from engine.definition.model import AppDef, FormDef
 from engine.errors import FieldError
 from engine.fields.base import ValueContext
 from engine.fields.registry import FieldTypes
-from engine.storage.physical import AppTables
+from engine.query.tables import AppTables
 
 CHUNK = 2000   # texts per query
 _ID = re.compile(r"^#?(\d{1,18})$")

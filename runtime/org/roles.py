@@ -12,9 +12,9 @@ from typing import Any, Iterable, Union
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from engine.definition.suggest import did_you_mean
 from engine.storage import system
 from engine.storage.types import utcnow
+from engine.suggest import did_you_mean
 from runtime.org._sql import chunked, insert_missing, insert_returning
 from runtime.org.errors import OrgConflict, OrgNotFound
 from runtime.org.model import Role, User

@@ -17,8 +17,8 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
-from engine.definition.suggest import did_you_mean
 from engine.storage import system
+from engine.suggest import did_you_mean
 from runtime.org.errors import OrgNotFound
 from runtime.org.model import Department
 

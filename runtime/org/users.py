@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError
 from engine.storage import system
 from engine.storage.types import utcnow
+from engine.suggest import did_you_mean
 from runtime.org._sql import MAX_BATCH, chunked
 from runtime.org.errors import OrgConflict, OrgNotFound
 from runtime.org.model import User, UserPage

@@ -21,7 +21,7 @@ from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.relation import LookupField, RelationField
 from engine.query.columns import ReadColumns
-from engine.storage.physical import SYSTEM_COLUMNS, AppTables
+from engine.query.tables import SYSTEM_COLUMNS, AppTables
 
 RECORD_SYSTEM_KEYS = SYSTEM_COLUMNS
 

@@ -21,9 +21,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from engine.computed.graph import EXISTS
 from engine.compiled.app import App, compiled
-from engine.computed.upkeep import Upkeep
+from engine.computed.graph import EXISTS
 from engine.definition.model import AppDef, FormDef
 from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
                            RecordValidationError)
@@ -33,7 +32,7 @@ from engine.query.columns import read_columns
 from engine.query.filters import compile_filter
 from engine.query.pages import (after_clause, decode_cursor, encode_cursor, nulls_sort_smallest,
                                 order_by, parse_sort)
-from engine.storage.types import utcnow
+from engine.upkeep.upkeep import Upkeep
 from runtime.records import history
 from runtime.records.loading import PageLoader
 from runtime.records.validation import (CleanedRecord, RecordCleaner, check_references,

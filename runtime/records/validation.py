@@ -7,14 +7,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.computed.env import evaluation_context
-from engine.computed.rows import subforms_with_formulas
+from engine.computed.row_formulas import subforms_with_formulas
 from engine.definition.model import AppDef, FieldDef, FormDef
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FieldIssue
 from engine.fields.base import FieldType, Reference, ValueContext
 from engine.i18n import register_messages
+from engine.query.tables import AppTables
 from engine.storage import system
-from engine.storage.physical import AppTables
+from engine.suggest import did_you_mean
 
 register_messages({
     "unknown_field": {"zh": "表单中没有字段“{field}”{hint}", "en": "The form has no field '{field}'{hint}"},

@@ -3,9 +3,12 @@ realistic, deterministic data through the record service (validation, history),
 exactly as users' own records are written."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine.errors import FormworkError
+from engine.storage.db import read_connection
+from runtime.apps import load_installed
 
 GENERATORS = {"crm_referral": "runtime.seed.crm_referral"}
 
@@ -26,10 +29,6 @@ def seed_app(engine: Engine, app_key: str, scale: int, *, seed: int = 42, progre
 def _refuse_if_filled(engine: Engine, app_key: str) -> None:
     """Sample data goes into an empty app only: its unique values (phones, codes) would
     collide with an earlier seed's, and mixing it into real data would be worse."""
-    import sqlalchemy as sa
-
-    from runtime.apps import load_installed
-    from engine.storage.db import read_connection
     with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from faker import Faker
 
+from engine.errors import FormworkError
 from engine.fields.base import DEFAULT_TZ
 from engine.storage.db import read_connection
 from runtime.apps import load_installed
@@ -74,7 +75,6 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     with read_connection(engine) as conn:
         app = load_installed(conn, "crm_referral")
     if app is None:
-        from engine.errors import FormworkError
         raise FormworkError("app 'crm_referral' is not installed; run `formwork apply apps/crm_referral.yaml`")
     staff, departments = _organisation(engine, fake, rnd, scale, seed)
     writer = _Writer(engine, app, staff[0], progress)

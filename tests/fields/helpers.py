@@ -11,13 +11,13 @@ from typing import Any, Iterable
 import pytest
 
 import engine.fields  # noqa: F401  (registers every field type)
-from engine.definition import check_definition_text
 from engine.definition.model import AppDef, FieldDef, Label
 from engine.errors import FieldError, Problem, RecordValidationError
 from engine.fields import ValueContext
-from engine.fields.registry import FieldTypes
 from engine.fields.base import FieldType
+from engine.fields.registry import FieldTypes
 from engine.i18n import render
+from engine.validation import check_definition_text
 from runtime.apps import apply_app
 from runtime.records import Records
 

@@ -6,7 +6,7 @@ import functools
 import click
 
 from engine.storage.db import make_engine
-from engine.storage.migrate import upgrade_system
+from engine.storage.system_upgrade import upgrade_system
 
 
 def open_engine(ctx: click.Context):

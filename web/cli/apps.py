@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from engine.definition import load_definition, read_source
 from engine.errors import DefinitionError
 from engine.storage.db import read_connection
+from engine.validation import load_definition, read_source
 from runtime.apps import apply_app, archived_fields, installed_apps, load_installed, plan_app, purge_archived
-from runtime.migration_preview import preview_lines
+from runtime.change_preview import preview_lines
 from runtime.records import Records
 from runtime.seed import seed_app
 from web.cli._common import with_engine

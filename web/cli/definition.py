@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from engine.definition import check_definition_text, read_source
-from engine.definition.schema import definition_schema
 from engine.errors import DefinitionError, Problem
+from engine.validation import check_definition_text, read_source
+from engine.validation.schema import definition_schema
 
 
 @click.command("schema")

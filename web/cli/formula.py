@@ -26,6 +26,8 @@ from engine.formula.fieldpath import inputs_from_json
 from engine.formula.values import ValueJSONError
 from engine.storage.db import read_connection
 from engine.workspace import WORKSPACE_TZ
+from runtime.apps import load_installed
+from runtime.records import Records
 from web.cli._common import open_engine
 
 EVALUATORS = ("reference", "compiled")
@@ -195,9 +197,6 @@ def record_inputs(engine, app_key: str | None, form_key: str | None, record_id: 
                   formula_text: str, tz) -> dict[str, Any]:
     """The inputs of a stored record: its fields, with the related records a formula's
     paths walk through (customer.level) loaded as nested records."""
-    from runtime.apps import load_installed
-    from runtime.records import Records
-
     if not (app_key and form_key and record_id is not None):
         raise click.UsageError("--app, --form and --record go together")
     try:

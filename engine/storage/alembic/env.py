@@ -1,17 +1,17 @@
 """Alembic environment for Formwork's system tables.
 
-Run through `engine.storage.migrate.upgrade_system(engine)`, which passes the
+Run through `engine.storage.system_upgrade.upgrade_system(engine)`, which passes the
 connection in `config.attributes["connection"]`.
 """
 from alembic import context
 
-from engine.storage.migrate import VERSION_TABLE
 from engine.storage.system import metadata
+from engine.storage.system_upgrade import VERSION_TABLE
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run system migrations through engine.storage.migrate.upgrade_system()")
+    raise RuntimeError("run system migrations through engine.storage.system_upgrade.upgrade_system()")
 
 context.configure(
     connection=connection,

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 from engine.computed.derive import derive_types
-from engine.computed.migration import add_recompute_steps
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.registry import FieldTypes, TypesOfApps
 from engine.fields.relation import RelationField
-from engine.storage.physical import wants_index
+from engine.query.tables import wants_index
+from engine.schema_change.recompute_steps import add_recompute_steps
 
 
 @dataclass

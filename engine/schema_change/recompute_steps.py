@@ -1,4 +1,4 @@
-"""Computed fields in migrations, and full recomputes.
+"""The recompute steps of an upgrade plan.
 
 When an upgrade adds a formula or rollup field to a form that has records, changes
 the definition of one (its formula, result type, decimal places, source, relation,
@@ -8,26 +8,20 @@ read each other:
 
     recompute contracts.unpaid for 12,408 records
 
-`apply` runs it in batches of records by id, with progress, inside the migration's
-transaction. The same routine recomputes an app's computed fields on demand
-(`formwork recompute APP`), e.g. every night for the fields that read the date
-(TODAY() formulas and rollups filtered by "this month"), which a write-time
-computation would otherwise leave as of the day of the last write.
+and a step per subform whose formula columns must be computed again. `apply` runs
+them with engine/upkeep/recompute.py, in batches of records by id, with progress,
+inside the upgrade's transaction.
 """
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 import sqlalchemy as sa
 
-from engine.computed.graph import ComputedGraph, Node
+from engine.computed.graph import Node
+from engine.computed.row_formulas import subforms_with_formulas, with_readers
 from engine.definition.model import AppDef, FieldDef
-from engine.fields.base import ValueContext
-from engine.storage.physical import AppTables
-
-BATCH = 2000
-Progress = Callable[[str, int, int], None]     # (what, done, total)
+from engine.query.tables import AppTables
 
 # The settings of a computed field that change its values (labels and display do not).
 _VALUE_SETTINGS = ("formula", "result", "precision", "source", "via", "aggregate", "field", "filter")
@@ -68,7 +62,6 @@ def recompute_nodes(installed: AppDef, new: AppDef, plan,
 
 def add_recompute_steps(plan, installed, new) -> None:
     """Recompute steps for the plan from `installed` to `new` (compiled apps)."""
-    from engine.computed.rows import recompute_subform_steps
     created = {step.form for step in plan.steps if step.kind == "add_form"}
     subforms = recompute_subform_steps(installed, new, plan, created)
     for node in recompute_nodes(installed, new, plan, subforms):
@@ -104,55 +97,34 @@ def _describe_rows(conn: sa.Connection, step, installed_tables: AppTables, old_f
     step.data["rows"] = count
 
 
-def recompute(conn: sa.Connection, app, nodes: list[Node], ctx: ValueContext | None = None,
-              progress: Progress | None = None, batch: int = BATCH) -> dict[str, int]:
-    """Recompute `nodes` (in that order) for every record of their forms, in batches of
-    records by id; returns {"form.field": records whose value changed}. `app` is compiled."""
-    from engine.computed.upkeep import Upkeep
-    upkeep, tables = Upkeep(conn, app, ctx or ValueContext()), app.tables
-    changed: dict[str, int] = {}
-    for node in nodes:
-        table = tables.form_table(node.form)
-        total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        done, last, count = 0, 0, 0
-        while True:
-            window = sa.select(table.c.id).where(table.c.id > last).order_by(table.c.id).limit(batch).subquery()
-            high, size = conn.execute(sa.select(sa.func.max(window.c.id), sa.func.count())).one()
-            if not size:
-                break
-            event = upkeep.recompute([node], sa.and_(table.c.id > last, table.c.id <= high))
-            count += len(event.ids) if event is not None else 0
-            done, last = done + size, high
-            if progress:
-                progress(f"recompute {node}", done, total)
-        changed[str(node)] = count
-    return changed
+def recompute_subform_steps(installed: AppDef, new, plan, created: set[str]) -> set[tuple[str, str]]:
+    """Add a `recompute_subform` step for each subform whose formula columns must be
+    computed again (a formula added or changed, or a column they read retyped or
+    restored); returns the (form, subform) pairs, whose readers need recomputing too."""
+    touched = {(s.form, s.field) for s in plan.steps
+               if s.kind in ("retype_subfield", "restore_subfield", "restore_field", "retype_field")}
+    done: set[tuple[str, str]] = set()
+    for form in new.forms:
+        if form.key in created:
+            continue
+        old_form = installed.form(form.key) or installed.form(plan.form_renames.get(form.key, ""))
+        for subform in subforms_with_formulas(form):
+            old_sub = old_form.field(subform.key) or (old_form.field(subform.renamed_from)
+                                                      if subform.renamed_from else None) if old_form else None
+            columns = [key for key in new.row_formulas(subform).keys
+                       if (form.key, subform.key) in touched or old_sub is None
+                       or _changed(old_sub, subform.subfield(key),
+                                   value_signature, installed.types, new.types)]
+            if not columns:
+                continue
+            columns = with_readers(new.row_formulas(subform), columns)
+            done.add((form.key, subform.key))
+            names = ", ".join(f"{form.key}.{subform.key}.{key}" for key in columns)
+            plan.add("recompute_subform", form.key, subform.key,
+                     f"recompute {names} for every subform row (in batches, with progress)", columns=columns)
+    return done
 
 
-def recompute_subform(conn: sa.Connection, app, form_key: str, subform_key: str,
-                      columns: list[str], ctx: ValueContext | None = None, progress: Progress | None = None,
-                      batch: int = BATCH) -> dict[str, int]:
-    """Recompute formula `columns` of a subform for every stored row, in batches (see
-    engine/computed/rows.py); returns, per column, the rows whose value changed."""
-    from engine.computed.env import evaluation_context
-    from engine.computed.rows import recompute_stored
-    ctx = ctx or ValueContext()
-    subform = app.require_form(form_key).field(subform_key)
-    return recompute_stored(conn, app.row_formulas(subform), app.tables.child_table(form_key, subform_key), columns, ctx,
-                            evaluation_context(ctx), progress, f"recompute {form_key}.{subform_key}", batch)
-
-
-def nodes_named(graph: ComputedGraph, names: list[str]) -> list[Node]:
-    """Nodes from "form.field" names (all nodes when `names` is empty), and what reads
-    them, in order. Raises KeyError naming an unknown one."""
-    if not names:
-        return list(graph.order)
-    known = {str(n): n for n in graph.order}
-    missing = [name for name in names if name not in known]
-    if missing:
-        raise KeyError(", ".join(missing))
-    return graph.dependents({known[name] for name in names})
-
-
-def volatile_nodes(graph: ComputedGraph) -> list[Node]:
-    return [n for n in graph.order if n in graph.volatile]
+def _changed(old_sub: FieldDef, column: FieldDef, signature, old_types, new_types) -> bool:
+    old = old_sub.subfield(column.key) or (old_sub.subfield(column.renamed_from) if column.renamed_from else None)
+    return old is None or old.type != column.type or signature(old, old_types) != signature(column, new_types)

@@ -32,18 +32,17 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route
-from engine.computed.derived_rules import ChangedRecords, judge_changed
 from engine.computed.env import evaluation_context
-from engine.computed.idsets import among
-from engine.computed.inputs import InputLoader, Row, links_key, plan_levels, sub_key
+from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route
 from engine.computed.record_rules import fails
-from engine.computed.rollups import rollup_values
-from engine.definition.model import AppDef, FormDef
+from engine.definition.model import FormDef
 from engine.errors import FormworkError
 from engine.fields.base import ValueContext
 from engine.formula import EvalContext, compile_formula
-from engine.storage.physical import AppTables
+from engine.upkeep.derived_rules import ChangedRecords, judge_changed
+from engine.upkeep.idsets import among
+from engine.upkeep.inputs import InputLoader, Row, links_key, plan_levels, sub_key
+from engine.upkeep.rollups import rollup_values
 
 
 @dataclass

@@ -20,18 +20,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from engine.computed.idsets import among
 from engine.computed.paths import ResolvedPath
 from engine.definition.model import AppDef
 from engine.fields.base import FieldType, ValueContext
-from engine.fields.registry import field_type
-from engine.formula.values import ErrorValue
-from engine.storage.physical import AppTables
+from engine.query.tables import AppTables
+from engine.upkeep.idsets import among
 
 Row = dict   # a record's values: field key -> stored value; ("links", key) and ("sub", key) too
 
@@ -42,17 +39,6 @@ def links_key(key: str) -> tuple[str, str]:
 
 def sub_key(key: str) -> tuple[str, str]:
     return ("sub", key)
-
-
-def formula_value(ftype: FieldType, value: Any, ctx: ValueContext) -> Any:
-    """A stored value as formulas see it."""
-    if value is None or type(value) is ErrorValue:
-        return value
-    if isinstance(value, datetime):
-        return value.astimezone(ctx.tz)
-    if ftype.formula_type == "text" and not isinstance(value, str):
-        return ftype.display(value, ctx)
-    return value
 
 
 @dataclass
@@ -183,13 +169,13 @@ class InputLoader:
             sub = path.subform.field
             column = path.field.key
             ftype = self.tables.types.of(self.app.require_form(level.form).field(sub).subfield(column))
-            return [formula_value(ftype, child.get(column), self.ctx)
+            return [ftype.formula_value(child.get(column), self.ctx)
                     for item in current if item is not None for child in item.get(sub_key(sub)) or ()]
         key = path.field.key
         if path.reads_links:
             return [i for item in current if item is not None for i in item.get(links_key(key)) or ()]
         ftype = self.ftype(level.form, key)
-        values = [None if item is None else formula_value(ftype, item.get(key), self.ctx) for item in current]
+        values = [None if item is None else ftype.formula_value(item.get(key), self.ctx) for item in current]
         if not array:
             return values[0] if values else None
         flat: list[Any] = []

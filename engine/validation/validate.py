@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.computed.checks import FormulaDefinitionProblem
 from engine.definition.loader import Loaded, load_text
 from engine.definition.model import AppDef
-from engine.definition.schema_errors import FIELD_PATH, schema_problems, unique_problems
-from engine.definition.semantic import check_app
 from engine.errors import Problem
+from engine.validation.checks import FormulaDefinitionProblem
+from engine.validation.schema_errors import FIELD_PATH, schema_problems, unique_problems
+from engine.validation.semantic import check_app
 
 # Problems about a key itself (not its value) point at the key.
 _AT_KEY = frozenset({"unknown_key"})

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.computed.idsets import among
-from engine.computed.inputs import plan_levels
 from engine.computed.record_rules import Rule
 from engine.definition.model import AppDef
 from engine.errors import FieldIssue, RecordValidationError
 from engine.i18n import register_messages
+from engine.upkeep.idsets import among
+from engine.upkeep.inputs import plan_levels
 
 register_messages({
     "related_rule_failed": {

@@ -16,9 +16,9 @@ from engine.definition.model import AppDef
 from engine.errors import FieldError
 from engine.fields.base import FieldType
 from engine.fields.registry import TypesOfApps
-from engine.storage.apply import CONVERSION_CONTEXT
-from engine.storage.physical import AppTables
-from engine.storage.plan import Step
+from engine.query.tables import AppTables
+from engine.schema_change.apply import CONVERSION_CONTEXT
+from engine.schema_change.plan import Step
 
 PREVIEW_EXAMPLES = 5
 PREVIEW_BATCH = 5000

@@ -14,23 +14,12 @@ sums, and a change of decimal places or an average is rounded in integer arithme
 """
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
-from engine.definition.model import AppDef, FormDef
+from engine.definition.model import AppDef
 from engine.fields.base import ValueContext
-from engine.query.filters import compile_filter
-from engine.storage.physical import AppTables
-
-def source_filter(source: FormDef, spec: Any, tables: AppTables, table: sa.Table | None = None,
-                  ctx: ValueContext | None = None) -> sa.ColumnElement:
-    """A rollup's filter as SQL over the source table (or an alias of it); raises
-    FilterError (with the path of the bad part) when the filter is wrong. Its formula
-    conditions read the source records' own fields."""
-    table = table if table is not None else tables.form_table(source.key)
-    ctx = ctx or ValueContext(lang="en")
-    return compile_filter(source, table, spec, ctx.for_form(tables, source.key), tables=tables, related=False)
+from engine.query.filters import source_filter
+from engine.query.tables import AppTables
 
 
 def _int(value: int) -> sa.ColumnElement:

@@ -17,10 +17,10 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from engine.definition.identifiers import KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
-from engine.definition.schema import definition_schema, type_def_name
-from engine.definition.suggest import did_you_mean
 from engine.errors import Problem
 from engine.fields.registry import RESERVED_TYPES, all_types, type_names
+from engine.suggest import did_you_mean
+from engine.validation.schema import definition_schema, type_def_name
 
 # The path of a field (of a form, or a subform column): forms[1].fields[2].fields[0]
 FIELD_PATH = re.compile(r"^forms\[\d+\](?:\.fields\[\d+\])+")

@@ -3,7 +3,7 @@ formulas, visibility conditions and validation rules, and cycles between them.
 
 A problem inside a formula points into the formula text: `FormulaDefinitionProblem`
 carries the offset, and the validator turns it into the line and column of that
-character in the YAML file (engine/definition/validate.py).
+character in the YAML file (engine/validation/validate.py).
 """
 from __future__ import annotations
 
@@ -15,13 +15,18 @@ from engine.computed.derive import derive_types
 from engine.computed.env import AppEnv, field_formula_type
 from engine.computed.graph import ComputedGraph
 from engine.computed.paths import field_kind
-from engine.computed.rollups import source_filter
 from engine.definition.model import AppDef, FieldDef, FormDef
-from engine.definition.suggest import did_you_mean
 from engine.errors import FormworkError, Problem
 from engine.fields.base import DefinitionContext
+from engine.fields.computed import FormulaField
 from engine.fields.registry import FieldTypes
-from engine.storage.physical import AppTables
+from engine.formula import FormulaSyntaxError, check, parse
+from engine.formula.functions.registry import user_functions
+from engine.formula.nodes import Call, FieldRef
+from engine.formula.typecheck import describe, fits, is_array
+from engine.query.filters import source_filter
+from engine.query.tables import AppTables
+from engine.suggest import did_you_mean
 
 RESULT_WORDS = "number, text, date, datetime or boolean"
 CONDITION_TYPES = ("boolean", "number", "any")
@@ -91,7 +96,6 @@ def _offset_of(source: str, line: int, column: int) -> int | None:
 
 
 def check_computed_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
-    from engine.fields.computed import FormulaField
     if ctx.parent is not None:
         return      # not allowed in a subform: said by the semantic pass
     if isinstance(ftype, FormulaField):
@@ -107,7 +111,6 @@ def check_formula(facts: AppFacts, form: FormDef, text: Any, path: str, scope: s
                   ) -> tuple[str | None, list[Problem]]:
     """(result type, problems) of one formula text of `form`. `scope="own"` allows only
     the record's own fields (default formulas, visibility conditions)."""
-    from engine.formula import FormulaSyntaxError, check, parse
     if not isinstance(text, str) or not text.strip():
         return None, [Problem(path, "the formula is empty: write one, like `amount * 2`", code="formula")]
     try:
@@ -128,7 +131,6 @@ def check_formula(facts: AppFacts, form: FormDef, text: Any, path: str, scope: s
 
 def _walks(formula, path: str) -> list[Problem]:
     """Paths through relations or subforms, where only the record's own fields may be read."""
-    from engine.formula.nodes import FieldRef
     return [FormulaDefinitionProblem(
         path, f"formula: {node.dotted!r} reads through {node.path[0]!r}, but this formula runs while "
         f"the record is being filled in and reads only its own fields; use a field of this form",
@@ -138,9 +140,6 @@ def _walks(formula, path: str) -> list[Problem]:
 
 def _stored_user_reads(text: str, path: str, what: str) -> list[Problem]:
     """CURRENTUSER() where the value is stored once for everyone: refused, at the call."""
-    from engine.formula import FormulaSyntaxError, parse
-    from engine.formula.functions.registry import user_functions
-    from engine.formula.nodes import Call
     try:
         formula = parse(text)
     except FormulaSyntaxError:
@@ -154,7 +153,6 @@ def _stored_user_reads(text: str, path: str, what: str) -> list[Problem]:
 
 
 def _describe(type_name: str | None) -> str:
-    from engine.formula.typecheck import describe
     return describe(type_name or "any")
 
 
@@ -172,7 +170,6 @@ def _check_formula_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
 def result_problems(fdef: FieldDef, ftype, result: str | None, holder: str) -> Iterable[Problem]:
     """Whether a checked formula's result type fits the formula field (or subform column,
     `holder` "column") holding it, and its display options."""
-    from engine.formula.typecheck import fits, is_array
     written = fdef.option("result")
     if result is None:
         pass
@@ -315,7 +312,6 @@ def check_field_formulas(facts: AppFacts, form: FormDef, fdef: FieldDef, ftype, 
 
 
 def _check_default_formula(facts, form, fdef, ftype, parent) -> Iterable[Problem]:
-    from engine.formula.typecheck import fits
     path = f"{fdef.path}.default_formula"
     if parent is not None:
         yield Problem(path, "default_formula applies to the fields of a form, not to subform columns; use "

@@ -22,14 +22,14 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from engine.computed.graph import Node
-from engine.computed.migration import recompute, recompute_subform
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
+from engine.query.tables import AppTables, child_table_name, link_table_name, physical_name
+from engine.schema_change.plan import Plan, Step
 from engine.storage import system
-from engine.storage.physical import AppTables, child_table_name, link_table_name, physical_name
-from engine.storage.plan import Plan, Step
 from engine.storage.types import RecordId, utcnow
+from engine.upkeep.recompute import recompute, recompute_subform
 
 BATCH = 2000
 # Values are converted as people see them: option labels, units and dates in the
@@ -468,14 +468,14 @@ class Migrator:
     _change_subfield = _change_field
 
     def _recompute_field(self, step: Step) -> None:
-        """Every record's value of a computed field, in batches (engine/computed/migration.py)."""
+        """Every record's value of a computed field, in batches (engine/schema_change/recompute_steps.py)."""
         node = Node(step.form, step.field)
         changed = recompute(self.conn, self.new, [node], self.ctx, self.progress, self.batch)
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,
                              "changed": changed[str(node)]})
 
     def _recompute_subform(self, step: Step) -> None:
-        """The formula columns of a subform's stored rows, in batches (engine/computed/rows.py)."""
+        """The formula columns of a subform's stored rows, in batches (engine/computed/row_formulas.py)."""
         changed = recompute_subform(self.conn, self.new, step.form, step.field,
                                     step.data["columns"], self.ctx, self.progress, self.batch)
         self.results.append({"step": step.kind, "form": step.form, "field": step.field,

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
+from engine.fields.registry import all_types
 
 SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
 
@@ -64,7 +65,6 @@ def definition_schema() -> dict[str, Any]:
 
 
 def build_schema() -> dict[str, Any]:
-    from engine.fields.registry import all_types
     types = all_types()
     common = common_field_properties()
     per_type, type_defs = [], {}

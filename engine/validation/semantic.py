@@ -15,14 +15,15 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from engine.computed.checks import AppFacts, check_field_formulas, check_form_rules
 from engine.definition.identifiers import KEY_PATTERN, key_problem
 from engine.definition.model import AppDef, FieldDef, FormDef
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, Problem
 from engine.fields.base import DefinitionContext, ValueContext
 from engine.fields.registry import RESERVED_TYPES, get_type, type_names
 from engine.i18n import render
+from engine.suggest import did_you_mean
+from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
+from engine.validation.row_checks import check_row_formula
 
 # Columns every form table has, which default_sort may name besides the fields.
 SORTABLE_SYSTEM_COLUMNS = ("id", "created_at", "updated_at")
@@ -147,7 +148,20 @@ def _check_field(facts: AppFacts, form: FormDef, fdef: FieldDef, parent: FieldDe
     if fdef.default is not None:
         yield from _check_default(fdef, ftype)
     yield from check_field_formulas(facts, form, fdef, ftype, parent)
-    yield from ftype.check_definition(DefinitionContext(facts.app, form, parent, facts))
+    ctx = DefinitionContext(facts.app, form, parent, facts)
+    yield from ftype.check_definition(ctx)
+    yield from _check_computed(ftype, ctx)
+
+
+def _check_computed(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
+    """Formulas and rollups need the whole app (other forms' fields, the graph), so
+    they are checked here rather than by their field types."""
+    if ftype.computed_kind is None:
+        return ()
+    if ctx.parent is None:
+        return check_computed_field(ftype, ctx)
+    # A formula column of a subform; a rollup there is refused by `allowed_in_subform`.
+    return check_row_formula(ftype, ctx) if ftype.computed_kind == "formula" else ()
 
 
 def _check_default(fdef: FieldDef, ftype) -> Iterable[Problem]:
