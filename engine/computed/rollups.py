@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.definition.model import AppDef, FormDef
+from engine.dialect import Dialect
 from engine.fields.base import ValueContext
 from engine.query.filters import compile_filter
 from engine.storage.physical import AppTables
@@ -51,7 +52,7 @@ def _rescaled(expression: sa.ColumnElement, scale: int, wanted: int) -> sa.Colum
     return _rounded_division(expression, _int(10 ** (scale - wanted)))
 
 
-def aggregate(dialect: str, rollup, column: sa.ColumnElement | None, id_column: sa.ColumnElement,
+def aggregate(dialect: Dialect, rollup, column: sa.ColumnElement | None, id_column: sa.ColumnElement,
               source_scale: int) -> sa.ColumnElement:
     """The aggregate expression of one rollup over the matched source rows."""
     how, places = rollup.aggregate, rollup.precision or 0
@@ -60,7 +61,7 @@ def aggregate(dialect: str, rollup, column: sa.ColumnElement | None, id_column: 
     if how == "counta":
         return sa.func.count(column)
     numeric = rollup.result == "number"
-    if dialect != "sqlite" or not numeric:
+    if not dialect.scaled_numbers or not numeric:
         if how == "sum":
             return sa.func.coalesce(sa.func.sum(column), 0)
         if how == "avg":
@@ -83,7 +84,7 @@ def column_scale(column: sa.Column) -> int:
 
 
 def rollup_values(app: AppDef, tables: AppTables, rollups: list, ctx: ValueContext,
-                  dialect: str) -> dict[str, sa.ColumnElement]:
+                  dialect: Dialect) -> dict[str, sa.ColumnElement]:
     """{column: correlated scalar subquery} for rollups sharing one source and relation."""
     first = rollups[0]
     target = tables.form_table(first.form)
