@@ -20,7 +20,7 @@ from engine.definition.model import FORMAT_VERSION
 from engine.definition.schema import definition_schema, type_def_name
 from engine.definition.suggest import did_you_mean
 from engine.errors import Problem
-from engine.fields.registry import RESERVED_TYPES, all_types, type_names
+from engine.fields.registry import all_types, type_names
 
 # The path of a field (of a form, or a subform column): forms[1].fields[2].fields[0]
 FIELD_PATH = re.compile(r"^forms\[\d+\](?:\.fields\[\d+\])+")
@@ -236,9 +236,6 @@ def _unknown_type(path: str, name: Any) -> Problem:
     if not isinstance(name, str):
         return Problem(path, f"a field type is one name, like `type: text`, got {_kind_of(name)}",
                        code="type")
-    if name in RESERVED_TYPES:
-        return Problem(path, f"field type {name!r} is not available yet: {RESERVED_TYPES[name]}",
-                       code="unavailable_type")
     return Problem(path, f"unknown field type {name!r}; the types are listed in docs/field-types.md",
                    code="unknown_type", suggestion=did_you_mean(str(name), type_names()))
 
