@@ -34,6 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench._common import Counter, databases  # noqa: E402
 from engine.compiled import compiled  # noqa: E402
+from engine.dialect import Dialect  # noqa: E402
 from engine.upkeep.idsets import among  # noqa: E402
 from engine.upkeep.upkeep import Upkeep  # noqa: E402
 from engine.validation.validate import check_text  # noqa: E402
@@ -100,7 +101,8 @@ def hand_written(conn, tables, payment_ids: list[int]) -> int:
     payments, contracts, customers = (tables.form_table(k) for k in ("payments", "contracts", "customers"))
     # The changed ids are bound the way the engine binds them (one array or JSON parameter),
     # so the comparison is about the recompute, not about binding 10,000 placeholders.
-    changed = sa.select(payments.c.id).where(among(payments.c.id, payment_ids, conn.dialect.name))
+    dialect = Dialect.of(conn)
+    changed = sa.select(payments.c.id).where(among(payments.c.id, payment_ids, dialect))
     p = payments.alias("p")
     paid = sa.select(sa.func.coalesce(sa.func.sum(p.c.amount), 0)).where(
         p.c.contract == contracts.c.id, p.c.deleted_at.is_(None), p.c.status == "confirmed").scalar_subquery()
@@ -108,7 +110,7 @@ def hand_written(conn, tables, payment_ids: list[int]) -> int:
     conn.execute(contracts.update().where(contracts.c.id.in_(parents)).values(paid=paid))
     conn.execute(contracts.update().where(contracts.c.id.in_(parents)).values(
         unpaid=sa.type_coerce(contracts.c.amount, sa.BigInteger) - sa.type_coerce(contracts.c.paid, sa.BigInteger)
-        if conn.dialect.name == "sqlite" else contracts.c.amount - contracts.c.paid))
+        if dialect.scaled_numbers else contracts.c.amount - contracts.c.paid))
     ltv = sa.select(sa.func.coalesce(sa.func.sum(p.c.amount), 0)).where(
         p.c.customer == customers.c.id, p.c.deleted_at.is_(None)).scalar_subquery()
     owners = sa.select(payments.c.customer).where(payments.c.id.in_(changed))

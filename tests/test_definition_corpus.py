@@ -107,16 +107,6 @@ def test_not_found_names_are_held_back_while_a_key_is_unreadable_then_reported()
     assert [(p.code, p.suggestion) for p in problems] == [("unknown_field", "name")]
 
 
-def test_a_type_kept_for_later_says_so_rather_than_guessing(monkeypatch):
-    from engine.fields import registry
-    monkeypatch.setitem(registry.RESERVED_TYPES, "gantt", "gantt charts arrive with the project views")
-    text = (CORPUS / "unknown_field_type.yaml").read_text(encoding="utf-8").replace("numbr", "gantt")
-    [problem] = _problems(text)
-    assert (problem.line, problem.column, problem.path) == (13, 15, "forms[0].fields[1].type")
-    assert problem.code == "unavailable_type"
-    assert problem.message == "field type 'gantt' is not available yet: gantt charts arrive with the project views"
-
-
 def test_a_model_is_built_from_any_document_without_raising():
     for document in ({}, {"app": [], "forms": "x"}, {"forms": [1, {"key": 2}, {"key": "a", "fields": [None]}]}):
         app = AppDef.from_dict(document)

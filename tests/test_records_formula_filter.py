@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from engine.compiled.app import compiled
+from engine.dialect import POSTGRESQL, SQLITE
 from engine.formula import EvalContext, evaluate
 from engine.query.filters import FilterError
 from runtime.records import Records
@@ -195,7 +196,7 @@ def test_a_repeated_formula_filter_is_translated_once_and_compiled_once(shop, mo
             again = records.list("orders", filter={"formula": "amount * 2 > 200"}, with_count=False)
             assert hits and all(hit == conn.dialect.CACHE_HIT for hit in hits)
             assert [r["id"] for r in again.records] == [r["id"] for r in first]
-            assert translations == ["postgresql", "sqlite"]
+            assert translations == [POSTGRESQL, SQLITE]
             hits.clear()
             other = _listed(conn, app, {"formula": "amount * 2 > 500"})
             assert hits[0] == conn.dialect.CACHE_HIT

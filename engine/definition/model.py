@@ -158,11 +158,6 @@ class AppDef:
                            + (f"; did you mean {hint!r}?" if hint else ""))
         return form
 
-    def iter_fields(self) -> Iterator[tuple[FormDef, FieldDef]]:
-        for form in self.forms:
-            for fld in form.fields:
-                yield form, fld
-
     @classmethod
     def from_dict(cls, raw: dict, source_name: str | None = None) -> "AppDef":
         app = raw.get("app") if isinstance(raw.get("app"), dict) else {}

@@ -8,20 +8,11 @@ from engine.fields.base import DerivedType, FieldType
 
 _TYPES: dict[str, type[FieldType]] = {}
 
-# Types whose place is kept for a later part of the language: a definition that uses
-# them gets a clear message rather than an "unknown type" guess.
-RESERVED_TYPES: dict[str, str] = {
-    "formula": "computed formula fields arrive with the formula language",
-    "rollup": "rollup fields arrive with the formula language",
-}
-
 
 def register(cls: type[FieldType]) -> type[FieldType]:
     name = cls.name
     if name in _TYPES and _TYPES[name] is not cls:
         raise ValueError(f"field type {name!r} registered twice")
-    if name in RESERVED_TYPES:
-        RESERVED_TYPES.pop(name)
     _TYPES[name] = cls
     return cls
 

@@ -52,11 +52,6 @@ class Token:
     end: int
 
 
-def tokenize(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> list[Token]:
-    """Every token of `text`, ending with an END token; raises FormulaSyntaxError."""
-    return list(iter_tokens(text, limits))
-
-
 def iter_tokens(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> Iterator[Token]:
     """The tokens of `text` one by one, ending with an END token. Lazy, so a parser
     reports the first mistake in the text, not a later one the lexer would meet first."""

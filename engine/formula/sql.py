@@ -2,7 +2,7 @@
 reference evaluator gives it (engine/formula/reference.py).
 
     resolver = lambda path: {("amount",): SqlField("number", orders.c.amount, scale=2)}.get(path)
-    sql = translate(parse("ROUND(amount * 5%, 2) > 500"), resolver, "postgresql", EvalContext())
+    sql = translate(parse("ROUND(amount * 5%, 2) > 500"), resolver, POSTGRESQL, EvalContext())
     select(orders.c.id).where(sql.condition())      # a filter
     select(sql.value, sql.error)                     # the value and error code of each row
 
@@ -36,12 +36,13 @@ from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 
+from engine.dialect import DIALECTS, Dialect
 from engine.formula import sql_functions, sql_operators
 from engine.formula.functions import FUNCTIONS
 from engine.formula.nodes import Binary, Boolean, Call, FieldRef, Formula, Node, Number, Text, Unary
 from engine.formula.reference import FormulaEval, guarded_result, to_python_ast
 from engine.formula.sql_dates import LAST_SERIAL
-from engine.formula.sql_dialects import Dialect
+from engine.formula.sql_dialects import SqlDialect
 from engine.formula.sql_sqlite import python_fallback
 from engine.formula.sql_values import (
     MAX_TEXT, NOT_CONSTANT, NotTranslatable, SqlValue, error_when, first_error, pick,
@@ -82,7 +83,7 @@ class SqlFormula:
     value: Any
     error: Any                # None when the formula can never give an error
     scale: int | None
-    dialect: str
+    dialect: Dialect
     tz: Any
     truth: SqlValue | None    # the value as a condition (values.to_bool); None for text
 
@@ -111,13 +112,15 @@ class SqlFormula:
         return _DECODE[self.kind](self, value)
 
 
-def translate(formula: Formula, resolver: Resolver, dialect: str, ctx: EvalContext | None = None,
+def translate(formula: Formula, resolver: Resolver, dialect: Any, ctx: EvalContext | None = None,
               functions: Mapping | None = None) -> SqlFormula:
-    """The formula as SQL for `dialect` ("postgresql" or "sqlite"); raises NotTranslatable."""
+    """The formula as SQL for `dialect` (a Dialect, or what Dialect.of takes: a connection,
+    "postgresql", "sqlite"); raises NotTranslatable."""
     if functions is None:
         functions = FUNCTIONS
     ctx = ctx or EvalContext()
-    translator = Translator(formula, resolver, Dialect(dialect, ctx.tz.key), ctx, functions)
+    dialect = Dialect.of(dialect)
+    translator = Translator(formula, resolver, SqlDialect(dialect, ctx.tz.key), ctx, functions)
     root, truth = translator.root()
     parts = [root.value, root.error] + ([truth.value, truth.error] if truth is not None else [])
     size = sql_size(*[part for part in parts if part is not None])
@@ -135,7 +138,7 @@ def translatable(formula: Formula, resolver: Resolver | None = None,
     Without a resolver, fields are taken with the types the type checker gave the
     tree (`check(...).tree`); a formula that was not checked needs a resolver."""
     resolver = resolver or _typed_resolver(formula)
-    for dialect in ("postgresql", "sqlite"):
+    for dialect in DIALECTS:
         try:
             translate(formula, resolver, dialect, ctx)
         except NotTranslatable as refusal:
@@ -159,7 +162,7 @@ def _typed_resolver(formula: Formula) -> Resolver:
 class Translator:
     """One translation: walks the tree, giving each node its SqlValue."""
 
-    def __init__(self, formula: Formula, resolver: Resolver, dialect: Dialect, ctx: EvalContext,
+    def __init__(self, formula: Formula, resolver: Resolver, dialect: SqlDialect, ctx: EvalContext,
                  functions: Mapping):
         self.formula, self.resolver, self.dialect = formula, resolver, dialect
         self.ctx, self.functions = ctx, functions
@@ -428,7 +431,7 @@ class Translator:
         return kind, values
 
     def _at_scale(self, v: SqlValue, scale: int | None) -> SqlValue:
-        if v.kind != "number" or v.scale == scale or self.dialect.name != "sqlite":
+        if v.kind != "number" or v.scale == scale or not self.dialect.database.scaled_numbers:
             return v
         factor = 10 ** (scale - v.scale)
         multiplier = self.lit.integer(factor) if scale - v.scale <= 18 else self.lit.real(float(Decimal(factor)))
@@ -486,7 +489,7 @@ def _nodes_with_fields(tree: Node) -> set[int]:
 
 
 def _decode_number(sql: SqlFormula, value: Any) -> Any:
-    if sql.dialect == "postgresql":
+    if not sql.dialect.scaled_numbers:
         return Decimal(value)
     if isinstance(value, str):            # computed by Python: exact decimal text
         return Decimal(value)

@@ -1,5 +1,6 @@
 """The two SQL dialects the formula back end writes: literals, and the number, text
-and date operations of each (sql_numbers.py, sql_text.py, sql_dates.py)."""
+and date operations of each (sql_numbers.py, sql_text.py, sql_dates.py), chosen by the
+database's Dialect (engine/dialect.py)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,11 +9,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.dialect import POSTGRESQL, SQLITE, Dialect
 from engine.formula.sql_dates import PostgresDates, SqliteDates
 from engine.formula.sql_numbers import PostgresNumbers, SqliteNumbers
 from engine.formula.sql_text import PostgresText, SqliteText
 
-DIALECTS = ("postgresql", "sqlite")
+# The number, text and date operations written for each database.
+_OPERATIONS = {
+    POSTGRESQL: (PostgresNumbers, PostgresText, PostgresDates),
+    SQLITE: (SqliteNumbers, SqliteText, SqliteDates),
+}
 
 
 class Literals:
@@ -22,12 +28,12 @@ class Literals:
     values written in (as Records.count does for the planner's estimate) keeps its
     types: a bare 10 would be an integer and power(10, n) a float."""
 
-    def __init__(self, dialect: str):
-        self.dialect = dialect
+    def __init__(self, database: Dialect):
+        self.database = database
 
     def _typed(self, value: Any, type_: sa.types.TypeEngine) -> Any:
         literal = sa.literal(value, type_)
-        return literal if self.dialect == "sqlite" else sa.cast(literal, type_)
+        return sa.cast(literal, type_) if self.database.typed_literals else literal
 
     def numeric(self, value: Decimal) -> Any:
         return self._typed(value, sa.Numeric())
@@ -42,7 +48,7 @@ class Literals:
         return self._typed(value, sa.Text())
 
     def date(self, value: date) -> Any:
-        if self.dialect == "sqlite":
+        if self.database.dates_as_text:
             return self.text(value.isoformat())
         return self._typed(value, sa.Date())
 
@@ -50,23 +56,17 @@ class Literals:
         return sa.true() if value else sa.false()
 
 
-class Dialect:
+class SqlDialect:
     """What the translator asks of a database: `numbers`, `texts`, `dates`, `lit`."""
 
-    def __init__(self, name: str, tz_name: str):
-        if name not in DIALECTS:
-            raise ValueError(f"no SQL translation of formulas for {name!r}; use one of {DIALECTS}")
-        self.name = name
-        self.lit = Literals(name)
-        if name == "sqlite":
-            self.numbers, self.texts = SqliteNumbers(self.lit), SqliteText(self.lit)
-            self.dates = SqliteDates(self.lit, tz_name)
-        else:
-            self.numbers, self.texts = PostgresNumbers(self.lit), PostgresText(self.lit)
-            self.dates = PostgresDates(self.lit, tz_name)
+    def __init__(self, database: Dialect, tz_name: str):
+        self.database = database
+        self.lit = Literals(database)
+        numbers, texts, dates = _OPERATIONS[database]
+        self.numbers, self.texts, self.dates = numbers(self.lit), texts(self.lit), dates(self.lit, tz_name)
 
     @property
     def computes_in_python(self) -> bool:
         """Whether rows SQL cannot compute exactly may call Python (SQLite's own
         functions); PostgreSQL computes everything it is given exactly."""
-        return self.name == "sqlite"
+        return self.database.python_functions

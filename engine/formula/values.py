@@ -513,15 +513,6 @@ def flatten(args: Iterable[Any]) -> Iterator[Any]:
             yield arg
 
 
-def as_array(value: Any) -> list:
-    """An argument that should be an array: a scalar is an array of one."""
-    if type(value) is list:
-        return value
-    if type(value) is tuple:
-        return list(value)
-    return [value]
-
-
 # ---- JSON (the oracle vectors' shape) -----------------------------------------------------
 
 _EXACT_INT = 2 ** 53

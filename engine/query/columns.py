@@ -40,6 +40,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from engine.computed.env import AppEnv
 from engine.computed.graph import ComputedGraph, Node as GraphNode
 from engine.definition.model import AppDef, FormDef
+from engine.dialect import DIALECTS, Dialect
 from engine.fields.base import ValueContext
 from engine.fields.computed import FormulaField
 from engine.fields.number import MAX_DIGITS
@@ -49,7 +50,6 @@ from engine.formula.sql import NotTranslatable, SqlField, SqlFormula, translate
 from engine.query.formula_filter import FormFields
 from engine.query.tables import AppTables
 
-DIALECTS = ("postgresql", "sqlite")
 BLANK = ("_blank_",)          # a path no field key can have (keys start with a letter)
 # Arguments of these functions that are the function's value as they are, so an empty
 # text there is stored as empty: IF(ISBLANK(x), "", DAYS(...)) gives a number or empty.
@@ -235,7 +235,7 @@ class _Resolver:
         return self.fields(path)
 
 
-def _as_stored(sql: SqlFormula, ftype: FormulaField, dialect: str) -> tuple[Any, Any]:
+def _as_stored(sql: SqlFormula, ftype: FormulaField, dialect: Dialect) -> tuple[Any, Any]:
     """(value, error) SQL holding what the field's columns hold: the value converted to
     the stored representation, NULL where there is an error code."""
     kind, result = sql.kind, ftype.result
@@ -260,11 +260,11 @@ def _as_stored(sql: SqlFormula, ftype: FormulaField, dialect: str) -> tuple[Any,
     return value, (error if error is not None else sa.null())
 
 
-def _stored_number(sql: SqlFormula, places: int, dialect: str) -> tuple[Any, Any]:
+def _stored_number(sql: SqlFormula, places: int, dialect: Dialect) -> tuple[Any, Any]:
     """The number rounded to the field's places (half away from zero, as the stored value
     is), as the column holds it, and the condition that it fits the column."""
     value = sql.value
-    if dialect == "postgresql":
+    if not dialect.scaled_numbers:
         rounded = sa.func.round(value, places)
         return rounded, sa.func.abs(rounded) < sa.literal(10 ** (MAX_DIGITS - places), sa.Numeric())
     if _computed_in_python(value):
@@ -297,9 +297,9 @@ class ByDialect(ColumnElement):
                            ("type", InternalTraversal.dp_type)]
     inherit_cache = True
 
-    def __init__(self, variants: dict[str, Any], type_):
+    def __init__(self, variants: dict[Dialect, Any], type_):
         self.variants = variants
-        self._sql = tuple(variants[name] for name in DIALECTS)
+        self._sql = tuple(variants[dialect] for dialect in DIALECTS)
         self.type = type_
 
     def get_children(self, **kw):
@@ -308,4 +308,4 @@ class ByDialect(ColumnElement):
 
 @compiles(ByDialect)
 def _by_dialect_sql(element: ByDialect, compiler, **kw) -> str:
-    return compiler.process(element.variants[compiler.dialect.name], **kw)
+    return compiler.process(element.variants[Dialect.of(compiler.dialect)], **kw)

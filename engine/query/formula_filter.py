@@ -30,6 +30,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from engine.computed.env import AppEnv, evaluation_context, field_formula_type
 from engine.computed.paths import PathFailure, resolve
 from engine.definition.model import FormDef
+from engine.dialect import DIALECTS, Dialect
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.number import MAX_DIGITS
 from engine.fields.registry import field_type
@@ -44,7 +45,6 @@ from engine.query.tables import AppTables
 from engine.storage.types import ExactDecimal, UTCDateTime
 
 MAX_FORMULA_LENGTH = 2_000      # characters of one formula condition
-_DIALECTS = ("postgresql", "sqlite")
 _ID_DIGITS = 19                 # record, user and department ids are 64-bit
 
 
@@ -70,7 +70,7 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     formula = _checked(form, text, FilterEnv(form, tables, related), lambda message: error_type(where, message))
     resolver = FormFields(form, table, tables, related)
     conditions = {}
-    for dialect in _DIALECTS:        # refuse now, not when the query runs, whatever the database
+    for dialect in DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
             conditions[dialect] = translate(formula, resolver, dialect, eval_ctx).condition()
         except NotTranslatable as refusal:
@@ -174,23 +174,20 @@ class FormulaCondition(ColumnElement):
 
     inherit_cache = True
     type = sa.Boolean()
-    _traverse_internals = [(dialect, InternalTraversal.dp_clauseelement) for dialect in _DIALECTS]
+    # One attribute per database, named as it is (SQLAlchemy traverses attributes by name).
+    _traverse_internals = [(dialect.name, InternalTraversal.dp_clauseelement) for dialect in DIALECTS]
 
-    def __init__(self, conditions: dict[str, ColumnElement]):
-        for dialect in _DIALECTS:
-            setattr(self, dialect, conditions[dialect])
-
-    @property
-    def conditions(self) -> dict[str, ColumnElement]:
-        return {dialect: getattr(self, dialect) for dialect in _DIALECTS}
+    def __init__(self, conditions: dict[Dialect, ColumnElement]):
+        for dialect in DIALECTS:
+            setattr(self, dialect.name, conditions[dialect])
 
     def get_children(self, **kw):
-        return tuple(getattr(self, dialect) for dialect in _DIALECTS)
+        return tuple(getattr(self, dialect.name) for dialect in DIALECTS)
 
 
 @compiles(FormulaCondition)
 def _formula_condition_sql(element: FormulaCondition, compiler, **kw) -> str:
-    return compiler.process(getattr(element, compiler.dialect.name), **kw)
+    return compiler.process(getattr(element, Dialect.of(compiler.dialect).name), **kw)
 
 
 # ---- reading fields ----------------------------------------------------------------------------

@@ -69,10 +69,6 @@ def order_by(keys: list[SortKey]) -> list[sa.ColumnElement]:
     return [k.expression.desc() if k.descending else k.expression.asc() for k in keys]
 
 
-def nulls_sort_smallest(dialect_name: str) -> bool:
-    return dialect_name != "postgresql"
-
-
 def after_clause(keys: list[SortKey], values: list[Any],
                  nulls_smallest: bool) -> tuple[sa.ColumnElement, sa.ColumnElement | None]:
     """Rows strictly after the row whose sort values are `values`, as two parts:

@@ -23,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 
 from engine.computed.graph import Node
 from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.dialect import Dialect
 from engine.errors import FieldError, FormworkError
 from engine.fields.base import ValueContext
 from engine.query.tables import AppTables, child_table_name, link_table_name, physical_name
@@ -74,6 +75,7 @@ class Migrator:
         self.progress, self.batch = progress, batch
         self.op = Operations(MigrationContext.configure(conn))
         self.quote = conn.dialect.identifier_preparer.quote
+        self.dialect = Dialect.of(conn)
         self.ctx = CONVERSION_CONTEXT
         self.results: list[dict[str, Any]] = []
         self._serial = None
@@ -126,7 +128,7 @@ class Migrator:
             self._rename_index(index["name"], physical_name(prefix, new, *columns))
 
     def _rename_index(self, old: str, new: str) -> None:
-        if self.conn.dialect.name == "postgresql":
+        if self.dialect.renames_indexes:
             self.conn.exec_driver_sql(f"ALTER INDEX {self.quote(old)} RENAME TO {self.quote(new)}")
             return
         # SQLite cannot rename an index: create it again (its SQL already names the
@@ -377,7 +379,7 @@ class Migrator:
         processors themselves (SQLAlchemy's per-row parameter handling costs more than
         the update)."""
         processors = [writer.c[c].type.bind_processor(self.conn.dialect) for c in columns]
-        if self.conn.dialect.name == "postgresql":
+        if self.dialect.array_parameters:
             # Values travel as text arrays and are cast back in SQL: exact for numbers,
             # dates and JSON alike, whatever Python type the column's processor yields.
             params = {"ids": [row[0] for row in batch]}

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExceptionContext
 
+from engine.dialect import POSTGRESQL, SQLITE, Dialect
 from engine.errors import ReadOnlyTransactionError
 from engine.formula.sql_sqlite import register_functions
 
@@ -44,18 +45,27 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """An engine for the URL (by default DATABASE_URL's); raises UnsupportedDatabase for
+    a database other than SQLite and PostgreSQL."""
     url = normalise_url(url) if url else database_url()
-    if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT)
-        engine = sa.create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # Formulas in filters call Python for what SQLite lacks (engine/formula/sql_sqlite.py).
-        event.listen(engine, "connect", register_functions)
-        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs;
-        # take control so "BEGIN" is emitted when SQLAlchemy starts a transaction.
-        event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "handle_error", _refuse_writes_clearly)
-        return engine
+    engine = _ENGINES[Dialect.of(sa.make_url(url))](url, kwargs)
+    event.listen(engine, "handle_error", _refuse_writes_clearly)
+    return engine
+
+
+def _sqlite_engine(url: str, kwargs: dict) -> Engine:
+    kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT)
+    engine = sa.create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # Formulas in filters call Python for what SQLite lacks (engine/formula/sql_sqlite.py).
+    event.listen(engine, "connect", register_functions)
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs;
+    # take control so "BEGIN" is emitted when SQLAlchemy starts a transaction.
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _postgresql_engine(url: str, kwargs: dict) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     # JIT compiling pays off for long analytic queries; Formwork's are short pages and
     # capped counts, where PostgreSQL's cost estimate over a correlated relation lookup
@@ -66,9 +76,10 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     # keep those statements short enough to be cached (see _cache_long_statements).
     kwargs.setdefault("insertmanyvalues_page_size", 250)
     _cache_long_statements()
-    engine = sa.create_engine(_without_jit(url), **kwargs)
-    event.listen(engine, "handle_error", _refuse_writes_clearly)
-    return engine
+    return sa.create_engine(_without_jit(url), **kwargs)
+
+
+_ENGINES = {SQLITE: _sqlite_engine, POSTGRESQL: _postgresql_engine}
 
 
 @contextmanager
@@ -90,10 +101,7 @@ def read_connection(engine: Engine) -> Iterator[sa.Connection]:
     its reads, which is what BEGIN IMMEDIATE is there to prevent, so writes belong in
     engine.begin() or write_transaction()."""
     with engine.connect() as conn:
-        options = {READ_ONLY: True}
-        if conn.dialect.name == "postgresql":
-            options["postgresql_readonly"] = True
-        yield conn.execution_options(**options)
+        yield conn.execution_options(**{READ_ONLY: True, **Dialect.of(conn).read_only_options})
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -175,7 +183,3 @@ def _sqlite_pragmas(dbapi_conn, record):
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
     cur.close()
-
-
-def is_sqlite(bind) -> bool:
-    return bind.dialect.name == "sqlite"

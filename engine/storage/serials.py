@@ -9,14 +9,13 @@ that rolls back gives its numbers back, so there are no gaps either.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from engine.dialect import Dialect
 from engine.storage.system import serial_counters
 
 
 def _insert(conn: sa.Connection):
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(serial_counters)
+    return Dialect.of(conn).insert(serial_counters)
 
 
 def allocate(conn: sa.Connection, app_key: str, form_key: str, field_key: str, period: str,

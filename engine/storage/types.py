@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
+from engine.dialect import Dialect
+
 RecordId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # None is stored as SQL NULL, not as the JSON value null, so that "is empty" is IS NULL.
 JSONValue = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
@@ -31,7 +33,7 @@ class ExactDecimal(TypeDecorator):
         self.digits = digits
 
     def load_dialect_impl(self, dialect):
-        if dialect.name == "sqlite":
+        if Dialect.of(dialect).scaled_numbers:
             return dialect.type_descriptor(sa.BigInteger())
         return dialect.type_descriptor(sa.Numeric(self.digits, self.scale, asdecimal=True))
 
@@ -41,14 +43,14 @@ class ExactDecimal(TypeDecorator):
         value = Decimal(value)
         quantum = Decimal(1).scaleb(-self.scale)
         value = value.quantize(quantum, rounding=ROUND_HALF_UP)
-        if dialect.name == "sqlite":
+        if Dialect.of(dialect).scaled_numbers:
             return int(value.scaleb(self.scale))
         return value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        if dialect.name == "sqlite":
+        if Dialect.of(dialect).scaled_numbers:
             return Decimal(int(value)).scaleb(-self.scale)
         return Decimal(value)
 
@@ -66,7 +68,7 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; attach a time zone first")
         value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value if Dialect.of(dialect).zoned_datetimes else value.replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:

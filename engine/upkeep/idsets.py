@@ -13,20 +13,20 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from engine.dialect import Dialect
+
 FEW = 100
 
 
-def among(column: sa.ColumnElement, ids: Iterable[int], dialect: str) -> sa.ColumnElement:
+def among(column: sa.ColumnElement, ids: Iterable[int], dialect: Dialect) -> sa.ColumnElement:
     """`column` is one of `ids` (plain integers)."""
     ids = sorted(set(ids))
     if len(ids) <= FEW:
         return column.in_(ids)
-    if dialect == "postgresql":
+    if dialect.array_parameters:
         array = sa.cast(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.BigInteger), unique=True),
                         postgresql.ARRAY(sa.BigInteger))
         return column == sa.any_(array)
-    if dialect == "sqlite":
-        unpacked = sa.select(sa.literal_column("value")).select_from(
-            sa.func.json_each(sa.bindparam(None, json.dumps(ids), type_=sa.Text, unique=True)))
-        return column.in_(unpacked.scalar_subquery())
-    return column.in_(ids)
+    unpacked = sa.select(sa.literal_column("value")).select_from(
+        sa.func.json_each(sa.bindparam(None, json.dumps(ids), type_=sa.Text, unique=True)))
+    return column.in_(unpacked.scalar_subquery())

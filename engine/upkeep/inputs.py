@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from engine.computed.paths import ResolvedPath
 from engine.definition.model import AppDef
+from engine.dialect import Dialect
 from engine.fields.base import FieldType, ValueContext
 from engine.query.tables import AppTables
 from engine.upkeep.idsets import among
@@ -76,7 +77,7 @@ def plan_levels(app: AppDef, form_key: str, paths: Iterable[ResolvedPath]) -> Le
 class InputLoader:
     def __init__(self, conn: sa.Connection, app: AppDef, tables: AppTables, ctx: ValueContext):
         self.conn, self.app, self.tables, self.ctx = conn, app, tables, ctx
-        self.dialect = conn.dialect.name
+        self.dialect = Dialect.of(conn)
         self._types: dict[tuple[str, str], FieldType] = {}
 
     def ftype(self, form_key: str, key: str) -> FieldType:
@@ -95,7 +96,7 @@ class InputLoader:
         types = [(key, self.ftype(form_key, key)) for key in sorted(columns)]
         selected = [table.c.id] + [table.c[c.name] for _, t in types for c in t.columns()]
         query = sa.select(*selected).where(where).order_by(table.c.id)
-        if lock and self.conn.dialect.name == "postgresql":
+        if lock and self.dialect.row_locks:
             query = query.with_for_update()
         rows: dict[int, Row] = {}
         for mapping in self.conn.execute(query).mappings():

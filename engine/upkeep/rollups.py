@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from engine.definition.model import AppDef
+from engine.dialect import Dialect
 from engine.fields.base import ValueContext
 from engine.query.filters import source_filter
 from engine.query.tables import AppTables
@@ -40,7 +41,7 @@ def _rescaled(expression: sa.ColumnElement, scale: int, wanted: int) -> sa.Colum
     return _rounded_division(expression, _int(10 ** (scale - wanted)))
 
 
-def aggregate(dialect: str, rollup, column: sa.ColumnElement | None, id_column: sa.ColumnElement,
+def aggregate(dialect: Dialect, rollup, column: sa.ColumnElement | None, id_column: sa.ColumnElement,
               source_scale: int) -> sa.ColumnElement:
     """The aggregate expression of one rollup over the matched source rows."""
     how, places = rollup.aggregate, rollup.precision or 0
@@ -49,7 +50,7 @@ def aggregate(dialect: str, rollup, column: sa.ColumnElement | None, id_column: 
     if how == "counta":
         return sa.func.count(column)
     numeric = rollup.result == "number"
-    if dialect != "sqlite" or not numeric:
+    if not dialect.scaled_numbers or not numeric:
         if how == "sum":
             return sa.func.coalesce(sa.func.sum(column), 0)
         if how == "avg":
@@ -72,7 +73,7 @@ def column_scale(column: sa.Column) -> int:
 
 
 def rollup_values(app: AppDef, tables: AppTables, rollups: list, ctx: ValueContext,
-                  dialect: str) -> dict[str, sa.ColumnElement]:
+                  dialect: Dialect) -> dict[str, sa.ColumnElement]:
     """{column: correlated scalar subquery} for rollups sharing one source and relation."""
     first = rollups[0]
     target = tables.form_table(first.form)

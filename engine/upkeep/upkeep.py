@@ -36,6 +36,7 @@ from engine.computed.env import evaluation_context
 from engine.computed.graph import EXISTS, ComputedGraph, FormulaSpec, Node, Route
 from engine.computed.record_rules import fails
 from engine.definition.model import FormDef
+from engine.dialect import Dialect
 from engine.errors import FormworkError
 from engine.fields.base import ValueContext
 from engine.formula import EvalContext, compile_formula
@@ -75,7 +76,7 @@ class Upkeep:
         self.conn, self.app, self.tables, self.ctx = conn, app, app.tables, ctx
         self.graph: ComputedGraph = app.graph
         self.loader = InputLoader(conn, app, app.tables, ctx)
-        self.dialect = conn.dialect.name
+        self.dialect = Dialect.of(conn)
 
     def eval_context(self) -> EvalContext:
         return evaluation_context(self.ctx)
@@ -225,7 +226,7 @@ class Upkeep:
         are locked when recomputed; the retry at the transaction boundary
         (runtime/records/transactions.py) covers a cycle through them."""
         ids = set(ids)
-        if self.dialect != "postgresql" or not ids or not self.graph.watches(form.key):
+        if not self.dialect.row_locks or not ids or not self.graph.watches(form.key):
             return      # SQLite: one writer at a time (BEGIN IMMEDIATE), no row locks
         reached = self._parents_ahead(form.key, ids, set(fields), self._new_targets(form, changes))
         if not reached:

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from engine.definition.identifiers import KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
 from engine.errors import Problem
-from engine.fields.registry import RESERVED_TYPES, all_types, type_names
+from engine.fields.registry import all_types, type_names
 from engine.suggest import did_you_mean
 from engine.validation.schema import definition_schema, type_def_name
 
@@ -236,9 +236,6 @@ def _unknown_type(path: str, name: Any) -> Problem:
     if not isinstance(name, str):
         return Problem(path, f"a field type is one name, like `type: text`, got {_kind_of(name)}",
                        code="type")
-    if name in RESERVED_TYPES:
-        return Problem(path, f"field type {name!r} is not available yet: {RESERVED_TYPES[name]}",
-                       code="unavailable_type")
     return Problem(path, f"unknown field type {name!r}; the types are listed in docs/field-types.md",
                    code="unknown_type", suggestion=did_you_mean(str(name), type_names()))
 

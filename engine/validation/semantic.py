@@ -19,7 +19,7 @@ from engine.definition.identifiers import KEY_PATTERN, key_problem
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FieldError, Problem
 from engine.fields.base import DefinitionContext, ValueContext
-from engine.fields.registry import RESERVED_TYPES, get_type, type_names
+from engine.fields.registry import get_type, type_names
 from engine.i18n import render
 from engine.suggest import did_you_mean
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
@@ -129,9 +129,6 @@ def _check_fields(facts: AppFacts, form: FormDef, fields: list[FieldDef], parent
 
 
 def _unknown_type(fdef: FieldDef) -> Problem:
-    if fdef.type in RESERVED_TYPES:
-        return Problem(f"{fdef.path}.type", f"field type {fdef.type!r} is not available yet: "
-                       f"{RESERVED_TYPES[fdef.type]}", code="unavailable_type")
     return Problem(f"{fdef.path}.type", f"unknown field type {fdef.type!r}; see docs/field-types.md for the "
                    "types", code="unknown_type", suggestion=did_you_mean(str(fdef.type), type_names()))
 

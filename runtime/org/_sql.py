@@ -5,6 +5,8 @@ from typing import Iterable, Iterator, TypeVar
 
 import sqlalchemy as sa
 
+from engine.dialect import Dialect
+
 # At most this many values per call that writes, and per IN list that reads: SQLite binds
 # at most 32,766 parameters per statement, and some lookups bind each value twice.
 MAX_BATCH = 10_000
@@ -17,7 +19,7 @@ _TREE_LOCK_KEY = 0x46574F5247   # "FWORG"
 
 def lock_tree(conn: sa.Connection) -> None:
     """Serialise department-tree changes until the caller's transaction ends."""
-    if conn.dialect.name == "postgresql":
+    if Dialect.of(conn).advisory_locks:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TREE_LOCK_KEY})
 
 
@@ -26,7 +28,7 @@ def insert_returning(conn: sa.Connection, table: sa.Table, rows: list[dict],
     """Insert rows in batched statements; the returned rows follow the order of `rows`.
 
     `columns` must start with the table's id."""
-    if conn.dialect.name == "sqlite":
+    if not Dialect.of(conn).ordered_returning:
         # SQLite cannot promise RETURNING order, so SQLAlchemy would fall back to one
         # statement per row. Row ids grow inside one write transaction (SQLite holds the
         # write lock), so sorting by id restores the order of `rows`.
@@ -37,11 +39,7 @@ def insert_returning(conn: sa.Connection, table: sa.Table, rows: list[dict],
 def insert_missing(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     """Insert rows, skipping those whose primary key exists: a membership another
     transaction added meanwhile is not an error (the caller checked the others)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+    conn.execute(Dialect.of(conn).insert(table).on_conflict_do_nothing(), rows)
 
 
 def chunked(values: Iterable[T], size: int = MAX_BATCH) -> Iterator[list[T]]:

@@ -24,14 +24,14 @@ from sqlalchemy.exc import IntegrityError
 from engine.compiled.app import App, compiled
 from engine.computed.graph import EXISTS
 from engine.definition.model import AppDef, FormDef
+from engine.dialect import Dialect
 from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
                            RecordValidationError)
 from engine.fields.base import DEFAULT_TZ, AssignScope, FieldType, ValueContext
 from engine.fields.relation import RelationField
 from engine.query.columns import read_columns
 from engine.query.filters import compile_filter
-from engine.query.pages import (after_clause, decode_cursor, encode_cursor, nulls_sort_smallest,
-                                order_by, parse_sort)
+from engine.query.pages import after_clause, decode_cursor, encode_cursor, order_by, parse_sort
 from engine.upkeep.upkeep import Upkeep
 from runtime.records import history
 from runtime.records.loading import PageLoader
@@ -92,7 +92,7 @@ class Records:
         self.conn, self.app, self.user_id = conn, compiled(app), user_id
         self.tables = self.app.tables
         self.ctx = ValueContext(lang=lang, tz=tz, now=now, user_id=user_id)
-        self.dialect = conn.dialect.name
+        self.dialect = Dialect.of(conn)
         self.upkeep = Upkeep(conn, self.app, self.ctx)   # formulas, rollups, rules
 
     # ---- helpers ------------------------------------------------------------------
@@ -108,7 +108,7 @@ class Records:
 
     def _locked(self, table: sa.Table, query):
         """`query` locking its rows on PostgreSQL, in id order (as Upkeep.lock_ahead does)."""
-        return query.order_by(table.c.id).with_for_update() if self.dialect == "postgresql" else query
+        return query.order_by(table.c.id).with_for_update() if self.dialect.row_locks else query
 
     # ---- create -------------------------------------------------------------------
     def create(self, form_key: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +188,7 @@ class Records:
 
     def _insert_returning_ids(self, table: sa.Table, rows: list[dict]) -> list[int]:
         """Insert rows in batched multi-row statements; ids in the order of `rows`."""
-        if self.dialect == "sqlite":
+        if not self.dialect.ordered_returning:
             # SQLite cannot promise RETURNING order, so SQLAlchemy would fall back to one
             # statement per row. Row ids are allocated in increasing order inside one write
             # transaction (SQLite holds the write lock), so sorting restores row order.
@@ -346,7 +346,7 @@ class Records:
         if not cursor:
             return self.conn.execute(ordered.where(where).limit(page_size + 1)).all()
         values = decode_cursor(keys, cursor)
-        after, null_tail = after_clause(keys, values, nulls_sort_smallest(self.dialect))
+        after, null_tail = after_clause(keys, values, self.dialect.nulls_sort_smallest)
         rows = self.conn.execute(ordered.where(where, after).limit(page_size + 1)).all()
         if null_tail is not None and len(rows) <= page_size:
             rows += self.conn.execute(ordered.where(where, null_tail)
@@ -368,7 +368,7 @@ class Records:
         value = self.conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
         if value <= COUNT_CAP:
             return Count(value, exact=True)
-        if self.dialect == "postgresql":
+        if self.dialect.row_estimates:
             estimate = self._pg_estimate(sa.select(table.c.id).where(where))
             if estimate and estimate > COUNT_CAP:
                 return Count(estimate, exact=False, estimated=True)

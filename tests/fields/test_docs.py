@@ -10,7 +10,6 @@ import yaml
 
 from engine.errors import FieldError
 from engine.fields import all_types, type_names
-from engine.fields.registry import RESERVED_TYPES
 from tests.fields.helpers import CTX, L, make, valid_definition
 
 TYPES: set[str] = set()
@@ -38,7 +37,7 @@ SECTIONS = _sections()
 def test_every_registered_type_has_a_section_with_its_labels():
     assert set(type_names()) <= set(SECTIONS), f"undocumented: {sorted(set(type_names()) - set(SECTIONS))}"
     for name in SECTIONS:
-        assert name in all_types() or name in RESERVED_TYPES, f"{name} is documented but is no field type"
+        assert name in all_types(), f"{name} is documented but is no field type"
     for m in HEADING.finditer(TEXT):
         cls = all_types().get(m.group(1))
         if cls is not None:

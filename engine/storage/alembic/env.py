@@ -5,6 +5,7 @@ connection in `config.attributes["connection"]`.
 """
 from alembic import context
 
+from engine.dialect import Dialect
 from engine.storage.system import metadata
 from engine.storage.system_upgrade import VERSION_TABLE
 
@@ -17,7 +18,7 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     version_table=VERSION_TABLE,
-    render_as_batch=connection.dialect.name == "sqlite",
+    render_as_batch=Dialect.of(connection).alters_by_copy,
     # Form tables are managed by Formwork's own planner, not by Alembic.
     include_name=lambda name, type_, parent: type_ != "table" or name.startswith("fw_"),
 )
