@@ -21,6 +21,7 @@ from engine.definition.suggest import did_you_mean
 from engine.errors import FormworkError, Problem
 from engine.fields.base import DefinitionContext
 from engine.fields.registry import FieldTypes
+from engine.query.filter_tree import parse_filter
 from engine.storage.physical import AppTables
 
 RESULT_WORDS = "number, text, date, datetime or boolean"
@@ -41,7 +42,7 @@ class AppFacts:
 
     @cached_property
     def graph(self) -> ComputedGraph:
-        return ComputedGraph.build(self.app)
+        return ComputedGraph.build(self.app, self.types)
 
     @cached_property
     def tables(self) -> AppTables:
@@ -270,28 +271,15 @@ def _rollup_filter(facts: AppFacts, fdef: FieldDef, source: FormDef) -> Iterable
     spec = fdef.option("filter")
     if spec is None:
         return
+    tree = parse_filter(spec, source, app=facts.app, types=facts.types, related=False)
     try:
-        source_filter(source, spec, facts.tables)
+        source_filter(source, tree, facts.tables)
     except FormworkError as error:
         where = getattr(error, "path", "filter")
         yield Problem(f"{fdef.path}.{where}", f"rollup filter: {error}", code="bad_filter")
         return
-    for where, text in _filter_formulas(spec, "filter"):
-        yield from _stored_user_reads(text, f"{fdef.path}.{where}.formula", "a rollup")
-
-
-def _filter_formulas(spec: Any, path: str) -> Iterable[tuple[str, str]]:
-    """(path, text) of every formula condition in a filter (`{"formula": ...}`, nested in
-    and/or/not)."""
-    if isinstance(spec, list):
-        for index, item in enumerate(spec):
-            yield from _filter_formulas(item, f"{path}[{index}]")
-    elif isinstance(spec, dict):
-        if isinstance(spec.get("formula"), str):
-            yield path, spec["formula"]
-        for key in ("and", "or", "not"):
-            if key in spec:
-                yield from _filter_formulas(spec[key], f"{path}.{key}")
+    for formula in tree.formulas:
+        yield from _stored_user_reads(formula.text, f"{fdef.path}.{formula.path}.formula", "a rollup")
 
 
 # ---- default formulas, visibility, rules ------------------------------------------------

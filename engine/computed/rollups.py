@@ -25,9 +25,9 @@ from engine.storage.physical import AppTables
 
 def source_filter(source: FormDef, spec: Any, tables: AppTables, table: sa.Table | None = None,
                   ctx: ValueContext | None = None) -> sa.ColumnElement:
-    """A rollup's filter as SQL over the source table (or an alias of it); raises
-    FilterError (with the path of the bad part) when the filter is wrong. Its formula
-    conditions read the source records' own fields."""
+    """A rollup's filter (the document, or its tree parsed by the graph) as SQL over the
+    source table (or an alias of it); raises FilterError (with the path of the bad part)
+    when the filter is wrong. Its formula conditions read the source records' own fields."""
     table = table if table is not None else tables.form_table(source.key)
     ctx = ctx or ValueContext(lang="en")
     return compile_filter(source, table, spec, ctx.for_form(tables, source.key), tables=tables, related=False)
@@ -105,8 +105,8 @@ def rollup_values(app: AppDef, tables: AppTables, rollups: list, ctx: ValueConte
             stored = source_type.columns()[0]
             column, scale = source.c[stored.name], column_scale(stored)
         conditions = [match, source.c.deleted_at.is_(None)]
-        if ftype.filter is not None:
-            conditions.append(source_filter(source_form, ftype.filter, tables, source, ctx))
+        if spec.filter is not None:
+            conditions.append(source_filter(source_form, spec.filter, tables, source, ctx))
         value = sa.select(aggregate(dialect, ftype, column, source.c.id, scale)) \
             .select_from(joined).where(*conditions).scalar_subquery()
         values[ftype.column_name] = value
