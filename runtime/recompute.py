@@ -3,7 +3,8 @@
 Formulas and rollups are kept current on every write; this recomputes them over all
 records, in batches, in one transaction: after a repair of data written around the
 engine, and every night for the fields that read the date (a formula calling TODAY(),
-a rollup filtered by "this month"), whose stored values are otherwise as of the day
+a rollup filtered by "this month" or by a formula such as `paid_on >= TODAY() - 30`),
+whose stored values are otherwise as of the day
 their record was last written. Run it from cron or a scheduler:
 
     formwork recompute crm_referral --volatile

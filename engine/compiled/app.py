@@ -101,7 +101,7 @@ def compile_app(definition: AppDef, version: int | None = None) -> App:
     for form in definition.forms:
         types.bind_all(form.fields)
     tables = AppTables.build(definition, types)
-    graph = ComputedGraph.build(definition)
+    graph = ComputedGraph.build(definition, types)
     row_formulas = {sub.path: RowFormulas.build(sub, types)
                     for form in definition.forms for sub in subforms_with_formulas(form)}
     record_formulas = {form.key: RecordFormulas(definition, form) for form in definition.forms}

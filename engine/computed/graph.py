@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterator
 
+from engine.computed.filter_tree import FilterTree, parse_filter
 from engine.computed.paths import Hop, PathFailure, ResolvedPath, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef
-from engine.fields.registry import computed_kind
+from engine.fields.registry import FieldTypes, computed_kind
 from engine.formula import FormulaSyntaxError, parse
 
 EXISTS = "*"     # the pseudo-field of a record's existence (created, deleted, restored)
@@ -77,6 +78,7 @@ class RollupSpec:
     via: str
     multiple: bool         # `via` is a multiple relation
     reads: frozenset[str]  # fields of the source it reads: the field, via, the filter's fields
+    filter: FilterTree | None = None   # the parsed filter over the source, None without one
 
     @property
     def node(self) -> Node:
@@ -86,6 +88,7 @@ class RollupSpec:
 @dataclass
 class ComputedGraph:
     app: AppDef
+    types: FieldTypes
     formulas: dict[Node, FormulaSpec] = field(default_factory=dict)
     rollups: dict[Node, RollupSpec] = field(default_factory=dict)
     triggers: dict[tuple[str, str], list[Trigger]] = field(default_factory=dict)
@@ -94,8 +97,9 @@ class ComputedGraph:
 
     # ---- building ---------------------------------------------------------------------
     @classmethod
-    def build(cls, app: AppDef) -> "ComputedGraph":
-        graph = cls(app)
+    def build(cls, app: AppDef, types: FieldTypes) -> "ComputedGraph":
+        """The graph of `app`, whose bound field types `types` check the rollups' filters."""
+        graph = cls(app, types)
         for form in app.forms:
             for fdef in form.fields:
                 kind = computed_kind(fdef)
@@ -157,9 +161,12 @@ class ComputedGraph:
         reads = {via.key, EXISTS}
         if isinstance(fdef.option("field"), str):
             reads.add(fdef.option("field"))
-        reads |= filter_fields(fdef.option("filter"))
+        tree = None
+        if fdef.option("filter") is not None:       # its formulas read the source's own fields
+            tree = parse_filter(fdef.option("filter"), source, app=self.app, types=self.types, related=False)
+            reads |= tree.own_fields
         spec = RollupSpec(form.key, fdef, source.key, via.key, bool(via.option("multiple")),
-                          frozenset(k for k in reads if k == EXISTS or source.field(k) is not None))
+                          frozenset(k for k in reads if k == EXISTS or source.field(k) is not None), tree)
         self.rollups[spec.node] = spec
         route = Route("parents", via=via.key, multiple=spec.multiple)
         for key in sorted(spec.reads):
@@ -237,9 +244,10 @@ class ComputedGraph:
     @cached_property
     def volatile(self) -> frozenset[Node]:
         """Nodes whose values change with the clock: formulas calling TODAY() or NOW(),
-        rollups filtered by a date shortcut (today, this_month...), and what reads them."""
+        rollups whose filter reads it (a date shortcut such as this_month, a formula
+        condition calling TODAY() or NOW()), and what reads them."""
         direct = {n for n, s in self.formulas.items() if s.formula.volatile}
-        direct |= {n for n, r in self.rollups.items() if is_volatile_filter(r.fdef.option("filter"))}
+        direct |= {n for n, r in self.rollups.items() if r.filter is not None and r.filter.reads_clock}
         return frozenset(n for n in self.order if n in direct or self.ancestors[n] & direct)
 
     def dependents(self, nodes: set[Node]) -> list[Node]:
@@ -284,38 +292,6 @@ class ComputedGraph:
                     result.add(target.field)
                     pending.add(target.field)
         return result
-
-
-def filter_fields(spec: Any) -> set[str]:
-    """The field keys a filter document names (see engine/query/filters.py)."""
-    found: set[str] = set()
-    stack = [spec]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            if isinstance(item.get("field"), str):
-                found.add(item["field"])
-            stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
-    return found
-
-
-DATE_SHORTCUTS = frozenset({"today", "this_week", "this_month", "last_n_days"})
-
-
-def is_volatile_filter(spec: Any) -> bool:
-    """Whether a filter compares with today (its answer changes with the date)."""
-    stack = [spec]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            if item.get("op") in DATE_SHORTCUTS:
-                return True
-            stack.extend(v for k, v in item.items() if k in ("and", "or", "not"))
-    return False
 
 
 def nodes_named(graph: ComputedGraph, names: list[str]) -> list[Node]:

@@ -25,15 +25,18 @@ from engine.workspace import WORKSPACE_TZ
 
 DEFAULT_TZ = WORKSPACE_TZ    # FORMWORK_TIMEZONE, default Asia/Shanghai (engine/workspace.py)
 
+# The date shortcuts of the filter language: they compare with today in the workspace
+# time zone, so a filter using one reads the clock (its answer changes with the date).
+CLOCK_OPS = frozenset({"today", "this_week", "this_month", "last_n_days"})
 # Every filter operator of the structured filter language.
 ALL_OPERATORS = frozenset({
     "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains",
-    "starts_with", "empty", "not_empty", "today", "this_week", "this_month", "last_n_days",
-})
+    "starts_with", "empty", "not_empty",
+}) | CLOCK_OPS
 ORDERED_OPS = frozenset({"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between",
                          "empty", "not_empty"})
 TEXT_OPS = frozenset({"eq", "ne", "in", "not_in", "contains", "starts_with", "empty", "not_empty"})
-DATE_OPS = ORDERED_OPS | {"today", "this_week", "this_month", "last_n_days"}
+DATE_OPS = ORDERED_OPS | CLOCK_OPS
 CHOICE_OPS = frozenset({"eq", "ne", "in", "not_in", "empty", "not_empty"})
 
 register_messages({
@@ -410,7 +413,7 @@ def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: 
         if high is not None:
             parts.append(column <= high)
         return sa.and_(*parts) if parts else column.is_not(None)
-    if op in ("today", "this_week", "this_month", "last_n_days"):
+    if op in CLOCK_OPS:
         low, high = date_range(op, operand, ctx)
         return sa.and_(column >= ftype.range_bound(low, ctx), column < ftype.range_bound(high, ctx))
     if operand is None or operand == "":

@@ -1,11 +1,11 @@
 """Formula conditions of the filter language: {"formula": "amount * 2 > credit"}.
 
-The formula is parsed and type-checked against the form (unknown fields get a "did you
-mean"), then translated to SQL by the formula language's SQL back end
-(engine/formula/sql.py), so a record matches exactly when the formula gives TRUE for it
-(an error, such as a division by zero, does not match). A formula that cannot run in
-the database is refused with the reason ("uses SUMIF, which runs only outside the
-database").
+The formula is parsed and type-checked against the form with the rest of the filter
+(engine/computed/filter_tree.py: unknown fields get a "did you mean"), then translated to
+SQL by the formula language's SQL back end (engine/formula/sql.py), so a record matches
+exactly when the formula gives TRUE for it (an error, such as a division by zero, does
+not match). A formula that cannot run in the database is refused with the reason ("uses
+SUMIF, which runs only outside the database").
 
 Fields are read from their columns; a path through single relations (customer.level,
 customer.referrer.level, or a lookup field) is read by correlated subqueries unless the
@@ -20,63 +20,51 @@ with the same formula (see _Translations), and SQLAlchemy caches the compiled st
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from engine.computed.env import AppEnv, evaluation_context, field_formula_type
+from engine.computed.env import evaluation_context
+from engine.computed.filter_tree import FilterError, FormulaTest
 from engine.computed.paths import PathFailure, resolve
 from engine.definition.model import FormDef
 from engine.dialect import DIALECTS, Dialect
 from engine.fields.base import FieldType, ValueContext
 from engine.fields.number import MAX_DIGITS
 from engine.fields.registry import field_type
-from engine.formula import FormulaSyntaxError, check, parse
+from engine.fields.system_fields import system_field
 from engine.formula.functions.registry import user_functions
 from engine.formula.nodes import Formula
 from engine.formula.sql import NotTranslatable, SqlField, translate
 from engine.formula.sql_values import MAX_TEXT
-from engine.formula.typecheck import describe
-from engine.query.system_fields import SYSTEM_FIELD_KEYS, system_field
 from engine.query.tables import AppTables
 from engine.storage.types import ExactDecimal, UTCDateTime
 
-MAX_FORMULA_LENGTH = 2_000      # characters of one formula condition
 _ID_DIGITS = 19                 # record, user and department ids are 64-bit
 
 
-def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueContext,
-                      path: str, error_type: type[Exception], tables: AppTables,
-                      related: bool = True) -> ColumnElement:
-    """The SQL condition of {"formula": "..."}; raises `error_type(path, message)`."""
-    where = f"{path}.formula"
-    unknown = set(spec) - {"formula"}
-    if unknown:
-        raise error_type(path, "a formula condition has only the key 'formula', also found "
-                               f"{sorted(unknown)}")
-    text = spec["formula"]
-    if not isinstance(text, str) or not text.strip():
-        raise error_type(where, 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}')
-    if len(text) > MAX_FORMULA_LENGTH:
-        raise error_type(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
+def formula_sql(test: FormulaTest, form: FormDef, table: sa.Table, ctx: ValueContext, tables: AppTables,
+                related: bool = True) -> ColumnElement:
+    """The SQL condition of a parsed formula condition (engine/computed/filter_tree.py) over
+    `table`; raises FilterError when the formula cannot run in the database."""
     eval_ctx = evaluation_context(ctx)
     sources = (form, *_read_identity(table), tables, related)
-    cached = _CACHE.get(table, text, eval_ctx, sources)
+    cached = _CACHE.get(table, test.text, eval_ctx, sources)
     if cached is not None:
         return cached
-    formula = _checked(form, text, FilterEnv(form, tables, related), lambda message: error_type(where, message))
     resolver = FormFields(form, table, tables, related)
     conditions = {}
     for dialect in DIALECTS:        # refuse now, not when the query runs, whatever the database
         try:
-            conditions[dialect] = translate(formula, resolver, dialect, eval_ctx).condition()
+            conditions[dialect] = translate(test.formula, resolver, dialect, eval_ctx).condition()
         except NotTranslatable as refusal:
-            raise error_type(where, f"this formula cannot run in the database: it {refusal.reason}") from None
+            raise FilterError(f"{test.path}.formula", "this formula cannot run in the database: it "
+                              f"{refusal.reason}") from None
     condition = FormulaCondition(conditions)
-    _CACHE.put(table, text, eval_ctx, sources, formula, condition)
+    _CACHE.put(table, test.text, eval_ctx, sources, test.formula, condition)
     return condition
 
 
@@ -150,20 +138,6 @@ def _clock_of(formula: Formula):
 _CACHE = _Translations()
 
 
-def _checked(form: FormDef, text: str, env: "FilterEnv", fail) -> Formula:
-    try:
-        formula = parse(text)
-    except FormulaSyntaxError as error:
-        raise fail(str(error)) from None
-    result = check(formula, env)
-    if result.problems:
-        raise fail("; ".join(problem.message for problem in result.problems[:3]))
-    if result.result_type not in ("boolean", "any"):
-        raise fail(f"the formula gives {describe(result.result_type)}; a filter needs TRUE or "
-                   f"FALSE, e.g. a comparison such as amount > 100")
-    return dataclasses.replace(formula, tree=result.tree)
-
-
 class FormulaCondition(ColumnElement):
     """A formula condition: its translation for each database, the one of the statement's
     database written when the statement is compiled.
@@ -191,31 +165,6 @@ def _formula_condition_sql(element: FormulaCondition, compiler, **kw) -> str:
 
 
 # ---- reading fields ----------------------------------------------------------------------------
-
-class FilterEnv:
-    """The type environment of a filter formula: the form's fields and system columns,
-    and unless `related` is False, paths through relations (engine/computed/env.py)."""
-
-    def __init__(self, form: FormDef, tables: AppTables, related: bool = True):
-        self.form, self.types = form, tables.types
-        self.system = {key: system_field(key) for key in SYSTEM_FIELD_KEYS}
-        self.app_env = AppEnv(tables.app, form, types=tables.types) if related else None
-
-    def field_type(self, path: tuple[str, ...]) -> str | None:
-        if len(path) == 1 and self.form.field(path[0]) is None and path[0] in self.system:
-            return field_formula_type(self.system[path[0]])
-        if self.app_env is not None:
-            return self.app_env.field_type(path)
-        if len(path) > 1:
-            return "any"             # the resolver says why it cannot be read
-        fdef = self.form.field(path[0])
-        return None if fdef is None else field_formula_type(fdef, self.types)
-
-    def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
-        if prefix:
-            return self.app_env.candidates(prefix) if self.app_env is not None else []
-        return self.form.field_keys() + list(self.system)
-
 
 class FormFields:
     """The resolver of the SQL back end over a form's table: a field path's columns."""

@@ -95,8 +95,8 @@ def rollup_values(app: AppDef, tables: AppTables, rollups: list, ctx: ValueConte
             stored = source_type.columns()[0]
             column, scale = source.c[stored.name], column_scale(stored)
         conditions = [match, source.c.deleted_at.is_(None)]
-        if ftype.filter is not None:
-            conditions.append(source_filter(source_form, ftype.filter, tables, source, ctx))
+        if spec.filter is not None:
+            conditions.append(source_filter(source_form, spec.filter, tables, source, ctx))
         value = sa.select(aggregate(dialect, ftype, column, source.c.id, scale)) \
             .select_from(joined).where(*conditions).scalar_subquery()
         values[ftype.column_name] = value

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from engine.computed.derive import derive_types
 from engine.computed.env import AppEnv, field_formula_type
+from engine.computed.filter_tree import parse_filter
 from engine.computed.graph import ComputedGraph
 from engine.computed.paths import field_kind
 from engine.definition.model import AppDef, FieldDef, FormDef
@@ -46,7 +47,7 @@ class AppFacts:
 
     @cached_property
     def graph(self) -> ComputedGraph:
-        return ComputedGraph.build(self.app)
+        return ComputedGraph.build(self.app, self.types)
 
     @cached_property
     def tables(self) -> AppTables:
@@ -267,28 +268,15 @@ def _rollup_filter(facts: AppFacts, fdef: FieldDef, source: FormDef) -> Iterable
     spec = fdef.option("filter")
     if spec is None:
         return
+    tree = parse_filter(spec, source, app=facts.app, types=facts.types, related=False)
     try:
-        source_filter(source, spec, facts.tables)
+        source_filter(source, tree, facts.tables)
     except FormworkError as error:
         where = getattr(error, "path", "filter")
         yield Problem(f"{fdef.path}.{where}", f"rollup filter: {error}", code="bad_filter")
         return
-    for where, text in _filter_formulas(spec, "filter"):
-        yield from _stored_user_reads(text, f"{fdef.path}.{where}.formula", "a rollup")
-
-
-def _filter_formulas(spec: Any, path: str) -> Iterable[tuple[str, str]]:
-    """(path, text) of every formula condition in a filter (`{"formula": ...}`, nested in
-    and/or/not)."""
-    if isinstance(spec, list):
-        for index, item in enumerate(spec):
-            yield from _filter_formulas(item, f"{path}[{index}]")
-    elif isinstance(spec, dict):
-        if isinstance(spec.get("formula"), str):
-            yield path, spec["formula"]
-        for key in ("and", "or", "not"):
-            if key in spec:
-                yield from _filter_formulas(spec[key], f"{path}.{key}")
+    for formula in tree.formulas:
+        yield from _stored_user_reads(formula.text, f"{fdef.path}.{formula.path}.formula", "a rollup")
 
 
 # ---- default formulas, visibility, rules ------------------------------------------------

@@ -11,7 +11,7 @@ from web.cli._common import with_engine
 @click.argument("app_key")
 @click.argument("fields", nargs=-1)
 @click.option("--volatile", is_flag=True, help="Only the fields that read the date (TODAY(), NOW(), "
-              "rollups filtered by a date shortcut): run it every night.")
+              "rollups filtered by a date shortcut or by a formula calling TODAY()): run it every night.")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=2000, show_default=True,
               help="Records per batch.")
 @with_engine
