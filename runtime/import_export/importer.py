@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 
+from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FormworkError, RecordValidationError
 from engine.fields.base import ValueContext
 from engine.fields.relation import RelationField
@@ -649,14 +650,36 @@ def _cell(cells: list[Any], index: int) -> Any:
 
 
 def _check_match(app, column: Column) -> None:
+    """A mapping's `match:` must name a field of the related form that can identify a
+    record (FieldType.can_match); the error names those that can."""
     if column.match is None:
         return
     target = app.require_form(column.ftype.target)
     fdef = target.field(column.match)
-    if fdef is None or app.types.of(fdef).storage != "column" or len(app.types.of(fdef).columns()) != 1:
-        raise MappingError(f"column {column.header!r}: match {column.match!r} is not a field of form "
-                           f"{target.key!r} that can identify a record; use one of "
-                           f"{', '.join(f.key for f in target.fields if app.types.of(f).storage == 'column')}")
+    if fdef is None or not app.types.of(fdef).can_match:
+        raise _match_error(app, column, target, fdef)
+
+
+def _match_error(app, column: Column, target, fdef) -> MappingError:
+    """What is wrong with a `match:` (`fdef` is the field it names, None for none) and
+    what to use instead, in zh and en (the import is refused before any row is read)."""
+    usable = ", ".join(f.key for f in target.fields if app.types.of(f).can_match)
+    if fdef is None:
+        hint = did_you_mean(column.match, target.field_keys())
+        zh = (f"列“{column.header}”：match “{column.match}”不是表单“{target.label.zh}”（{target.key}）的字段"
+              + (f"（是否想写“{hint}”？）" if hint else ""))
+        en = (f"column {column.header!r}: match {column.match!r} is not a field of form {target.key!r}"
+              + (f" (did you mean {hint!r}?)" if hint else ""))
+    else:
+        kind = app.types.of(fdef).label
+        zh = (f"列“{column.header}”：match “{column.match}”（{fdef.label.zh}）是{kind.zh}字段，"
+              f"不能用来识别表单“{target.label.zh}”的记录")
+        en = (f"column {column.header!r}: match {column.match!r} ({fdef.label.en}) is a field of type "
+              f"{kind.en}, which cannot identify a record of form {target.key!r}")
+    if not usable:
+        return MappingError(f"{zh}；该表单没有能识别记录的字段，请去掉 match，按标题匹配\n"
+                            f"{en}; that form has no field that can, so remove match to match by title")
+    return MappingError(f"{zh}；请改用 {usable}\n{en}; use one of {usable}")
 
 
 def _relation_reason(text: str, matches, lang: str, refused_row: int | None = None) -> str:
