@@ -371,7 +371,7 @@ class _BatchImporter:
         parsed = _ParsedBatch()
         for index, record in enumerate(batch):
             self._parse_record(index, record, parsed)
-        self._resolve(batch, parsed.rows, parsed.pending, parsed.bad)
+        self._resolve(batch, parsed)
         self._write(batch, parsed)
 
     def _parse_record(self, index: int, record: _SourceRecord, parsed: "_ParsedBatch") -> None:
@@ -513,10 +513,12 @@ class _BatchImporter:
                         wanted |= cell_texts(raw)
         return self.directory.lookups(texts)
 
-    def _resolve(self, batch, rows, pending, bad: set[int]) -> None:
-        """Relation cells to record ids: one query per relation column and batch."""
+    def _resolve(self, batch, parsed: "_ParsedBatch") -> None:
+        """Relation cells to record ids: one query per relation column and batch. A cell
+        that names no record is reported here, once: its field is marked unread so that
+        the record service's "required" for the same cell is not reported again."""
         by_column: dict[int, list[tuple[int, Column, list[str]]]] = {}
-        for item in pending:
+        for item in parsed.pending:
             by_column.setdefault(item[1].index, []).append(item)
         for items in by_column.values():
             column = items[0][1]
@@ -525,9 +527,10 @@ class _BatchImporter:
             for index, _column, texts in items:
                 ids = self._ids(batch[index].number, column, texts, matches)
                 if ids is None:
-                    bad.add(index)
+                    parsed.bad.add(index)
+                    parsed.unparsed[index].add((column.field, None, None))
                 else:
-                    rows[index][column.field] = ids if column.ftype.multiple else ids[0]
+                    parsed.rows[index][column.field] = ids if column.ftype.multiple else ids[0]
 
     def _ids(self, number: int, column: Column, texts: list[str], matches) -> list[int] | None:
         ids, failed = [], False
@@ -686,12 +689,16 @@ def _relation_reason(text: str, matches, lang: str, refused_row: int | None = No
     if refused_row is not None:
         return _msg(lang, f"“{text}”是第 {refused_row} 行，该行未能导入",
                     f"'{text}' is the record on row {refused_row}, which was refused")
-    tried = "、".join(zh for zh, _ in matches.tried) if lang == "zh" else ", ".join(en for _, en in matches.tried)
     if text in matches.ambiguous:
         return _msg(lang, f"“{text}”匹配到多条关联记录，请改用唯一字段（如编号、电话）",
                     f"'{text}' matches several related records; use a unique field (a number, a phone)")
-    return _msg(lang, f"找不到关联记录“{text}”（按 {tried} 匹配）",
-                f"no related record matches '{text}' (tried {tried})")
+    if lang == "zh":
+        tried = [zh for zh, _ in matches.tried]
+        return (f"找不到关联记录“{text}”（按 {'、'.join(tried)} 匹配）；请填写已有记录的{'或'.join(tried)}，"
+                "或先创建该记录")
+    tried = [en for _, en in matches.tried]
+    return (f"no related record matches '{text}' (tried {', '.join(tried)}); give the {' or '.join(tried)} "
+            "of an existing record, or create that record first")
 
 
 def _msg(lang: str, zh: str, en: str) -> str:
