@@ -132,7 +132,7 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
     """One read of the file in one transaction. Returns the rows a further pass must
     leave out (skip mode, when rows referred to rows that were refused), else {}."""
     table = open_table(path, options.sheet)
-    writer = _ProblemWriter(report, report_path, with_sheet=not table.text_cells)
+    writer = _ProblemWriter(report, report_path, sheet=None if table.text_cells else table.sheet)
     try:
         with engine.connect() as conn, conn.begin() as transaction:
             app = load_installed(conn, app_key)
@@ -179,10 +179,13 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
 
 
 class _ProblemWriter:
-    """Keeps the first problems in memory and streams all of them to the report file."""
+    """Keeps the first problems in memory and streams all of them to the report file.
+    For a workbook (`sheet`: its main sheet) the file has a sheet column, filled in for
+    every line: a problem of the main sheet leaves CellProblem.sheet empty."""
 
-    def __init__(self, report: ImportReport, path: Path | None, *, with_sheet: bool):
-        self.report, self.with_sheet = report, with_sheet
+    def __init__(self, report: ImportReport, path: Path | None, *, sheet: str | None):
+        self.report, self.main_sheet = report, sheet
+        self.with_sheet = sheet is not None
         self.handle = None
         if path is not None:
             try:
@@ -191,7 +194,7 @@ class _ProblemWriter:
                 raise ImportSetupError(f"cannot write the report {path}: {exc.strerror or exc}; "
                                    "name another file with --report") from None
             self.csv = csv.writer(self.handle)
-            self.csv.writerow((["工作表 sheet"] if with_sheet else [])
+            self.csv.writerow((["工作表 sheet"] if self.with_sheet else [])
                               + ["行号 row", "列 column", "值 value", "原因 reason"])
             report.report_file = str(path)
 
@@ -200,7 +203,7 @@ class _ProblemWriter:
         if len(self.report.problems) < KEPT_PROBLEMS:
             self.report.problems.append(problem)
         if self.handle:
-            self.csv.writerow(([problem.sheet] if self.with_sheet else [])
+            self.csv.writerow(([problem.sheet or self.main_sheet] if self.with_sheet else [])
                               + [problem.row, problem.column, problem.value, problem.reason])
 
     def close(self) -> None:

@@ -1,8 +1,10 @@
 """What an import reports (issue #8): a relation cell that names no record once, with
-its row, column, value and what to write instead."""
+its row, column, value and what to write instead; the sheet of every line of an XLSX
+report, the main sheet's too."""
 from __future__ import annotations
 
 import pytest
+from openpyxl import Workbook
 
 from runtime.import_export import import_file
 from runtime.records import Records
@@ -39,3 +41,20 @@ def test_the_not_found_reason_in_english(trial, tmp_path):
                                          "give the Name or Phone or Number of an existing record, or create "
                                          "that record first")]
 
+
+def test_an_xlsx_report_names_the_sheet_of_every_line(trial, tmp_path):
+    db, _ = trial
+    book = Workbook()
+    main = book.active
+    main.title = "我的客户"
+    main.append(["名称", "电话", "额度"])
+    main.append(["甲", "13812345678", 5])
+    main.append(["乙", "1381234", "很多"])
+    book.save(tmp_path / "c.xlsx")
+    report = import_file(db, "trial", "customers", tmp_path / "c.xlsx", dry_run=True,
+                         report_path=tmp_path / "r.csv")
+    assert report.rows_refused == 1
+    lines = read_csv(tmp_path / "r.csv")
+    assert lines[0] == ["工作表 sheet", "行号 row", "列 column", "值 value", "原因 reason"]
+    assert [line[:4] for line in lines[1:]] == [["我的客户", "3", "电话", "1381234"], ["我的客户", "3", "额度", "很多"]]
+    assert [p.sheet for p in report.problems] == ["", ""]   # in the report object: "" is the main sheet
