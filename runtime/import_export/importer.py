@@ -697,11 +697,16 @@ def _relation_reason(text: str, matches, lang: str, refused_row: int | None = No
                     f"'{text}' matches several related records; use a unique field (a number, a phone)")
     if lang == "zh":
         tried = [zh for zh, _ in matches.tried]
-        return (f"找不到关联记录“{text}”（按 {'、'.join(tried)} 匹配）；请填写已有记录的{'或'.join(tried)}，"
+        return (f"找不到关联记录“{text}”（按 {'、'.join(tried)} 匹配）；请填写已有记录的{_either(tried, '、', '或')}，"
                 "或先创建该记录")
     tried = [en for _, en in matches.tried]
-    return (f"no related record matches '{text}' (tried {', '.join(tried)}); give the {' or '.join(tried)} "
-            "of an existing record, or create that record first")
+    return (f"no related record matches '{text}' (tried {', '.join(tried)}); give the "
+            f"{_either(tried, ', ', ' or ')} of an existing record, or create that record first")
+
+
+def _either(names: list[str], separator: str, last: str) -> str:
+    """"a, b or c": the fields a cell may give."""
+    return separator.join(names[:-1]) + last + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _msg(lang: str, zh: str, en: str) -> str:

@@ -25,7 +25,7 @@ def test_a_required_relation_naming_no_record_is_reported_once(trial, tmp_path, 
     path = write_csv(tmp_path / "o.csv", [["标题", "客户"], ["O1", "王芳"], ["O2", "无名氏"], ["O3", ""]])
     report = import_file(db, "trial", "orders", path, report_path=tmp_path / "r.csv", **mode)
     assert report.rows_valid == 1 and report.rows_refused == 2
-    reason = ("找不到关联记录“无名氏”（按 名称、电话、编号 匹配）；请填写已有记录的名称或电话或编号，"
+    reason = ("找不到关联记录“无名氏”（按 名称、电话、编号 匹配）；请填写已有记录的名称、电话或编号，"
               "或先创建该记录")
     assert [(p.row, p.column, p.value, p.reason) for p in report.problems] == [
         (3, "客户", "无名氏", reason), (4, "客户", "", "此项为必填项")]   # an empty cell: required
@@ -38,7 +38,7 @@ def test_the_not_found_reason_in_english(trial, tmp_path):
     report = import_file(db, "trial", "orders", path, dry_run=True, lang="en")
     assert [(p.row, p.column, p.value, p.reason) for p in report.problems] == [
         (2, "Customer", "138 0000 0000", "no related record matches '138 0000 0000' (tried Name, Phone, Number); "
-                                         "give the Name or Phone or Number of an existing record, or create "
+                                         "give the Name, Phone or Number of an existing record, or create "
                                          "that record first")]
 
 
