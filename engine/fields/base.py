@@ -212,6 +212,11 @@ class FieldType:
     # Values computed by the engine from other data (formula and rollup fields, see
     # engine/computed); user input for such a field is always refused.
     computed: ClassVar[bool] = False
+    # Whether a spreadsheet cell can name a record by this field's value (an import's
+    # relation cell matched on it, as a mapping's `match:` asks): one column compared
+    # exactly, holding what people write to tell records apart (a name, a phone, a
+    # contract number). Never computed values, files, long text or several values.
+    can_match: ClassVar[bool] = False
 
     # Whether the type needs what only the whole app can tell (DerivedType): such a type is
     # bound through the app's FieldTypes (engine/fields/registry.py), never alone.

@@ -45,6 +45,7 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９＋－（）　", "012
 
 class _TextLike(FieldType):
     can_be_unique = True
+    can_match = True
     searchable = True
     operators = TEXT_OPS
     formula_type = "text"

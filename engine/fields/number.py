@@ -88,6 +88,7 @@ class NumberField(FieldType):
     }
     can_be_unique = True
     operators = ORDERED_OPS
+    can_match = True
     formula_type = "number"
     python_type_name = "number"
 

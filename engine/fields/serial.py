@@ -52,6 +52,7 @@ class SerialField(FieldType):
     config_required = ("pattern",)
     can_be_unique = True
     always_unique = True
+    can_match = True
     system_assigned = True
     can_have_default = False
     allowed_in_subform = False   # numbers are allocated per record, not per subform row

@@ -68,6 +68,7 @@ class TextField(FieldType):
     python_type_name = "text"
     default_max = 200
     multiline = False
+    can_match = True
 
     def __init__(self, fdef):
         super().__init__(fdef)
@@ -131,6 +132,7 @@ class TextareaField(TextField):
     can_be_unique = False
     default_max = 20000
     multiline = True
+    can_match = False   # long text: notes, not names of records
     sortable = False
 
     def sa_type(self):

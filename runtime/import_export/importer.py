@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 
+from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FormworkError, RecordValidationError
 from engine.fields.base import ValueContext
 from engine.fields.relation import RelationField
@@ -131,7 +132,7 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
     """One read of the file in one transaction. Returns the rows a further pass must
     leave out (skip mode, when rows referred to rows that were refused), else {}."""
     table = open_table(path, options.sheet)
-    writer = _ProblemWriter(report, report_path, with_sheet=not table.text_cells)
+    writer = _ProblemWriter(report, report_path, sheet=None if table.text_cells else table.sheet)
     try:
         with engine.connect() as conn, conn.begin() as transaction:
             app = load_installed(conn, app_key)
@@ -178,10 +179,13 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
 
 
 class _ProblemWriter:
-    """Keeps the first problems in memory and streams all of them to the report file."""
+    """Keeps the first problems in memory and streams all of them to the report file.
+    For a workbook (`sheet`: its main sheet) the file has a sheet column, filled in for
+    every line: a problem of the main sheet leaves CellProblem.sheet empty."""
 
-    def __init__(self, report: ImportReport, path: Path | None, *, with_sheet: bool):
-        self.report, self.with_sheet = report, with_sheet
+    def __init__(self, report: ImportReport, path: Path | None, *, sheet: str | None):
+        self.report, self.main_sheet = report, sheet
+        self.with_sheet = sheet is not None
         self.handle = None
         if path is not None:
             try:
@@ -190,7 +194,7 @@ class _ProblemWriter:
                 raise ImportSetupError(f"cannot write the report {path}: {exc.strerror or exc}; "
                                    "name another file with --report") from None
             self.csv = csv.writer(self.handle)
-            self.csv.writerow((["工作表 sheet"] if with_sheet else [])
+            self.csv.writerow((["工作表 sheet"] if self.with_sheet else [])
                               + ["行号 row", "列 column", "值 value", "原因 reason"])
             report.report_file = str(path)
 
@@ -199,7 +203,7 @@ class _ProblemWriter:
         if len(self.report.problems) < KEPT_PROBLEMS:
             self.report.problems.append(problem)
         if self.handle:
-            self.csv.writerow(([problem.sheet] if self.with_sheet else [])
+            self.csv.writerow(([problem.sheet or self.main_sheet] if self.with_sheet else [])
                               + [problem.row, problem.column, problem.value, problem.reason])
 
     def close(self) -> None:
@@ -370,7 +374,7 @@ class _BatchImporter:
         parsed = _ParsedBatch()
         for index, record in enumerate(batch):
             self._parse_record(index, record, parsed)
-        self._resolve(batch, parsed.rows, parsed.pending, parsed.bad)
+        self._resolve(batch, parsed)
         self._write(batch, parsed)
 
     def _parse_record(self, index: int, record: _SourceRecord, parsed: "_ParsedBatch") -> None:
@@ -512,10 +516,12 @@ class _BatchImporter:
                         wanted |= cell_texts(raw)
         return self.directory.lookups(texts)
 
-    def _resolve(self, batch, rows, pending, bad: set[int]) -> None:
-        """Relation cells to record ids: one query per relation column and batch."""
+    def _resolve(self, batch, parsed: "_ParsedBatch") -> None:
+        """Relation cells to record ids: one query per relation column and batch. A cell
+        that names no record is reported here, once: its field is marked unread so that
+        the record service's "required" for the same cell is not reported again."""
         by_column: dict[int, list[tuple[int, Column, list[str]]]] = {}
-        for item in pending:
+        for item in parsed.pending:
             by_column.setdefault(item[1].index, []).append(item)
         for items in by_column.values():
             column = items[0][1]
@@ -524,9 +530,10 @@ class _BatchImporter:
             for index, _column, texts in items:
                 ids = self._ids(batch[index].number, column, texts, matches)
                 if ids is None:
-                    bad.add(index)
+                    parsed.bad.add(index)
+                    parsed.unparsed[index].add((column.field, None, None))
                 else:
-                    rows[index][column.field] = ids if column.ftype.multiple else ids[0]
+                    parsed.rows[index][column.field] = ids if column.ftype.multiple else ids[0]
 
     def _ids(self, number: int, column: Column, texts: list[str], matches) -> list[int] | None:
         ids, failed = [], False
@@ -649,26 +656,57 @@ def _cell(cells: list[Any], index: int) -> Any:
 
 
 def _check_match(app, column: Column) -> None:
+    """A mapping's `match:` must name a field of the related form that can identify a
+    record (FieldType.can_match); the error names those that can."""
     if column.match is None:
         return
     target = app.require_form(column.ftype.target)
     fdef = target.field(column.match)
-    if fdef is None or app.types.of(fdef).storage != "column" or len(app.types.of(fdef).columns()) != 1:
-        raise MappingError(f"column {column.header!r}: match {column.match!r} is not a field of form "
-                           f"{target.key!r} that can identify a record; use one of "
-                           f"{', '.join(f.key for f in target.fields if app.types.of(f).storage == 'column')}")
+    if fdef is None or not app.types.of(fdef).can_match:
+        raise _match_error(app, column, target, fdef)
+
+
+def _match_error(app, column: Column, target, fdef) -> MappingError:
+    """What is wrong with a `match:` (`fdef` is the field it names, None for none) and
+    what to use instead, in zh and en (the import is refused before any row is read)."""
+    usable = ", ".join(f.key for f in target.fields if app.types.of(f).can_match)
+    if fdef is None:
+        hint = did_you_mean(column.match, target.field_keys())
+        zh = (f"列“{column.header}”：match “{column.match}”不是表单“{target.label.zh}”（{target.key}）的字段"
+              + (f"（是否想写“{hint}”？）" if hint else ""))
+        en = (f"column {column.header!r}: match {column.match!r} is not a field of form {target.key!r}"
+              + (f" (did you mean {hint!r}?)" if hint else ""))
+    else:
+        kind = app.types.of(fdef).label
+        zh = (f"列“{column.header}”：match “{column.match}”（{fdef.label.zh}）是{kind.zh}字段，"
+              f"不能用来识别表单“{target.label.zh}”的记录")
+        en = (f"column {column.header!r}: match {column.match!r} ({fdef.label.en}) is a field of type "
+              f"{kind.en}, which cannot identify a record of form {target.key!r}")
+    if not usable:
+        return MappingError(f"{zh}；该表单没有能识别记录的字段，请去掉 match，按标题匹配\n"
+                            f"{en}; that form has no field that can, so remove match to match by title")
+    return MappingError(f"{zh}；请改用 {usable}\n{en}; use one of {usable}")
 
 
 def _relation_reason(text: str, matches, lang: str, refused_row: int | None = None) -> str:
     if refused_row is not None:
         return _msg(lang, f"“{text}”是第 {refused_row} 行，该行未能导入",
                     f"'{text}' is the record on row {refused_row}, which was refused")
-    tried = "、".join(zh for zh, _ in matches.tried) if lang == "zh" else ", ".join(en for _, en in matches.tried)
     if text in matches.ambiguous:
         return _msg(lang, f"“{text}”匹配到多条关联记录，请改用唯一字段（如编号、电话）",
                     f"'{text}' matches several related records; use a unique field (a number, a phone)")
-    return _msg(lang, f"找不到关联记录“{text}”（按 {tried} 匹配）",
-                f"no related record matches '{text}' (tried {tried})")
+    if lang == "zh":
+        tried = [zh for zh, _ in matches.tried]
+        return (f"找不到关联记录“{text}”（按 {'、'.join(tried)} 匹配）；请填写已有记录的{_either(tried, '、', '或')}，"
+                "或先创建该记录")
+    tried = [en for _, en in matches.tried]
+    return (f"no related record matches '{text}' (tried {', '.join(tried)}); give the "
+            f"{_either(tried, ', ', ' or ')} of an existing record, or create that record first")
+
+
+def _either(names: list[str], separator: str, last: str) -> str:
+    """"a, b or c": the fields a cell may give."""
+    return separator.join(names[:-1]) + last + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _msg(lang: str, zh: str, en: str) -> str:

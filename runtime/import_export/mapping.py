@@ -229,7 +229,9 @@ def _left_out(ftype: FieldType, header: str, fdef: FieldDef) -> str | None:
 
 def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozenset[str],
                       types: FieldTypes) -> list[str]:
-    """Required fields that no column fills and no default covers."""
+    """Required fields that no column fills and no default covers. Only a field required
+    whatever a row holds counts: one required under a condition (`visible_if`) or filled
+    by a default formula is checked row by row by the record service."""
     given = {c.field for c in columns.main}
     given_sub = {(c.subform, c.field) for c in columns.subform}
     subforms_given = {c.subform for c in columns.subform} | set(subform_sheets)
@@ -241,7 +243,7 @@ def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozens
                 problems += [f"the file has no column for {fdef.key}.{sub.key} ('{fdef.label.zh}.{sub.label.zh}'), "
                              "which is required; add the column or map one to it"
                              for sub in fdef.fields if _needs_column(sub, types) and (fdef.key, sub.key) not in given_sub]
-            if fdef.key not in subforms_given and (fdef.required or fdef.option("min_rows")):
+            if fdef.key not in subforms_given and (_always_required(fdef) or fdef.option("min_rows")):
                 problems.append(f"the file has no columns for the required subform {fdef.key!r} "
                                 f"('{fdef.label.zh}.…' columns or a sheet named '{fdef.label.zh}')")
         elif _needs_column(fdef, types) and fdef.key not in given:
@@ -252,7 +254,14 @@ def _missing_required(form: FormDef, columns: ColumnMap, subform_sheets: frozens
 
 def _needs_column(fdef: FieldDef, types: FieldTypes) -> bool:
     ftype = types.of(fdef)
-    if not fdef.required or fdef.default is not None or ftype.system_assigned or ftype.computed \
+    if not _always_required(fdef) or fdef.default is not None or ftype.system_assigned or ftype.computed \
             or ftype.storage == "none":
         return False
     return getattr(ftype, "initial_value", None) is None   # e.g. the creating user
+
+
+def _always_required(fdef: FieldDef) -> bool:
+    """Required for every row, so that a file without its column can hold no valid row: a
+    hidden field (`visible_if` not TRUE) is never required, and a default formula may fill
+    the field in."""
+    return fdef.required and fdef.visible_if is None and fdef.default_formula is None

@@ -1,7 +1,9 @@
 """Reading records: rows of the form table become record dicts, and relations,
 lookups and subforms are resolved for a whole page at once.
 
-- single relations (their titles and lookups): LEFT JOINs in the page query itself;
+- single relations (their titles and lookups): LEFT JOINs in the page query itself, and
+  for a lookup that shows a relation of the related record (`customer.referrer`), the
+  record that relation names, for its title;
 - each multiple relation: one query over its link table joined to the target;
 - each subform: one query over its child table.
 So a page costs 1 + (multiple relations) + (subforms) statements, whatever its size.
@@ -29,6 +31,34 @@ MAX_LOADERS = 256      # page loaders kept per app definition (form, fields, lan
 
 
 @dataclass
+class _LookupTitles:
+    """A lookup showing a relation of the related record (`customer.referrer`): its value
+    is an id, named by the title of the record it points at, as the relation itself is.
+    That record is joined to the related one in the page query."""
+
+    lookup_key: str
+    column: str                      # the looked-up relation's column on the related table
+    target_form: FormDef             # the form that relation points at
+    alias: Any
+    title_type: FieldType | None
+    labels: list[tuple[str, str]]    # (title column, label in the page row)
+
+    @classmethod
+    def plan(cls, app: AppDef, tables: AppTables, lookup_key: str, relation: RelationField) -> "_LookupTitles":
+        target_form = app.require_form(relation.target)
+        title_key = target_form.title_key()
+        title_type = app.types.of(target_form.field(title_key)) if title_key else None
+        names = [c.name for c in title_type.columns()] if title_type else []
+        alias = tables.form_table(target_form.key).alias(f"lkt_{lookup_key}")
+        return cls(lookup_key, relation.column_name, target_form, alias, title_type,
+                   [(name, f"_l_{lookup_key}__{name}") for name in names])
+
+    @property
+    def state_label(self) -> str:
+        return f"_ls_{self.lookup_key}"
+
+
+@dataclass
 class _TargetRead:
     """What a page needs from the target form of one relation field."""
 
@@ -38,6 +68,7 @@ class _TargetRead:
     title_key: str | None
     types: dict[str, FieldType]                              # target fields read
     lookups: list[tuple[str, str]] = field(default_factory=list)  # (lookup key, target field key)
+    lookup_titles: list[_LookupTitles] = field(default_factory=list)   # lookups of relations
     alias: Any = None
     column_names: list[str] = field(default_factory=list)   # filled once planning is done
     labels: list[tuple[str, str]] = field(default_factory=list)  # (column, label in the page row)
@@ -57,6 +88,7 @@ class _JoinedShape:
     shaped: list[tuple[str, FieldType]]     # target fields whose type reshapes its columns
     titled: bool                            # the relation itself is read (not only its lookups)
     title_type: FieldType | None
+    lookup_titles: list[tuple[_LookupTitles, int, list[tuple[str, int]]]]   # (plan, state, title columns)
 
 
 @dataclass
@@ -153,8 +185,11 @@ class PageLoader:
                 relation, target_field = resolved
                 read = reads.get(relation.key) or self._target_read(relation, self.types[relation.key])
                 reads[relation.key] = read
-                read.types[target_field.key] = self.app.types.of(target_field)
+                target_type = self.app.types.of(target_field)
+                read.types[target_field.key] = target_type
                 read.lookups.append((fdef.key, target_field.key))
+                if isinstance(target_type, RelationField) and not target_type.multiple and read.alias is not None:
+                    read.lookup_titles.append(_LookupTitles.plan(self.app, self.tables, fdef.key, target_type))
         for read in reads.values():
             read.finish()
         return reads
@@ -186,6 +221,12 @@ class PageLoader:
             selected.extend((live[name] if name in live else alias.c[name]).label(label)
                             for name, label in read.labels)
             joined = joined.outerjoin(alias, alias.c.id == self.table.c[key])
+            for titles in read.lookup_titles:
+                named, live_title = titles.alias, related.get(titles.lookup_key, {})
+                selected.append(_target_state(named).label(titles.state_label))
+                selected.extend((live_title[name] if name in live_title else named.c[name]).label(label)
+                                for name, label in titles.labels)
+                joined = joined.outerjoin(named, named.c.id == alias.c[titles.column])
         return sa.select(*selected).select_from(joined)
 
     def _live_sql(self, columns: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -202,6 +243,11 @@ class PageLoader:
                 picked = {name: found[name] for name in read.column_names if name in found}
                 if picked:
                     related[key] = picked
+            for titles in read.lookup_titles:   # keyed by lookup key: never a relation's key
+                found = columns.related(titles.target_form, titles.alias)
+                picked = {name: found[name] for name, _ in titles.labels if name in found}
+                if picked:
+                    related[titles.lookup_key] = picked
         return own, related
 
     def sorted_select(self, keys: list, columns: Any = None) -> tuple[sa.Select, list[str]]:
@@ -263,8 +309,10 @@ class PageLoader:
                 plain = [(k, position[labels[t.column_name]]) for k, t in read.types.items() if _reads_plainly(t)]
                 shaped = [(k, t) for k, t in read.types.items() if not _reads_plainly(t)]
                 title = read.types.get(read.title_key) if read.title_key else None
+                lookup_titles = [(t, position[t.state_label], [(name, position[label]) for name, label in t.labels])
+                                 for t in read.lookup_titles]
                 joined.append(_JoinedShape(read, position[f"_s_{read.relation_key}"], plain, shaped,
-                                           read.relation_key in self.wanted, title))
+                                           read.relation_key in self.wanted, title, lookup_titles))
             shape = self._shapes[names] = _RowShape(
                 system=[(key, position[key]) for key in RECORD_SYSTEM_KEYS],
                 plain=[(key, position[column]) for key, column in self.plain], joined=joined)
@@ -287,6 +335,19 @@ class PageLoader:
                                                                own, state)}
         for lookup_key, target_key in read.lookups:
             values[lookup_key] = target.get(target_key)
+        if joined.lookup_titles:
+            self._name_lookups(row, joined, values, titles)
+
+    def _name_lookups(self, row, joined: "_JoinedShape", values: dict, titles: dict) -> None:
+        """Titles of the records that lookups of relations point at, as for a relation."""
+        for plan, state_at, title_at in joined.lookup_titles:
+            shown = values.get(plan.lookup_key)
+            if shown is None:
+                continue
+            state = row[state_at]
+            title = plan.title_type.from_row({name: row[i] for name, i in title_at}) \
+                if plan.title_type is not None and state is not None else None
+            titles[plan.lookup_key] = {shown: self._title_info(plan.title_type, title, shown, state)}
 
     def _title_info(self, title_type: FieldType | None, title: Any, target_id: int,
                     state: bool | None) -> dict[str, Any]:
