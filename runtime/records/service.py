@@ -454,7 +454,8 @@ class Records:
                 if key in new:
                     values.update(cleaner.types[key].to_row(record.values[key]))
             row_values[rid] = values
-            record_changes.append(RecordChange(rid, version + 1, MappingProxyType(old), MappingProxyType(new)))
+            record_changes.append(RecordChange(rid, version + 1, MappingProxyType(old),
+                                               MappingProxyType(new)))
             changed_ids.append(rid)
         self._write_updates(form, table, cleaner, current, row_values)
         changed = [(rid, rec) for rid, rec in zip(ids, cleaned) if rid in changed_ids]
