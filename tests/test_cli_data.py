@@ -1,7 +1,7 @@
 import csv
 
-from web.cli import main
 from tests.records_app import install_shop
+from web.cli import main
 
 
 def test_import_and_export_commands(db, db_url, tmp_path, capsys):

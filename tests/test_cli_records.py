@@ -2,8 +2,8 @@ import json
 
 from click.testing import CliRunner
 
-from web.cli import cli, main
 from tests.records_app import install_shop
+from web.cli import cli, main
 
 
 def run(url, *args, input=None):

@@ -13,13 +13,13 @@ from typing import Any
 import phonenumbers
 import pytest
 
-from engine.fields.registry import FieldTypes
 from engine.definition.model import FormDef
 from engine.errors import FieldError
 from engine.fields import ValueContext
+from engine.fields.registry import FieldTypes
 from engine.fields.registry import all_types
-from runtime.import_export.exporter import _csv_text, _plain
 from engine.formula.values import ErrorValue
+from runtime.import_export.exporter import _csv_text, _plain
 from runtime.import_export.importer import _cell
 from runtime.import_export.mapping import map_columns
 from tests.fields.helpers import CTX, make

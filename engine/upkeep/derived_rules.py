@@ -43,17 +43,23 @@ MAX_REPORTED = 20       # records named in one refusal; the rest are counted
 
 class ChangedRecords:
     """The records whose computed fields a write changed, by form, with each changed
-    field's value before the write (the first one seen, when a field changed twice)."""
+    field's value before the write (the first one seen, when a field changed twice) in
+    `by_form` and after it (the last one) in `after`."""
 
     def __init__(self) -> None:
         self.by_form: dict[str, dict[int, dict[str, Any]]] = {}
+        self.after: dict[str, dict[int, dict[str, Any]]] = {}
 
-    def add(self, form_key: str, before: dict[int, dict[str, Any]]) -> None:
+    def add(self, form_key: str, before: dict[int, dict[str, Any]],
+            after: dict[int, dict[str, Any]] | None = None) -> None:
         records = self.by_form.setdefault(form_key, {})
         for rid, values in before.items():
             known = records.setdefault(rid, {})
             for key, value in values.items():
                 known.setdefault(key, value)
+        now = self.after.setdefault(form_key, {})
+        for rid, values in (after or {}).items():
+            now.setdefault(rid, {}).update(values)
 
 
 def rules_reading(app: AppDef, form_key: str, fields: set[str]) -> list[Rule]:

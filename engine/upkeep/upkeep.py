@@ -10,7 +10,9 @@ The record service calls these hooks (runtime/records/service.py):
     after_create / after_update /   what depends on the written records elsewhere: rollups of
     after_existence / after_purge   their parents, formulas of records that read them through
                                     a relation, and onward (a payment updates its contract's paid
-                                    and unpaid amounts, and its customer's lifetime value)
+                                    and unpaid amounts, and its customer's lifetime value); they
+                                    return what they changed (ChangedRecords: old and new values),
+                                    which the service raises as derived record events
 
 After a write, the affected computed fields are recomputed in the graph's order
 (engine/computed/graph.py), each at most once: a rollup costs a query reading its
@@ -66,8 +68,10 @@ class Event:
     ids: set[int]
     fields: set[str]
     before: dict[int, dict[str, Any]] | None = None   # old values, for parents a record left
-    # Recomputed fields: their values before, by record (rules are judged on the change).
+    # Recomputed fields: their values before, by record (rules are judged on the change),
+    # and after (the record service raises them as derived changes).
     computed_before: dict[int, dict[str, Any]] = field(default_factory=dict)
+    computed_after: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class Upkeep:
@@ -171,20 +175,23 @@ class Upkeep:
         return self._evaluate(form_key, [], rows, rules)
 
     # ---- after a write: what depends on the written records ---------------------------------
-    def after_create(self, form: FormDef, ids: list[int]) -> None:
-        self._propagate([Event(form.key, set(ids), {EXISTS})])
+    # Each returns the computed fields of other records it changed, old and new values.
+    def after_create(self, form: FormDef, ids: list[int]) -> ChangedRecords:
+        return self._propagate([Event(form.key, set(ids), {EXISTS})])
 
-    def after_existence(self, form: FormDef, ids: list[int]) -> None:
+    def after_existence(self, form: FormDef, ids: list[int]) -> ChangedRecords:
         """Records deleted to the recycle bin or restored from it."""
-        self._propagate([Event(form.key, set(ids), {EXISTS})])
+        return self._propagate([Event(form.key, set(ids), {EXISTS})])
 
-    def after_update(self, form: FormDef, changed: dict[int, set[str]], before: dict[int, dict]) -> None:
+    def after_update(self, form: FormDef, changed: dict[int, set[str]],
+                     before: dict[int, dict]) -> ChangedRecords:
         """`changed`: the fields each record changed (formulas included); `before`: their
         old values (the parents a record leaves need their rollups too)."""
         fields = set().union(*changed.values()) if changed else set()
         ids = {rid for rid, keys in changed.items() if keys}
         if ids and self.graph.watches(form.key):
-            self._propagate([Event(form.key, ids, fields, before)], skip_same=form.key)
+            return self._propagate([Event(form.key, ids, fields, before)], skip_same=form.key)
+        return ChangedRecords()
 
     def before_purge(self, form: FormDef, ids: list[int]) -> list[Event]:
         """Purging records clears the relations pointing at them: the records holding
@@ -205,9 +212,8 @@ class Upkeep:
                     events.append(Event(source.key, found, {fdef.key}))
         return events
 
-    def after_purge(self, events: list[Event]) -> None:
-        if events:
-            self._propagate(events)
+    def after_purge(self, events: list[Event]) -> ChangedRecords:
+        return self._propagate(events) if events else ChangedRecords()
 
     # ---- lock order (PostgreSQL) --------------------------------------------------------------
     def lock_ahead(self, form: FormDef, ids: Iterable[int], fields: set[str], *,
@@ -302,9 +308,10 @@ class Upkeep:
         return result
 
     # ---- the scheduler ----------------------------------------------------------------------
-    def _propagate(self, events: list[Event], skip_same: str | None = None) -> None:
+    def _propagate(self, events: list[Event], skip_same: str | None = None) -> ChangedRecords:
         """Recompute what depends on the events, then judge the rules reading what changed
-        (derived_rules.py: a payment that would overpay its contract is refused)."""
+        (derived_rules.py: a payment that would overpay its contract is refused); returns
+        what changed."""
         dirty: dict[Node, Affected] = {}
         changed = ChangedRecords()
         for event in events:
@@ -321,9 +328,10 @@ class Upkeep:
                 affected.merge(dirty.pop(node, Affected()))
             event = self.recompute(group, self._where(group[0].form, affected))
             if event is not None:
-                changed.add(event.form, event.computed_before)
+                changed.add(event.form, event.computed_before, event.computed_after)
                 self._route(event, dirty, exclude=set(group), skip_same=None)
         judge_changed(self, changed)
+        return changed
 
     def _next_group(self, dirty: dict[Node, Affected]) -> list[Node]:
         """The first dirty node in the graph's order, with the other nodes of its form that
@@ -411,16 +419,19 @@ class Upkeep:
         values = rollup_values(self.app, self.tables, [self.graph.rollups[n] for n in group], self.ctx,
                                self.dialect)
         returned = [table.c.id] + [table.c[c.name] for t in types.values() for c in t.columns()]
-        changed: dict[int, set[str]] = {}
+        new: dict[int, dict[str, Any]] = {}
         update = table.update().where(among(table.c.id, old, self.dialect)).values(values)
         for mapping in self.conn.execute(update.returning(*returned)).mappings():
-            keys = {key for key, t in types.items() if t.from_row(mapping) != old[mapping["id"]][key]}
-            if keys:
-                changed[mapping["id"]] = keys
-        if not changed:
+            rid = mapping["id"]
+            values_now = {key: t.from_row(mapping) for key, t in types.items()}
+            differ = {key: value for key, value in values_now.items() if value != old[rid][key]}
+            if differ:
+                new[rid] = differ
+        if not new:
             return None
-        return Event(form_key, set(changed), set().union(*changed.values()),
-                     computed_before={rid: {key: old[rid][key] for key in keys} for rid, keys in changed.items()})
+        return Event(form_key, set(new), set().union(*new.values()),
+                     computed_before={rid: {key: old[rid][key] for key in keys} for rid, keys in new.items()},
+                     computed_after=new)
 
     def _run_formulas(self, group: list[Node], where: sa.ColumnElement) -> Event | None:
         form_key = group[0].form
@@ -437,7 +448,9 @@ class Upkeep:
             return None
         self._write(form_key, [s.fdef.key for s in specs], [rows[rid] for rid in changed])
         before = {rid: {k: old[rid][k] for k in keys if rows[rid].get(k) != old[rid][k]} for rid in changed}
-        return Event(form_key, set(changed), set().union(*before.values()), computed_before=before)
+        after = {rid: {k: rows[rid].get(k) for k in values} for rid, values in before.items()}
+        return Event(form_key, set(changed), set().union(*before.values()), computed_before=before,
+                     computed_after=after)
 
     def _write(self, form_key: str, keys: list[str], rows: list[Row]) -> None:
         """One executemany for all the changed rows (not a statement per record)."""

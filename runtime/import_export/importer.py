@@ -29,11 +29,11 @@ from typing import Any, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 
-from engine.definition.suggest import did_you_mean
 from engine.errors import FieldError, FormworkError, RecordValidationError
 from engine.fields.base import ValueContext
 from engine.fields.relation import RelationField
 from engine.i18n import render
+from engine.suggest import did_you_mean
 from runtime.apps import load_installed
 from runtime.import_export.cells import restore
 from runtime.import_export.directory import Directory, cell_texts, lookup_kind

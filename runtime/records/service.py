@@ -8,13 +8,15 @@ get and list the records of one app, as one user, inside the caller's transactio
 
 Every write validates all fields at once (RecordValidationError lists them all),
 checks references and unique values with one query per target for the whole
-batch, and writes a field-level history entry. Statement counts stay fixed per
-call, whatever the number of records or fields.
+batch, and raises one batch of record events to the listeners (runtime/records/
+events.py), the first of which writes the field-level history. Statement counts
+stay fixed per call, whatever the number of records or fields.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import wraps
+from types import MappingProxyType
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
@@ -32,8 +34,10 @@ from engine.fields.relation import RelationField
 from engine.query.columns import read_columns
 from engine.query.filters import compile_filter
 from engine.query.pages import after_clause, decode_cursor, encode_cursor, order_by, parse_sort
+from engine.upkeep.derived_rules import ChangedRecords
 from engine.upkeep.upkeep import Upkeep
 from runtime.records import history
+from runtime.records.events import EventKind, Listeners, RecordChange, RecordEvent
 from runtime.records.loading import PageLoader
 from runtime.records.validation import (CleanedRecord, RecordCleaner, check_references,
                                         check_unique)
@@ -86,10 +90,12 @@ def _all_or_nothing(write):
 
 class Records:
     def __init__(self, conn: sa.Connection, app: App | AppDef, *, user_id: int | None = None,
-                 lang: str = "zh", tz: ZoneInfo = DEFAULT_TZ, now=None):
+                 lang: str = "zh", tz: ZoneInfo = DEFAULT_TZ, now=None, listeners: Listeners | None = None):
         """`app`: the compiled app (runtime.apps.load_installed gives it); a definition is
-        compiled once (engine.compiled.app.compiled)."""
+        compiled once (engine.compiled.app.compiled). `listeners`: who hears the record
+        events, history first (history.DEFAULT_LISTENERS when None)."""
         self.conn, self.app, self.user_id = conn, compiled(app), user_id
+        self.listeners = history.history_first(listeners)
         self.tables = self.app.tables
         self.ctx = ValueContext(lang=lang, tz=tz, now=now, user_id=user_id)
         self.dialect = Dialect.of(conn)
@@ -178,12 +184,10 @@ class Records:
             raise self._integrity_error(form, cleaner, exc) from None
         self._write_links_and_children(form, cleaner, ids, good, replace=False)
         self.upkeep.lock_ahead(form, ids, {EXISTS})
-        self.upkeep.after_create(form, ids)
-        created = self._created_changes(cleaner)
-        history.write(self.conn, [
-            history.entry(self.app.key, form.key, rid, 1, "create", created(self._all_values(record)),
-                          self.user_id, now)
-            for rid, record in zip(ids, good)])
+        derived = self.upkeep.after_create(form, ids)
+        self._emit(EventKind.CREATED, form.key, now, [
+            RecordChange(rid, 1, new=MappingProxyType(self._all_values(record)))
+            for rid, record in zip(ids, good)], derived)
         return ids, failures
 
     def _insert_returning_ids(self, table: sa.Table, rows: list[dict]) -> list[int]:
@@ -232,28 +236,31 @@ class Records:
         merged.update(record.subforms)
         return merged
 
-    def _created_changes(self, cleaner):
-        """A function giving what `_json_changes(cleaner, {}, values)` gives, for the
-        records of one create batch, with the per-type work done once per batch."""
-        before = {key: t.to_json(None) for key, t in cleaner.types.items()}
-        as_json = {key: (None if type(t).to_json is FieldType.to_json else t.to_json)
-                   for key, t in cleaner.types.items()}
+    # ---- events -------------------------------------------------------------------
+    def _emit(self, kind: EventKind, form_key: str, at, changes: list[RecordChange],
+              derived: ChangedRecords) -> None:
+        """The write's event, then its derived changes, to the listeners (history first):
+        one batch per call. A listener's exception aborts the call (its savepoint)."""
+        events = [RecordEvent(kind, self.app.key, form_key, self.user_id, at, tuple(changes))]
+        events += self._derived_events(derived, at)
+        self.listeners.emit(self.conn, self.app, events)
 
-        def changes(values: dict) -> dict:
-            out = {}
-            for key, value in values.items():
-                if value is not None:   # what history.diff keeps when there is no "before"
-                    convert = as_json[key]
-                    out[key] = {"from": before[key], "to": value if convert is None else convert(value)}
-            return out
-        return changes
-
-    def _json_changes(self, cleaner, before: dict, after: dict) -> dict:
-        changes = {}
-        for key, change in history.diff(before, after).items():
-            ftype = cleaner.types[key]
-            changes[key] = {"from": ftype.to_json(change["from"]), "to": ftype.to_json(change["to"])}
-        return changes
+    def _derived_events(self, derived: ChangedRecords, at) -> list[RecordEvent]:
+        """One event per form whose computed fields the upkeep changed, from the values it
+        read and wrote anyway (no query); a field recomputed back to its value is left out."""
+        events = []
+        for form_key, before in derived.by_form.items():
+            after = derived.after.get(form_key, {})
+            changes = []
+            for rid in sorted(before):
+                new = {key: value for key, value in after.get(rid, {}).items()
+                       if key in before[rid] and before[rid][key] != value}
+                if new:
+                    old = {key: before[rid][key] for key in new}
+                    changes.append(RecordChange(rid, None, MappingProxyType(old), MappingProxyType(new)))
+            events.append(RecordEvent(EventKind.DERIVED, self.app.key, form_key, self.user_id, at,
+                                      tuple(changes)))
+        return events
 
     def _write_links_and_children(self, form, cleaner, ids, cleaned, *, replace: bool) -> None:
         for fdef in form.fields:
@@ -434,27 +441,27 @@ class Records:
         self._check_batch(table, cleaner, cleaned, ids)
         before = self._before_values(form, cleaner, current, ids, cleaned)
         now = self._now()
-        entries, changed_ids, changed_keys, row_values = [], [], {}, {}
+        record_changes, changed_ids, changed_keys, row_values = [], [], {}, {}
         for rid, record in zip(ids, cleaned):
-            changes = self._json_changes(cleaner, before[rid], self._all_values(record))
-            if not changes:
+            old, new = _changed(before[rid], self._all_values(record))
+            if not new:
                 continue
-            changed_keys[rid] = set(changes)
+            changed_keys[rid] = set(new)
             version = current[rid].version
             values = {"updated_at": now, "updated_by": self.user_id, "version": version + 1}
             for key in record.values:
-                if key in changes:
+                if key in new:
                     values.update(cleaner.types[key].to_row(record.values[key]))
             row_values[rid] = values
-            entries.append(history.entry(self.app.key, form.key, rid, version + 1, "update",
-                                         changes, self.user_id, now))
+            record_changes.append(RecordChange(rid, version + 1, MappingProxyType(old),
+                                               MappingProxyType(new)))
             changed_ids.append(rid)
         self._write_updates(form, table, cleaner, current, row_values)
         changed = [(rid, rec) for rid, rec in zip(ids, cleaned) if rid in changed_ids]
         self._write_links_and_children(form, cleaner, [r for r, _ in changed],
                                        [c for _, c in changed], replace=True)
-        self.upkeep.after_update(form, changed_keys, before)
-        history.write(self.conn, entries)
+        derived = self.upkeep.after_update(form, changed_keys, before)
+        self._emit(EventKind.UPDATED, form.key, now, record_changes, derived)
         return self._fetch(form, table, ids)
 
     def _write_updates(self, form, table, cleaner, current, row_values: dict[int, dict]) -> None:
@@ -535,9 +542,9 @@ class Records:
         now = self._now()
         self.conn.execute(table.update().where(table.c.id.in_(ids)).values(
             deleted_at=now, updated_at=now, updated_by=self.user_id, version=table.c.version + 1))
-        self.upkeep.after_existence(form, ids)
-        history.write(self.conn, [history.entry(self.app.key, form.key, r.id, r.version + 1, "delete",
-                                                {}, self.user_id, now) for r in live])
+        derived = self.upkeep.after_existence(form, ids)
+        self._emit(EventKind.DELETED, form.key, now, [RecordChange(r.id, r.version + 1) for r in live],
+                   derived)
         for source_key, source_ids in cascades:
             source_table = self.tables.form_table(source_key)
             still_live = list(self.conn.execute(sa.select(source_table.c.id).where(
@@ -570,9 +577,9 @@ class Records:
         now = self._now()
         self.conn.execute(table.update().where(table.c.id.in_(ids)).values(
             deleted_at=None, updated_at=now, updated_by=self.user_id, version=table.c.version + 1))
-        self.upkeep.after_existence(form, ids)
-        history.write(self.conn, [history.entry(self.app.key, form.key, rid, rows[rid].version + 1,
-                                                "restore", {}, self.user_id, now) for rid in ids])
+        derived = self.upkeep.after_existence(form, ids)
+        self._emit(EventKind.RESTORED, form.key, now, [RecordChange(rid, rows[rid].version + 1)
+                                                       for rid in ids], derived)
         return len(ids)
 
     @_all_or_nothing
@@ -596,9 +603,8 @@ class Records:
                 self.conn.execute(source.update().where(source.c[fdef.key].in_(ids))
                                   .values({fdef.key: None}))
         self.conn.execute(table.delete().where(table.c.id.in_(ids)))
-        self.upkeep.after_purge(cleared)
-        history.write(self.conn, [history.entry(self.app.key, form.key, rid, 0, "purge", {},
-                                                self.user_id, self._now()) for rid in ids])
+        derived = self.upkeep.after_purge(cleared)
+        self._emit(EventKind.PURGED, form.key, self._now(), [RecordChange(rid, 0) for rid in ids], derived)
         return len(ids)
 
     def _inbound_relations(self, target_key: str):
@@ -618,3 +624,9 @@ class Records:
             query = sa.select(source.c.id).where(source.c[fdef.key].in_(ids),
                                                  source.c.deleted_at.is_(None))
         return set(self.conn.execute(query).scalars())
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(old, new) values of the keys of `after` whose value differs from `before`'s."""
+    new = {key: value for key, value in after.items() if before.get(key) != value}
+    return {key: before.get(key) for key in new}, new
