@@ -1,0 +1,88 @@
+"""Which fields a read names, and refusing the ones the actor may not see.
+
+A filter names fields in its conditions ({"field": "level"}) and in its formulas
+({"formula": "customer.level = \\"vip\\""}); a path through a relation also reads a field
+of the related form, which that form's access must show. Malformed filters are left to
+engine.query.filters.compile_filter, which says what is wrong with them: this walk only
+looks for fields it can recognise, within the same bounds.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+from engine.computed.paths import field_kind
+from engine.definition.model import FormDef
+from engine.formula import FormulaSyntaxError, parse
+from engine.query.filters import MAX_CONDITIONS, MAX_DEPTH
+from engine.query.formula_filter import MAX_FORMULA_LENGTH
+from runtime.permissions.errors import PermissionDenied
+from runtime.permissions.policy import VIEW, FormAccess
+
+AccessOf = Callable[[FormDef], FormAccess]
+
+
+def refuse_hidden_in_filter(app, form: FormDef, spec: Any, access_of: AccessOf) -> None:
+    """PermissionDenied naming the first field the filter reads that the actor may not see."""
+    for where, path in _filter_paths(spec, "filter", 0, [0]):
+        _refuse_path(app, form, path, access_of, "permission_hidden_filter", where)
+
+
+def refuse_hidden(app, form: FormDef, keys: Iterable[tuple[str, str]], access_of: AccessOf, code: str) -> None:
+    """PermissionDenied for the first (where, field key) of `keys` the actor may not see;
+    `code` says what the field was named for (permission_hidden_sort, ..._fields)."""
+    for where, key in keys:
+        _refuse_path(app, form, (key,), access_of, code, where)
+
+
+def _refuse_path(app, form, path: tuple[str, ...], access_of: AccessOf, code: str, where: str) -> None:
+    hidden = _hidden_step(app, form, path, access_of)
+    if hidden is not None:
+        holder, key = hidden
+        raise PermissionDenied(code, field=key, form=holder.key, path=where)
+
+
+def _hidden_step(app, form: FormDef, path: tuple[str, ...], access_of: AccessOf):
+    """(form, field key) of the first step of `path` the actor may not see, or None.
+    A subform's columns go with the subform; a lookup field is a field of its own."""
+    current = form
+    for key in path:
+        fdef = current.field(key)
+        if fdef is None:        # a system column, or a mistake compile_filter will name
+            return None
+        access = access_of(current)
+        if not access.can(VIEW) or not access.can_see(key):
+            return current, key
+        if field_kind(fdef) != "relation":
+            return None
+        current = app.form(fdef.option("target"))
+        if current is None:
+            return None
+    return None
+
+
+def _filter_paths(spec: Any, where: str, depth: int, seen: list[int]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(where, field path) of every field the filter names, in document order."""
+    if depth > MAX_DEPTH or seen[0] > MAX_CONDITIONS:
+        return
+    if isinstance(spec, list):
+        spec = {"and": spec}
+    if not isinstance(spec, dict):
+        return
+    for group in ("and", "or"):
+        items = spec.get(group)
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                yield from _filter_paths(item, f"{where}.{group}[{i}]", depth + 1, seen)
+    if "not" in spec:
+        yield from _filter_paths(spec["not"], f"{where}.not", depth + 1, seen)
+    seen[0] += 1
+    if isinstance(spec.get("field"), str):
+        yield f"{where}.field", (spec["field"],)
+    text = spec.get("formula")
+    if isinstance(text, str) and len(text) <= MAX_FORMULA_LENGTH:
+        try:
+            references = parse(text).references
+        except FormulaSyntaxError:
+            return
+        for path in references:
+            yield f"{where}.formula", tuple(path)
