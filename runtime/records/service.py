@@ -603,8 +603,8 @@ class Records:
         A cascade is the definition's consequence of a delete the actor may do: it is
         not asked of the policy again."""
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
-        live = list(self.conn.execute(self._locked(table, self._scoped(sa.select(table.c.id, table.c.version).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_(None)), access))))
+        alive = sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
+        live = list(self.conn.execute(self._locked(table, self._scoped(alive, access))))
         missing = set(ids) - {r.id for r in live}
         if missing:
             raise NotFound(f"{form.key} records {sorted(missing)} do not exist or are already deleted")

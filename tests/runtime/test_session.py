@@ -22,7 +22,8 @@ def shop(db):
 
 @pytest.fixture
 def staff(db):
-    """li.lei: sales_manager and member of 华东 (primary) and 华南; han.meimei: no roles."""
+    """li.lei: sales_manager and member of 华东 and 华南 (primary, the newer department);
+    han.meimei: no roles, no department."""
     def build(uow):
         org = uow.org
         li = org.users.add("li.lei", "李雷", is_admin=True)
@@ -31,8 +32,8 @@ def staff(db):
         org.roles.create("finance", "财务")
         org.roles.assign("sales_manager", [li])
         east, south = org.departments.create("华东"), org.departments.create("华南")
-        org.departments.add_members(south, [li])
-        org.departments.add_members(east, [li], primary=True)
+        org.departments.add_members(east, [li])
+        org.departments.add_members(south, [li], primary=True)
         return {"li": li.id, "han": han.id, "east": east.id, "south": south.id}
     return Session(db).write(build)
 
@@ -195,7 +196,7 @@ def test_actor_for_reads_roles_and_departments_in_three_queries(db, staff, count
     assert counter.count == 3
     assert (li.user_id, li.account, li.name, li.is_admin, li.is_active) == (staff["li"], "li.lei", "李雷", True, True)
     assert li.roles == {"sales_manager"} and li.has_role("sales_manager") and not li.has_role("finance")
-    assert li.department_ids == (staff["east"], staff["south"]) and li.primary_department_id == staff["east"]
+    assert li.department_ids == (staff["south"], staff["east"]) and li.primary_department_id == staff["south"]
     assert (han.roles, han.department_ids, han.primary_department_id, han.lang) == (frozenset(), (), None, "en")
     assert not li.is_system and Actor.system().is_system and Actor.system().is_admin
 

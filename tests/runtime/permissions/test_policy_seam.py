@@ -129,7 +129,8 @@ def test_filtering_on_a_hidden_field_is_refused_naming_it(shop, filter, where):
     db, app = shop
     with db.connect() as conn:
         records = _as(conn, app)
-        for call in (lambda: records.list("customers", filter=filter), lambda: records.count("customers", filter=filter)):
+        for call in (lambda: records.list("customers", filter=filter),
+                     lambda: records.count("customers", filter=filter)):
             with pytest.raises(PermissionDenied) as refused:
                 call()
             assert refused.value.code == "permission_hidden_filter"

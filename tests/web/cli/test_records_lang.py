@@ -69,7 +69,8 @@ def test_writes_act_as_the_user_and_an_unknown_user_is_refused(shop, db, capsys)
     url = shop
     with db.begin() as conn:
         li = Org(conn).users.add("li.lei", "李雷").id
-    made = json.loads(run(url, "create", "shop", "customers", "--user-id", str(li), "--data", '{"name": "甲"}').output)
+    made = json.loads(run(url, "create", "shop", "customers", "--user-id", str(li),
+                          "--data", '{"name": "甲"}').output)
     assert (made["created_by"], made["owner_id"]) == (li, li)
     assert run(url, "update", "shop", "customers", str(made["id"]), "--data", '{"name": "乙"}').exit_code == 0
     log = json.loads(run(url, "history", "shop", "customers", str(made["id"])).output)
