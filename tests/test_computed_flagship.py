@@ -116,7 +116,7 @@ def test_seeded_computed_values_are_consistent(seeded):
 def test_flagship_rules(seeded):
     db, app = seeded
     with db.begin() as conn:
-        r = Records(conn, app, user_id=None)
+        r = Records(conn, app)
         contract = r.list("contracts", page_size=1, sort=[{"field": "amount", "dir": "asc"}],
                           filter={"field": "net_paid", "op": "gt", "value": 0}).records[0]
         cid, fields = contract["id"], contract["fields"]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from engine.errors import RecordValidationError
 from engine.validation.validate import check_text
+from runtime.actor import Actor
 from runtime.apps import apply_app
 from runtime.org import Org
 from runtime.records import Records
@@ -55,7 +56,7 @@ def deals(db):
 def test_default_formula_fills_in_the_signed_in_user(deals):
     db, app, wang, li = deals
     with db.begin() as conn:
-        mine = Records(conn, app, user_id=wang).create("deals", {"title": "A", "note": "跟进中"})
+        mine = Records(conn, app, actor=Actor(user_id=wang)).create("deals", {"title": "A", "note": "跟进中"})
         by_script = Records(conn, app).create("deals", {"title": "B", "note": "导入"})
     assert mine["fields"]["sales_rep"] == wang
     assert by_script["fields"]["sales_rep"] is None     # nobody signed in: empty
@@ -65,20 +66,20 @@ def test_visibility_follows_who_is_looking(deals):
     db, app, wang, li = deals
     with db.begin() as conn:
         # li fills in a deal for wang: the note is visible only to wang, so li need not fill it
-        created = Records(conn, app, user_id=li).create("deals", {"title": "C", "sales_rep": wang})
+        created = Records(conn, app, actor=Actor(user_id=li)).create("deals", {"title": "C", "sales_rep": wang})
         assert created["fields"]["sales_rep"] == wang
         with pytest.raises(RecordValidationError) as refused:
-            Records(conn, app, user_id=wang).create("deals", {"title": "D"})
+            Records(conn, app, actor=Actor(user_id=wang)).create("deals", {"title": "D"})
     assert [issue.field for issue in refused.value.issues] == ["note"]
 
 
 def test_a_rule_compares_with_the_signed_in_user(deals):
     db, app, wang, li = deals
     with db.begin() as conn:
-        deal = Records(conn, app, user_id=wang).create("deals", {"title": "E", "note": "x"})
+        deal = Records(conn, app, actor=Actor(user_id=wang)).create("deals", {"title": "E", "note": "x"})
         with pytest.raises(RecordValidationError) as refused:
-            Records(conn, app, user_id=wang).update("deals", deal["id"], {"approver": wang})
-        named = Records(conn, app, user_id=wang).update("deals", deal["id"], {"approver": li})
+            Records(conn, app, actor=Actor(user_id=wang)).update("deals", deal["id"], {"approver": wang})
+        named = Records(conn, app, actor=Actor(user_id=wang)).update("deals", deal["id"], {"approver": li})
     assert [issue.field for issue in refused.value.issues] == ["approver"]
     assert "You cannot name yourself as the approver" in str(refused.value)
     assert named["fields"]["approver"] == li
@@ -87,16 +88,16 @@ def test_a_rule_compares_with_the_signed_in_user(deals):
 def test_a_filter_lists_the_signed_in_users_records(deals):
     db, app, wang, li = deals
     with db.begin() as conn:
-        Records(conn, app, user_id=wang).bulk_create("deals", [{"title": f"W{i}", "note": "n"} for i in range(3)])
-        Records(conn, app, user_id=li).bulk_create("deals", [{"title": f"L{i}", "note": "n"} for i in range(2)])
+        Records(conn, app, actor=Actor(user_id=wang)).bulk_create("deals", [{"title": f"W{i}", "note": "n"} for i in range(3)])
+        Records(conn, app, actor=Actor(user_id=li)).bulk_create("deals", [{"title": f"L{i}", "note": "n"} for i in range(2)])
         mine = {"formula": "sales_rep = CURRENTUSER()"}
-        as_wang = Records(conn, app, user_id=wang).list("deals", filter=mine, page_size=50)
+        as_wang = Records(conn, app, actor=Actor(user_id=wang)).list("deals", filter=mine, page_size=50)
         as_nobody = Records(conn, app).list("deals", filter=mine, page_size=50)
         sent = []
         listen = lambda *args: sent.append((args[2], args[3]))     # noqa: E731 (statement, parameters)
         sa.event.listen(db, "before_cursor_execute", listen)
         try:
-            as_li = Records(conn, app, user_id=li).list("deals", filter=mine, page_size=50)
+            as_li = Records(conn, app, actor=Actor(user_id=li)).list("deals", filter=mine, page_size=50)
         finally:
             sa.event.remove(db, "before_cursor_execute", listen)
     assert sorted(r["fields"]["title"] for r in as_wang.records) == ["W0", "W1", "W2"]

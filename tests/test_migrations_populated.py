@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from engine.definition.model import AppDef
 from engine.errors import FormworkError, RecordValidationError
 from engine.schema_change.apply import Migrator
+from runtime.actor import Actor
 from runtime.apps import apply_app, archived_fields, load_installed, plan_app, purge_archived
 from runtime.records import Records
 from tests.records_app import DEFINITION
@@ -68,7 +69,7 @@ def shop(db):
     app = AppDef.from_dict(v1_doc())
     apply_app(db, app)
     with db.begin() as conn:
-        r = Records(conn, app, user_id=1)
+        r = Records(conn, app, actor=Actor(user_id=1))
         ids = {c["fields"]["name"]: c["id"] for c in r.bulk_create("customers", CUSTOMERS)}
         r.update("customers", ids["乙"], {"referrer": ids["甲"]}, expected_version=1)
         r.update("customers", ids["丙"], {"referrer": ids["乙"]}, expected_version=1)

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import ConflictError, IntegrityProblem, NotFound, RecordValidationError
+from runtime.actor import Actor
 from runtime.records import BulkValidationError, Records
 from tests.records_app import install_shop
 
@@ -20,7 +21,7 @@ def issues_of(exc):
 def test_create_and_get_with_defaults(shop):
     db, app = shop
     with db.begin() as conn:
-        rec = Records(conn, app, user_id=None).create("customers", {"name": " 张三 ", "code": "C1"})
+        rec = Records(conn, app).create("customers", {"name": " 张三 ", "code": "C1"})
     assert rec["fields"]["name"] == "张三"
     assert rec["fields"]["credit"] == Decimal("100.00")
     assert rec["version"] == 1
@@ -62,7 +63,7 @@ def test_unique_is_checked_with_a_friendly_error_and_frees_on_delete(shop):
 def test_update_with_optimistic_version_and_history(shop):
     db, app = shop
     with db.begin() as conn:
-        r = Records(conn, app, user_id=5)
+        r = Records(conn, app, actor=Actor(user_id=5))
         rec = r.create("customers", {"name": "甲", "code": "H1"})
         updated = r.update("customers", rec["id"], {"credit": "2,500.5"}, expected_version=1)
         assert updated["version"] == 2 and updated["fields"]["credit"] == Decimal("2500.50")

@@ -12,6 +12,7 @@ from engine.compiled.app import compiled
 from engine.dialect import POSTGRESQL, SQLITE
 from engine.formula import EvalContext, evaluate
 from engine.query.filters import FilterError
+from runtime.actor import Actor
 from runtime.records import Records
 from tests.records_app import install_shop
 from web.cli import main
@@ -249,8 +250,8 @@ def test_a_kept_translation_follows_the_clock_the_user_and_the_time_zone(shop):
         assert listed(this_year, now=in_2021) == set()
         assert listed(this_year, now=in_2020) == _positive(orders)
         mine = "AND(amount > 0, CURRENTUSER() = 7)"
-        assert listed(mine, user_id=7) == _positive(orders)
-        assert listed(mine, user_id=8) == set()
+        assert listed(mine, actor=Actor(user_id=7)) == _positive(orders)
+        assert listed(mine, actor=Actor(user_id=8)) == set()
         assert listed(mine) == set()
         first_day = "AND(amount > 0, DAY(NOW()) = 1)"
         assert listed(first_day, now=in_2020) == set()

@@ -24,7 +24,7 @@ import dataclasses
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Iterable, Union
+from typing import Any, Iterable, Iterator, Union
 
 from engine.computed.env import AppEnv, field_formula_type
 from engine.definition.model import AppDef, FieldDef, FormDef
@@ -98,6 +98,11 @@ class Invalid:
 
     path: str
     message: str
+    # The field paths a bad condition still names (a known field with a wrong operator,
+    # a formula that fails its type check), so that a caller may refuse a field the
+    # reader may not see before this message names it.
+    reads: tuple[tuple[str, ...], ...] = ()
+    names_at: str = ""              # where the condition names them: its field or formula
 
     def error(self) -> FilterError:
         return FilterError(self.path, self.message)
@@ -127,6 +132,19 @@ class FilterTree:
         """The keys of the record's own fields it reads: each path's first step (a path
         through a relation reads the relation field first)."""
         return frozenset(path[0] for path in self.fields)
+
+    def tests(self) -> Iterator["FieldTest | FormulaTest | Invalid"]:
+        """The field and formula conditions in document order, with the bad ones that
+        still name fields (Invalid.reads)."""
+        stack = [self.root] if self.root is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Group):
+                stack.extend(reversed(node.items))
+            elif isinstance(node, Not):
+                stack.append(node.item)
+            elif isinstance(node, (FieldTest, FormulaTest)) or (isinstance(node, Invalid) and node.reads):
+                yield node
 
 
 def parse_filter(spec: Any, form: FormDef, *, app: AppDef, types: FieldTypes, related: bool = True,
@@ -170,8 +188,9 @@ class _Parser:
         self.clock = False
         self.formulas: list[FormulaTest] = []
 
-    def invalid(self, path: str, message: str) -> Invalid:
-        found = Invalid(path, message)
+    def invalid(self, path: str, message: str, reads: tuple[tuple[str, ...], ...] = (),
+                names_at: str = "") -> Invalid:
+        found = Invalid(path, message, reads, names_at)
         self.errors.append(found)
         return found
 
@@ -235,7 +254,8 @@ class _Parser:
             hint = did_you_mean(op, operators) if isinstance(op, str) else None
             return self.invalid(f"{path}.op", f"field {fdef.key!r} ({fdef.type}) does not support "
                                 f"operator {op!r}; use one of: {allowed}"
-                                + (f" (did you mean {hint!r}?)" if hint else ""))
+                                + (f" (did you mean {hint!r}?)" if hint else ""),
+                                ((fdef.key,),), f"{path}.field")
         test = FieldTest(path, fdef, op, spec.get("value"))
         self.fields.update(test.reads)
         self.clock = self.clock or op in CLOCK_OPS
@@ -254,7 +274,7 @@ class _Parser:
             return self.invalid(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
         checked = _CHECKED.get(self, text)
         if isinstance(checked, str):
-            return self.invalid(where, checked)
+            return self.invalid(where, checked, _references(text), where)
         test = FormulaTest(path, text, checked)
         self.formulas.append(test)
         self.fields.update(test.reads)
@@ -263,6 +283,14 @@ class _Parser:
 
 
 # ---- formula conditions --------------------------------------------------------------------------
+
+def _references(text: str) -> tuple[tuple[str, ...], ...]:
+    """The field paths a formula names, when it parses (it may fail its type check)."""
+    try:
+        return tuple(parse(text).references)
+    except FormulaSyntaxError:
+        return ()
+
 
 def checked_formula(text: str, env: "FilterEnv") -> Formula | str:
     """The formula with the checker's typed tree, or what is wrong with it."""

@@ -34,6 +34,7 @@ from engine.fields.base import ValueContext
 from engine.fields.relation import RelationField
 from engine.i18n import render
 from engine.suggest import did_you_mean
+from runtime.actor import Actor
 from runtime.apps import load_installed
 from runtime.import_export.cells import restore
 from runtime.import_export.directory import Directory, cell_texts, lookup_kind
@@ -91,16 +92,17 @@ Progress = Callable[[int, "float | None"], None]   # (rows read, fraction of the
 
 def import_file(engine: Engine, app_key: str, form_key: str, path: Path, *, dry_run: bool = False,
                 skip_bad_rows: bool = False, mapping: dict | Path | None = None,
-                report_path: Path | None = None, user_id: int | None = None, lang: str = "zh",
+                report_path: Path | None = None, actor: Actor | None = None, lang: str = "zh",
                 sheet: str | None = None, batch_size: int = BATCH,
                 progress: Progress | None = None) -> ImportReport:
-    """Import the rows of `path` into a form; see the module docstring for the modes."""
+    """Import the rows of `path` into a form; see the module docstring for the modes.
+    The records are created as `actor` (default the system actor: runtime/actor.py)."""
     started = time.perf_counter()
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping_file(Path(mapping))
     withdrawn: dict[int, list[CellProblem]] = {}
     for attempt in range(1, MAX_PASSES + 1):
-        options = _Options(dry_run, skip_bad_rows, mapping, user_id, lang, sheet, batch_size, progress)
+        options = _Options(dry_run, skip_bad_rows, mapping, actor, lang, sheet, batch_size, progress)
 
         def one_pass(number=attempt, options=options):
             fresh = ImportReport(file=str(path), dry_run=dry_run, passes=number)
@@ -120,7 +122,7 @@ class _Options:
     dry_run: bool
     skip_bad_rows: bool
     mapping: dict | None
-    user_id: int | None
+    actor: Actor | None
     lang: str
     sheet: str | None
     batch_size: int
@@ -143,7 +145,7 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
             columns = map_columns(form, table.headers, options.mapping, types=app.types,
                                   subform_sheets=frozenset(sheets))
             report.notes = list(columns.notes)
-            records = Records(conn, app, user_id=options.user_id, lang=options.lang)
+            records = Records(conn, app, actor=options.actor, lang=options.lang)
             importer = _BatchImporter(conn, app, form, columns, table, records, writer, withdrawn)
             subform_sheets = [_SubformSheet(table, form.field(key), name, writer, importer)
                               for key, name in sheets.items()]

@@ -1,8 +1,8 @@
 """The record service: create, update, delete to the recycle bin, restore, purge,
-get and list the records of one app, as one user, inside the caller's transaction.
+get and list the records of one app, as one actor, inside the caller's transaction.
 
     with engine.begin() as conn:
-        records = Records(conn, app, user_id=7)
+        records = Records(conn, app, actor=actor_for(conn, "li.lei"))
         rec = records.create("customers", {"name": "张三", "phone": "13812345678"})
         records.update("customers", rec["id"], {"level": "vip"}, expected_version=rec["version"])
 
@@ -11,6 +11,11 @@ checks references and unique values with one query per target for the whole
 batch, and raises one batch of record events to the listeners (runtime/records/
 events.py), the first of which writes the field-level history. Statement counts
 stay fixed per call, whatever the number of records or fields.
+
+What the actor may do is the policy's answer (runtime/permissions/policy.py), asked in
+one place (`_access`) and enforced here for reads and writes alike: actions, a row
+scope ANDed into the SQL of every read, hidden and read-only fields. The default
+policy, FullAccess, allows everything and adds no statement.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from engine.compiled.app import App, compiled
+from engine.computed.filter_tree import parse_filter
 from engine.computed.graph import EXISTS
 from engine.definition.model import AppDef, FormDef
 from engine.dialect import Dialect
@@ -36,6 +42,10 @@ from engine.query.filters import compile_filter
 from engine.query.pages import after_clause, decode_cursor, encode_cursor, order_by, parse_sort
 from engine.upkeep.derived_rules import ChangedRecords
 from engine.upkeep.upkeep import Upkeep
+from runtime.actor import Actor
+from runtime.permissions import CREATE, DELETE, EDIT, FULL, FULL_ACCESS, VIEW, FormAccess, Policy
+from runtime.permissions.errors import PermissionDenied
+from runtime.permissions.fields import refuse_hidden, refuse_hidden_in_filter
 from runtime.records import history
 from runtime.records.events import EventKind, Listeners, RecordChange, RecordEvent
 from runtime.records.loading import PageLoader
@@ -89,15 +99,22 @@ def _all_or_nothing(write):
 
 
 class Records:
-    def __init__(self, conn: sa.Connection, app: App | AppDef, *, user_id: int | None = None,
-                 lang: str = "zh", tz: ZoneInfo = DEFAULT_TZ, now=None, listeners: Listeners | None = None):
+    def __init__(self, conn: sa.Connection, app: App | AppDef, *, actor: Actor | None = None,
+                 policy: Policy = FULL_ACCESS, lang: str | None = None, tz: ZoneInfo = DEFAULT_TZ, now=None,
+                 listeners: Listeners | None = None):
         """`app`: the compiled app (runtime.apps.load_installed gives it); a definition is
-        compiled once (engine.compiled.app.compiled). `listeners`: who hears the record
-        events, history first (history.DEFAULT_LISTENERS when None)."""
-        self.conn, self.app, self.user_id = conn, compiled(app), user_id
+        compiled once (engine.compiled.app.compiled). `actor` (runtime/actor.py; default
+        the system actor): its user id is recorded as created_by, updated_by and owner and
+        in the history, and is CURRENTUSER() in formulas. `policy`: what the actor may do
+        (runtime/permissions). `lang`: of messages and displayed values (default the actor's).
+        `listeners`: who hears the record events, history first (history.DEFAULT_LISTENERS
+        when None)."""
+        self.actor = actor or Actor.system()
+        self.conn, self.app, self.user_id = conn, compiled(app), self.actor.user_id
+        self.policy, self._accesses = policy, {}
         self.listeners = history.history_first(listeners)
         self.tables = self.app.tables
-        self.ctx = ValueContext(lang=lang, tz=tz, now=now, user_id=user_id)
+        self.ctx = ValueContext(lang=lang or self.actor.lang, tz=tz, now=now, user_id=self.user_id)
         self.dialect = Dialect.of(conn)
         self.upkeep = Upkeep(conn, self.app, self.ctx)   # formulas, rollups, rules
 
@@ -105,6 +122,32 @@ class Records:
     def _form(self, form_key: str) -> tuple[FormDef, sa.Table]:
         form = self.app.require_form(form_key)
         return form, self.tables.form_table(form_key)
+
+    def _access(self, form: FormDef, action: str | None = None) -> FormAccess:
+        """The one place the service asks its policy (once per form): what the actor may
+        do with `form`. Raises PermissionDenied when `action` is not among it."""
+        access = self._accesses.get(form.key)
+        if access is None:
+            access = self._accesses[form.key] = self.policy.access(self.app, form, self.actor)
+        if action is not None and not access.can(action):
+            raise PermissionDenied(f"permission_{action}_denied", form=form.key)
+        return access
+
+    @staticmethod
+    def _scoped(query, access: FormAccess):
+        """`query` restricted to the rows the actor may reach (unchanged for all rows)."""
+        return query if access.row_scope is None else query.where(access.row_scope)
+
+    def _clean(self, cleaner: RecordCleaner, access: FormAccess, raw: Any, **options) -> CleanedRecord:
+        """`cleaner.clean(raw)` with the fields the actor may not set left out, each
+        refused with a `permission_read_only` issue."""
+        blocked = [key for key in raw if not access.can_edit(key)] \
+            if access.limits_writes and isinstance(raw, dict) else []
+        if not blocked:
+            return cleaner.clean(raw, **options)
+        record = cleaner.clean({k: v for k, v in raw.items() if k not in blocked}, **options)
+        record.issues[:0] = [FieldIssue(key, "permission_read_only") for key in blocked]
+        return record
 
     def _ctx_for(self, form: FormDef) -> ValueContext:
         return self.ctx.for_form(self.tables, form.key)
@@ -127,7 +170,7 @@ class Records:
         """Create many records: all or nothing. Returns the created records."""
         form, table = self._form(form_key)
         ids, _failures = self.create_many(form_key, rows, skip_invalid=False)
-        return self._fetch(form, table, ids)
+        return self._fetch(form, table, ids, access=self._access(form))
 
     @_all_or_nothing
     def create_many(self, form_key: str, rows: list[dict[str, Any]], *, skip_invalid: bool,
@@ -142,12 +185,14 @@ class Records:
         duplicates within the batch included) but never written. `already_clean` names
         fields whose values came from the field type's parser (see RecordCleaner.clean)."""
         form, table = self._form(form_key)
+        access = self._access(form, CREATE)
         if len(rows) > MAX_BATCH:
             raise FormworkError(f"at most {MAX_BATCH} records per call, got {len(rows)}; split the batch")
         if not rows:
             return [], {}
         cleaner = RecordCleaner(self.app, form, self._ctx_for(form))
-        cleaned = [cleaner.clean(row, creating=True, already_clean=already_clean) for row in rows]
+        cleaned = [self._clean(cleaner, access, row, creating=True, already_clean=already_clean)
+                   for row in rows]
         check_references(self.conn, self.tables, cleaner, cleaned)
         check_unique(self.conn, table, cleaner, cleaned, [None] * len(cleaned))
         self.upkeep.before_create(form, cleaned)
@@ -298,17 +343,23 @@ class Records:
         """The table as reads see it: formula fields reading the clock computed now."""
         return read_columns(self.app, form, table, self.ctx)
 
-    def _fetch(self, form, table, ids: list[int], include_deleted: bool = True) -> list[dict]:
-        loader = PageLoader.for_form(self.app, form, self.tables, self.ctx)
+    def _fetch(self, form, table, ids: list[int], include_deleted: bool = True, *,
+               access: FormAccess = FULL, scoped: bool = False) -> list[dict]:
+        """Records by id with the fields `access` shows; only those in its row scope
+        when `scoped` (a record a write gives back is shown whatever its scope)."""
+        loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, access.visible_fields(form))
         query = loader.select(columns=self._columns(form, table)).where(table.c.id.in_(ids))
         if not include_deleted:
             query = query.where(table.c.deleted_at.is_(None))
+        if scoped:
+            query = self._scoped(query, access)
         by_id = {r["id"]: r for r in loader.records(self.conn, self.conn.execute(query).all())}
         return [by_id[i] for i in ids if i in by_id]
 
     def get(self, form_key: str, record_id: int, *, include_deleted: bool = False) -> dict[str, Any]:
         form, table = self._form(form_key)
-        found = self._fetch(form, table, [record_id], include_deleted=True)
+        found = self._fetch(form, table, [record_id], include_deleted=True,
+                            access=self._access(form, VIEW), scoped=True)
         if not found or (found[0]["deleted_at"] is not None and not include_deleted):
             raise NotFound(f"{form_key} record #{record_id} does not exist"
                            + (" (it is in the recycle bin)" if found else ""))
@@ -323,14 +374,16 @@ class Records:
         form, table = self._form(form_key)
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise FormworkError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size!r}")
-        ctx = self._ctx_for(form)
+        access = self._access(form, VIEW)
         columns = self._columns(form, table)
-        where = sa.and_(
-            table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
-            compile_filter(form, columns, filter, ctx, tables=self.tables),
-            self._search_clause(form, columns, search))
-        keys = parse_sort(form, columns, sort, self.app.types)
-        loader = PageLoader.for_form(self.app, form, self.tables, self.ctx, fields)
+        where = self._where(form, table, columns, access, filter, search, deleted)
+        if fields is not None:
+            fields = list(fields)
+            refuse_hidden(self.app, form, [(f"fields[{i}]", key) for i, key in enumerate(fields)],
+                          self._access, "permission_hidden_fields")
+        keys = self._sort_keys(form, columns, access, sort)
+        loader = PageLoader.for_form(self.app, form, self.tables, self.ctx,
+                                     access.visible_fields(form) if fields is None else fields)
         query, sort_names = loader.sorted_select(keys, columns)
         rows = self._page_rows(query, where, keys, cursor, page_size)
         more = len(rows) > page_size
@@ -364,11 +417,31 @@ class Records:
               deleted: bool = False) -> Count:
         form, table = self._form(form_key)
         columns = self._columns(form, table)
-        where = sa.and_(
-            table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
-            compile_filter(form, columns, filter, self._ctx_for(form), tables=self.tables),
-            self._search_clause(form, columns, search))
-        return self.count_where(table, where)
+        return self.count_where(table, self._where(form, table, columns, self._access(form, VIEW), filter,
+                                                   search, deleted))
+
+    def _where(self, form, table, columns, access: FormAccess, filter, search,
+               deleted: bool) -> sa.ColumnElement:
+        """The WHERE of a list or count: bin or not, the filter (refused when it reads a
+        field the actor may not see), the search, the actor's row scope."""
+        tree = parse_filter(filter, form, app=self.app.definition, types=self.app.types)
+        refuse_hidden_in_filter(self.app, form, tree, self._access)
+        parts = [table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
+                 compile_filter(form, columns, tree, self._ctx_for(form), tables=self.tables),
+                 self._search_clause(form, columns, search, access)]
+        if access.row_scope is not None:
+            parts.append(access.row_scope)
+        return sa.and_(*parts)
+
+    def _sort_keys(self, form, columns, access: FormAccess, sort) -> list:
+        """The sort keys; sorting by a field the actor may not see is refused, and a
+        form's default sort on one falls back to the newest first."""
+        keys = parse_sort(form, columns, sort, self.app.types)
+        hidden = [(f"sort[{i}]", k.key) for i, k in enumerate(keys) if not access.can_see(k.key)]
+        if hidden and sort in (None, "", []):
+            return parse_sort(form, columns, [{"field": "id", "dir": "desc"}], self.app.types)
+        refuse_hidden(self.app, form, hidden, self._access, "permission_hidden_sort")
+        return keys
 
     def count_where(self, table: sa.Table, where) -> Count:
         capped = sa.select(sa.literal(1)).select_from(table).where(where).limit(COUNT_CAP + 1).subquery()
@@ -390,18 +463,29 @@ class Records:
         except (KeyError, IndexError, TypeError, ValueError):
             return None
 
-    def _search_clause(self, form, table, search):
+    def _search_clause(self, form, table, search, access: FormAccess = FULL):
+        """Any searchable field the actor may see holds the text."""
         if not search:
             return sa.true()
         needle = str(search)[:200]
-        types = [self.app.types.of(f) for f in form.fields]
+        types = [self.app.types.of(f) for f in form.fields if access.can_see(f.key)]
         clauses = [c for c in (t.search_clause(table, needle) for t in types if t.searchable)
                    if c is not None]
         return sa.or_(*clauses) if clauses else sa.false()
 
     def history(self, form_key: str, record_id: int) -> list[dict[str, Any]]:
-        self._form(form_key)
-        return history.read(self.conn, self.app.key, form_key, record_id)
+        """The record's changes, oldest first, without the fields the actor may not see;
+        none for a record outside the actor's row scope (as for one that never existed)."""
+        form, table = self._form(form_key)
+        access = self._access(form, VIEW)
+        if access.row_scope is not None and self.conn.execute(self._scoped(
+                sa.select(table.c.id).where(table.c.id == record_id), access)).first() is None:
+            return []
+        entries = history.read(self.conn, self.app.key, form_key, record_id)
+        if access.hidden_fields:
+            for entry in entries:
+                entry["changes"] = {k: v for k, v in entry["changes"].items() if access.can_see(k)}
+        return entries
 
     # ---- update -------------------------------------------------------------------
     def update(self, form_key: str, record_id: int, changes: dict[str, Any],
@@ -417,6 +501,7 @@ class Records:
         """Apply [{"id", "changes", "version"?}] all or nothing. A given version must be
         the record's current one (optimistic locking)."""
         form, table = self._form(form_key)
+        access = self._access(form, EDIT)
         if len(updates) > MAX_BATCH:
             raise FormworkError(f"at most {MAX_BATCH} records per call, got {len(updates)}")
         if not updates:
@@ -426,8 +511,8 @@ class Records:
             raise FormworkError("the same record appears twice in one bulk update; merge its changes")
         changes = [u["changes"] for u in updates if isinstance(u.get("changes"), dict)]
         self.upkeep.lock_ahead(form, ids, set().union(*changes), changes=changes, own=True)
-        current = {row.id: row for row in self.conn.execute(self._locked(table,
-            sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))))}
+        current = {row.id: row for row in self.conn.execute(self._locked(table, self._scoped(
+            sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)), access)))}
         for u in updates:
             row = current.get(int(u["id"]))
             if row is None:
@@ -435,7 +520,7 @@ class Records:
             if u.get("version") is not None and int(u["version"]) != row.version:
                 raise ConflictError(form_key, row.id, int(u["version"]), row.version)
         cleaner = RecordCleaner(self.app, form, self._ctx_for(form))
-        cleaned = [cleaner.clean(u.get("changes") or {}, creating=False, current=current[rid])
+        cleaned = [self._clean(cleaner, access, u.get("changes") or {}, creating=False, current=current[rid])
                    for u, rid in zip(updates, ids)]
         self.upkeep.before_update(form, ids, cleaned, current)
         self._check_batch(table, cleaner, cleaned, ids)
@@ -462,7 +547,7 @@ class Records:
                                        [c for _, c in changed], replace=True)
         derived = self.upkeep.after_update(form, changed_keys, before)
         self._emit(EventKind.UPDATED, form.key, now, record_changes, derived)
-        return self._fetch(form, table, ids)
+        return self._fetch(form, table, ids, access=access)
 
     def _write_updates(self, form, table, cleaner, current, row_values: dict[int, dict]) -> None:
         """Write changed rows: one executemany per set of changed columns, never one
@@ -521,12 +606,18 @@ class Records:
         refuses, cascade moves the referencing records too, set_null waits for purge."""
         form, table = self._form(form_key)
         ids = [ids] if isinstance(ids, int) else list(ids)
+        return self._delete(form, table, ids, self._access(form, DELETE))
+
+    def _delete(self, form: FormDef, table: sa.Table, ids: list[int], access: FormAccess) -> int:
+        """Records of `form` to the recycle bin, and the records a cascade takes along.
+        A cascade is the definition's consequence of a delete the actor may do: it is
+        not asked of the policy again."""
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
-        live = list(self.conn.execute(self._locked(table, sa.select(table.c.id, table.c.version).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_(None)))))
+        alive = sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
+        live = list(self.conn.execute(self._locked(table, self._scoped(alive, access))))
         missing = set(ids) - {r.id for r in live}
         if missing:
-            raise NotFound(f"{form_key} records {sorted(missing)} do not exist or are already deleted")
+            raise NotFound(f"{form.key} records {sorted(missing)} do not exist or are already deleted")
         cascades = []
         for source_form, fdef, ftype in self._inbound_relations(form.key):
             referencing = self._referencing_ids(source_form, fdef, ftype, ids)
@@ -550,16 +641,17 @@ class Records:
             still_live = list(self.conn.execute(sa.select(source_table.c.id).where(
                 source_table.c.id.in_(source_ids), source_table.c.deleted_at.is_(None))).scalars())
             if still_live:
-                self.delete(source_key, still_live)
+                self._delete(self.app.require_form(source_key), source_table, still_live, FULL)
         return len(live)
 
     @_all_or_nothing
     def restore(self, form_key: str, ids: int | list[int]) -> int:
         form, table = self._form(form_key)
+        access = self._access(form, DELETE)
         ids = [ids] if isinstance(ids, int) else list(ids)
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
-        rows = {r.id: r for r in self.conn.execute(self._locked(table, sa.select(table).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_not(None))))}
+        rows = {r.id: r for r in self.conn.execute(self._locked(table, self._scoped(sa.select(table).where(
+            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access)))}
         missing = set(ids) - set(rows)
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin")
@@ -586,9 +678,10 @@ class Records:
     def purge(self, form_key: str, ids: int | list[int]) -> int:
         """Delete records from the recycle bin for good. References to them are cleared."""
         form, table = self._form(form_key)
+        access = self._access(form, DELETE)
         ids = [ids] if isinstance(ids, int) else list(ids)
-        found = set(self.conn.execute(sa.select(table.c.id).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_not(None))).scalars())
+        found = set(self.conn.execute(self._scoped(sa.select(table.c.id).where(
+            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access)).scalars())
         missing = set(ids) - found
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin; "

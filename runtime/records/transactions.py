@@ -76,6 +76,13 @@ def run_again_on_contention(attempt: Callable[[], T], *, attempts: int = ATTEMPT
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+def contention_reason(exc: sa.exc.DBAPIError) -> str | None:
+    """Why the database gave up on a transaction because of other writers (a deadlock, a
+    serialization failure, SQLite's lock wait running out), or None for other errors:
+    what a unit of work that is not run again reports as ConcurrentWriteError."""
+    return "database is locked" if _sqlite_busy(exc) else retryable(exc)
+
+
 def retryable(exc: sa.exc.DBAPIError) -> str | None:
     """Why the database aborted the transaction, when running it again may succeed."""
     state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)

@@ -19,6 +19,7 @@ from faker import Faker
 from engine.errors import FormworkError
 from engine.fields.base import DEFAULT_TZ
 from engine.storage.db import read_connection
+from runtime.actor import Actor
 from runtime.apps import load_installed
 from runtime.org import Org
 from runtime.records import Records
@@ -55,7 +56,7 @@ class _Writer:
         for start in range(0, len(rows), BATCH):
             chunk = rows[start:start + BATCH]
             with self.engine.begin() as conn:
-                new, _ = Records(conn, self.app, user_id=self.user_id, now=_at(ANCHOR)).create_many(
+                new, _ = Records(conn, self.app, actor=Actor(user_id=self.user_id), now=_at(ANCHOR)).create_many(
                     form_key, chunk, skip_invalid=False)
             ids.extend(new)
             self.counts[form_key] = self.counts.get(form_key, 0) + len(new)
@@ -255,7 +256,7 @@ def _customers(engine, app, writer: _Writer, customers: list[dict], referrer_of:
                     later.append((i, ref))
         ids += writer.create("customers", rows)
     with engine.begin() as conn:
-        records = Records(conn, app, user_id=user_id, now=_at(ANCHOR))
+        records = Records(conn, app, actor=Actor(user_id=user_id), now=_at(ANCHOR))
         updates = [{"id": ids[i], "changes": {"referrer": ids[ref]}} for i, ref in later]
         for start in range(0, len(updates), BATCH):
             records.bulk_update("customers", updates[start:start + BATCH])

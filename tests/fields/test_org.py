@@ -3,6 +3,7 @@ import pytest
 
 from engine.fields import ValueContext
 from engine.storage import system
+from runtime.actor import Actor
 from runtime.records import Records
 from tests.fields.helpers import CTX, NOW, Lab, L, make, problem_at, refused
 
@@ -82,7 +83,7 @@ def test_round_trip_references_and_filters(db):
         a = lab.records(conn).create("items", {"team": [han, li], "dept": sales, "depts": [sales, market]})
         a = a["id"]
     with db.begin() as conn:
-        mine = Records(conn, lab.app, user_id=obrien, now=NOW).create("items", {"dept": str(market)})
+        mine = Records(conn, lab.app, actor=Actor(user_id=obrien), now=NOW).create("items", {"dept": str(market)})
     b, c = mine["id"], lab.create(owner=han, team=f"{obrien}")["id"]
     assert lab.get(a)["fields"] == {"owner": None, "team": [han, li], "dept": sales, "depts": [sales, market]}
     assert mine["fields"]["owner"] == obrien                      # default_current_user

@@ -7,12 +7,11 @@ from pathlib import Path
 import click
 
 from engine.errors import DefinitionError
-from engine.storage.db import read_connection
 from engine.validation import load_definition, read_source
-from runtime.apps import apply_app, archived_fields, installed_apps, load_installed, plan_app, purge_archived
+from runtime.apps import apply_app, archived_fields, installed_apps, plan_app, purge_archived
 from runtime.change_preview import preview_lines
-from runtime.records import Records
 from runtime.seed import seed_app
+from runtime.session import Session
 from web.cli._common import with_engine
 
 
@@ -82,15 +81,15 @@ def apply_command(engine, file, yes):
 @with_engine
 def status_command(engine):
     """List installed apps with their forms and record counts."""
-    with read_connection(engine) as conn:
-        apps = installed_apps(conn)
+    with Session(engine).read() as uow:
+        apps = installed_apps(uow.conn)
         if not apps:
             click.echo("no apps installed; install one with `formwork apply FILE`")
         for row in apps:
-            app = load_installed(conn, row["key"])
+            records = uow.records(row["key"])
+            app = records.app
             click.echo(f"{row['key']} ({row['label'].get('zh')}) version {row['current_version']}, "
                        f"{len(app.forms)} forms")
-            records = Records(conn, app)
             for form in app.forms:
                 count = records.count(form.key)
                 shown = f"{count.value:,}" + ("" if count.exact else "+")
@@ -102,8 +101,7 @@ def status_command(engine):
 @with_engine
 def archived_command(engine, app_key):
     """List archived fields and forms of an app (restorable until purged)."""
-    with read_connection(engine) as conn:
-        rows = archived_fields(conn, app_key)
+    rows = Session(engine).read(lambda uow: archived_fields(uow.conn, app_key))
     if not rows:
         click.echo(f"{app_key}: nothing archived")
     for row in rows:

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from runtime.import_export import export_records, import_file
-from web.cli._common import with_engine
+from runtime.session import Session
+from web.cli._common import lang_option, with_engine
 
 PROGRESS_EVERY = 2.0   # seconds between progress lines
 SHOWN_PROBLEMS = 50
@@ -39,7 +40,7 @@ def _progress(label: str):
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every refused cell to this CSV (default: FILE.errors.csv when rows are refused).")
 @click.option("--sheet", help="The sheet of an .xlsx file (default: the first).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option
 @click.option("--user-id", type=int, help="Record the import as this user.")
 @with_engine
 def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapping, report_path,
@@ -47,8 +48,11 @@ def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapp
     """Import FILE (.csv or .xlsx) into a form. Exits 1 when rows were refused (every refused
     cell is in the report file), 2 when the file or its columns cannot be used at all."""
     report_path = report_path or file.with_name(file.name + ".errors.csv")
+    # The import owns its transactions (a pass per read of the file, rolled back for a
+    # dry run, run again on contention): the session gives it the actor.
+    actor = Session.for_user(engine, user_id, lang=lang).actor
     report = import_file(engine, app_key, form_key, file, dry_run=dry_run, skip_bad_rows=skip_bad_rows,
-                         mapping=mapping, report_path=report_path, user_id=user_id, lang=lang,
+                         mapping=mapping, report_path=report_path, actor=actor, lang=lang,
                          sheet=sheet, progress=_progress("read"))
     for note in report.notes:
         click.echo(f"note: {note}")
@@ -82,8 +86,7 @@ def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapp
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--filter", "filter_json", help="Filter JSON (see docs/records.md).")
 @click.option("--sort", help="Sort keys, e.g. '-amount,name'.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the column headers.")
+@lang_option
 @with_engine
 def export_command(engine, app_key, form_key, fmt, output, filter_json, sort, lang):
     """Export the (filtered) records of a form to .xlsx or .csv."""

@@ -24,10 +24,8 @@ from engine.formula import (
 )
 from engine.formula.fieldpath import inputs_from_json
 from engine.formula.values import ValueJSONError
-from engine.storage.db import read_connection
 from engine.workspace import WORKSPACE_TZ
-from runtime.apps import load_installed
-from runtime.records import Records
+from runtime.session import AppNotInstalled, Session
 from web.cli._common import open_engine
 
 EVALUATORS = ("reference", "compiled")
@@ -204,12 +202,12 @@ def record_inputs(engine, app_key: str | None, form_key: str | None, record_id: 
     except FormulaSyntaxError as error:
         click.echo(f"error: {error.excerpt()}", err=True)
         raise click.exceptions.Exit(2)
-    with read_connection(engine) as conn:
-        app = load_installed(conn, app_key)
-        if app is None:
-            raise click.ClickException(
-                f"app {app_key!r} is not installed; run `formwork apply FILE` first")
-        records = Records(conn, app)
+    with Session(engine).read() as uow:
+        try:
+            records = uow.records(app_key)
+        except AppNotInstalled as exc:
+            raise click.ClickException(exc.message("en")) from None
+        app = records.app
         form = app.require_form(form_key)
         record = records.get(form_key, record_id)
         return _with_related(records, app, form, record["fields"], paths, tz)

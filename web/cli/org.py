@@ -14,18 +14,20 @@ import click
 
 from engine.errors import RecordValidationError
 from engine.i18n import render
-from engine.storage.db import read_connection
-from runtime.org import DepartmentNode, Org, User
+from runtime.org import DepartmentNode, User
+from runtime.session import Session
 from web.cli._common import with_engine
 
 PAGE_SIZE = 50
 
 
 def with_org(func=None, *, read_only: bool = False):
-    """Decorator: pass an `Org` bound to a transaction; values refused by the org model
-    are printed one per line (with the option that gave them) and exit 1. Commands that
-    only read say `@with_org(read_only=True)`: they read through read_connection, so on
-    SQLite they never make writers wait (engine/storage/db.py)."""
+    """Decorator: pass an `Org` bound to a unit of work of the system (runtime/session.py);
+    values refused by the org model are printed one per line (with the option that gave
+    them) and exit 1. Commands that only read say `@with_org(read_only=True)`: they read
+    in a read unit of work, so on SQLite they never make writers wait (engine/storage/db.py).
+    A write is not run again when the database aborts it (the command prints as it goes):
+    it is reported as ConcurrentWriteError, "try again"."""
     if func is None:
         return functools.partial(with_org, read_only=read_only)
 
@@ -33,8 +35,9 @@ def with_org(func=None, *, read_only: bool = False):
     @functools.wraps(func)
     def wrapper(engine, *args, **kwargs):
         try:
-            with read_connection(engine) if read_only else engine.begin() as conn:
-                return func(Org(conn), *args, **kwargs)
+            session = Session(engine)
+            with session.read() if read_only else session.write() as uow:
+                return func(uow.org, *args, **kwargs)
         except RecordValidationError as exc:
             for issue in exc.issues:
                 where = _input_name(issue.subfield or issue.field)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from engine.errors import FormworkError
 from engine.storage import system
+from runtime.actor import Actor
 from runtime.records import DEFAULT_LISTENERS, EventKind, Listeners, Records, record_history
 from runtime.records import history
 from tests.computed_app import install_sales
@@ -63,7 +64,7 @@ def test_create_raises_the_new_values_inside_the_transaction(shop):
     db, app = shop
     recorder = Recorder()
     with db.begin() as conn:
-        r = Records(conn, app, user_id=5, now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
+        r = Records(conn, app, actor=Actor(user_id=5), now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
         rec = r.create("customers", {"name": "甲", "code": "E1"})
         (batch,) = recorder.batches
         assert batch.conn is conn and batch.app is r.app
@@ -83,7 +84,7 @@ def test_update_raises_only_the_changed_fields(shop):
     db, app = shop
     recorder = Recorder()
     with db.begin() as conn:
-        r = Records(conn, app, user_id=3, now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
+        r = Records(conn, app, actor=Actor(user_id=3), now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
         rec = r.create("customers", {"name": "甲", "code": "U1"})
         recorder.batches.clear()
         r.update("customers", rec["id"], {"name": "甲", "credit": "250", "note": None}, expected_version=1)
@@ -137,7 +138,7 @@ def test_delete_restore_and_purge(shop):
     db, app = shop
     recorder = Recorder()
     with db.begin() as conn:
-        r = Records(conn, app, user_id=9, now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
+        r = Records(conn, app, actor=Actor(user_id=9), now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
         a, b = r.bulk_create("customers", [{"name": "甲"}, {"name": "乙"}])
         recorder.batches.clear()
         r.delete("customers", [a["id"], b["id"]])
@@ -189,7 +190,7 @@ def test_a_payment_raises_the_rollups_and_formulas_it_recomputed(sales):
     recorder = Recorder()
     with db.begin() as conn:
         a, _, _, contract, _ = _world(Records(conn, app, now=NOW))
-        r = Records(conn, app, user_id=None, now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
+        r = Records(conn, app, now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
         payment = r.create("payments", {"contract": contract, "customer": a, "amount": 100,
                                         "paid_on": "2025-09-12"})
         events = recorder.only()
@@ -214,7 +215,7 @@ def test_an_update_raises_the_formulas_of_related_records(sales):
     recorder = Recorder()
     with db.begin() as conn:
         a, b, _, contract, _ = _world(Records(conn, app, now=NOW))
-        r = Records(conn, app, user_id=4, now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
+        r = Records(conn, app, actor=Actor(user_id=4), now=NOW, listeners=DEFAULT_LISTENERS.then(recorder))
         r.update("customers", a, {"level": "normal"})
         events = recorder.only()
     (change,) = events[(EventKind.UPDATED, "customers")].changes
@@ -312,7 +313,7 @@ def test_a_registry_without_history_first_is_refused(shop):
 def test_history_rows_are_written_from_the_events(shop):
     db, app = shop
     with db.begin() as conn:
-        r = Records(conn, app, user_id=2, now=NOW)
+        r = Records(conn, app, actor=Actor(user_id=2), now=NOW)
         rec = r.create("customers", {"name": "甲", "code": "H1"})
         r.update("customers", rec["id"], {"credit": "7"})
         r.delete("customers", rec["id"])

@@ -1,0 +1,191 @@
+"""The unit of work: one transaction for one actor, through which callers reach the
+runtime services.
+
+    session = Session(engine, actor_for_request)
+
+    # A write that is run again when the database aborts it for other writers
+    # (deadlock, serialization failure: runtime/records/transactions.py):
+    order = session.write(lambda uow: uow.records("crm").create("orders", values))
+
+    # A write that is not run again (it prints, or decides itself what to do on failure):
+    with session.write() as uow:
+        uow.org.users.add("li.lei", "李雷")
+        uow.after_commit(lambda: print("added"))
+
+    # Reads: a read-only transaction (engine/storage/db.py read_connection), which never
+    # makes a writer wait; a write through it is refused (ReadOnlyTransactionError).
+    with session.read() as uow:
+        page = uow.records("crm").list("orders")
+
+Which retries: `session.write(work)` runs `work(uow)` in a transaction of its own, and
+when the database aborts that transaction for other writers it runs `work` again from
+the start, in a new transaction with a new unit of work, up to ATTEMPTS times; so `work`
+must only change the database (and register after-commit work). `with session.write()`
+runs its block once: an abort is reported as ConcurrentWriteError (safe to try again),
+as is a SQLite lock wait that ran out on both forms.
+
+A unit of work gives `uow.records(app_key)` (the record service of the installed app,
+compiled once per process by runtime.apps.load_installed, one per unit of work),
+`uow.org` (runtime/org), `uow.actor` and `uow.conn`. `uow.after_commit(fn)` runs `fn()`
+once the transaction has committed: never after a rollback, and only for the attempt
+that committed (the callbacks of an aborted attempt go with it). They run in the order
+given; when one raises, the others still run and the first error is raised (the data
+stays committed). Work that must not be lost belongs in the outbox instead (below).
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from engine.compiled.app import App
+from engine.errors import CodedError, ConcurrentWriteError, FormworkError, NotFound
+from engine.fields.base import DEFAULT_TZ
+from engine.i18n import register_messages
+from engine.storage.db import read_connection
+from runtime.actor import Actor, actor_for
+from runtime.apps import load_installed
+from runtime.org import Org, UserRef
+from runtime.permissions import FULL_ACCESS, Policy
+from runtime.records import Records
+from runtime.records.transactions import ATTEMPTS, contention_reason, run_again_on_contention
+
+T = TypeVar("T")
+
+register_messages({
+    "app_not_installed": {
+        "zh": "应用“{app}”尚未安装；请先运行 `formwork apply 文件` 安装它",
+        "en": "app '{app}' is not installed; run `formwork apply FILE` first"},
+})
+
+
+class AppNotInstalled(CodedError, NotFound):
+    def __init__(self, app_key: str):
+        super().__init__("app_not_installed", app=app_key)
+
+
+class UnitOfWork:
+    """One transaction of a session: the services of its actor on one connection."""
+
+    def __init__(self, session: "Session", conn: sa.Connection, *, writable: bool):
+        self.session, self.conn, self.writable = session, conn, writable
+        self.actor = session.actor
+        self._records: dict[str, Records] = {}
+        self._org: Org | None = None
+        self._after_commit: list[Callable[[], Any]] = []
+
+    def records(self, app_key: str) -> Records:
+        """The record service of an installed app, for this unit of work's actor."""
+        found = self._records.get(app_key)
+        if found is None:
+            app = load_installed(self.conn, app_key)
+            if app is None:
+                raise AppNotInstalled(app_key)
+            found = self._records[app_key] = Records(
+                self.conn, app, actor=self.actor, policy=self.session.policy,
+                tz=self.session.tz, now=self.session.now)
+        return found
+
+    def app(self, app_key: str) -> App:
+        """The compiled installed app (what `records(app_key)` works from)."""
+        return self.records(app_key).app
+
+    @property
+    def org(self) -> Org:
+        if self._org is None:
+            self._org = Org(self.conn, now=self.session.now)
+        return self._org
+
+    def after_commit(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run `fn()` after this unit of work commits (returns `fn`, so it decorates)."""
+        if not self.writable:
+            raise FormworkError("after_commit belongs to a unit of work that writes: a read "
+                                "(session.read) never commits anything; open it with session.write")
+        self._after_commit.append(fn)
+        return fn
+
+    def _committed(self) -> None:
+        """The transaction committed: run the after-commit work, each callback once."""
+        callbacks, self._after_commit = self._after_commit, []
+        errors = []
+        for fn in callbacks:
+            try:
+                fn()
+            except Exception as exc:     # the others still run; the first error is raised
+                errors.append(exc)
+        if errors:
+            if len(errors) > 1:
+                errors[0].add_note(f"{len(errors) - 1} more after-commit callback(s) failed too: "
+                                   + "; ".join(repr(e) for e in errors[1:]))
+            raise errors[0]
+
+
+class Session:
+    """Opens units of work for one actor (default the system actor: the command line,
+    admin tasks, jobs) under one permission policy (runtime/permissions)."""
+
+    def __init__(self, engine: Engine, actor: Actor | None = None, *, policy: Policy = FULL_ACCESS,
+                 tz: ZoneInfo = DEFAULT_TZ, now=None):
+        self.engine, self.actor, self.policy = engine, actor or Actor.system(), policy
+        self.tz, self.now = tz, now
+
+    @classmethod
+    def for_user(cls, engine: Engine, user: UserRef | None, *, lang: str | None = None,
+                 policy: Policy = FULL_ACCESS) -> "Session":
+        """A session acting as the user named by id, account or unique name (read from the
+        org model in a read transaction of its own), or as the system when `user` is None."""
+        if user is None:
+            return cls(engine, Actor.system(lang), policy=policy)
+        with read_connection(engine) as conn:
+            return cls(engine, actor_for(conn, user, lang=lang), policy=policy)
+
+    # ---- writing --------------------------------------------------------------------
+    def write(self, work: Callable[[UnitOfWork], T] | None = None, *, attempts: int = ATTEMPTS,
+              sleep: Callable[[float], None] = time.sleep):
+        """`write(work)`: `work(uow)` committed, run again on contention; returns its
+        result. `write()`: a context manager giving the unit of work, run once."""
+        if work is None:
+            return self._write_once()
+
+        def attempt() -> tuple[UnitOfWork, T]:
+            with self.engine.begin() as conn:
+                uow = UnitOfWork(self, conn, writable=True)
+                result = work(uow)
+                # The outbox (issue #10) goes here: the jobs this unit of work asked for are
+                # written in its transaction, so none is lost and none runs before the commit.
+            return uow, result
+        uow, result = run_again_on_contention(attempt, attempts=attempts, sleep=sleep)
+        uow._committed()        # outside the retry: committed work is never run again
+        return result
+
+    @contextmanager
+    def _write_once(self) -> Iterator[UnitOfWork]:
+        try:
+            with self.engine.begin() as conn:
+                uow = UnitOfWork(self, conn, writable=True)
+                yield uow
+                # The outbox (issue #10) goes here too, as in write(work).
+        except sa.exc.DBAPIError as exc:
+            reason = contention_reason(exc)
+            if reason is None:
+                raise
+            raise ConcurrentWriteError(1, reason) from exc
+        uow._committed()
+
+    # ---- reading --------------------------------------------------------------------
+    def read(self, work: Callable[[UnitOfWork], T] | None = None):
+        """`read(work)`: `work(uow)` in a read-only transaction, its result returned.
+        `read()`: a context manager giving the read-only unit of work."""
+        if work is None:
+            return self._read_once()
+        with self._read_once() as uow:
+            return work(uow)
+
+    @contextmanager
+    def _read_once(self) -> Iterator[UnitOfWork]:
+        with read_connection(self.engine) as conn:
+            yield UnitOfWork(self, conn, writable=False)
