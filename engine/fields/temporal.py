@@ -65,7 +65,8 @@ def date_option_problem(path: str, option: str, value: str, docs: str) -> Proble
     try:
         day = _calendar_day(value, _parts(value), "date_invalid")
     except FieldError as refused:
-        day, message = None, "date_option_no_such_day" if refused.code == "date_no_such_day" else "date_option_format"
+        day = None
+        message = "date_option_no_such_day" if refused.code == "date_no_such_day" else "date_option_format"
     else:
         if shaped:
             return None

@@ -186,8 +186,8 @@ class RecordCleaner:
             cleaned: dict[str, Any] = {}
             for key in row:
                 if key not in types and key != "id":
-                    out.issues.append(FieldIssue(fdef.key, "subform_unknown_column",
-                                                 {"column": str(key)[:100], "hint": hint_for(str(key), list(types))},
+                    params = {"column": str(key)[:100], "hint": hint_for(str(key), list(types))}
+                    out.issues.append(FieldIssue(fdef.key, "subform_unknown_column", params,
                                                  row=index, subfield=str(key)))
                 elif key in types and types[key].computed:
                     out.issues.append(FieldIssue(fdef.key, "subform_computed_read_only",
