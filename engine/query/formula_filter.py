@@ -80,6 +80,23 @@ def formula_condition(form: FormDef, table: sa.Table, spec: dict, ctx: ValueCont
     return condition
 
 
+def rule_refusal(form: FormDef, table: sa.Table, text: str, ctx: ValueContext, tables: AppTables,
+                 dialect: str) -> ColumnElement:
+    """The SQL condition, in `dialect`, TRUE for the records of `table` that the validation
+    rule `text` refuses (it gives FALSE or 0 without an error), its fields read as
+    `tables` stores them. Raises NotTranslatable saying why when the rule cannot run in
+    the database, or reads what `form` does not have."""
+    try:
+        formula = parse(text)
+    except FormulaSyntaxError as error:
+        raise NotTranslatable(f"cannot be read ({error})") from None
+    result = check(formula, FilterEnv(form, tables))
+    if result.problems:
+        raise NotTranslatable(f"reads what the installed form does not have ({result.problems[0].message})")
+    typed = dataclasses.replace(formula, tree=result.tree)
+    return translate(typed, FormFields(form, table, tables), dialect, evaluation_context(ctx)).refusal()
+
+
 def _read_identity(table) -> tuple[Any, Any]:
     """What a translation over `table` depends on: the table, and for the columns of a
     read with clock-dependent fields (engine/query/columns.py ReadColumns, made for each
