@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.i18n import register_messages, render
+from engine.i18n import PerLanguage, register_messages, render
 
 
 class FormworkError(Exception):
@@ -31,20 +31,35 @@ class Problem:
     code: str = "invalid"
     suggestion: str | None = None  # "did you mean" candidate
     source: str | None = None  # file name
+    message_zh: str | None = None  # the same in Chinese, for the problems written in both
 
-    def format(self) -> str:
+    @classmethod
+    def coded(cls, path: str, message: str, params: dict[str, Any], code: str | None = None,
+              suggestion: str | None = None) -> "Problem":
+        """A problem whose text is the catalogue message `message`, in English and Chinese;
+        its code is `code` (the message's own code when None)."""
+        return cls(path, render(message, params, "en"), code=code or message, suggestion=suggestion,
+                   message_zh=render(message, params, "zh"))
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` (English where no Chinese text was written), with its hint."""
+        used = "zh" if lang == "zh" and self.message_zh else "en"
+        message = self.message_zh if used == "zh" else self.message
+        hint = suggestion_text(self.suggestion, used)
+        if not hint or "did you mean" in message or hint.strip() in message:
+            return message        # no suggestion, or the message offers it itself
+        return message + hint
+
+    def format(self, lang: str = "en") -> str:
         where = self.source or "<definition>"
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: {self.path or '<root>'}: {self.message}"
-        if self.suggestion and "did you mean" not in self.message:
-            text += f" (did you mean {self.suggestion!r}?)"
-        return text
+        return f"{where}: {self.path or '<root>'}: {self.text(lang)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "line": self.line, "column": self.column,
-            "code": self.code, "message": self.message,
+            "code": self.code, "message": self.message, "message_zh": self.message_zh,
             "suggestion": self.suggestion, "source": self.source,
         }
 
@@ -89,8 +104,8 @@ class FieldIssue:
 
 
 def _jsonable(params: dict) -> dict:
-    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list)) else str(v))
-            for k, v in params.items()}
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list)) else
+                dict(v) if isinstance(v, PerLanguage) else str(v)) for k, v in params.items()}
 
 
 class RecordValidationError(FormworkError):
@@ -129,6 +144,12 @@ register_messages({
 })
 
 
+def suggestion_text(suggestion: str | None, lang: str) -> str:
+    """The one wording of a "did you mean" in `lang`, appended to a message; "" without a
+    suggestion. Catalogue messages get theirs from engine/suggest.py `hint`."""
+    return render("did_you_mean", {"suggestion": suggestion}, lang) if suggestion is not None else ""
+
+
 class CodedError(FormworkError):
     """A refusal with a catalogue code and parameters, rendered in zh or en.
 
@@ -141,10 +162,7 @@ class CodedError(FormworkError):
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "zh") -> str:
-        text = render(self.code, self.params, lang)
-        if self.suggestion is not None:
-            text += render("did_you_mean", {"suggestion": self.suggestion}, lang)
-        return text
+        return render(self.code, self.params, lang) + suggestion_text(self.suggestion, lang)
 
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {"error": self.code, "params": _jsonable(self.params), "suggestion": self.suggestion,

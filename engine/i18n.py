@@ -12,6 +12,12 @@ LANGS = ("zh", "en")
 _CATALOGUE: dict[str, dict[str, str]] = {}
 
 
+class PerLanguage(dict):
+    """A message parameter whose text depends on the language the message is rendered
+    in, {"zh": ..., "en": ...}: a "did you mean" hint is written in the message's own
+    language (engine/suggest.py makes them)."""
+
+
 def register_messages(messages: dict[str, dict[str, str]]) -> None:
     """Add message templates: {code: {"zh": "...{param}...", "en": "..."}}.
 
@@ -34,8 +40,10 @@ def render(code: str, params: dict | None = None, lang: str = DEFAULT_LANG) -> s
     if texts is None:
         return code if not params else f"{code} {params}"
     template = texts.get(lang) or texts[DEFAULT_LANG]
+    values = {key: (value.get(lang, value.get(DEFAULT_LANG, "")) if isinstance(value, PerLanguage) else value)
+              for key, value in (params or {}).items()}
     try:
-        return template.format(**(params or {}))
+        return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
 

@@ -16,6 +16,8 @@ from engine.definition.model import AppDef
 from engine.errors import FieldError
 from engine.fields.base import FieldType
 from engine.fields.registry import TypesOfApps
+from engine.formula.sql import NotTranslatable
+from engine.query.formula_filter import rule_refusal
 from engine.query.tables import AppTables
 from engine.schema_change.apply import CONVERSION_CONTEXT
 from engine.schema_change.plan import Step
@@ -47,7 +49,28 @@ def step_preview(conn: Connection, installed, new, step: Step) -> dict[str, Any]
         return _retype_preview(conn, types, tables, old_form.key, old, new_field, table, step.data["mode"])
     if step.kind in ("archive_subfield", "retype_subfield", "change_subfield"):
         return _subfield_preview(conn, types, tables, old_form, new, step)
+    if step.kind in ("add_rule", "change_rule") and "formula" in step.data:
+        return rule_preview(conn, installed, old_form, step)
     return None
+
+
+def rule_preview(conn: Connection, installed, old_form, step: Step) -> dict[str, Any]:
+    """How many records (not in the recycle bin) a new or changed rule refuses, counted
+    by one query with the rule translated to SQL over the stored values; or, when it
+    cannot be, why ("records" None): each record is then judged on its next write."""
+    changed = step.data.get("changed_reads") or []
+    if changed:
+        return {"kind": "rule", "records": None,
+                "reason": f"it reads {', '.join(changed)}, which this upgrade adds or changes"}
+    table = installed.tables.form_table(old_form.key)
+    try:
+        refused = rule_refusal(old_form, table, step.data["formula"], CONVERSION_CONTEXT, installed.tables,
+                               conn.dialect.name)
+    except NotTranslatable as refusal:
+        return {"kind": "rule", "records": None, "reason": f"it {refusal.reason}"}
+    total, broken = conn.execute(sa.select(sa.func.count(), sa.func.count().filter(refused))
+                                 .select_from(table).where(table.c.deleted_at.is_(None))).one()
+    return {"kind": "rule", "records": total, "broken": broken}
 
 
 def _retype_preview(conn, types, tables, form_key, old, new, table, mode: str) -> dict[str, Any] | None:
@@ -185,6 +208,8 @@ def preview_lines(preview: dict[str, Any] | None) -> list[str]:
             lines.append(f"{preview['empty']:,} record(s) have no value for this now required field; they "
                          "keep it empty until someone edits them")
         return lines
+    if kind == "rule":
+        return _rule_lines(preview)
     if kind == "links":
         if "several" in preview:
             return [f"{preview['records']:,} record(s) have related records; {preview['several']:,} of them have "
@@ -195,6 +220,16 @@ def preview_lines(preview: dict[str, Any] | None) -> list[str]:
         if key in preview:
             return [f"{preview[key]:,} {what} move to the archive"]
     return []
+
+
+def _rule_lines(preview: dict[str, Any]) -> list[str]:
+    if preview["records"] is None:
+        return [f"the records that break it cannot be counted now: {preview['reason']}; every record is "
+                "kept, and each is checked on its next write (refused until it is fixed)"]
+    if not preview["broken"]:
+        return [f"none of the {preview['records']:,} record(s) breaks it"]
+    return [f"{preview['broken']:,} of {preview['records']:,} record(s) break it; they are kept as they are, "
+            "and each is refused on its next edit until it is fixed"]
 
 
 def _times(count: int) -> str:

@@ -244,6 +244,12 @@ class FieldType:
         """
         return ()
 
+    @classmethod
+    def option_problem(cls, path: str, option: str, value: Any) -> Problem | None:
+        """The problem of an option whose text the JSON Schema's pattern refused, in the
+        type's own words (a date bound that is not YYYY-MM-DD); None: the general one."""
+        return None
+
     # ---- storage --------------------------------------------------------------------
     @property
     def can_have_default_formula(self) -> bool:

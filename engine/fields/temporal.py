@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 import sqlalchemy as sa
 
@@ -33,6 +33,18 @@ register_messages({
                      "en": "The time in '{value}' does not exist (hours 0-23, minutes and seconds 0-59)"},
     "date_too_early": {"zh": "不能早于 {min}", "en": "Must not be before {min}"},
     "date_too_late": {"zh": "不能晚于 {max}", "en": "Must not be after {max}"},
+    # A min/max option of a definition that is not a day written YYYY-MM-DD.
+    "date_option_format": {
+        "zh": "{option}“{value}”不是 YYYY-MM-DD 格式的日期：请写四位年份、两位月份和两位日期，用“-”连接，"
+              "例如“{example}”（见 {docs}）",
+        "en": "{option} '{value}' is not a date in YYYY-MM-DD: write a 4-digit year, a 2-digit month and a "
+              "2-digit day joined by '-', like '{example}' (see {docs})"},
+    "date_option_no_such_day": {
+        "zh": "{option}“{value}”不是日期：这一天不存在，请检查月份和日期（如 2 月只有 28 或 29 天），"
+              "写成 YYYY-MM-DD 格式，例如“{example}”（见 {docs}）",
+        "en": "{option} '{value}' is not a date: that day is not in the calendar; check the month and day "
+              "(February has 28 days, 29 in leap years) and write it in YYYY-MM-DD, like '{example}' "
+              "(see {docs})"},
 })
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*"
@@ -42,6 +54,25 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 EXCEL_EPOCH = date(1899, 12, 30)
 DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+OPTION_EXAMPLE = "2025-01-05"
+
+
+def date_option_problem(path: str, option: str, value: str, docs: str) -> Problem | None:
+    """The problem of a min/max option that is not a day written YYYY-MM-DD, in English
+    and Chinese; the day it names, read as a date field reads input ('2000/01/01'), is
+    offered as the suggestion. None for a valid option."""
+    shaped = re.fullmatch(DATE_SCHEMA["pattern"], value) is not None
+    try:
+        day = _calendar_day(value, _parts(value), "date_invalid")
+    except FieldError as refused:
+        day = None
+        message = "date_option_no_such_day" if refused.code == "date_no_such_day" else "date_option_format"
+    else:
+        if shaped:
+            return None
+        message = "date_option_format"
+    params = {"option": option, "value": preview(value, 40), "example": OPTION_EXAMPLE, "docs": docs}
+    return Problem.coded(path, message, params, code="bad_date", suggestion=day.isoformat() if day else None)
 
 
 def _parts(raw: str):
@@ -87,6 +118,13 @@ class _Temporal(FieldType):
     config_schema = {"min": DATE_SCHEMA, "max": DATE_SCHEMA,
                      "format": {"type": "string", "maxLength": 40}}
     format_codes = "Yymd"   # strftime codes a display format may use
+    docs: ClassVar[str]     # the section of docs/field-types.md on the type
+
+    @classmethod
+    def option_problem(cls, path: str, option: str, value: Any) -> Problem | None:
+        if option in ("min", "max") and isinstance(value, str):
+            return date_option_problem(path, option, value, cls.docs)
+        return None
 
     def check_definition(self, ctx: DefinitionContext) -> Iterable[Problem]:
         yield from self._check_format()
@@ -112,11 +150,11 @@ class _Temporal(FieldType):
             text = self.fdef.option(key)
             if text is None:
                 continue
-            try:
+            refused = date_option_problem(f"{self.fdef.path}.{key}", key, text, self.docs)
+            if refused is not None:
+                yield refused
+            else:
                 bounds[key] = date.fromisoformat(text)
-            except ValueError:
-                yield Problem(f"{self.fdef.path}.{key}", f"{key} {text!r} is not a date (YYYY-MM-DD)",
-                              code="bad_date")
         if len(bounds) == 2 and bounds["min"] > bounds["max"]:
             yield Problem(f"{self.fdef.path}.min", f"min {bounds['min']} is after max {bounds['max']}",
                           code="bad_range")
@@ -138,6 +176,7 @@ class _Temporal(FieldType):
 class DateField(_Temporal):
     name = "date"
     label = Label("日期", "Date")
+    docs = "docs/field-types.md#date-日期--date"
     formula_type = "date"
 
     def sa_type(self):
@@ -177,6 +216,7 @@ class DateField(_Temporal):
 class DatetimeField(_Temporal):
     name = "datetime"
     label = Label("日期时间", "Date and time")
+    docs = "docs/field-types.md#datetime-日期时间--date-and-time"
     formula_type = "datetime"
     format_codes = "YymdHMS"
 

@@ -100,6 +100,16 @@ class SqlFormula:
         # The truth first: most rows fail it, and then the error is never looked at.
         return truth if error is None else sa.and_(truth, error.is_(None))
 
+    def refusal(self) -> Any:
+        """TRUE where the formula gives a false value (FALSE, 0) without an error: the records
+        a validation rule refuses. An empty result and an error pass a rule
+        (engine/computed/record_rules.py `fails`), so they do not count."""
+        if self.truth is None:
+            raise NotTranslatable("gives text; a rule must give TRUE or FALSE, e.g. status = \"won\"")
+        false = sa.and_(sa.not_(self.truth.value), self.value.is_not(None))
+        error = self.truth.error
+        return false if error is None else sa.and_(false, error.is_(None))
+
     def error_or_null(self) -> Any:
         return self.error if self.error is not None else sa.null()
 

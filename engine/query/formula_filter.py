@@ -28,7 +28,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.computed.env import evaluation_context
-from engine.computed.filter_tree import FilterError, FormulaTest
+from engine.computed.filter_tree import FilterEnv, FilterError, FormulaTest
 from engine.computed.paths import PathFailure, resolve
 from engine.definition.model import FormDef
 from engine.dialect import DIALECTS, Dialect
@@ -36,6 +36,7 @@ from engine.fields.base import FieldType, ValueContext
 from engine.fields.number import MAX_DIGITS
 from engine.fields.registry import field_type
 from engine.fields.system_fields import system_field
+from engine.formula import FormulaSyntaxError, check, parse
 from engine.formula.functions.registry import user_functions
 from engine.formula.nodes import Formula
 from engine.formula.sql import NotTranslatable, SqlField, translate
@@ -66,6 +67,23 @@ def formula_sql(test: FormulaTest, form: FormDef, table: sa.Table, ctx: ValueCon
     condition = FormulaCondition(conditions)
     _CACHE.put(table, test.text, eval_ctx, sources, test.formula, condition)
     return condition
+
+
+def rule_refusal(form: FormDef, table: sa.Table, text: str, ctx: ValueContext, tables: AppTables,
+                 dialect: str) -> ColumnElement:
+    """The SQL condition, in `dialect`, TRUE for the records of `table` that the validation
+    rule `text` refuses (it gives FALSE or 0 without an error), its fields read as
+    `tables` stores them. Raises NotTranslatable saying why when the rule cannot run in
+    the database, or reads what `form` does not have."""
+    try:
+        formula = parse(text)
+    except FormulaSyntaxError as error:
+        raise NotTranslatable(f"cannot be read ({error})") from None
+    result = check(formula, FilterEnv(form, tables.app, tables.types))
+    if result.problems:
+        raise NotTranslatable(f"reads what the installed form does not have ({result.problems[0].message})")
+    typed = dataclasses.replace(formula, tree=result.tree)
+    return translate(typed, FormFields(form, table, tables), dialect, evaluation_context(ctx)).refusal()
 
 
 def _read_identity(table) -> tuple[Any, Any]:

@@ -469,6 +469,12 @@ class Migrator:
 
     _change_subfield = _change_field
 
+    def _add_rule(self, step: Step) -> None:
+        """Rules: definition only. Records that break a new rule keep their values and are
+        refused on their next save until fixed (the plan counted them)."""
+
+    _change_rule = _remove_rule = _add_rule
+
     def _recompute_field(self, step: Step) -> None:
         """Every record's value of a computed field, in batches (engine/schema_change/recompute_steps.py)."""
         node = Node(step.form, step.field)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 from engine.computed.derive import derive_types
+from engine.computed.graph import Node
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.registry import FieldTypes, TypesOfApps
@@ -32,7 +33,7 @@ class Step:
     @property
     def needs_confirmation(self) -> bool:
         return self.kind in ("archive_form", "archive_field", "retype_field", "archive_subfield",
-                             "retype_subfield")
+                             "retype_subfield") and not self.data.get("stores_nothing")
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "form": self.form, "field": self.field,
@@ -59,6 +60,11 @@ class Plan:
 
 class PlanError(FormworkError):
     pass
+
+
+# What a settings change says it does to the data; "except recomputing ..." is added
+# when the change makes computed values change (_say_recomputes).
+NO_DATA_CHANGES = "(no data changes)"
 
 
 def storage_signature(fdef: FieldDef, types) -> tuple:
@@ -119,7 +125,69 @@ def make_plan(installed, new, archived: list[dict] | None = None) -> Plan:
             plan.add("archive_form", key, None, f"archive form {key!r}: its tables are kept aside "
                      "(re-adding the form restores them; `formwork purge-archived` deletes them)")
     add_recompute_steps(plan, installed, new)
+    _say_recomputes(plan, new.graph)
+    for form in new.forms:
+        old = old_forms.get(form.key) or old_forms.get(plan.form_renames.get(form.key, ""))
+        if old is not None:
+            _plan_rules(plan, new, form, old)
     return plan
+
+
+def _say_recomputes(plan: Plan, graph) -> None:
+    """A settings change of a computed field (its formula, its precision...) recomputes
+    it and the fields reading it: its step says so instead of "no data changes"."""
+    fields = {(s.form, s.field) for s in plan.steps if s.kind == "recompute_field"}
+    rows = {(s.form, s.field): s.data["columns"] for s in plan.steps if s.kind == "recompute_subform"}
+    for step in plan.steps:
+        if step.kind == "change_field" and (step.form, step.field) in fields:
+            names, start = [], {Node(step.form, step.field)}
+        elif step.kind == "change_subfield" and step.data["sub"] in rows.get((step.form, step.field), ()):
+            names = [f"{step.form}.{step.field}.{column}" for column in rows[(step.form, step.field)]]
+            start = graph.readers_of({(step.form, step.field)})
+        else:
+            continue
+        names += [str(node) for node in graph.dependents(start) if (node.form, node.field) in fields]
+        step.description = step.description.replace(
+            NO_DATA_CHANGES, f"(no data changes except recomputing {', '.join(names)})")
+
+
+# Steps after which the stored values of a field are not yet what the rules will read.
+_CHANGES_VALUES = ("add_field", "rename_field", "retype_field", "restore_field", "recompute_field",
+                   "add_subfield", "rename_subfield", "retype_subfield", "restore_subfield", "recompute_subform")
+
+
+def _plan_rules(plan: Plan, new, form: FormDef, old_form: FormDef) -> None:
+    """A step per validation rule added, changed or removed. Rules change no data: the
+    records that break a new rule are kept, and refused on their next edit until fixed;
+    the plan counts them (runtime/migration_preview.py) unless the rule reads a field
+    whose values this plan changes, which cannot be counted before it is applied."""
+    old_rules = {r["key"]: r for r in old_form.rules
+                 if isinstance(r, dict) and isinstance(r.get("key"), str)}
+    parsed = {rule.key: rule for rule in new.record_formulas(form.key).rules}
+    changing = {(s.form, s.field) for s in plan.steps if s.kind in _CHANGES_VALUES}
+    for raw in form.rules:
+        key = raw.get("key") if isinstance(raw, dict) else None
+        if not isinstance(key, str):
+            continue
+        name, text, before = f"{form.key}.{key}", str(raw.get("formula")), old_rules.pop(key, None)
+        reads = sorted({f"{f}.{k}" for path in (parsed[key].paths if key in parsed else [])
+                        for f, k in _fields_walked(path) if (f, k) in changing})
+        if before is None:
+            plan.add("add_rule", form.key, None, f"add rule {name}: {text}", rule=key, formula=text,
+                     changed_reads=reads)
+        elif str(before.get("formula")) != text:
+            plan.add("change_rule", form.key, None, f"change rule {name} to {text} (was {before.get('formula')})",
+                     rule=key, formula=text, changed_reads=reads)
+        elif raw != before:
+            plan.add("change_rule", form.key, None, f"update the message or fields of rule {name} "
+                     "(no data changes)", rule=key)
+    for key in old_rules:
+        plan.add("remove_rule", form.key, None, f"remove rule {form.key}.{key} (no data changes)", rule=key)
+
+
+def _fields_walked(path) -> list[tuple[str, str]]:
+    """(form, field) of every field a resolved formula path reads on its way."""
+    return [(hop.form, hop.field) for hop in path.hops] + [(path.form, path.field.key)]
 
 
 def _archive_of(archived: list[dict], form_key: str, field_key: str | None) -> dict | None:
@@ -157,7 +225,12 @@ def _plan_fields(plan: Plan, form: FormDef, old_form: FormDef, archived: list[di
         kept.add(old.key)
         _plan_changes(plan, form, fdef, old, old_form, archived, types)
     for key, old in old_fields.items():
-        if key not in kept:
+        if key in kept:
+            continue
+        if types.of(old).storage == "none":     # a lookup: shows another record's value
+            plan.add("archive_field", form.key, key, f"remove field {form.key}.{key} (stores nothing)",
+                     stores_nothing=True)
+        else:
             plan.add("archive_field", form.key, key, f"archive field {form.key}.{key}: its values are kept "
                      "aside (re-adding the field restores them)")
 
@@ -197,7 +270,7 @@ def _plan_changes(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, old_
         # Stored values are kept as they are; the plan counts those the new settings
         # would refuse (a removed option, a shorter limit, a newly required field).
         plan.add("change_field", form.key, fdef.key, f"update the settings of {name} "
-                 "(no data changes)", check_values=settings and new_type.storage == "column"
+                 f"{NO_DATA_CHANGES}", check_values=settings and new_type.storage == "column"
                  and not new_type.computed)
 
 
@@ -237,9 +310,24 @@ def _plan_retype(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, types
             "are archived and can be restored)")
         return
     plan.add("retype_field", form.key, fdef.key,
-             f"change field {name} from {old.type} to {fdef.type}"
-             + ("" if old.type != fdef.type else " (storage changes)") + f"; {_RETYPE_EFFECT[mode]}",
+             f"change field {name} {_what_changes(old, fdef, types)}; {_RETYPE_EFFECT[mode]}",
              old_type=old.type, mode=mode)
+
+
+def _what_changes(old: FieldDef, new: FieldDef, types) -> str:
+    """What a retype changes, in words: the type, or for the same type what makes it
+    stored differently (a relation becoming multiple, fewer decimal places)."""
+    if old.type != new.type:
+        return f"from {old.type} to {new.type}"
+    old_type, new_type = types.of(old), types.of(new)
+    if isinstance(old_type, RelationField) and isinstance(new_type, RelationField) \
+            and old_type.multiple != new_type.multiple:
+        kinds = ("a single relation", "a multiple relation")
+        return f"from {kinds[old_type.multiple]} to {kinds[new_type.multiple]} (to {new_type.target!r})"
+    options = sorted(set(old.config) | set(new.config))
+    changed = [f"{key} {old.option(key)!r} -> {new.option(key)!r}" for key in options
+               if old.option(key) != new.option(key)]
+    return f"({new.type}): " + (", ".join(changed) if changed else "its storage changes")
 
 
 def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, archived: list[dict],
@@ -266,12 +354,12 @@ def _plan_subform(plan: Plan, form: FormDef, fdef: FieldDef, old: FieldDef, arch
             plan.add("rename_subfield", form.key, fdef.key, f"rename subform column {form.key}.{fdef.key}."
                      f"{prior.key} to {sub.key}", sub=sub.key, old=prior.key)
         if storage_signature(sub, types) != storage_signature(prior, types):
-            plan.add("retype_subfield", form.key, fdef.key, f"change subform column {name} from {prior.type} "
-                     f"to {sub.type}; values are converted, the originals archived", sub=sub.key,
-                     old_type=prior.type)
+            plan.add("retype_subfield", form.key, fdef.key, f"change subform column {name} "
+                     f"{_what_changes(prior, sub, types)}; values are converted, the originals archived",
+                     sub=sub.key, old_type=prior.type)
         elif sub.config != prior.config or sub.required != prior.required:
             plan.add("change_subfield", form.key, fdef.key, f"update the settings of subform column {name} "
-                     "(no data changes)", sub=sub.key, check_values=True)
+                     f"{NO_DATA_CHANGES}", sub=sub.key, check_values=True)
     for key in olds:
         if key not in kept:
             plan.add("archive_subfield", form.key, fdef.key, f"archive subform column {form.key}.{fdef.key}."

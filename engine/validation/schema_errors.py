@@ -121,8 +121,32 @@ def path_text(parts) -> str:
 def schema_problems(data: Any) -> list[Problem]:
     problems = []
     for prefix, error in shape_checker().errors(data):
-        problems.extend(_translate(error, prefix))
+        option = _option_problem(error, prefix, data)
+        problems.extend([option] if option is not None else _translate(error, prefix))
     return unique_problems(problems)
+
+
+def _option_problem(error: ValidationError, prefix: list, data: Any) -> Problem | None:
+    """A field option whose text its type's pattern refused (a date bound '2000/01/01'),
+    explained by the field type rather than by the pattern."""
+    if error.validator != "pattern" or not prefix or len(error.absolute_path) != 1:
+        return None
+    field = _part_at(data, prefix)
+    cls = all_types().get(_type_name(field)) if isinstance(field, dict) else None
+    if cls is None:
+        return None
+    option = error.absolute_path[0]
+    return cls.option_problem(path_text([*prefix, option]), str(option), error.instance)
+
+
+def _part_at(data: Any, parts: list) -> Any:
+    """The part of the document at a path of keys and indexes (None when there is none)."""
+    for part in parts:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def unique_problems(problems: list[Problem]) -> list[Problem]:

@@ -25,10 +25,10 @@ from typing import Any
 import yaml
 
 from engine.definition.model import FieldDef, FormDef
-from engine.errors import FormworkError
+from engine.errors import FormworkError, suggestion_text
 from engine.fields.base import FieldType
 from engine.fields.registry import FieldTypes
-from engine.suggest import did_you_mean
+from engine.suggest import did_you_mean, did_you_mean_path
 
 SPEC_KEYS = frozenset({"field", "match"})
 
@@ -70,6 +70,11 @@ def _norm(text: Any) -> str:
 
 def _names(fdef: FieldDef) -> tuple[str, ...]:
     return (fdef.key, fdef.label.zh, fdef.label.en)
+
+
+def _column_names(subform: FieldDef) -> list[str]:
+    """What a subform's columns may be suggested as: their Chinese labels, then keys."""
+    return [s.label.zh for s in subform.fields] + [s.key for s in subform.fields]
 
 
 def load_mapping_file(path: Path) -> dict[str, Any]:
@@ -126,9 +131,13 @@ class _FormNames:
         return None
 
     def suggestion(self, header: str) -> str | None:
+        """The nearest field, or for "subform.column" the nearest column of that subform."""
         candidates = [f.label.zh for f in self.form.fields] + self.form.field_keys()
-        candidates += [f"{f.label.zh}.{s.label.zh}" for f in self.form.fields for s in f.fields]
-        return did_you_mean(header, candidates)
+        return did_you_mean_path(header, candidates, self._columns, dots=".．")
+
+    def _columns(self, name: str) -> list[str] | None:
+        fdef = self.fields.get(_norm(name))
+        return _column_names(fdef) if fdef is not None and fdef.fields else None
 
 
 def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | None = None,
@@ -155,7 +164,7 @@ def map_columns(form: FormDef, headers: list[str], explicit: dict[str, Any] | No
         if found is None:
             hint = names.suggestion(header)
             problems.append(f"column {index + 1} {header!r} matches no field of {form.key!r}"
-                            + (f" (did you mean {hint!r}?)" if hint else "")
+                            + suggestion_text(hint, "en")
                             + "; rename the column or map it in a mapping file (null ignores it)")
             continue
         fdef, sub = found
@@ -199,9 +208,9 @@ def map_subform_sheet(subform: FieldDef, headers: list[str], sheet: str,
             continue
         sub = wanted.get(_norm(header))
         if sub is None:
-            hint = did_you_mean(header, [s.label.zh for s in subform.fields] + [s.key for s in subform.fields])
+            hint = did_you_mean(header, _column_names(subform))
             problems.append(f"sheet {sheet!r}, column {index + 1} {header!r} matches no field of the subform "
-                            f"{subform.key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+                            f"{subform.key!r}" + suggestion_text(hint, "en"))
             continue
         if types.of(sub).computed:      # exported, computed again on import
             if notes is not None:

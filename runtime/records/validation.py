@@ -14,7 +14,7 @@ from engine.fields.base import FieldType, Reference, ValueContext
 from engine.i18n import register_messages
 from engine.query.tables import AppTables
 from engine.storage import system
-from engine.suggest import did_you_mean
+from engine.suggest import hint_for
 
 register_messages({
     "unknown_field": {"zh": "表单中没有字段“{field}”{hint}", "en": "The form has no field '{field}'{hint}"},
@@ -33,11 +33,6 @@ class CleanedRecord:
     links: dict[str, list[int]] = field(default_factory=dict)      # multiple relations
     subforms: dict[str, list[dict]] = field(default_factory=dict)  # subform rows (cleaned)
     issues: list[FieldIssue] = field(default_factory=list)
-
-
-def _hint(key: str, candidates: list[str]) -> str:
-    guess = did_you_mean(key, candidates)
-    return f"，您是否要填写“{guess}”？ / did you mean '{guess}'?" if guess else ""
 
 
 class RecordCleaner:
@@ -76,7 +71,7 @@ class RecordCleaner:
         for key in raw:
             if key not in known:
                 out.issues.append(FieldIssue(str(key), "unknown_field",
-                                             {"field": str(key)[:100], "hint": _hint(str(key), list(known))}))
+                                             {"field": str(key)[:100], "hint": hint_for(str(key), list(known))}))
             elif self.types[key].computed:
                 out.issues.append(FieldIssue(key, "computed_read_only"))
             elif self.types[key].system_assigned and not creating:
@@ -191,8 +186,8 @@ class RecordCleaner:
             cleaned: dict[str, Any] = {}
             for key in row:
                 if key not in types and key != "id":
-                    out.issues.append(FieldIssue(fdef.key, "subform_unknown_column",
-                                                 {"column": str(key)[:100], "hint": _hint(str(key), list(types))},
+                    params = {"column": str(key)[:100], "hint": hint_for(str(key), list(types))}
+                    out.issues.append(FieldIssue(fdef.key, "subform_unknown_column", params,
                                                  row=index, subfield=str(key)))
                 elif key in types and types[key].computed:
                     out.issues.append(FieldIssue(fdef.key, "subform_computed_read_only",

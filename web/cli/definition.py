@@ -33,8 +33,10 @@ def _check_file(path: Path) -> tuple[str, list[Problem]]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file: {file, ok, problems: [{path, line, column, code, "
-                   "message, suggestion}]}.")
-def validate_command(files: tuple[Path, ...], as_json: bool) -> None:
+                   "message, message_zh, suggestion}]}.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The language of the messages written in both (the others are in English).")
+def validate_command(files: tuple[Path, ...], as_json: bool, lang: str) -> None:
     """Check app definition FILES and print every problem of every file, each with its
     file:line:column, path and a way to fix it. Exits 1 when any file has a problem."""
     failed = 0
@@ -48,7 +50,7 @@ def validate_command(files: tuple[Path, ...], as_json: bool) -> None:
                                    "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
         elif problems:
             for problem in problems:
-                click.echo(problem.format())
+                click.echo(problem.format(lang))
             click.echo(f"{path}: {len(problems)} problem(s)")
         else:
             click.echo(f"ok: {path} ({summary})")
