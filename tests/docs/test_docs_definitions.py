@@ -5,7 +5,7 @@ Its ```yaml blocks are marked by their info string:
 - `yaml fields`: a list of fields as written under a form's `fields:`; it must be valid
   as the fields of a form beside a `customers` form;
 - `yaml file=NAME` alone: a file the ```console examples use (a broken one, say).
-The ```console examples are run as a transcript (the runner of tests/docs/test_docs_cli.py),
+The ```console examples are run as a transcript (the runner of tests/support/transcripts.py),
 and the rules the page states (limits, reserved words) are compared with the code.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from engine.definition.identifiers import (APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_
                                            SYSTEM_COLUMN_KEYS)
 from engine.definition.schema import definition_schema
 from tests.support.paths import DOCS
-from tests.docs.test_docs_cli import play
+from tests.support.transcripts import play
 
 DOC = DOCS / "definitions.md"
 _FENCE = re.compile(r"^```yaml([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)

@@ -1,10 +1,10 @@
 """docs/migrations.md stays true: its example (a transcript of `formwork` commands, then
 Python) runs as shown, on SQLite and on PostgreSQL. The transcript format is the one of
-docs/cli.md (see tests/docs/test_docs_cli.py)."""
+docs/cli.md (see tests/support/transcripts.py)."""
 import re
 
 from tests.support.paths import DOCS
-from tests.docs.test_docs_cli import FileBlock, matches, read_transcript, run_command
+from tests.support.transcripts import FileBlock, matches, read_transcript, run_command
 
 DOC = DOCS / "migrations.md"
 
