@@ -8,7 +8,7 @@ measured in the same run:
   costs;
 - published schema: jsonschema with the published JSON Schema as it is (one `if` per
   field type on every field), which the validator replaces by a field-by-field dispatch
-  giving the same errors (tests/test_definition_fuzz.py compares them).
+  giving the same errors (tests/engine/definition/test_definition_fuzz.py compares them).
 
     .venv/bin/python bench/bench_definitions.py [--copies 40]
 """

@@ -12,7 +12,7 @@ from runtime.actor import Actor, actor_for
 from runtime.org import OrgNotFound
 from runtime.records import Records
 from runtime.session import AppNotInstalled, Session
-from tests.records_app import install_shop
+from tests.support.records_app import install_shop
 
 
 @pytest.fixture

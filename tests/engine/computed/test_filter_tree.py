@@ -16,7 +16,7 @@ from engine.fields.base import CLOCK_OPS, DATE_OPS, ValueContext
 from engine.query.filters import compile_filter
 from engine.validation.checks import AppFacts
 from engine.validation.validate import check_text
-from tests.computed_app import computed_app
+from tests.support.computed_app import computed_app
 
 
 @pytest.fixture(scope="module")

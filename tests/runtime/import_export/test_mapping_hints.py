@@ -4,7 +4,7 @@ import pytest
 
 from engine.compiled.app import compiled
 from runtime.import_export.mapping import MappingError, map_columns
-from tests.records_app import shop_app
+from tests.support.records_app import shop_app
 
 
 def refusal(headers):

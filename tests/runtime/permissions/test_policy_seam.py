@@ -15,7 +15,7 @@ from runtime.actor import Actor
 from runtime.apps import apply_app
 from runtime.permissions import FULL, FormAccess, PermissionDenied
 from runtime.records import Records
-from tests.records_app import DEFINITION, install_shop
+from tests.support.records_app import DEFINITION, install_shop
 
 MINE, THEIRS = Actor(user_id=1), Actor(user_id=2)
 

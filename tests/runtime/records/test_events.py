@@ -14,8 +14,8 @@ from engine.storage import system
 from runtime.actor import Actor
 from runtime.records import DEFAULT_LISTENERS, EventKind, Listeners, Records, record_history
 from runtime.records import history
-from tests.computed_app import install_sales
-from tests.records_app import install_shop
+from tests.support.computed_app import install_sales
+from tests.support.records_app import install_shop
 
 NOW = datetime(2025, 9, 15, 2, 30, tzinfo=timezone.utc)
 

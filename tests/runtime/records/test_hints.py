@@ -4,7 +4,7 @@ column suggests one of that subform's columns."""
 from engine.compiled.app import compiled
 from engine.fields.base import ValueContext
 from runtime.records.validation import RecordCleaner
-from tests.records_app import shop_app
+from tests.support.records_app import shop_app
 
 
 def issues(form_key, raw):

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from runtime.org import Org
-from tests.records_app import install_shop
+from tests.support.records_app import install_shop
 from web.cli import cli, main
 
 BAD = '{"credit": "abc"}'

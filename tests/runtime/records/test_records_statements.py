@@ -1,0 +1,89 @@
+"""Statement counts: no query per row, whatever the page or batch size."""
+import pytest
+
+from engine.errors import ConflictError
+from runtime.records import Records
+from tests.support.records_app import install_shop
+
+
+@pytest.fixture
+def shop(db):
+    return db, install_shop(db)
+
+
+def _seed(conn, app, n):
+    r = Records(conn, app)
+    customers = r.bulk_create("customers", [{"name": f"c{i}", "code": f"C{i}"} for i in range(n)])
+    tags = r.bulk_create("tags", [{"name": f"t{i}"} for i in range(3)])
+    r.bulk_create("orders", [{"title": f"o{i}", "customer": customers[i % n]["id"],
+                              "tags": [tags[i % 3]["id"]], "amount": i,
+                              "items": [{"product": "p", "qty": 1}, {"product": "q", "qty": 2}]}
+                             for i in range(n)])
+
+
+def test_page_statements_do_not_grow_with_page_size(shop, count_statements):
+    db, app = shop
+    with db.begin() as conn:
+        _seed(conn, app, 60)
+    counts = {}
+    for size in (5, 50):
+        with db.connect() as conn, count_statements(db) as counter:
+            page = Records(conn, app).list("orders", page_size=size,
+                                           filter={"field": "amount", "op": "gte", "value": 0},
+                                           sort=[{"field": "amount", "dir": "desc"}])
+            assert len(page.records) == size
+            assert all(r["fields"]["customer_code"] for r in page.records)
+        counts[size] = counter.count
+    # page (customers joined for titles and the lookup) + count + tags (links and titles) + items
+    assert counts[5] == counts[50] == 4
+
+
+def test_create_and_update_statement_counts(shop, count_statements):
+    db, app = shop
+    with db.begin() as conn:
+        r = Records(conn, app)
+        with count_statements(db) as created:
+            rec = r.create("customers", {"name": "甲", "code": "X1"})
+        with count_statements(db) as updated:
+            r.update("customers", rec["id"], {"name": "乙"}, expected_version=1)
+        with count_statements(db) as bulk:
+            r.bulk_create("customers", [{"name": f"n{i}", "code": f"B{i}"} for i in range(200)])
+    # unique check, insert, history, read back
+    assert created.count == 4
+    # locked read, unique check on the changed... none, update, history, read back
+    assert updated.count == 4
+    assert bulk.count == 4   # the same statements for 200 records as for one
+
+
+def test_bulk_update_statements_do_not_grow_with_records(shop, count_statements):
+    engine, app = shop
+    counts = {}
+    for n in (3, 120):
+        with engine.begin() as conn:
+            records = Records(conn, app)
+            made = records.bulk_create("customers", [{"name": f"b{n}-{i}"} for i in range(n)])
+            # Two shapes of change: the name of every record, the credit of every other one.
+            updates = [{"id": r["id"], "version": r["version"],
+                        "changes": {"name": f"B{i}", **({"credit": 5} if i % 2 else {})}}
+                       for i, r in enumerate(made)]
+            with count_statements(engine) as counter:
+                updated = records.bulk_update("customers", updates)
+            counts[n] = counter.count
+            assert [r["fields"]["name"] for r in updated] == [f"B{i}" for i in range(n)]
+            assert all(r["version"] == 2 for r in updated)
+    assert counts[3] == counts[120]
+
+
+def test_bulk_update_conflict_names_the_record_and_writes_nothing(shop):
+    engine, app = shop
+    with engine.begin() as conn:
+        made = Records(conn, app).bulk_create("customers", [{"name": "x1"}, {"name": "x2"}])
+    with engine.begin() as conn:
+        Records(conn, app).update("customers", made[1]["id"], {"name": "someone else"})
+    with pytest.raises(ConflictError, match=f"customers#{made[1]['id']}"):
+        with engine.begin() as conn:
+            Records(conn, app).bulk_update("customers", [
+                {"id": r["id"], "version": r["version"], "changes": {"name": "mine"}} for r in made])
+    with engine.connect() as conn:
+        names = [r["fields"]["name"] for r in Records(conn, app).list("customers").records]
+    assert sorted(names) == ["someone else", "x1"]
