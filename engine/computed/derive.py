@@ -18,7 +18,7 @@ from __future__ import annotations
 from engine.computed.env import AppEnv, RowEnv, field_formula_type
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.base import DerivedType
-from engine.fields.computed import RESULT_TYPES
+from engine.fields.computed import RESULT_TYPES, FormulaOptions, RollupOptions
 from engine.fields.registry import computed_kind, field_type
 from engine.formula import FormulaSyntaxError, check, parse
 
@@ -70,10 +70,10 @@ class _Deriver:
         return self.result_of(form, fdef) if form is not None else None
 
     def _formula(self, form: FormDef, fdef: FieldDef) -> DerivedType | None:
-        written = fdef.option("result")
+        options = FormulaOptions.of(fdef)
+        written, text = options.result, options.text
         if written in RESULT_TYPES:
             return DerivedType(result=written)
-        text = fdef.option("formula")
         if not isinstance(text, str):
             return None
         try:
@@ -89,18 +89,18 @@ class _Deriver:
         return DerivedType(result=result) if result in RESULT_TYPES else None
 
     def _rollup(self, fdef: FieldDef) -> DerivedType | None:
-        aggregate = fdef.option("aggregate")
-        if aggregate in ("count", "counta"):
+        options = RollupOptions.of(fdef)
+        if options.aggregate in ("count", "counta"):
             return DerivedType(result="number", precision=0)
-        source = self.app.form(fdef.option("source")) if isinstance(fdef.option("source"), str) else None
-        field_key = fdef.option("field")
+        source = self.app.form(options.source) if isinstance(options.source, str) else None
+        field_key = options.field
         target = source.field(field_key) if source is not None and isinstance(field_key, str) else None
         if target is None:
             return None
         kind = self.result_of(source, target) or field_formula_type(target)
-        if aggregate in ("sum", "avg") or kind not in ("date", "datetime"):
+        if options.aggregate in ("sum", "avg") or kind not in ("date", "datetime"):
             precision = self._precision(source, target)
-            if aggregate == "avg":
+            if options.aggregate == "avg":
                 precision = max(2, precision)
             return DerivedType(result="number", precision=precision)
         return DerivedType(result=kind)

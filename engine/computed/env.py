@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 from engine.computed.paths import PathFailure, field_kind, form_at, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.registry import FieldTypes, computed_kind, field_type, get_type
+from engine.fields.relation import RelationOptions
 from engine.formula import EvalContext
 
 # (form key, field) -> formula type of a computed field, while types are being inferred.
@@ -27,7 +28,7 @@ def field_formula_type(fdef: FieldDef, types: FieldTypes | None = None) -> str |
     if not isinstance(fdef.type, str) or get_type(fdef.type) is None:
         return None
     kind = field_kind(fdef)
-    if kind == "relation" and fdef.option("multiple"):
+    if kind == "relation" and RelationOptions.of(fdef).multiple:
         return "array:number"
     if kind in ("subform", "lookup"):
         return None

@@ -23,7 +23,9 @@ from typing import Any, Iterator
 from engine.computed.filter_tree import FilterTree, parse_filter
 from engine.computed.paths import Hop, PathFailure, ResolvedPath, resolve
 from engine.definition.model import AppDef, FieldDef, FormDef
+from engine.fields.computed import FormulaOptions, RollupOptions
 from engine.fields.registry import FieldTypes, computed_kind
+from engine.fields.relation import RelationOptions
 from engine.formula import FormulaSyntaxError, parse
 
 EXISTS = "*"     # the pseudo-field of a record's existence (created, deleted, restored)
@@ -122,7 +124,7 @@ class ComputedGraph:
             self.how.setdefault((target, used), how)
 
     def _add_formula(self, form: FormDef, fdef: FieldDef) -> None:
-        text = fdef.option("formula")
+        text = FormulaOptions.of(fdef).text
         if not isinstance(text, str):
             return
         try:
@@ -153,19 +155,20 @@ class ComputedGraph:
                       if relation_hops else how)
 
     def _add_rollup(self, form: FormDef, fdef: FieldDef) -> None:
-        source = self.app.form(fdef.option("source")) if isinstance(fdef.option("source"), str) else None
-        via = source.field(fdef.option("via")) if source is not None and isinstance(fdef.option("via"), str) \
-            else None
-        if via is None or via.option("target") != form.key:
+        options = RollupOptions.of(fdef)
+        source = self.app.form(options.source) if isinstance(options.source, str) else None
+        via = source.field(options.via) if source is not None and isinstance(options.via, str) else None
+        link = RelationOptions.of(via) if via is not None and computed_kind(via) is None else None
+        if link is None or link.target != form.key:
             return
         reads = {via.key, EXISTS}
-        if isinstance(fdef.option("field"), str):
-            reads.add(fdef.option("field"))
+        if isinstance(options.field, str):
+            reads.add(options.field)
         tree = None
-        if fdef.option("filter") is not None:       # its formulas read the source's own fields
-            tree = parse_filter(fdef.option("filter"), source, app=self.app, types=self.types, related=False)
+        if options.filter is not None:       # its formulas read the source's own fields
+            tree = parse_filter(options.filter, source, app=self.app, types=self.types, related=False)
             reads |= tree.own_fields
-        spec = RollupSpec(form.key, fdef, source.key, via.key, bool(via.option("multiple")),
+        spec = RollupSpec(form.key, fdef, source.key, via.key, link.multiple,
                           frozenset(k for k in reads if k == EXISTS or source.field(k) is not None), tree)
         self.rollups[spec.node] = spec
         route = Route("parents", via=via.key, multiple=spec.multiple)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.registry import path_kind
+from engine.fields.relation import LookupOptions, RelationOptions
 
 MAX_HOPS = 4    # relations one path may walk through (customer.referrer.owner... )
 
@@ -90,13 +91,14 @@ def resolve(app: AppDef, form: FormDef, path: tuple[str, ...]) -> ResolvedPath |
             steps[index:index + 1] = list(expanded)
             continue
         if last:
-            links = kind == "relation" and bool(fdef.option("multiple"))
+            links = kind == "relation" and RelationOptions.of(fdef).multiple
             return ResolvedPath(tuple(path), tuple(hops), current.key, fdef, array, links)
         if kind == "relation":
-            target = app.form(fdef.option("target"))
+            link = RelationOptions.of(fdef)
+            target = app.form(link.target)
             if target is None or len(hops) >= MAX_HOPS:
                 return PathFailure(index, "not_walkable")
-            multiple = bool(fdef.option("multiple"))
+            multiple = link.multiple
             hops.append(Hop(current.key, key, target.key, multiple))
             current, array = target, array or multiple
         elif kind == "subform":
@@ -114,7 +116,8 @@ def resolve(app: AppDef, form: FormDef, path: tuple[str, ...]) -> ResolvedPath |
 
 
 def _lookup_path(fdef: FieldDef) -> tuple[str, str] | None:
-    relation, target = fdef.option("relation"), fdef.option("field")
+    options = LookupOptions.of(fdef)
+    relation, target = options.relation, options.field
     if isinstance(relation, str) and isinstance(target, str):
         return relation, target
     return None
@@ -130,7 +133,7 @@ def form_at(app: AppDef, form: FormDef, prefix: tuple[str, ...]) -> tuple[FormDe
             return None
         kind = field_kind(fdef)
         if kind == "relation":
-            target = app.form(fdef.option("target"))
+            target = app.form(RelationOptions.of(fdef).target)
             if target is None:
                 return None
             current = target

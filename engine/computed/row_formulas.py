@@ -26,6 +26,7 @@ from engine.computed.env import evaluation_context
 from engine.definition.model import FieldDef, FormDef
 from engine.errors import Problem
 from engine.fields.base import ValueContext
+from engine.fields.computed import FormulaOptions
 from engine.fields.registry import FieldTypes, computed_kind
 from engine.formula import EvalContext, FormulaSyntaxError, compile_formula, parse
 from engine.i18n import register_messages
@@ -61,10 +62,11 @@ class RowFormulas:
     def build(cls, subform: FieldDef, types: FieldTypes) -> "RowFormulas":
         found: dict[str, RowFormula] = {}
         for column in subform.fields:
-            if not is_row_formula(column) or not isinstance(column.option("formula"), str):
+            text = FormulaOptions.of(column).text
+            if not is_row_formula(column) or not isinstance(text, str):
                 continue
             try:
-                formula = parse(column.option("formula"))
+                formula = parse(text)
             except FormulaSyntaxError:
                 continue            # refused by validation; an installed app never has one
             reads = tuple(ref[0] for ref in formula.references if len(ref) == 1 and subform.subfield(ref[0]))

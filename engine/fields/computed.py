@@ -17,6 +17,7 @@ get the error back, as in a spreadsheet.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,6 +130,46 @@ class ComputedField(FieldType):
         return self.value_type.range_bound(day, ctx)
 
 
+@dataclass(frozen=True)
+class FormulaOptions:
+    """A formula field's (or subform column's) formula and written result type, as
+    written: what derives the app's result types, before any type is bound."""
+
+    text: Any
+    result: Any
+
+    @classmethod
+    def of(cls, fdef: FieldDef) -> "FormulaOptions":
+        return cls(fdef.option("formula"), fdef.option("result"))
+
+
+@dataclass(frozen=True)
+class RollupOptions:
+    """What a rollup adds up, as written: the source form, the relation on it that
+    points here, the aggregate, the field and the filter."""
+
+    source: Any
+    via: Any
+    aggregate: Any
+    field: Any
+    filter: Any
+
+    @classmethod
+    def of(cls, fdef: FieldDef) -> "RollupOptions":
+        return cls(fdef.option("source"), fdef.option("via"), fdef.option("aggregate"),
+                   fdef.option("field"), fdef.option("filter"))
+
+
+# The settings of a computed field that change its values (labels and display do not).
+_VALUE_SETTINGS = ("formula", "result", "precision", "source", "via", "aggregate", "field", "filter")
+
+
+def value_settings(fdef: FieldDef) -> tuple:
+    """What decides a formula's or rollup's values, as written: a change to any of them
+    recomputes the field (an upgrade plan compares them)."""
+    return tuple(fdef.option(key) for key in _VALUE_SETTINGS)
+
+
 @register
 class FormulaField(ComputedField):
     name = "formula"
@@ -145,10 +186,11 @@ class FormulaField(ComputedField):
 
     def __init__(self, fdef: FieldDef, derived: DerivedType):
         super().__init__(fdef)
-        self.formula_text: str = fdef.option("formula") or ""
+        options = FormulaOptions.of(fdef)
+        self.formula_text: str = options.text or ""
         # Written in the definition, or inferred from the formula over the whole app
         # (engine/computed/derive.py), which a field type alone cannot see.
-        self.written_result: str | None = fdef.option("result")
+        self.written_result: str | None = options.result
         self.inferred_result: str | None = derived.result
         self.result: str = self.written_result or derived.result or DEFAULT_RESULT
         self.formula_type = self.result
@@ -214,11 +256,12 @@ class RollupField(ComputedField):
 
     def __init__(self, fdef: FieldDef, derived: DerivedType):
         super().__init__(fdef)
-        self.source: str = fdef.option("source")
-        self.via: str = fdef.option("via")
-        self.aggregate: str = fdef.option("aggregate")
-        self.field_key: str | None = fdef.option("field")
-        self.filter = fdef.option("filter")
+        options = RollupOptions.of(fdef)
+        self.source: str = options.source
+        self.via: str = options.via
+        self.aggregate: str = options.aggregate
+        self.field_key: str | None = options.field
+        self.filter = options.filter
         self.result: str = derived.result or "number"
         self.formula_type = self.result
         if self.aggregate in ("count", "counta"):

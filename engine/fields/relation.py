@@ -7,6 +7,7 @@ definition checks, the storage shape and the value rules.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -49,6 +50,31 @@ def parse_record_id(raw: Any) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class RelationOptions:
+    """What a relation field points at, as written (possibly wrong: validation says so).
+    The path and graph analysis reads it before an app's types are bound."""
+
+    target: Any
+    multiple: bool
+
+    @classmethod
+    def of(cls, fdef: FieldDef) -> "RelationOptions":
+        return cls(fdef.option("target"), bool(fdef.option("multiple", False)))
+
+
+@dataclass(frozen=True)
+class LookupOptions:
+    """The relation a lookup field walks and the field it shows, as written."""
+
+    relation: Any
+    field: Any
+
+    @classmethod
+    def of(cls, fdef: FieldDef) -> "LookupOptions":
+        return cls(fdef.option("relation"), fdef.option("field"))
+
+
 @register
 class RelationField(FieldType):
     name = "relation"
@@ -68,8 +94,8 @@ class RelationField(FieldType):
 
     def __init__(self, fdef: FieldDef):
         super().__init__(fdef)
-        self.target = fdef.option("target")
-        self.multiple = bool(fdef.option("multiple", False))
+        options = RelationOptions.of(fdef)
+        self.target, self.multiple = options.target, options.multiple
         self.on_delete = fdef.option("on_delete", "set_null")
         self.storage = "link_table" if self.multiple else "column"
         self.sortable = not self.multiple
@@ -168,15 +194,15 @@ class LookupField(FieldType):
 
     def __init__(self, fdef: FieldDef):
         super().__init__(fdef)
-        self.relation_key = fdef.option("relation")
-        self.target_field_key = fdef.option("field")
+        options = LookupOptions.of(fdef)
+        self.relation_key, self.target_field_key = options.relation, options.field
 
     def resolve(self, form, app) -> tuple[FieldDef, FieldDef] | None:
         """The relation field on this form and the field it reads on the target form."""
         relation = form.field(self.relation_key)
         if relation is None or relation.type != RelationField.name:
             return None
-        target_form = app.form(relation.option("target"))
+        target_form = app.form(RelationOptions.of(relation).target)
         target_field = target_form.field(self.target_field_key) if target_form else None
         return (relation, target_field) if target_field else None
 

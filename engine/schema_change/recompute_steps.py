@@ -21,17 +21,14 @@ import sqlalchemy as sa
 from engine.computed.graph import Node
 from engine.computed.row_formulas import subforms_with_formulas, with_readers
 from engine.definition.model import AppDef, FieldDef
+from engine.fields.computed import value_settings
 from engine.query.tables import AppTables
-
-# The settings of a computed field that change its values (labels and display do not).
-_VALUE_SETTINGS = ("formula", "result", "precision", "source", "via", "aggregate", "field", "filter")
-
 
 def value_signature(fdef: FieldDef, types) -> tuple:
     """What decides a computed field's values (`types`: its app's FieldTypes)."""
     # Canonical JSON: an installed definition read back from PostgreSQL (JSONB) has its
     # mappings' keys in another order.
-    return tuple(json.dumps(fdef.option(key), sort_keys=True, default=str) for key in _VALUE_SETTINGS) \
+    return tuple(json.dumps(setting, sort_keys=True, default=str) for setting in value_settings(fdef)) \
         + (types.derived_of(fdef).result,)
 
 

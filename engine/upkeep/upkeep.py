@@ -41,6 +41,8 @@ from engine.definition.model import FormDef
 from engine.dialect import Dialect
 from engine.errors import FormworkError
 from engine.fields.base import ValueContext
+from engine.fields.registry import path_kind
+from engine.fields.relation import RelationOptions
 from engine.formula import EvalContext, compile_formula
 from engine.upkeep.derived_rules import ChangedRecords, judge_changed
 from engine.upkeep.idsets import among
@@ -199,7 +201,8 @@ class Upkeep:
         events = []
         for source in self.app.forms:
             for fdef in source.fields:
-                if fdef.option("target") != form.key or (source.key, fdef.key) not in self.graph.triggers:
+                if path_kind(fdef) != "relation" or RelationOptions.of(fdef).target != form.key \
+                        or (source.key, fdef.key) not in self.graph.triggers:
                     continue
                 if (source.key, fdef.key) in self.tables.links:
                     link = self.tables.link_table(source.key, fdef.key)

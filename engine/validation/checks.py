@@ -19,8 +19,9 @@ from engine.computed.paths import field_kind
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError, Problem
 from engine.fields.base import DefinitionContext
-from engine.fields.computed import FormulaField
+from engine.fields.computed import FormulaField, RollupOptions
 from engine.fields.registry import FieldTypes
+from engine.fields.relation import RelationOptions
 from engine.formula import FormulaSyntaxError, check, parse
 from engine.formula.functions.registry import user_functions
 from engine.formula.nodes import Call, FieldRef
@@ -158,11 +159,11 @@ def _describe(type_name: str | None) -> str:
 
 
 def _check_formula_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
-    fdef = ftype.fdef
-    result, problems = check_formula(ctx.facts, ctx.form, fdef.option("formula"), f"{fdef.path}.formula")
+    fdef, text = ftype.fdef, ftype.formula_text
+    result, problems = check_formula(ctx.facts, ctx.form, text, f"{fdef.path}.formula")
     yield from problems
     if not problems:
-        yield from _stored_user_reads(fdef.option("formula"), f"{fdef.path}.formula", "a formula field")
+        yield from _stored_user_reads(text, f"{fdef.path}.formula", "a formula field")
         yield from result_problems(fdef, ftype, result, "field")
     else:
         yield from _display_options(fdef, ftype.result)
@@ -171,7 +172,7 @@ def _check_formula_field(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
 def result_problems(fdef: FieldDef, ftype, result: str | None, holder: str) -> Iterable[Problem]:
     """Whether a checked formula's result type fits the formula field (or subform column,
     `holder` "column") holding it, and its display options."""
-    written = fdef.option("result")
+    written = ftype.written_result
     if result is None:
         pass
     elif is_array(result):
@@ -209,7 +210,8 @@ def _check_rollup(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
                       suggestion=did_you_mean(ftype.source, forms))
         return
     via = source.field(ftype.via)
-    relations = [f.key for f in source.fields if field_kind(f) == "relation" and f.option("target") == form.key]
+    relations = [f.key for f in source.fields
+                 if field_kind(f) == "relation" and RelationOptions.of(f).target == form.key]
     if via is None or field_kind(via) != "relation":
         what = f"form {source.key!r} has no field {ftype.via!r}" if via is None else \
             f"{source.key}.{via.key} is a {via.type} field, not a relation"
@@ -218,9 +220,10 @@ def _check_rollup(ftype, ctx: DefinitionContext) -> Iterable[Problem]:
         yield Problem(f"{fdef.path}.via", f"rollup via: {what}; {hint}", code="bad_rollup",
                       suggestion=did_you_mean(ftype.via, relations))
         return
-    if via.option("target") != form.key:
+    target = RelationOptions.of(via).target
+    if target != form.key:
         yield Problem(f"{fdef.path}.via", f"rollup via: the relation {source.key}.{via.key} points at "
-                      f"{via.option('target')!r}, not at this form {form.key!r}; a rollup adds up the records "
+                      f"{target!r}, not at this form {form.key!r}; a rollup adds up the records "
                       f"that point at this one" + (f" (name one of {', '.join(relations)})" if relations else ""),
                       code="bad_rollup")
         return
@@ -265,7 +268,7 @@ def _rollup_field(ftype, fdef: FieldDef, source: FormDef, types: FieldTypes) -> 
 
 
 def _rollup_filter(facts: AppFacts, fdef: FieldDef, source: FormDef) -> Iterable[Problem]:
-    spec = fdef.option("filter")
+    spec = RollupOptions.of(fdef).filter
     if spec is None:
         return
     tree = parse_filter(spec, source, app=facts.app, types=facts.types, related=False)

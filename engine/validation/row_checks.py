@@ -21,7 +21,7 @@ def check_row_formula(ftype, ctx) -> Iterable[Problem]:
     """Definition checks of a formula column of a subform (`ctx.parent`): syntax and
     types with positions, only the row's columns, no clock, the result, cycles."""
     fdef, subform = ftype.fdef, ctx.parent
-    text, path = fdef.option("formula"), f"{fdef.path}.formula"
+    text, path = ftype.formula_text, f"{fdef.path}.formula"
     if not isinstance(text, str) or not text.strip():
         yield Problem(path, "the formula is empty: write one, like `quantity * unit_price`", code="formula")
         return

@@ -56,7 +56,7 @@ def _hidden_step(app, form: FormDef, path: tuple[str, ...], access_of: AccessOf)
             return current, key
         if field_kind(fdef) != "relation":
             return None
-        current = app.form(fdef.option("target"))
+        current = app.form(app.field_type(fdef).target)
         if current is None:
             return None
     return None

@@ -226,7 +226,7 @@ def _with_related(records, app, form, fields: Mapping[str, Any], paths: Iterable
         fdef = form.field(key)
         if fdef is None or fdef.type != "relation" or inputs.get(key) is None:
             continue        # a subform's rows are already there; a missing field reads #NAME?
-        target = app.require_form(fdef.option("target"))
+        target = app.require_form(app.field_type(fdef).target)
 
         def related(record_id: int) -> dict[str, Any]:
             found = records.get(target.key, int(record_id))
