@@ -158,6 +158,7 @@ class PageLoader:
         self.types = {f.key: self.app.types.of(f) for f in form.fields}
         self.wanted = set(fields) if fields is not None else set(self.types)
         self.reads = self._plan_reads()
+        self._plain_select: sa.Select | None = None
         # Most types store one column as is; read those straight from the row and call
         # from_row only for the types that reshape their value.
         stored = [(k, t) for k, t in self.types.items() if t.storage == "column" and k in self.wanted]
@@ -209,6 +210,9 @@ class PageLoader:
         computed when read, the form's own and those of joined relations (lookups), by
         their SQL under the same names, so rows read the same."""
         own, related = self._live_sql(columns)
+        plain = not extra and not own and not related
+        if plain and self._plain_select is not None:
+            return self._plain_select      # Selects are immutable: callers add to a copy
         selected: list[Any] = [self.table] if not own else \
             [own[c.name].label(c.name) if c.name in own else c for c in self.table.c]
         selected.extend(extra)
@@ -227,7 +231,12 @@ class PageLoader:
                 selected.extend((live_title[name] if name in live_title else named.c[name]).label(label)
                                 for name, label in titles.labels)
                 joined = joined.outerjoin(named, named.c.id == alias.c[titles.column])
-        return sa.select(*selected).select_from(joined)
+        statement = sa.select(*selected).select_from(joined)
+        if plain:
+            # Built once per loader: building the joined columns costs more than the
+            # query of a single record on SQLite.
+            self._plain_select = statement
+        return statement
 
     def _live_sql(self, columns: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """The live SQL a select of this loader uses: of the form's own columns read, and
