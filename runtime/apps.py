@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from engine.compiled.app import App, compile_app, compiled
+from engine.compiled.app import App, AppCache, compile_app, compiled
 from engine.definition.model import AppDef
 from engine.errors import FormworkError, NotFound
 from engine.schema_change.apply import Migrator, Progress, duplicate_groups
@@ -38,28 +36,9 @@ def checksum(app: AppDef | App) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class _CompiledApps:
-    """Compiled installed apps of this process by (key, version, checksum), the most
-    recently used kept (a process serves a few apps, each at one version at a time)."""
-
-    def __init__(self, size: int = 32):
-        self.size, self._apps, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key: tuple) -> App | None:
-        with self._lock:
-            found = self._apps.get(key)
-            if found is not None:
-                self._apps.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, app: App) -> None:
-        with self._lock:
-            self._apps[key] = app
-            while len(self._apps) > self.size:
-                self._apps.popitem(last=False)
-
-
-_COMPILED = _CompiledApps()
+# Compiled installed apps by (key, version, checksum): a process serves a few apps, each
+# at one version at a time.
+_COMPILED = AppCache(32)
 
 
 def _current(app_key: str):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Hashable, Mapping
 
 from engine.computed.derive import derive_types
 from engine.computed.graph import ComputedGraph
@@ -105,15 +105,32 @@ def compile_app(definition: AppDef, version: int | None = None) -> App:
     row_formulas = {sub.path: RowFormulas.build(sub, types)
                     for form in definition.forms for sub in subforms_with_formulas(form)}
     record_formulas = {form.key: RecordFormulas(definition, form) for form in definition.forms}
-    live_plans: dict[str, LivePlan] = {}
-    for form in definition.forms:
-        live_plans[form.key] = build_live_plan(definition, tables, graph, form)
+    live_plans = {form.key: build_live_plan(definition, tables, graph, form) for form in definition.forms}
     return App(definition, version, types, tables, graph, record_formulas, row_formulas, live_plans)
 
 
-_BY_DEFINITION: OrderedDict[int, tuple[AppDef, App]] = OrderedDict()
-_KEPT = 64
-_LOCK = threading.Lock()
+class AppCache:
+    """Compiled apps (or what holds them) by key, the `size` most recently used kept;
+    safe to share between threads."""
+
+    def __init__(self, size: int):
+        self.size, self._entries, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+_BY_DEFINITION = AppCache(64)       # id(definition) -> (definition, App)
 
 
 def compiled(app: App | AppDef) -> App:
@@ -122,14 +139,9 @@ def compiled(app: App | AppDef) -> App:
     id cannot be reused while kept)."""
     if isinstance(app, App):
         return app
-    with _LOCK:
-        found = _BY_DEFINITION.get(id(app))
-        if found is not None and found[0] is app:
-            _BY_DEFINITION.move_to_end(id(app))
-            return found[1]
+    found = _BY_DEFINITION.get(id(app))
+    if found is not None and found[0] is app:
+        return found[1]
     made = compile_app(app)
-    with _LOCK:
-        _BY_DEFINITION[id(app)] = (app, made)
-        while len(_BY_DEFINITION) > _KEPT:
-            _BY_DEFINITION.popitem(last=False)
+    _BY_DEFINITION.put(id(app), (app, made))
     return made

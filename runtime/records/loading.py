@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.fields.base import FieldType, ValueContext
-from engine.fields.relation import LookupField, RelationField
+from engine.fields.relation import RelationField
 from engine.query.columns import ReadColumns
 from engine.query.tables import SYSTEM_COLUMNS, AppTables
 
@@ -175,11 +175,11 @@ class PageLoader:
         reads: dict[str, _TargetRead] = {}
         for fdef in self.form.fields:
             ftype = self.types[fdef.key]
-            if isinstance(ftype, RelationField) and fdef.key in self.wanted:
+            if ftype.path_kind == "relation" and fdef.key in self.wanted:
                 reads[fdef.key] = self._target_read(fdef, ftype)
         for fdef in self.form.fields:
             ftype = self.types[fdef.key]
-            if isinstance(ftype, LookupField) and fdef.key in self.wanted:
+            if ftype.path_kind == "lookup" and fdef.key in self.wanted:
                 resolved = ftype.resolve(self.form, self.app)
                 if not resolved:
                     continue
@@ -189,7 +189,7 @@ class PageLoader:
                 target_type = self.app.types.of(target_field)
                 read.types[target_field.key] = target_type
                 read.lookups.append((fdef.key, target_field.key))
-                if isinstance(target_type, RelationField) and not target_type.multiple and read.alias is not None:
+                if target_type.path_kind == "relation" and not target_type.multiple and read.alias is not None:
                     read.lookup_titles.append(_LookupTitles.plan(self.app, self.tables, fdef.key, target_type))
         for read in reads.values():
             read.finish()
