@@ -1,18 +1,9 @@
 """docs/cli.md stays true: every command is documented, and every example runs.
 
-The examples are a transcript. In document order, in a fresh folder with its own
-SQLite database (and `apps/` of the repository):
-- a ```console block holds commands (`$ formwork ...`, optionally fed by
-  `echo 'text' | `) each followed by what it prints (stdout, then stderr); a
-  command that must fail ends with `# exits N`;
-- in the expected output, a line `...` stands for any number of lines and `...`
-  inside a line for any text (timestamps, timings);
-- a fenced block whose info string has `file=NAME` (```csv file=new.csv) writes
-  that file for the commands after it.
-
-To see what the examples print now, from the repository's root:
+The examples are a transcript (its format, reader and runner: tests/support/transcripts.py),
+played in document order in a fresh folder with its own SQLite database (and `apps/` of
+the repository). To see what the examples print now, from the repository's root:
 `.venv/bin/python -m tests.docs.test_docs_cli [docs/cli.md]`.
-The reader and runner of transcripts are tests/support/transcripts.py.
 """
 from __future__ import annotations
 
