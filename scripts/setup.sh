@@ -12,3 +12,12 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
   .venv/bin/pip install --quiet -e '.[test]'
   touch "$stamp"
 fi
+# The browser tests drive Debian's Chromium (tests/browser); install it when missing
+# and this user may (root, or FORMWORK_SKIP_BROWSER_INSTALL unset and apt-get present).
+if [ ! -x /usr/bin/chromium ] && [ -z "${FORMWORK_SKIP_BROWSER_INSTALL:-}" ] \
+   && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian's chromium for the browser tests..."
+  (apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
+    || echo "warning: could not install chromium; browser tests will skip (fail under CI=true)" >&2
+fi
