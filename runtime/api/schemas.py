@@ -13,6 +13,7 @@ from engine.definition.model import FieldDef, FormDef, Label
 from engine.fields.base import READ_ID, FieldType, SchemaContext, with_null
 from runtime.api.errors import ERROR_CODES
 from runtime.api.requests import MAX_CREATE
+from runtime.records.history import ACTIONS
 
 _USER_ID = {"type": ["integer", "null"], "minimum": 1}
 _TIME = {"type": "string", "format": "date-time"}
@@ -164,7 +165,7 @@ def shared_schemas() -> dict[str, dict]:
         "items": {"type": "array", "items": {
             "type": "object", "required": ["version", "action", "user_id", "at", "changes"],
             "properties": {"version": {"type": "integer", "minimum": 0},
-                           "action": {"enum": ["created", "updated", "deleted", "restored", "purged"]},
+                           "action": {"enum": list(ACTIONS.values())},
                            "user_id": _USER_ID, "at": _TIME,
                            "changes": {"type": "object", "additionalProperties": change}}}}}}
     file = {"type": "object", "required": ["id", "name", "size", "content_type"], "properties": {
