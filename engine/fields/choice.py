@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import SchemaContext, CHOICE_OPS, DefinitionContext, FieldType, ValueContext, blank
+from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext, blank
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages

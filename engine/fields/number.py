@@ -7,7 +7,8 @@ from typing import Any, Iterable
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import DECIMAL_TEXT, SchemaContext, NO_MATCH, ORDERED_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import (DECIMAL_TEXT, NO_MATCH, ORDERED_OPS, DefinitionContext, FieldType,
+                                SchemaContext, ValueContext)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import ExactDecimal

@@ -12,7 +12,8 @@ from typing import Any
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import READ_ID, WRITE_ID, SchemaContext, id_list_schema, CHOICE_OPS, FieldType, Reference, ValueContext, blank, parse_id, preview
+from engine.fields.base import (CHOICE_OPS, READ_ID, WRITE_ID, FieldType, Reference, SchemaContext,
+                                ValueContext, blank, id_list_schema, parse_id, preview)
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages

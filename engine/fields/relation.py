@@ -14,7 +14,9 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import READ_ID, WRITE_ID, SchemaContext, id_list_schema, with_null, blank, DefinitionContext, FieldType, parse_id, preview, Reference, scalar_filter, ValueContext
+from engine.fields.base import (READ_ID, WRITE_ID, DefinitionContext, FieldType, Reference, SchemaContext,
+                                ValueContext, blank, id_list_schema, parse_id, preview, scalar_filter,
+                                with_null)
 from engine.fields.registry import field_type, get_type, register
 from engine.i18n import register_messages
 from engine.storage.types import RecordId

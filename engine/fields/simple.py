@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import SchemaContext, ORDERED_OPS, FieldType, ValueContext, blank
+from engine.fields.base import ORDERED_OPS, FieldType, SchemaContext, ValueContext, blank
 from engine.fields.registry import register
 from engine.i18n import register_messages
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import SchemaContext, DATE_OPS, DefinitionContext, FieldType, ValueContext, preview
+from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext, preview
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import UTCDateTime

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import SchemaContext, TEXT_OPS, DefinitionContext, FieldType, ValueContext, contains_text
+from engine.fields.base import (TEXT_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext,
+                                contains_text)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 

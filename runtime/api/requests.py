@@ -91,6 +91,20 @@ class ListQuery:
                 "with_count": None if self.count is None else self.count != "none"}
 
 
+def request_lang(query_lang: str | None, accept_language: str | None = None) -> str:
+    """The language of an answer's `message`: `?lang=zh|en`, else the first of zh or en
+    in Accept-Language (en-US counts as en), else zh."""
+    if query_lang in ("zh", "en"):
+        return query_lang
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "zh"
+
+
 def parse_list_query(args: Mapping[str, Any]) -> ListQuery:
     """The query parameters of GET .../records (`args`: name -> text; a list of texts
     where a parameter was repeated, the last one counting)."""

@@ -9,7 +9,7 @@ from engine.validation import load_definition
 from runtime.api.errors import ApiError, error_response
 from runtime.api.openapi import build_document
 from runtime.api.requests import (ListQuery, etag, parse_create_body, parse_json_body, parse_list_query,
-                                  parse_patch, parse_relation, require_form)
+                                  parse_patch, parse_relation, request_lang, require_form)
 from tests.support.api_docs import assert_valid
 from tests.support.fields import messages
 from tests.support.paths import APPS
@@ -133,3 +133,10 @@ def test_urls_naming_no_app_or_form_are_404s():
             require_form(app, "crm_referral" if app else "nope", form)
         assert error_response(caught.value).status == 404
     assert require_form(FLAGSHIP, "crm_referral", "customers").key == "customers"
+
+
+def test_the_language_of_messages_from_the_query_or_accept_language():
+    assert request_lang("en", "zh-CN") == "en"
+    assert request_lang(None, "fr;q=1, en-US;q=0.8, zh;q=0.5") == "en"
+    assert request_lang(None, "zh-TW,en") == "zh"
+    assert request_lang("fr", None) == "zh" and request_lang(None, None) == "zh"
