@@ -5,6 +5,7 @@ types), so the document changes when an app is installed or upgraded.
     document = build_document(apps, lang="zh")      # pure: compiled apps in, a dict out
     body = render_document(document)                # the same bytes for the same apps
     document = installed_document(conn, lang="en")  # the installed apps' document
+    body = installed_document_bytes(conn, lang="en") # the same, rendered, kept while no app changes
 
 `lang` chooses the language of titles and descriptions (labels of apps, forms, fields).
 """
@@ -15,7 +16,7 @@ from typing import Any, Iterable
 
 from sqlalchemy.engine import Connection
 
-from engine.compiled.app import App
+from engine.compiled.app import App, AppCache
 from engine.definition.model import FormDef
 from runtime.api.requests import COUNT_MODES, DEFAULT_LIMIT, MAX_CREATE, MAX_SEARCH, inbound_relations, relation_name
 from runtime.api.schemas import FormSchemas, ref, schema_name, shared_schemas
@@ -108,8 +109,32 @@ def render_document(document: dict[str, Any]) -> bytes:
 
 def installed_document(conn: Connection, *, lang: str = "en", server_url: str = "/") -> dict[str, Any]:
     """The document of every installed app, at its installed version."""
+    return build_document(_installed(conn), lang=lang, server_url=server_url)
+
+
+# Rendered documents by (lang, server_url, app keys), each kept with the compiled apps it
+# was built from: load_installed gives the same App while a version stays installed, so a
+# document is built again only when an app is installed, upgraded or removed.
+_DOCUMENTS = AppCache(8)
+
+
+def installed_document_bytes(conn: Connection, *, lang: str = "en", server_url: str = "/") -> bytes:
+    """render_document(installed_document(...)), built once per set of installed versions
+    (building the flagship's takes tens of milliseconds; reading what is installed, one
+    short query per app)."""
+    apps = _installed(conn)
+    key = (lang, server_url, tuple(app.key for app in apps))
+    found = _DOCUMENTS.get(key)
+    if found is not None and all(kept is app for kept, app in zip(found[0], apps)):
+        return found[1]
+    body = render_document(build_document(apps, lang=lang, server_url=server_url))
+    _DOCUMENTS.put(key, (tuple(apps), body))
+    return body
+
+
+def _installed(conn: Connection) -> list[App]:
     apps = [load_installed(conn, row["key"]) for row in installed_apps(conn)]
-    return build_document([app for app in apps if app is not None], lang=lang, server_url=server_url)
+    return [app for app in apps if app is not None]
 
 
 def _version(apps: list[App]) -> str:

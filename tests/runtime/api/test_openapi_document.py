@@ -11,7 +11,7 @@ import schemathesis
 from engine.compiled.app import compile_app
 from engine.definition.model import AppDef
 from engine.validation import load_definition
-from runtime.api.openapi import build_document, installed_document, render_document
+from runtime.api.openapi import build_document, installed_document, installed_document_bytes, render_document
 from runtime.apps import apply_app
 from tests.support.api_docs import ALL_FIELDS, assert_invalid, assert_openapi_31, assert_valid
 from tests.support.fields import document
@@ -140,3 +140,22 @@ def test_no_app_installed_gives_the_file_paths_only(db):
         doc = installed_document(conn)
     assert_openapi_31(doc)
     assert set(doc["paths"]) == {"/api/v1/openapi.json", "/api/v1/files", "/api/v1/files/{id}"}
+
+
+def test_the_rendered_document_is_built_again_only_when_an_app_changes(db, count_statements):
+    v1 = document([{"key": "name", "type": "text", "label": {"zh": "名称", "en": "Name"}}])
+    apply_app(db, AppDef.from_dict(v1))
+    with db.connect() as conn:
+        first = installed_document_bytes(conn, lang="zh")
+        with count_statements(db) as warm:
+            again = installed_document_bytes(conn, lang="zh")
+        assert warm.count == 2          # what is installed, and the installed version of the one app
+        english = installed_document_bytes(conn, lang="en")
+        assert first is again and first == render_document(installed_document(conn, lang="zh"))
+    assert english != first
+    v2 = copy.deepcopy(v1)
+    v2["forms"][0]["fields"].append({"key": "note", "type": "textarea", "label": {"zh": "备注", "en": "Note"}})
+    apply_app(db, AppDef.from_dict(v2))
+    with db.connect() as conn:
+        upgraded = installed_document_bytes(conn, lang="zh")
+    assert "备注".encode() in upgraded and "备注".encode() not in first
