@@ -8,6 +8,9 @@ types), so the document changes when an app is installed or upgraded.
     body = installed_document_bytes(conn, lang="en") # the same, rendered, kept while no app changes
 
 `lang` chooses the language of titles and descriptions (labels of apps, forms, fields).
+With a `policy` and an `actor`, the document is the one that caller may use: the forms it
+may not view, the fields it may not see and the operations it may not do are left out, as
+they are of every other answer (a hidden field is never sent anywhere).
 """
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from sqlalchemy.engine import Connection
 from engine.compiled.app import App, AppCache
 from engine.definition.model import FormDef
 from runtime.api.requests import COUNT_MODES, DEFAULT_LIMIT, MAX_CREATE, MAX_SEARCH, inbound_relations, relation_name
+from runtime.actor import Actor
 from runtime.api.schemas import FormSchemas, ref, schema_name, shared_schemas
 from runtime.apps import installed_apps, load_installed
+from runtime.permissions import CREATE, DELETE, EDIT, FULL, VIEW, FormAccess, Policy
 from runtime.records.service import MAX_PAGE_SIZE
 
 OPENAPI_VERSION = "3.1.0"
@@ -72,17 +77,22 @@ def _say(key: str, lang: str, **params: Any) -> str:
     return _TEXT[key][lang].format(**params)
 
 
-def build_document(apps: Iterable[App], *, lang: str = "en", server_url: str = "/") -> dict[str, Any]:
-    """The document of `apps` (compiled, e.g. load_installed's), in `lang` ("zh" or "en")."""
+def build_document(apps: Iterable[App], *, lang: str = "en", server_url: str = "/",
+                   policy: Policy | None = None, actor: Actor | None = None) -> dict[str, Any]:
+    """The document of `apps` (compiled, e.g. load_installed's), in `lang` ("zh" or "en");
+    with `policy` and `actor`, of what that actor may do (the whole API without)."""
     lang = "zh" if lang == "zh" else "en"
     apps = sorted(apps, key=lambda app: app.key)
+    accesses = _accesses(apps, policy, actor)
     schemas = shared_schemas()
     paths: dict[str, Any] = {f"{API_PREFIX}/openapi.json": _document_path(lang)}
     for app in apps:
         for form in app.forms:
-            form_schemas = FormSchemas(app, form, lang)
-            schemas.update(form_schemas.components())
-            paths.update(_form_paths(app, form, lang))
+            access = accesses[(app.key, form.key)]
+            if not access.can(VIEW):
+                continue
+            schemas.update(FormSchemas(app, form, lang, access).components())
+            paths.update(_form_paths(app, form, lang, access, accesses))
     paths.update(_file_paths(lang))
     return {
         "openapi": OPENAPI_VERSION,
@@ -107,9 +117,19 @@ def render_document(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def installed_document(conn: Connection, *, lang: str = "en", server_url: str = "/") -> dict[str, Any]:
-    """The document of every installed app, at its installed version."""
-    return build_document(_installed(conn), lang=lang, server_url=server_url)
+def installed_document(conn: Connection, *, lang: str = "en", server_url: str = "/",
+                       policy: Policy | None = None, actor: Actor | None = None) -> dict[str, Any]:
+    """The document of every installed app, at its installed version (as `actor` may use
+    it, with a `policy`)."""
+    return build_document(_installed(conn), lang=lang, server_url=server_url, policy=policy, actor=actor)
+
+
+def _accesses(apps: list[App], policy: Policy | None, actor: Actor | None) -> dict[tuple[str, str], FormAccess]:
+    """What the caller may do with each form, asked of the policy once per form."""
+    if policy is None:
+        return {(app.key, form.key): FULL for app in apps for form in app.forms}
+    actor = actor or Actor.system()
+    return {(app.key, form.key): policy.access(app, form, actor) for app in apps for form in app.forms}
 
 
 # Rendered documents by (lang, server_url, app keys), each kept with the compiled apps it
@@ -176,7 +196,28 @@ def _operation(app: App, form: FormDef, action: str, lang: str, **extra: Any) ->
             "summary": summary, **extra}
 
 
-def _form_paths(app: App, form: FormDef, lang: str) -> dict[str, Any]:
+def _form_paths(app: App, form: FormDef, lang: str, access: FormAccess,
+                accesses: dict[tuple[str, str], FormAccess]) -> dict[str, Any]:
+    """The paths of one form, without the operations `access` does not allow."""
+    paths = _all_form_paths(app, form, lang, accesses)
+    for path, item in list(paths.items()):
+        kept = {key: part for key, part in item.items() if access.can(_action(path, key))}
+        if any(key in kept for key in ("get", "post", "patch", "delete")):
+            paths[path] = kept
+        else:
+            del paths[path]
+    return paths
+
+
+def _action(path: str, key: str) -> str:
+    """The action an operation of a form's path needs (VIEW for a path's shared parts)."""
+    if path.endswith("/restore"):
+        return DELETE
+    return {"post": CREATE, "patch": EDIT, "delete": DELETE}.get(key, VIEW)
+
+
+def _all_form_paths(app: App, form: FormDef, lang: str,
+                    accesses: dict[tuple[str, str], FormAccess]) -> dict[str, Any]:
     base = f"{API_PREFIX}/apps/{app.key}/forms/{form.key}/records"
     name = lambda kind: schema_name(app, form, kind)   # noqa: E731
     record_id = {"$ref": "#/components/parameters/RecordId"}
@@ -219,6 +260,9 @@ def _form_paths(app: App, form: FormDef, lang: str) -> dict[str, Any]:
         },
     }
     for source, field_key in inbound_relations(app, form.key):
+        source_access = accesses[(app.key, source.key)]
+        if not (source_access.can(VIEW) and source_access.can_see(field_key)):
+            continue
         tab = relation_name(source, field_key)
         field_label = source.field(field_key).label.get(lang)
         paths[f"{base}/{{id}}/related/{tab}"] = {
@@ -247,7 +291,7 @@ def _file_paths(lang: str) -> dict[str, Any]:
             "responses": {"200": {"description": "the file, with its stored content type",
                                   "headers": {"Content-Disposition": {"schema": {"type": "string"},
                                                                       "description": "attachment; filename=..."}},
-                                  "content": {"application/octet-stream": {"schema": {}}}},
+                                  "content": {"*/*": {"schema": {}}}},
                           **_errors()}}},
     }
 

@@ -13,6 +13,7 @@ from engine.definition.model import FieldDef, FormDef, Label
 from engine.fields.base import READ_ID, FieldType, SchemaContext, with_null
 from runtime.api.errors import ERROR_CODES
 from runtime.api.requests import MAX_CREATE
+from runtime.permissions import FULL, FormAccess
 from runtime.records.history import ACTIONS
 
 _USER_ID = {"type": ["integer", "null"], "minimum": 1}
@@ -42,11 +43,14 @@ def _described(schema: dict, title: str | None, description: str | None) -> dict
 
 
 class FormSchemas:
-    """The record schemas of one form of a compiled app, in one language."""
+    """The record schemas of one form of a compiled app, in one language, as one caller
+    may use them (`access`): a field it may not see is in none of them, a field it may
+    not change in no write schema."""
 
-    def __init__(self, app: App, form: FormDef, lang: str):
-        self.app, self.form, self.lang = app, form, lang
+    def __init__(self, app: App, form: FormDef, lang: str, access: FormAccess = FULL):
+        self.app, self.form, self.lang, self.access = app, form, lang, access
         self.types = app.form_types(form)
+        self.shown = [f for f in form.fields if access.can_see(f.key)]
 
     def _lookup_target(self, ftype: FieldType) -> FieldType | None:
         resolved = ftype.resolve(self.form, self.app.definition) if ftype.path_kind == "lookup" else None
@@ -69,7 +73,7 @@ class FormSchemas:
         """The `fields` object of a record as read: every field, each only when the reader
         may see it (so none is required)."""
         return {"type": "object", "additionalProperties": False,
-                "properties": {f.key: self.field_schema(f, "read") for f in self.form.fields}}
+                "properties": {f.key: self.field_schema(f, "read") for f in self.shown}}
 
     def record(self) -> dict:
         properties = {
@@ -84,7 +88,7 @@ class FormSchemas:
                           self.form.label.get(self.lang), _text(self.form.description, self.lang))
 
     def _writable(self) -> list[FieldDef]:
-        return [f for f in self.form.fields if self.types[f.key].accepts_input]
+        return [f for f in self.shown if self.types[f.key].accepts_input and self.access.can_edit(f.key)]
 
     def create(self) -> dict:
         """A new record: the fields that take input; those required without a default (or

@@ -12,7 +12,9 @@ from engine.compiled.app import compile_app
 from engine.definition.model import AppDef
 from engine.validation import load_definition
 from runtime.api.openapi import build_document, installed_document, installed_document_bytes, render_document
+from runtime.actor import Actor
 from runtime.apps import apply_app
+from runtime.permissions import EDIT, FULL, VIEW, FormAccess
 from tests.support.api_docs import ALL_FIELDS, assert_invalid, assert_openapi_31, assert_valid
 from tests.support.fields import document
 from tests.support.paths import APPS
@@ -159,3 +161,29 @@ def test_the_rendered_document_is_built_again_only_when_an_app_changes(db, count
     with db.connect() as conn:
         upgraded = installed_document_bytes(conn, lang="zh")
     assert "备注".encode() in upgraded and "备注".encode() not in first
+
+
+class SalesView:
+    """A policy for the test: customers seen in part and edited in less; orders not at all."""
+
+    def access(self, app, form, actor):
+        if form.key == "customers":
+            return FormAccess.limited(form, actions={VIEW, EDIT}, visible={"name", "phone", "level"},
+                                      editable={"phone"})
+        if form.key == "orders":
+            return FormAccess.limited(form, actions=set())
+        return FULL
+
+
+def test_with_a_policy_the_document_is_what_the_caller_may_use():
+    doc = build_document([flagship()], policy=SalesView(), actor=Actor.system())
+    assert_openapi_31(doc)
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+    base = "/api/v1/apps/crm_referral/forms/customers/records"
+    assert list(schemas["crm_referral.customers.Fields"]["properties"]) == ["name", "phone", "level"]
+    assert list(schemas["crm_referral.customers.Patch"]["properties"]) == ["phone", "version"]
+    assert set(paths[base]) == {"get"} and set(paths[base + "/{id}"]) == {"parameters", "get", "patch"}
+    assert base + "/{id}/restore" not in paths
+    assert base + "/{id}/related/orders.customer" not in paths and base + "/{id}/related/contacts.customer" in paths
+    assert not [name for name in schemas if name.startswith("crm_referral.orders.")]
+    assert not [path for path in paths if "/forms/orders/" in path]
