@@ -36,6 +36,9 @@ register_messages({
                               "en": "Unknown query parameter '{name}'{hint}; use {allowed}"},
     "api_filter_json": {"zh": "filter 不是有效的 JSON（第 {line} 行第 {column} 列）：{reason}",
                         "en": "filter is not valid JSON (line {line}, column {column}): {reason}"},
+    "api_json_too_deep": {"zh": "{name} 的 JSON 嵌套层数太多；请简化它（筛选条件最多嵌套 8 层分组）",
+                          "en": "The JSON of {name} is nested too deeply; make it simpler (a filter nests at most "
+                                "8 groups)"},
     "api_filter_shape": {"zh": "filter 应是一个条件对象（如 {example}）或条件列表",
                          "en": "filter must be a condition object (e.g. {example}) or a list of conditions"},
     "api_sort_syntax": {"zh": "排序“{value}”无法识别：写成字段键，降序在前面加“-”，多个用逗号分隔（如 -created_at,name）",
@@ -128,11 +131,9 @@ def _filter(text: Any, issues: list[ApiIssue]) -> Any:
     if text is None or str(text).strip() == "":
         return None
     try:
-        document = json.loads(str(text))
-    except json.JSONDecodeError as exc:
-        issues.append(ApiIssue("filter", "api_filter_json", {"line": exc.lineno, "column": exc.colno,
-                                                             "reason": exc.msg}, {"line": exc.lineno,
-                                                                                  "column": exc.colno}))
+        document = _json_text("filter", str(text))
+    except ApiError as exc:
+        issues.extend(exc.issues)
         return None
     if not isinstance(document, (dict, list)):
         issues.append(ApiIssue("filter", "api_filter_shape",
@@ -149,8 +150,8 @@ def _sort(text: Any, issues: list[ApiIssue]) -> Any:
     text = str(text).strip()
     if text.startswith("["):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError:
+            return _json_text("sort", text)
+        except ApiError:
             pass
     elif all(_SORT_PART.fullmatch(part.strip()) for part in text.split(",")):
         return text
@@ -220,12 +221,19 @@ def _hint(name: str, choices) -> str:
 def parse_json_body(raw: bytes | str | None) -> Any:
     """The request body as JSON; a syntax error says where (line and column)."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
+    return _json_text("body", text)
+
+
+def _json_text(name: str, text: str) -> Any:
+    """`text` parsed as JSON, or an ApiError naming `name` and where the syntax broke."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise bad_request([ApiIssue("body", "api_body_json", {"line": exc.lineno, "column": exc.colno,
-                                                              "reason": exc.msg},
-                                    {"line": exc.lineno, "column": exc.colno})]) from None
+        code = "api_filter_json" if name == "filter" else "api_body_json"
+        where = {"line": exc.lineno, "column": exc.colno}
+        raise bad_request([ApiIssue(name, code, {**where, "reason": exc.msg}, where)]) from None
+    except RecursionError:      # "[[[[..." thousands deep: the parser gives up
+        raise bad_request([ApiIssue(name, "api_json_too_deep", {"name": name})]) from None
 
 
 def parse_create_body(body: Any) -> tuple[list[dict[str, Any]], bool]:

@@ -140,3 +140,12 @@ def test_the_language_of_messages_from_the_query_or_accept_language():
     assert request_lang(None, "fr;q=1, en-US;q=0.8, zh;q=0.5") == "en"
     assert request_lang(None, "zh-TW,en") == "zh"
     assert request_lang("fr", None) == "zh" and request_lang(None, None) == "zh"
+
+
+def test_json_nested_past_what_the_parser_can_take_is_a_400_not_a_crash():
+    _, fields = refused(parse_list_query, {"filter": "[" * 100_000})
+    assert fields["filter"]["code"] == "api_json_too_deep"
+    _, fields = refused(parse_json_body, b"[" * 1_000_000)
+    assert fields["body"]["code"] == "api_json_too_deep"
+    _, fields = refused(parse_list_query, {"sort": "[" * 100_000})
+    assert fields["sort"]["code"] == "api_sort_syntax"
