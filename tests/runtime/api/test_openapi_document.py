@@ -187,3 +187,28 @@ def test_with_a_policy_the_document_is_what_the_caller_may_use():
     assert base + "/{id}/related/orders.customer" not in paths and base + "/{id}/related/contacts.customer" in paths
     assert not [name for name in schemas if name.startswith("crm_referral.orders.")]
     assert not [path for path in paths if "/forms/orders/" in path]
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        if "$ref" in node:
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_every_reference_resolves_and_every_path_parameter_is_declared():
+    doc = build_document([flagship(), lab()])
+    for target in set(_refs(doc)):
+        node = doc
+        for part in target.removeprefix("#/").split("/"):
+            node = node[part]
+    parameters = doc["components"]["parameters"]
+    for path, item in doc["paths"].items():
+        for _, operation in ((m, op) for m, op in item.items() if m in ("get", "post", "patch", "delete")):
+            declared = {parameters[p["$ref"].rsplit("/", 1)[1]]["name"] if "$ref" in p else p["name"]
+                        for p in item.get("parameters", []) + operation.get("parameters", [])}
+            assert set(re.findall(r"\{(\w+)\}", path)) <= declared, path
