@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, ValueContext, contains_text
+from engine.fields.base import FieldType, SchemaContext, ValueContext, contains_text
 from engine.fields.divisions import Division, divisions, short_name
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
@@ -119,6 +119,18 @@ class AddressField(FieldType):
 
     def to_json(self, value: Any) -> Any:
         return value
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """{"province", "city", "district", "detail"} with official names; written, each
+        level may be a short name (广东) or a code (440000), or the whole address one text."""
+        part = {"type": ["string", "null"], "maxLength": 50}
+        parts = {p: part for p in LEVELS}
+        parts["detail"] = {"type": ["string", "null"], "maxLength": MAX_DETAIL}
+        if not ctx.writing:
+            return {"type": "object", "properties": parts, "required": list(PARTS), "additionalProperties": False}
+        parts.update({p: {"type": ["string", "integer", "null"]} for p in LEVELS})
+        return {"type": ["object", "string"], "properties": parts, "required": list(self.wanted),
+                "maxLength": MAX_DETAIL + 200}
 
     def search_clause(self, table, needle):
         return sa.or_(*[contains_text(table.c[self.col(p)], needle) for p in PARTS])

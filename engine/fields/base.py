@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field as dc_field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -178,6 +178,60 @@ _MISSING_CODES = {"form": "relation_missing", "users": "member_missing", "depart
 
 
 @dataclass(frozen=True)
+class SchemaContext:
+    """Handed to `json_schema`: which side of the API a value schema describes, and what a
+    type reading another field's value (a lookup) needs of the app.
+
+    "read" is what the API returns (FieldType.to_json); "write" is what a create or an
+    update accepts (FieldType.clean), usually more forms than reads give back (a date as
+    any text people write, an option by its label, an id as "#12")."""
+
+    mode: str = "read"                  # "read" or "write"
+    lang: str = "en"                    # of titles and descriptions
+    # The type of the field a lookup shows (on the related form), None when unknown.
+    lookup_target: Callable[["FieldType"], "FieldType | None"] = lambda ftype: None
+
+    @property
+    def writing(self) -> bool:
+        return self.mode == "write"
+
+
+# JSON Schemas shared by the field types' value schemas (engine/fields/*.json_schema).
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+DECIMAL_TEXT = {"type": "string", "pattern": DECIMAL_PATTERN, "format": "decimal"}
+ID_PATTERN = r"^\s*#?\s*[0-9]{1,19}\s*$"
+READ_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# An id as parse_id takes it: 12, "12", "#12" or {"id": 12}.
+WRITE_ID = {"type": ["integer", "string", "object"], "minimum": 1, "maximum": MAX_ID, "pattern": ID_PATTERN,
+            "properties": {"id": READ_ID}, "required": ["id"]}
+
+
+def id_list_schema(ctx: SchemaContext, max_items: int | None = None, *, text: bool = False) -> dict:
+    """Ids (members, departments, records, files): a list of them when read; when written a
+    list, or one id, or (with `text`) ids in one text separated by commas."""
+    if not ctx.writing:
+        schema = {"type": "array", "items": READ_ID, "uniqueItems": True}
+    else:
+        one = {k: v for k, v in WRITE_ID.items() if not (text and k == "pattern")}
+        schema = {**one, "type": ["array", *WRITE_ID["type"]], "items": WRITE_ID}
+    if max_items:
+        schema["maxItems"] = max_items
+    return schema
+
+
+def with_null(schema: dict) -> dict:
+    """`schema` or null: an empty value reads as null, and writing null empties a field."""
+    kinds = schema.get("type")
+    if isinstance(kinds, str):
+        return {**schema, "type": [kinds, "null"]}
+    if isinstance(kinds, list):
+        return schema if "null" in kinds else {**schema, "type": [*kinds, "null"]}
+    if "enum" in schema and "anyOf" not in schema and "const" not in schema:
+        return {**schema, "enum": [*schema["enum"], None]} if None not in schema["enum"] else schema
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+@dataclass(frozen=True)
 class AssignScope:
     """Where a system-assigned value is allocated (its counter's scope)."""
 
@@ -320,6 +374,20 @@ class FieldType:
         if isinstance(cell, str):
             return self.parse_text(cell, ctx)
         return self.clean(cell, ctx)
+
+    # ---- the API contract ---------------------------------------------------------------
+    @property
+    def accepts_input(self) -> bool:
+        """Whether a create or an update may give this field a value (not a computed,
+        system-assigned or read-through field)."""
+        return self.storage != "none" and not self.system_assigned and not self.computed
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """The JSON Schema (2020-12, as OpenAPI 3.1 uses) of a non-empty value of this
+        field: as `to_json` gives it (ctx.mode "read") or as `clean` accepts it ("write",
+        asked only of types that accept input). Every type must say: the API document
+        (runtime/api/openapi.py) is built from these."""
+        raise NotImplementedError(f"{type(self).__name__} must define json_schema()")
 
     # ---- output ---------------------------------------------------------------------
     def to_json(self, value: Any) -> Any:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, ValueContext, blank
+from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext, blank
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -95,6 +95,17 @@ class _ChoiceBase(FieldType):
         label = self.options.labels.get(value)
         return label.get(ctx.lang) if label else value
 
+    def option_schema(self, ctx: SchemaContext) -> dict:
+        """One option: its value when read; its value or a label (zh or en) when written."""
+        if not ctx.writing:
+            return {"enum": list(self.options.values)}
+        accepted = list(self.options.values)
+        for value in self.options.values:
+            for text in (self.options.labels[value].zh, self.options.labels[value].en):
+                if text not in accepted:
+                    accepted.append(text)
+        return {"enum": accepted}
+
 
 class _SingleChoice(_ChoiceBase):
     can_be_unique = False
@@ -108,6 +119,9 @@ class _SingleChoice(_ChoiceBase):
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         return self.options.find(_option_text(raw))
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        return self.option_schema(ctx)
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "" if value is None else self.label_of(value, ctx)
@@ -156,6 +170,15 @@ class _MultiChoice(_ChoiceBase):
 
     def is_empty(self, value: Any) -> bool:
         return blank(value)   # an object is not "no options" but a mistake: clean() says so
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """The chosen values in the definition's order; written, also labels, or one text
+        with the options separated by commas."""
+        schema = {"type": "array", "items": self.option_schema(ctx), "uniqueItems": not ctx.writing}
+        if ctx.writing:
+            schema["type"] = ["array", "string"]
+        high = self.fdef.option("max_selected")
+        return {**schema, "maxItems": high} if high and not ctx.writing else schema
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "、".join(self.label_of(v, ctx) for v in value or [])

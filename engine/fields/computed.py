@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError
-from engine.fields.base import DEFAULT_TZ, DerivedType, FieldType, ValueContext
+from engine.fields.base import DEFAULT_TZ, DerivedType, FieldType, SchemaContext, ValueContext
 from engine.fields.number import MAX_PRECISION
 from engine.fields.registry import field_type, register
 from engine.fields.results import to_result_type
@@ -103,6 +103,9 @@ class ComputedField(FieldType):
 
     def to_json(self, value: Any) -> Any:
         return self.value_type.to_json(value)
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        return self.value_type.json_schema(SchemaContext("read", ctx.lang))   # never written
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return self.value_type.export_value(value, ctx)
@@ -216,6 +219,10 @@ class FormulaField(ComputedField):
     def to_json(self, value: Any) -> Any:
         return str(value) if _is_error(value) else self.value_type.to_json(value)
 
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """The result, or the spreadsheet error the formula gave (#DIV/0!, #VALUE!...)."""
+        return {"anyOf": [super().json_schema(ctx), FORMULA_ERROR_SCHEMA]}
+
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return str(value) if _is_error(value) else self.value_type.export_value(value, ctx)
 
@@ -274,6 +281,11 @@ class RollupField(ComputedField):
     def empty_value(self) -> Any:
         """The value over no records at all: counts and sums are 0, the others empty."""
         return Decimal(0) if self.aggregate in ("sum", "count", "counta") else None
+
+
+FORMULA_ERROR_SCHEMA = {"type": "string", "enum": sorted(str(e) for e in (
+    ErrorValue.DIV0, ErrorValue.VALUE, ErrorValue.NA, ErrorValue.NUM, ErrorValue.NAME, ErrorValue.REF,
+    ErrorValue.NULL))}
 
 
 def _is_error(value: Any) -> bool:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import TEXT_OPS, FieldType, ValueContext, contains_text
+from engine.fields.base import TEXT_OPS, FieldType, SchemaContext, ValueContext, contains_text
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
@@ -60,6 +60,14 @@ class _TextLike(FieldType):
     def search_clause(self, table, needle):
         return contains_text(table.c[self.column_name], needle)
 
+    value_format: str | None = None   # the JSON Schema format of the canonical text
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        if ctx.writing:
+            return {"type": "string", "maxLength": self.max_length * 2}   # spaces and full-width digits allowed
+        return {"type": "string", "maxLength": self.max_length,
+                **({"format": self.value_format} if self.value_format else {})}
+
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         text = check_text_content(require_text(operand))
         try:
@@ -78,6 +86,10 @@ class PhoneField(_TextLike):
     label = Label("电话", "Phone")
     config_schema = {"kind": {"enum": ["any", "mobile", "landline"]}}
     max_length = 32
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        schema = super().json_schema(ctx)
+        return {**schema, "type": ["string", "integer"]} if ctx.writing else schema   # 13812345678 as a number
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
@@ -182,6 +194,7 @@ class EmailField(_TextLike):
     name = "email"
     label = Label("邮箱", "Email")
     max_length = 254
+    value_format = "email"
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         text = str(raw).strip().replace("＠", "@").replace("。", ".")
@@ -197,6 +210,7 @@ class UrlField(_TextLike):
     name = "url"
     label = Label("网址", "URL")
     max_length = 2000
+    value_format = "uri"
 
     def sa_type(self):
         return sa.Text()

@@ -7,7 +7,8 @@ from typing import Any
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, Reference, ValueContext, blank, parse_id, preview
+from engine.fields.base import (READ_ID, WRITE_ID, FieldType, Reference, SchemaContext, ValueContext, blank,
+                                id_list_schema, parse_id, preview)
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -54,6 +55,10 @@ class _FileList(FieldType):
 
     def references(self, value: Any) -> Reference | None:
         return Reference("files", None, tuple(value)) if value else None
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """Ids of uploaded files (POST /api/v1/files gives them)."""
+        return id_list_schema(ctx, int(self.fdef.option("max_files", self.default_max)))
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         names = ctx.names.get("files", {})
@@ -103,6 +108,9 @@ class SignatureField(FieldType):
 
     def clean(self, raw: Any, ctx: ValueContext) -> int:
         return _file_id(raw)
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        return dict(WRITE_ID if ctx.writing else READ_ID)   # the id of the uploaded image
 
     def references(self, value: Any) -> Reference | None:
         return Reference("files", None, (value,)) if value else None

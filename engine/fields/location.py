@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, ValueContext
+from engine.fields.base import DECIMAL_TEXT, FieldType, SchemaContext, ValueContext
 from engine.fields.registry import register
 from engine.fields.text import check_text_content
 from engine.i18n import register_messages
@@ -79,6 +79,17 @@ class LocationField(FieldType):
         if value is None:
             return None
         return {"lng": str(value["lng"]), "lat": str(value["lat"]), "name": value.get("name")}
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """Longitude and latitude in degrees (six places, as decimal text when read) and
+        the place's name; written, also "113.93,22.53 name" as one text."""
+        name = {"type": ["string", "null"], "maxLength": MAX_NAME}
+        if not ctx.writing:
+            return {"type": "object", "properties": {"lng": DECIMAL_TEXT, "lat": DECIMAL_TEXT, "name": name},
+                    "required": ["lng", "lat", "name"], "additionalProperties": False}
+        return {"type": ["object", "string"], "required": ["lng", "lat"], "maxLength": 300, "properties": {
+            "lng": {"type": ["number", "string"], "minimum": -180, "maximum": 180},
+            "lat": {"type": ["number", "string"], "minimum": -90, "maximum": 90}, "name": name}}
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         if not value:

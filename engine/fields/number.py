@@ -7,7 +7,8 @@ from typing import Any, Iterable
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import NO_MATCH, ORDERED_OPS, DefinitionContext, FieldType, ValueContext
+from engine.fields.base import (DECIMAL_TEXT, NO_MATCH, ORDERED_OPS, DefinitionContext, FieldType,
+                                SchemaContext, ValueContext)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import ExactDecimal
@@ -144,6 +145,14 @@ class NumberField(FieldType):
 
     def to_json(self, value: Any) -> Any:
         return None if value is None else str(value)
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """A decimal as text ("1234.50", exact, with the field's decimal places) when read;
+        a JSON number or such text (also "1,234.5", "¥12", "12%") when written."""
+        if not ctx.writing:
+            return dict(DECIMAL_TEXT)
+        bounds = {k: float(v) for k, v in (("minimum", self.low), ("maximum", self.high)) if v is not None}
+        return {"type": ["number", "string"], "maxLength": 64, **bounds}
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return value  # openpyxl writes Decimal as a number

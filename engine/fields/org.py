@@ -12,7 +12,8 @@ from typing import Any
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import CHOICE_OPS, FieldType, Reference, ValueContext, blank, parse_id, preview
+from engine.fields.base import (CHOICE_OPS, READ_ID, WRITE_ID, FieldType, Reference, SchemaContext,
+                                ValueContext, blank, id_list_schema, parse_id, preview)
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -87,6 +88,9 @@ class _Single(_OrgRef):
     def clean(self, raw: Any, ctx: ValueContext) -> int:
         return self._one(raw, ctx)
 
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        return dict(WRITE_ID if ctx.writing else READ_ID)   # the id of a member or department
+
 
 class _Multiple(_OrgRef):
     multiple = True
@@ -111,6 +115,9 @@ class _Multiple(_OrgRef):
             raise FieldError("member_too_many", max=limit)
         return ids
 
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        return id_list_schema(ctx, self.fdef.option("max"), text=True)
     def is_empty(self, value: Any) -> bool:
         return blank(value)
 

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import blank, DefinitionContext, FieldType, parse_id, preview, Reference, scalar_filter, ValueContext
+from engine.fields.base import (READ_ID, WRITE_ID, DefinitionContext, FieldType, Reference, SchemaContext,
+                                ValueContext, blank, id_list_schema, parse_id, preview, scalar_filter,
+                                with_null)
 from engine.fields.registry import field_type, get_type, register
 from engine.i18n import register_messages
 from engine.storage.types import RecordId
@@ -146,6 +148,13 @@ class RelationField(FieldType):
             return self.clean([t for t in text.translate(_LIST_SPLIT).split(",") if t.strip()], ctx)
         return self.clean(text, ctx)
 
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """The id of the related record (ids, in order, for a multiple relation); its title
+        is in the record's `titles`."""
+        if self.multiple:
+            return id_list_schema(ctx, self.fdef.option("max"))
+        return dict(WRITE_ID if ctx.writing else READ_ID)
+
     def to_json(self, value: Any) -> Any:
         return value
 
@@ -241,6 +250,12 @@ class LookupField(FieldType):
     def clean(self, raw: Any, ctx: ValueContext) -> Any:
         raise FieldError("lookup_read_only")
 
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """The value of the field it shows, as that field's type reads it (any JSON value
+        when the app cannot tell which field that is)."""
+        target = ctx.lookup_target(self)
+        return target.json_schema(SchemaContext("read", ctx.lang)) if target is not None else {}
+
 
 @register
 class SubformField(FieldType):
@@ -299,6 +314,27 @@ class SubformField(FieldType):
         if high and count > high:
             raise FieldError("subform_too_many", max=high, count=count)
         return [dict(row) for row in raw]
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """The rows, each an object of its columns (read: with the row's `id`; written: the
+        columns that take input, a row's `id` allowed and ignored)."""
+        columns = {}
+        for column in self.column_types():
+            if ctx.writing and not column.accepts_input:
+                continue
+            schema = with_null(column.json_schema(ctx))
+            label = column.fdef.label.get(ctx.lang)
+            columns[column.key] = {"title": label, **schema, **({} if column.accepts_input else {"readOnly": True})}
+        row = {"type": "object", "properties": {"id": READ_ID, **columns}, "additionalProperties": False}
+        if not ctx.writing:
+            row["required"] = ["id"]
+        schema = {"type": "array", "items": row}
+        low, high = self.fdef.option("min_rows"), self.fdef.option("max_rows")
+        if high:
+            schema["maxItems"] = high
+        if low:
+            schema["minItems"] = low if ctx.writing else 0
+        return schema
 
     def to_json(self, value: Any) -> Any:
         if value is None:

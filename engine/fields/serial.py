@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import (TEXT_OPS, AssignScope, DefinitionContext, FieldType, ValueContext,
+from engine.fields.base import (TEXT_OPS, AssignScope, DefinitionContext, FieldType, SchemaContext, ValueContext,
                                 contains_text)
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
@@ -143,6 +143,11 @@ class SerialField(FieldType):
 
     def clean(self, raw: Any, ctx: ValueContext) -> Any:
         raise FieldError("serial_read_only")
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        assigned = (f"新建记录时按“{self.pattern}”自动编号" if ctx.lang == "zh"
+                    else f"assigned when the record is created, as {self.pattern}")
+        return {"type": "string", "maxLength": 100, "description": assigned}
 
     def _shape(self) -> re.Pattern:
         """A regular expression matching the numbers of this pattern, with a group per part."""

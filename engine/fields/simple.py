@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import ORDERED_OPS, FieldType, ValueContext, blank
+from engine.fields.base import ORDERED_OPS, FieldType, SchemaContext, ValueContext, blank
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -48,6 +48,12 @@ class SwitchField(FieldType):
         if value is None:
             return ""
         return ("是" if value else "否") if ctx.lang == "zh" else ("Yes" if value else "No")
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        if not ctx.writing:
+            return {"type": "boolean"}
+        return {"anyOf": [{"type": "boolean"}, {"enum": [0, 1]},
+                          {"type": "string", "maxLength": 10, "examples": ["是", "否", "yes", "no"]}]}
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         # Chinese spreadsheets say 是/否; TRUE/FALSE cells confuse WPS users.
@@ -93,6 +99,13 @@ class RatingField(FieldType):
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "" if not value else "★" * value + "☆" * (self.max - value)
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        stars = {"type": "integer", "minimum": 1, "maximum": self.max}
+        if not ctx.writing:
+            return stars
+        # 0 stars is no rating; "★★★☆☆" as display() writes it
+        return {"anyOf": [{**stars, "minimum": 0}, {"type": "string", "maxLength": 20}]}
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return value

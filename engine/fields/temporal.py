@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, ValueContext, preview
+from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext, preview
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import UTCDateTime
@@ -205,6 +205,13 @@ class DateField(_Temporal):
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return value
 
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """YYYY-MM-DD when read; when written also 2025/3/15, 2025年3月15日 or a
+        spreadsheet's day number."""
+        if ctx.writing:
+            return {"type": ["string", "number"], "maxLength": 40, "examples": ["2025-03-15"]}
+        return {"type": "string", "format": "date"}
+
     def display(self, value: Any, ctx: ValueContext) -> str:
         if value is None:
             return ""
@@ -259,6 +266,13 @@ class DatetimeField(_Temporal):
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return None if value is None else value.astimezone(ctx.tz).replace(tzinfo=None)
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        """ISO 8601 in UTC when read; when written a date and time as people write it, in
+        the workspace's time zone unless it names one."""
+        if ctx.writing:
+            return {"type": ["string", "number"], "maxLength": 40, "examples": ["2025-03-15T09:30:00+08:00"]}
+        return {"type": "string", "format": "date-time"}
 
     def display(self, value: Any, ctx: ValueContext) -> str:
         if value is None:

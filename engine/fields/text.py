@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import TEXT_OPS, DefinitionContext, FieldType, ValueContext, contains_text
+from engine.fields.base import (TEXT_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext,
+                                contains_text)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -119,6 +120,10 @@ class TextField(FieldType):
 
     def search_clause(self, table: sa.Table, needle: str):
         return contains_text(table.c[self.column_name], needle)
+
+    def json_schema(self, ctx: SchemaContext) -> dict:
+        schema = {"type": "string", "maxLength": self.max_length}
+        return {**schema, "type": ["string", "number"]} if ctx.writing else schema   # numbers as their digits
 
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         # Filters compare against what users type; length rules do not apply to a search.

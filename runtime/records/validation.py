@@ -54,8 +54,7 @@ class RecordCleaner:
                                     if type(t).references is not FieldType.references)
 
     def writable(self, fdef: FieldDef) -> bool:
-        ftype = self.types[fdef.key]
-        return ftype.storage != "none" and not ftype.system_assigned and not ftype.computed
+        return self.types[fdef.key].accepts_input
 
     def clean(self, raw: dict[str, Any], *, creating: bool,
               already_clean: frozenset[str] = frozenset(), current: Any = None) -> CleanedRecord:
