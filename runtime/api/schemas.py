@@ -6,7 +6,6 @@ Pure: compiled apps in, plain dicts out (runtime/api/openapi.py puts them in the
 """
 from __future__ import annotations
 
-from typing import Any
 
 from engine.compiled.app import App
 from engine.definition.model import FieldDef, FormDef, Label

@@ -4,7 +4,6 @@ the API accepts for each, and validation of JSON against the generated OpenAPI d
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
