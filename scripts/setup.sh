@@ -21,3 +21,12 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${FORMWORK_SKIP_BROWSER_INSTALL:-}" ] \
     || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
     || echo "warning: could not install chromium; browser tests will skip (fail under CI=true)" >&2
 fi
+# The browser libraries of the web app (web/package.json): installed from the npm
+# registry with the lock file when node_modules is missing or the lock changed.
+if command -v npm >/dev/null; then
+  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    npm ci --prefix web --no-audit --no-fund --loglevel=error
+  fi
+else
+  echo "warning: npm is missing: the web pages' libraries (web/node_modules) are not installed" >&2
+fi
