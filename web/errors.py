@@ -1,7 +1,7 @@
 """Every error a request can end in, rendered in ONE place.
 
-HTML requests get templates/errors/error.html in the app's style; /api/ paths and
-requests that prefer application/json get
+HTML requests get templates/errors/error.html in the app's style; /api/ paths,
+requests with an Authorization header and requests that prefer application/json get
 
     {"error": {"code": "...", "message": "...", "field": "..."?, "issues": [...]?}}
 
@@ -64,7 +64,8 @@ def status_texts() -> dict[int, tuple[str, str]]:
 
 
 def wants_json() -> bool:
-    if request.path.startswith("/api/"):
+    """/api/ paths, API-key requests (other systems), and clients preferring JSON."""
+    if request.path.startswith("/api/") or request.headers.get("Authorization"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -8,7 +8,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
+from engine.validation import load_definition
+from runtime.apps import apply_app, load_installed
 from runtime.session import Session
+from tests.support.paths import FLAGSHIP_APP
 from web.app import create_app
 
 PASSWORD = "correct-horse-9"
@@ -45,3 +48,10 @@ def sign_in(client: FlaskClient, account: str = "li.lei", password: str = PASSWO
 def post_form(client: FlaskClient, path: str, data: dict | None = None, *, token_from: str = "/"):
     """A form POST carrying the session's CSRF token, as a browser sends it."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_from(client, token_from)})
+
+
+def install_flagship(engine: Engine):
+    """Install apps/crm_referral.yaml; returns the compiled app."""
+    apply_app(engine, load_definition(FLAGSHIP_APP))
+    with engine.connect() as conn:
+        return load_installed(conn, "crm_referral")
