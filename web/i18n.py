@@ -63,6 +63,6 @@ def compile_catalogs(folder: Path = TRANSLATIONS, target: Path = COMPILED) -> No
         with po.open("rb") as source:
             catalog = read_po(source, locale=po.parent.parent.name)
         partial = mo.with_name(f"messages.mo.{os.getpid()}")
-        with partial.open("wb") as target:
-            write_mo(target, catalog)
+        with partial.open("wb") as handle:
+            write_mo(handle, catalog)
         os.replace(partial, mo)
