@@ -32,6 +32,9 @@ register_messages({
     "api_key_not_found": {"zh": "没有编号为 {id} 的 API 密钥；用 `formwork api-keys list` 查看已有的密钥",
                           "en": "there is no API key with id {id}; `formwork api-keys list` shows the keys"},
     "api_key_name_too_long": {"zh": "密钥名称最多 {max} 个字符", "en": "a key's name is at most {max} characters"},
+    "api_key_user_inactive": {"zh": "用户 #{id} 已停用，不能为其创建 API 密钥；请先重新启用该用户",
+                              "en": "user #{id} is deactivated: no API key can be made for them; "
+                                    "reactivate the user first"},
 })
 
 _k, _u = system.api_keys, system.users
@@ -40,6 +43,11 @@ _k, _u = system.api_keys, system.users
 class ApiKeyNotFound(CodedError, NotFound):
     def __init__(self, key_id):
         super().__init__("api_key_not_found", id=key_id)
+
+
+class InactiveKeyOwner(CodedError):
+    def __init__(self, user_id):
+        super().__init__("api_key_user_inactive", id=user_id)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,9 @@ class ApiKeys:
     def create(self, user_id: int, name: str) -> tuple[ApiKey, str]:
         """A new key for the user; returns it and the secret, which is not kept anywhere."""
         name = clean_key_name(name)
+        active = self.conn.execute(sa.select(_u.c.is_active).where(_u.c.id == user_id)).scalar()
+        if not active:
+            raise InactiveKeyOwner(user_id)
         prefix = secrets.token_hex(4)
         secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         key_id = self.conn.execute(_k.insert().values(

@@ -6,9 +6,10 @@ import pytest
 from engine.errors import FieldError
 from engine.storage.types import utcnow
 from runtime.auth import ApiKeys, SignInThrottle, bump_epochs, epoch_of
-from runtime.auth.api_keys import ApiKeyNotFound, TOUCH_EVERY
+from runtime.auth.api_keys import ApiKeyNotFound, InactiveKeyOwner, TOUCH_EVERY
 from runtime.auth.sign_in import attempt_sign_in
 from runtime.auth.throttle import ACCOUNT_LIMIT, ADDRESS_LIMIT, LOCK_FOR, WINDOW
+from runtime.session import Session
 from tests.support.web import PASSWORD, add_user
 
 
@@ -37,6 +38,14 @@ def test_last_use_is_written_at_most_once_a_minute(db):
         assert ApiKeys(conn).get(key.id).last_used_at == start
         ApiKeys(conn, now=start + TOUCH_EVERY).verify(secret)
         assert ApiKeys(conn).get(key.id).last_used_at == start + TOUCH_EVERY
+
+
+def test_no_key_for_a_deactivated_user(db):
+    user_id = add_user(db)
+    with Session(db).write() as uow:
+        uow.org.users.deactivate([user_id])
+    with db.begin() as conn, pytest.raises(InactiveKeyOwner, match="deactivated"):
+        ApiKeys(conn).create(user_id, "k")
 
 
 def test_a_key_name_is_required(db):
