@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,17 @@ def instance_secret(instance: Path) -> str:
     secret = secrets.token_hex(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:          # another worker made it first: use theirs
-        return path.read_text().strip()
+    except FileExistsError:          # another worker made it first: use theirs, once written
+        return _written_secret(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")
     return secret
+
+
+def _written_secret(path: Path, waits: int = 100) -> str:
+    for _ in range(waits):
+        text = path.read_text().strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} stays empty: remove it, or set FORMWORK_SECRET_KEY")
