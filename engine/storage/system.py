@@ -142,3 +142,30 @@ serial_counters = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("app_key", "form_key", "field_key", "period", name="uq_fw_serial_counters_scope"),
 )
+
+# ---- web sign-in (issue #9): API keys, sign-in throttling, session epochs ----------
+api_keys = sa.Table(
+    "fw_api_keys", metadata, _id(),
+    sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),   # shown when listing
+    sa.Column("secret_sha256", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_fw_api_keys_user", "user_id"),
+)
+
+sign_in_failures = sa.Table(
+    "fw_sign_in_failures", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),      # "account:li.lei" or "ip:10.0.0.7"
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_failed_at", UTCDateTime(), nullable=False),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+)
+
+session_epochs = sa.Table(
+    "fw_session_epochs", metadata,
+    sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("epoch", sa.Integer, nullable=False),
+)

@@ -21,6 +21,8 @@ from engine.errors import FieldError
 from engine.storage import system
 from engine.storage.types import utcnow
 from engine.suggest import did_you_mean
+from runtime.auth.api_keys import ApiKeys
+from runtime.auth.epochs import bump_epochs
 from runtime.org._sql import MAX_BATCH, chunked
 from runtime.org.errors import OrgConflict, OrgNotFound
 from runtime.org.model import User, UserPage
@@ -208,19 +210,27 @@ class Users:
         return self.get(user.id)
 
     def deactivate(self, refs: Iterable[UserRef]) -> int:
-        """Deactivate users (they keep their data and memberships); returns how many changed."""
-        return self._set_active(refs, False)
+        """Deactivate users (they keep their data and memberships); returns how many changed.
+        Their sessions end (their session epoch is raised) and their API keys are revoked,
+        so reactivating them later does not bring an old cookie or key back to life."""
+        ids = self.ids(refs)
+        changed = self._set_active(ids, False)
+        bump_epochs(self.conn, ids)
+        ApiKeys(self.conn, now=self.now).revoke_all_of(ids)
+        return changed
 
     def reactivate(self, refs: Iterable[UserRef]) -> int:
         return self._set_active(refs, True)
 
     def set_password(self, ref: UserRef, password: str) -> None:
+        """Set the password; the user's other sessions end (their session epoch is raised)."""
         user = self.get(ref)
         issues = Issues()
         password = issues.clean("password", lambda p: clean_password(p, user.account), password)
         issues.raise_if_any()
         self.conn.execute(sa.update(_u).where(_u.c.id == user.id)
                           .values(password_hash=generate_password_hash(password)))
+        bump_epochs(self.conn, [user.id])
 
     # ---- helpers ----------------------------------------------------------------
     def _pick(self, ref: UserRef, by_id, by_account, by_name) -> User:

@@ -1,0 +1,66 @@
+"""The Flask app factory.
+
+    create_app()                         # configuration from the environment (web/config.py)
+    create_app({"DATABASE_URL": ...})    # a test, or an embedding: these settings win
+
+    gunicorn -w 4 -b 127.0.0.1:5000 'web.app:create_app()'
+
+Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
+web/account (password, API keys), web/pages (home), web/vendor.py (npm libraries).
+Each request: the page language (web/i18n.py), then who is signed in
+(web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
+are rendered by web/errors.py. Views reach the user and the runtime through
+web/context.py only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+
+from engine.storage.db import make_engine
+from engine.storage.system_upgrade import upgrade_system
+from runtime.permissions import FULL_ACCESS
+from web import config as web_config
+from web import health, vendor
+from web.account.views import bp as account_bp
+from web.auth.csrf import check_csrf, csrf_field, csrf_token
+from web.auth.identity import load_identity
+from web.auth.views import bp as auth_bp
+from web.context import EXTENSION, WebState, current_actor, page_lang
+from web.errors import register_error_handlers
+from web.i18n import init_i18n
+from web.pages.views import bp as pages_bp
+
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Session cookies marked Secure when the request came over HTTPS (or always, with
+    FORMWORK_SECURE_COOKIES=1); HttpOnly and SameSite=Lax come from the config."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("FORMWORK_SECURE_COOKIES")) or request.is_secure
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(web_config.defaults())
+    overrides = dict(config or {})
+    if not {"DATABASE_URL", "SECRET_KEY"} <= overrides.keys():
+        app.config.update(web_config.from_environment())
+    app.config.update(overrides)
+    app.session_interface = SessionCookies()
+    engine = make_engine(app.config["DATABASE_URL"])
+    upgrade_system(engine)
+    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", FULL_ACCESS))
+    init_i18n(app)
+    app.before_request(load_identity)
+    app.before_request(check_csrf)
+    app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field,
+                                 current_actor=current_actor, page_lang=page_lang)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    return app

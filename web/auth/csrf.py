@@ -1,0 +1,51 @@
+"""CSRF protection for every state-changing request made with the session cookie.
+
+The token lives in the session. Templates put it in forms as a hidden field
+(`{{ csrf_field() }}`, named `csrf_token`) and in the page head as
+`<meta name="csrf-token">`, from which web/static/js/http.js sends it as the
+`X-CSRF-Token` header. Requests authenticated by an API key (Authorization: Bearer)
+carry no cookie a third party could ride on, so they need no token.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import request, session
+from markupsafe import Markup, escape
+from werkzeug.exceptions import BadRequest
+
+from web.context import signed_in_via
+
+FIELD, HEADER, SESSION_KEY = "csrf_token", "X-CSRF-Token", "csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class CsrfRefused(BadRequest):
+    """The CSRF token is missing or wrong (rendered as 400 by web/errors.py)."""
+
+    def __init__(self, missing: bool):
+        super().__init__()
+        self.error_code = "csrf_missing" if missing else "csrf_invalid"
+
+
+def csrf_token() -> str:
+    token = session.get(SESSION_KEY)
+    if not token:
+        token = session[SESSION_KEY] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_field() -> Markup:
+    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(csrf_token())}">')
+
+
+def check_csrf() -> None:
+    if request.method in SAFE_METHODS or signed_in_via() == "api_key":
+        return
+    sent = request.headers.get(HEADER) or request.form.get(FIELD)
+    if not sent:
+        raise CsrfRefused(missing=True)
+    expected = session.get(SESSION_KEY)
+    if not expected or not hmac.compare_digest(str(sent), str(expected)):
+        raise CsrfRefused(missing=False)
