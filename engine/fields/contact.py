@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import TEXT_OPS, FieldType, ValueContext, contains_text
+from engine.fields.base import TEXT_OPS, FieldType, ValueContext, WidgetContext, contains_text
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
@@ -51,6 +51,9 @@ class _TextLike(FieldType):
     formula_type = "text"
     max_length = 64
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_length": self.max_length}
+
     def sa_type(self):
         return sa.String(self.max_length)
 
@@ -78,6 +81,10 @@ class PhoneField(_TextLike):
     label = Label("电话", "Phone")
     config_schema = {"kind": {"enum": ["any", "mobile", "landline"]}}
     max_length = 32
+    widget_kind = "phone"
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_length": self.max_length, "phone_kind": self.fdef.option("kind", "any")}
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
@@ -182,6 +189,7 @@ class EmailField(_TextLike):
     name = "email"
     label = Label("邮箱", "Email")
     max_length = 254
+    widget_kind = "email"
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         text = str(raw).strip().replace("＠", "@").replace("。", ".")
@@ -197,6 +205,7 @@ class UrlField(_TextLike):
     name = "url"
     label = Label("网址", "URL")
     max_length = 2000
+    widget_kind = "url"
 
     def sa_type(self):
         return sa.Text()
@@ -247,6 +256,7 @@ class IdcardField(_TextLike):
     name = "idcard"
     label = Label("身份证号", "ID card number")
     max_length = 18
+    widget_kind = "id-card"
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         text = str(raw).translate(_FULLWIDTH).replace(" ", "").upper()

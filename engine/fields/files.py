@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, Reference, ValueContext, blank, parse_id, preview
+from engine.fields.base import FieldType, Reference, ValueContext, WidgetContext, blank, parse_id, preview
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -66,6 +66,12 @@ class _FileList(FieldType):
         self.check_operator(op)
         return array_filter(table.c[self.column_name], op, [])
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        limits = self.upload_limits()
+        accept = limits["accept"] or (["image/*"] if limits["images_only"] else None)
+        return {"max_files": int(self.fdef.option("max_files", self.default_max)),
+                "max_bytes": limits["max_bytes"], "accept": accept}
+
     def upload_limits(self) -> dict:
         """What FileStore.put should enforce for this field."""
         return {"max_bytes": int(float(self.fdef.option("max_size_mb", 20)) * 1024 * 1024),
@@ -76,6 +82,7 @@ class _FileList(FieldType):
 class AttachmentField(_FileList):
     name = "attachment"
     label = Label("附件", "Attachments")
+    widget_kind = "attachment"
     config_schema = {"max_files": {"type": "integer", "minimum": 1, "maximum": 100},
                      "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024},
                      "accept": {"type": "array", "items": {"type": "string", "maxLength": 100}}}
@@ -85,6 +92,7 @@ class AttachmentField(_FileList):
 class ImageField(_FileList):
     name = "image"
     label = Label("图片", "Images")
+    widget_kind = "image"
     config_schema = {"max_files": {"type": "integer", "minimum": 1, "maximum": 50},
                      "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}}
 
@@ -93,6 +101,7 @@ class ImageField(_FileList):
 class SignatureField(FieldType):
     name = "signature"
     label = Label("手写签名", "Signature")
+    widget_kind = "signature"
     operators = frozenset({"empty", "not_empty"})
     cell_importable = False
     sortable = False
@@ -115,3 +124,6 @@ class SignatureField(FieldType):
 
     def upload_limits(self) -> dict:
         return {"max_bytes": 2 * 1024 * 1024, "accept": None, "images_only": True}
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_files": 1, "max_bytes": self.upload_limits()["max_bytes"], "accept": ["image/png"]}

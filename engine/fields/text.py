@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import TEXT_OPS, DefinitionContext, FieldType, ValueContext, contains_text
+from engine.fields.base import TEXT_OPS, DefinitionContext, FieldType, ValueContext, WidgetContext, contains_text
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -69,6 +69,7 @@ class TextField(FieldType):
     default_max = 200
     multiline = False
     can_match = True
+    widget_kind = "text"
 
     def __init__(self, fdef):
         super().__init__(fdef)
@@ -120,6 +121,12 @@ class TextField(FieldType):
     def search_clause(self, table: sa.Table, needle: str):
         return contains_text(table.c[self.column_name], needle)
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        message = self.fdef.option("pattern_message")
+        return {"max_length": self.max_length, "min_length": self.min_length,
+                "pattern": self.pattern.pattern if self.pattern is not None else None,
+                "pattern_message": Label.parse(message).get(ctx.lang) if message else None}
+
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         # Filters compare against what users type; length rules do not apply to a search.
         return check_text_content(require_text(operand))
@@ -132,6 +139,7 @@ class TextareaField(TextField):
     can_be_unique = False
     default_max = 20000
     multiline = True
+    widget_kind = "textarea"
     can_match = False   # long text: notes, not names of records
     sortable = False
 
