@@ -138,6 +138,9 @@ class _DraftRun:
         self.access = access
         self.draft.changed = changed if isinstance(changed, str) and changed in self.types \
             and access.can_see(changed) else None
+        if not isinstance(values, dict):          # as a save: nothing else can be said
+            self.draft.issues.append(FieldIssue("*", "invalid_type", {"expected": "object"}))
+            return self._finish()
         raw = self._raw_input(values, touched, creating)
         current = None
         if not creating:
@@ -155,12 +158,9 @@ class _DraftRun:
         self._show_visibility(row)
         return self._finish()
 
-    def _raw_input(self, values: Any, touched, creating: bool) -> dict[str, Any]:
-        """The typed values: only dicts; keys the actor cannot see are unknown to them
-        (a did-you-mean names only fields they see)."""
-        if not isinstance(values, dict):
-            self.draft.issues.append(FieldIssue("*", "invalid_type", {"expected": "object"}))
-            return {}
+    def _raw_input(self, values: dict, touched, creating: bool) -> dict[str, Any]:
+        """The typed values; keys the actor cannot see are unknown to them (a
+        did-you-mean names only fields they see)."""
         if touched is not None and creating:
             wanted = {k for k in touched if isinstance(k, str)} if isinstance(touched, (list, tuple, set,
                                                                                         frozenset)) else set()
@@ -264,7 +264,7 @@ class _DraftRun:
         root.rows = rows
         for key, below in root.relations.items():
             found = chosen.get(key)
-            loader.complete(below, dict(found.rows) if found else {})
+            loader.complete(below, dict(found.found) if found else {})
         ctx = evaluation_context(self.ctx)
         for spec in specs:
             inputs = loader.inputs(root, [row], spec.paths)[0]
@@ -310,7 +310,8 @@ class _DraftRun:
         draft.values = {k: v for k, v in draft.values.items() if access.can_see(k)}
         draft.titles = {k: v for k, v in draft.titles.items() if access.can_see(k)}
         draft.visible = {k: v for k, v in draft.visible.items() if access.can_see(k)}
-        draft.issues = [i for i in draft.issues if i.field == "*" or i.field not in self.types
+        # A hidden key typed in is refused as unknown (_raw_input), like a key no field has.
+        draft.issues = [i for i in draft.issues if i.code == "unknown_field" or i.field not in self.types
                         or access.can_see(i.field)]
         return draft
 

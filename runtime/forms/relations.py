@@ -6,8 +6,10 @@ save refuses the others with `relation_missing`, the same issue), whether the ac
 may reach it (the target's row scope, selected as a column rather than filtered, so
 that a record outside the scope still counts as existing, as it does for a save), its
 title, the fields the form's lookups show and the fields its formulas read through
-the relation. A record outside the scope shows nothing: no title, no lookups, and the
-draft's formulas read it as empty.
+the relation. What the page shows of the record itself (its title, the lookups) is
+what the actor may see: nothing of a record outside their scope, no field hidden from
+them. The form's formulas read it as the save will (the record service shows a
+formula's stored value whatever it was computed from, runtime/permissions/policy.py).
 """
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ class ChosenRecords:
     """What one relation's chosen records show on the form page."""
 
     relation: str
-    found: set[int] = field(default_factory=set)             # exist (in scope or not)
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)   # in scope: field key -> value
+    found: dict[int, dict[str, Any]] = field(default_factory=dict)  # every chosen record there is
+    shown: dict[int, dict[str, Any]] = field(default_factory=dict)  # what the actor may see of it
     titles: dict[int, str] = field(default_factory=dict)
 
 
@@ -50,42 +52,42 @@ class RelationReads:
                 self.lookups.setdefault(ftype.relation_key, []).append((fdef.key, ftype.target_field_key))
 
     def read(self, conn: sa.Connection, key: str, ids: list[int], wanted: set[str]) -> ChosenRecords:
-        """The chosen `ids` of relation `key`, with the target fields in `wanted` (what
-        formulas read) besides its title and the lookups' fields."""
+        """The chosen `ids` of relation `key`: the target fields in `wanted` (what the
+        form's formulas read, as the save reads them), its title and the lookups' fields
+        (what the page shows: only those the actor may see, of records in their scope)."""
         relation = self.relations[key]
         target = self.app.require_form(relation.target)
         access = self.access_of(target.key)
-        chosen = ChosenRecords(key)
         readable = access.can(VIEW)
         title_key = target.title_key()
-        keys = set(wanted) | {target_key for _, target_key in self.lookups.get(key, [])}
-        if title_key:
-            keys.add(title_key)
-        keys = {k for k in keys if target.field(k) is not None and readable and access.can_see(k)}
-        types = {k: self.app.types.of(target.field(k)) for k in sorted(keys)}
+        shown = {target_key for _, target_key in self.lookups.get(key, [])} | ({title_key} if title_key else set())
+        shown = {k for k in shown if readable and access.can_see(k)}
+        types = {k: self.app.types.of(target.field(k)) for k in sorted(set(wanted) | shown)
+                 if target.field(k) is not None}
         types = {k: t for k, t in types.items() if t.storage == "column"}
         table = self.app.tables.form_table(target.key)
         columns = [table.c.id] + [table.c[c.name] for t in types.values() for c in t.columns()]
         if access.row_scope is not None:
             columns.append(sa.case((access.row_scope, 1), else_=0).label(_IN_SCOPE))
         query = sa.select(*columns).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
+        chosen = ChosenRecords(key)
         for mapping in conn.execute(query).mappings():
             rid = mapping["id"]
-            chosen.found.add(rid)
+            values = {"id": rid, **{k: t.from_row(mapping) for k, t in types.items()}}
+            chosen.found[rid] = values
             if not readable or (access.row_scope is not None and not mapping[_IN_SCOPE]):
                 continue
-            chosen.rows[rid] = {"id": rid, **{k: t.from_row(mapping) for k, t in types.items()}}
-            if title_key in types:
-                chosen.titles[rid] = _title(types[title_key], chosen.rows[rid][title_key], rid, self.ctx)
-            else:
-                chosen.titles[rid] = f"#{rid}"
+            chosen.shown[rid] = {k: v for k, v in values.items() if k in shown}
+            title = chosen.shown[rid].get(title_key) if title_key in shown else None
+            chosen.titles[rid] = _title(types[title_key], title, rid, self.ctx) if title_key in shown \
+                else f"#{rid}"
         return chosen
 
     def lookup_values(self, key: str, chosen: ChosenRecords, record_id: int | None) -> dict[str, Any]:
         """{lookup key: JSON value} of the lookups through relation `key` (empty when
         nothing is chosen, or the chosen record is outside the actor's scope)."""
         target = self.app.require_form(self.relations[key].target)
-        row = chosen.rows.get(record_id) if record_id is not None else None
+        row = chosen.shown.get(record_id) if record_id is not None else None
         values = {}
         for lookup_key, target_key in self.lookups.get(key, []):
             fdef = target.field(target_key)
