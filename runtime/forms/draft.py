@@ -87,8 +87,9 @@ class Draft:
         """{"field": [...], "items[0].qty": [...], "*": [...]}: each issue where it is shown."""
         found: dict[str, list[dict[str, Any]]] = {}
         for issue in self.issues:
+            shown = issue.as_dict(lang)
             found.setdefault(issue_path(issue), []).append(
-                {"code": issue.code, "message": _message(issue, lang), "params": issue.as_dict(lang)["params"]})
+                {"code": issue.code, "message": shown["message"], "params": shown["params"]})
         return found
 
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:
@@ -101,10 +102,6 @@ def issue_path(issue: FieldIssue) -> str:
     if issue.row is None:
         return issue.field
     return f"{issue.field}[{issue.row}].{issue.subfield}"
-
-
-def _message(issue: FieldIssue, lang: str) -> str:
-    return issue.as_dict(lang)["message"]
 
 
 def evaluate_draft(uow, app_key: str, form_key: str, values: Any, *, record_id: Any = None,
@@ -162,8 +159,7 @@ class _DraftRun:
         """The typed values; keys the actor cannot see are unknown to them (a
         did-you-mean names only fields they see)."""
         if touched is not None and creating:
-            wanted = {k for k in touched if isinstance(k, str)} if isinstance(touched, (list, tuple, set,
-                                                                                        frozenset)) else set()
+            wanted = _keys(touched)
             values = {k: v for k, v in values.items() if k in wanted}
         shown = [key for key in self.types if self.access.can_see(key)]
         raw = {}
@@ -314,6 +310,14 @@ class _DraftRun:
         draft.issues = [i for i in draft.issues if i.code == "unknown_field" or i.field not in self.types
                         or access.can_see(i.field)]
         return draft
+
+
+def _keys(touched: Any) -> set[str]:
+    """The field keys of `touched` (anything else in it, or a `touched` that is not a
+    list, names no field: then every field gets its default)."""
+    if not isinstance(touched, (list, tuple, set, frozenset)):
+        return set()
+    return {key for key in touched if isinstance(key, str)}
 
 
 def _ids(value: Any) -> list[int]:

@@ -54,6 +54,10 @@ DEFINITION = {
         {"key": "payments", "label": L("收款", "Payments"), "fields": [
             {"key": "for_order", "type": "relation", "label": L("订单", "Order"), "target": "orders"},
             {"key": "paid", "type": "number", "label": L("金额", "Paid"), "precision": 2},
+            {"key": "covers", "type": "relation", "label": L("涵盖订单", "Covers"), "target": "orders",
+             "multiple": True},
+            {"key": "covered", "type": "formula", "label": L("涵盖金额", "Covered"),
+             "formula": "SUM(covers.amount)", "precision": 2},
         ]},
         {"key": "everything", "label": L("全部类型", "Every type"), "fields": [
             {"key": "text", "type": "text", "label": L("文本", "Text"), "pattern": "[A-Z]+",

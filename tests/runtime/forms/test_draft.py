@@ -84,6 +84,21 @@ def test_choosing_a_relation_shows_its_lookup_title_and_formulas_reading_it(desk
     assert chosen["values"]["credit_left"] == "300.00"               # customer.credit - amount
 
 
+def test_a_multiple_relation_shows_every_title_and_feeds_its_formulas(desk, count_statements):
+    db, session, _ = desk
+    first, second = session.write(lambda uow: uow.records("desk").bulk_create("orders", [
+        {"title": "一号", "qty": "2", "price": "5"}, {"title": "二号", "qty": "1", "price": "7"}]))
+    with session.read() as uow:
+        uow.records("desk")
+        with count_statements(db) as counted:
+            out = evaluate_draft(uow, "desk", "payments", {"covers": [first["id"], str(second["id"]), 99_999]})
+    out = out.as_dict("en")
+    assert out["titles"] == {"covers": {str(first["id"]): "一号", str(second["id"]): "二号"}}
+    assert out["values"]["covered"] == "17.00"
+    assert [(i["code"], i["params"]["id"]) for i in out["issues"]["covers"]] == [("relation_missing", 99_999)]
+    assert counted.count == 1
+
+
 def test_subform_row_formulas_and_the_aggregate_over_them(desk):
     _db, session, _ = desk
     rows = [{"product": "纸", "quantity": "2", "unit_price": "3.5"},
