@@ -148,6 +148,7 @@ class _DraftRun:
         cleaned = self.records.clean_input(cleaner, access, raw, creating=creating, current=current)
         self.draft.issues.extend(cleaned.issues)
         row = self._root_row(cleaned, current, creating)
+        self._load_stored(row)
         chosen = self._read_relations(row, cleaned)
         self._check_other_references(cleaner, cleaned)
         self._compute(row, chosen, judge_rules=not self.draft.issues)
@@ -209,12 +210,20 @@ class _DraftRun:
                     row[key] = ftype.empty_value
         return row
 
+    def _load_stored(self, row: dict[str, Any]) -> None:
+        """What the formulas read and the draft does not give: an edit's stored subform
+        rows and multiple relations (one query each, only those read; none for a new
+        record, which has them all)."""
+        self.loader = InputLoader(self.conn, self.app, self.tables, self.ctx)
+        self.levels = root = plan_levels(self.app, self.form.key, self._formula_paths())
+        self.loader.complete(Level(root.form, root.columns, {}, root.links, root.subforms),
+                             {row["id"] or 0: row})
+
     # ---- relations and other references -------------------------------------------------
     def _read_relations(self, row: dict[str, Any], cleaned: CleanedRecord) -> dict[str, ChosenRecords]:
         """One query per relation with a record chosen; issues for chosen ids that are
         not there (only those typed in this draft, as a save checks only what it is given)."""
         self.reads = RelationReads(self.app, self.form, self.ctx, lambda key: self.records.access(key))
-        self.levels = plan_levels(self.app, self.form.key, self._formula_paths())
         chosen: dict[str, ChosenRecords] = {}
         for key, relation in self.reads.relations.items():
             ids = _ids(row.get(links_key(key)) if relation.multiple else row.get(key))
@@ -252,12 +261,8 @@ class _DraftRun:
         rules = self.app.record_formulas(self.form.key).rules if judge_rules else []
         if not specs and not rules:
             return
-        loader = InputLoader(self.conn, self.app, self.tables, self.ctx)
-        root = self.levels
-        rows = {row["id"] or 0: row}
-        own = Level(root.form, root.columns, {}, root.links, root.subforms)
-        loader.complete(own, rows)          # an edit's stored links and rows, when read
-        root.rows = rows
+        loader, root = self.loader, self.levels
+        root.rows = {row["id"] or 0: row}
         for key, below in root.relations.items():
             found = chosen.get(key)
             loader.complete(below, dict(found.found) if found else {})

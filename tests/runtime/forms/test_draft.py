@@ -97,6 +97,10 @@ def test_a_multiple_relation_shows_every_title_and_feeds_its_formulas(desk, coun
     assert out["values"]["covered"] == "17.00"
     assert [(i["code"], i["params"]["id"]) for i in out["issues"]["covers"]] == [("relation_missing", 99_999)]
     assert counted.count == 1
+    payment = session.write(lambda uow: uow.records("desk").create("payments", {"covers": [first["id"]]}))
+    with session.read() as uow:
+        edited = evaluate_draft(uow, "desk", "payments", {"paid": "1"}, record_id=payment["id"]).as_dict()
+    assert edited["values"]["covered"] == "10.00"          # the stored links, read for the formula
 
 
 def test_subform_row_formulas_and_the_aggregate_over_them(desk):
