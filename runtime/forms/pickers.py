@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import FormworkError, NotFound
+from engine.errors import CodedError, NotFound
 from engine.fields.base import ValueContext
 from engine.fields.divisions import divisions
 from engine.fields.relation import RelationField
@@ -26,9 +26,22 @@ MAX_PICKS = 50
 MAX_NEEDLE = 200
 
 register_messages({
-    "picker_not_relation": {"zh": "字段“{field}”不是关联字段，不能搜索关联记录",
-                            "en": "Field '{field}' is not a relation; there are no records to pick for it"},
+    "picker_not_relation": {"zh": "表单“{form}”的字段“{field}”不是关联字段，没有可选的关联记录",
+                            "en": "Field '{field}' of form '{form}' is not a relation; there are no records "
+                                  "to pick for it"},
+    "picker_no_field": {"zh": "表单“{form}”没有字段“{field}”", "en": "Form '{form}' has no field '{field}'"},
+    "picker_no_division": {"zh": "{parent}中没有代码为“{division}”的行政区划；请使用上一级列表中的 6 位代码",
+                           "en": "There is no division with code '{division}' in {parent}; give a 6-digit "
+                                 "code from the list above it"},
 })
+
+
+class PickerError(CodedError):
+    """A picker asked for something that cannot be picked (a field that is not a relation)."""
+
+
+class PickerNotFound(CodedError, NotFound):
+    """A picker asked about a field or a division that does not exist."""
 
 
 def _page_size(limit: Any) -> int:
@@ -49,11 +62,10 @@ def search_records(uow, app_key: str, form_key: str, field_key: str, text: Any =
     fdef = form.field(field_key)
     access = records.access(form_key)
     if fdef is None or not access.can_see(field_key):
-        raise NotFound(f"form {form_key!r} has no field {field_key!r}")
+        raise PickerNotFound("picker_no_field", form=form_key, field=str(field_key)[:100])
     relation = records.app.types.of(fdef)
     if not isinstance(relation, RelationField):
-        raise FormworkError(f"field {field_key!r} of form {form_key!r} is not a relation; "
-                            "there are no records to pick for it")
+        raise PickerError("picker_not_relation", form=form_key, field=field_key)
     target = records.app.require_form(relation.target)
     title_key = target.title_key()
     if title_key is not None and not records.access(target.key).can_see(title_key):
@@ -99,7 +111,7 @@ def division_children(province: Any = None, city: Any = None) -> dict[str, Any]:
     provinces (no code), the cities of a province, or the districts of a city of a
     province, by GB/T 2260 code, as the address field checks them (engine/fields/
     divisions.py). A municipality (北京市) has one city of its own name and code, so
-    its districts are asked for as (110000, 110000). Unknown codes: NotFound."""
+    its districts are asked for as (110000, 110000). Unknown codes: PickerNotFound (a NotFound)."""
     data = divisions()
     level, path = data.provinces, []
     for code in (province, city):
@@ -107,9 +119,8 @@ def division_children(province: Any = None, city: Any = None) -> dict[str, Any]:
             break
         found = next((d for d in level.values() if d.code == str(code).strip()), None)
         if found is None:
-            raise NotFound(f"there is no division with code {str(code)[:20]!r} "
-                           + (f"in {path[-1]['name']}" if path else "among the provinces")
-                           + "; give a 6-digit GB/T 2260 code from the list above it")
+            raise PickerNotFound("picker_no_division", division=str(code)[:20],
+                                 parent=path[-1]["name"] if path else "省级列表 / the provinces")
         path.append({"code": found.code, "name": found.name})
         level = found.children
     return {"path": path, "children": [{"code": d.code, "name": d.name, "leaf": not d.children}
