@@ -14,7 +14,13 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import FieldType, SchemaContext, ValueContext, contains_text
+from engine.fields.base import (
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    contains_text,
+)
 from engine.fields.divisions import Division, divisions, short_name
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
@@ -49,12 +55,18 @@ class AddressField(FieldType):
     operators = frozenset({"eq", "ne", "in", "contains", "empty", "not_empty"})
     searchable = True
     formula_type = "text"
+    widget_kind = "address"
 
     def __init__(self, fdef):
         super().__init__(fdef)
         self.level = fdef.option("level", "district")
         self.wanted = LEVELS[: LEVELS.index(self.level) + 1]
         self.with_detail = fdef.option("detail", True)
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        """The cascader's depth (its levels come from the division data, by code) and
+        whether it asks for a street address."""
+        return {"levels": list(self.wanted), "detail": bool(self.with_detail), "max_detail_length": MAX_DETAIL}
 
     def col(self, part: str) -> str:
         return f"{self.key}__{part}"

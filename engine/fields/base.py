@@ -8,7 +8,8 @@ field type instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field, replace
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, ClassVar, Iterable, Mapping
@@ -230,6 +231,16 @@ def with_null(schema: dict) -> dict:
         return {**schema, "enum": [*schema["enum"], None]} if None not in schema["enum"] else schema
     return {"anyOf": [schema, {"type": "null"}]}
 
+class WidgetContext:
+    """Handed to `FieldType.widget`: the language of labels and the whole app (a relation
+    names its target form's title field, a lookup the kind of the field it shows)."""
+
+    lang: str
+    app: AppDef
+
+    def text(self, label: Label | None) -> str | None:
+        return None if label is None else label.get(self.lang)
+
 
 @dataclass(frozen=True)
 class AssignScope:
@@ -281,6 +292,8 @@ class FieldType:
     path_kind: ClassVar[str] = "value"
     # "formula" or "rollup" for a field the engine computes (engine/computed), else None.
     computed_kind: ClassVar[str | None] = None
+    # The input a form page shows for the type ("text", "date", "relation"...): see `widget`.
+    widget_kind: ClassVar[str | None] = None
 
     def __init__(self, fdef: FieldDef, derived: DerivedType | None = None):
         self.fdef = fdef
@@ -303,6 +316,30 @@ class FieldType:
         """The problem of an option whose text the JSON Schema's pattern refused, in the
         type's own words (a date bound that is not YYYY-MM-DD); None: the general one."""
         return None
+
+    # ---- form pages -----------------------------------------------------------------
+    def widget(self, ctx: WidgetContext) -> dict[str, Any]:
+        """What a form page renders this field's input from, as JSON-able data: what
+        every field has (key, label, help, required, default, read-only) and the type's
+        own part (`widget_options`). A type without `widget_kind` cannot be shown: it
+        raises, so a new type must say how it is shown (tests/runtime/forms checks every
+        registered type)."""
+        if self.widget_kind is None:
+            raise NotImplementedError(f"field type {self.name!r} describes no widget: set its "
+                                      "widget_kind (and widget_options) in its class")
+        fdef = self.fdef
+        read_only = self.computed or self.system_assigned or self.storage == "none"
+        return {"key": fdef.key, "kind": self.widget_kind, "type": self.name,
+                "label": ctx.text(fdef.label), "help": ctx.text(fdef.description),
+                "required": bool(fdef.required) and not read_only, "read_only": read_only,
+                "default": _jsonable_default(fdef.default),
+                "has_default_formula": fdef.default_formula is not None,
+                "conditional": fdef.visible_if is not None,
+                "options": self.widget_options(ctx)}
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        """The type's own part of its widget description (limits, choices...)."""
+        return {}
 
     # ---- storage --------------------------------------------------------------------
     @property
@@ -464,6 +501,15 @@ class FieldType:
         rounds the operand in the direction that keeps the operator's meaning, and
         answers NO_MATCH for eq/ne when no stored value can equal the operand."""
         return value
+
+
+def _jsonable_default(value: Any) -> Any:
+    """A fixed default as written in the definition (YAML may give a date or a number)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def scalar_filter(ftype: FieldType, column: sa.ColumnElement, op: str, operand: Any,

@@ -13,7 +13,15 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import CHOICE_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext, blank
+from engine.fields.base import (
+    CHOICE_OPS,
+    DefinitionContext,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    blank,
+)
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -48,12 +56,14 @@ class _Options:
     def __init__(self, raw: list):
         self.values: list[str] = []
         self.labels: dict[str, Label] = {}
+        self.colors: dict[str, str | None] = {}
         self.lookup: dict[str, str] = {}
         for item in raw or []:
             value, label = (item, Label(item, item)) if isinstance(item, str) else \
                 (str(item.get("value")), Label.parse(item.get("label") or item.get("value")))
             self.values.append(value)
             self.labels[value] = label
+            self.colors[value] = None if isinstance(item, str) else item.get("color")
         for value in self.values:          # values win over labels when they collide
             self.lookup.setdefault(value.lower(), value)
         for value in self.values:
@@ -90,6 +100,10 @@ class _ChoiceBase(FieldType):
                 yield Problem(f"{self.fdef.path}.options[{i}]", f"option label {label!r} appears twice",
                               code="duplicate_option")
             seen_labels.add(label)
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"choices": [{"value": v, "label": self.options.labels[v].get(ctx.lang),
+                             "color": self.options.colors[v]} for v in self.options.values]}
 
     def label_of(self, value: str, ctx: ValueContext) -> str:
         label = self.options.labels.get(value)
@@ -180,6 +194,10 @@ class _MultiChoice(_ChoiceBase):
         high = self.fdef.option("max_selected")
         return {**schema, "maxItems": high} if high and not ctx.writing else schema
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {**super().widget_options(ctx), "min_selected": self.fdef.option("min_selected"),
+                "max_selected": self.fdef.option("max_selected")}
+
     def display(self, value: Any, ctx: ValueContext) -> str:
         return "、".join(self.label_of(v, ctx) for v in value or [])
 
@@ -199,21 +217,25 @@ class _MultiChoice(_ChoiceBase):
 class RadioField(_SingleChoice):
     name = "radio"
     label = Label("单选按钮组", "Radio")
+    widget_kind = "radio"
 
 
 @register
 class SelectField(_SingleChoice):
     name = "select"
     label = Label("下拉框", "Select")
+    widget_kind = "select"
 
 
 @register
 class CheckboxField(_MultiChoice):
     name = "checkbox"
     label = Label("复选框组", "Checkboxes")
+    widget_kind = "checkbox"
 
 
 @register
 class MultiselectField(_MultiChoice):
     name = "multiselect"
     label = Label("下拉复选框", "Multi-select")
+    widget_kind = "multiselect"

@@ -26,7 +26,14 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError
-from engine.fields.base import DEFAULT_TZ, DerivedType, FieldType, SchemaContext, ValueContext
+from engine.fields.base import (
+    DEFAULT_TZ,
+    DerivedType,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+)
 from engine.fields.number import MAX_PRECISION
 from engine.fields.registry import field_type, register
 from engine.fields.results import to_result_type
@@ -88,6 +95,13 @@ class ComputedField(FieldType):
 
     def sa_type(self):
         return self.value_type.sa_type()
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        """Read-only: the result type and how its value is shown (computed by the engine,
+        live on a form page through runtime/forms)."""
+        return {"result": self.result, "precision": getattr(self.value_type, "precision", None),
+                "unit": self.fdef.option("unit"), "percent": bool(self.fdef.option("percent")),
+                "format": self.fdef.option("format")}
 
     def indexed(self) -> bool:
         return self.value_type.indexed()
@@ -177,6 +191,7 @@ def value_settings(fdef: FieldDef) -> tuple:
 class FormulaField(ComputedField):
     name = "formula"
     computed_kind = "formula"
+    widget_kind = "formula"
     label = Label("公式", "Formula")
     config_schema = {
         "formula": {"type": "string", "minLength": 1, "maxLength": 10000},
@@ -249,6 +264,7 @@ class FormulaField(ComputedField):
 class RollupField(ComputedField):
     name = "rollup"
     computed_kind = "rollup"
+    widget_kind = "rollup"
     label = Label("汇总", "Rollup")
     config_schema = {
         "source": {"type": "string"},

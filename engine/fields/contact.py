@@ -12,7 +12,14 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import TEXT_OPS, FieldType, SchemaContext, ValueContext, contains_text
+from engine.fields.base import (
+    TEXT_OPS,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    contains_text,
+)
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
@@ -51,6 +58,9 @@ class _TextLike(FieldType):
     formula_type = "text"
     max_length = 64
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_length": self.max_length}
+
     def sa_type(self):
         return sa.String(self.max_length)
 
@@ -86,6 +96,10 @@ class PhoneField(_TextLike):
     label = Label("电话", "Phone")
     config_schema = {"kind": {"enum": ["any", "mobile", "landline"]}}
     max_length = 32
+    widget_kind = "phone"
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_length": self.max_length, "phone_kind": self.fdef.option("kind", "any")}
 
     def json_schema(self, ctx: SchemaContext) -> dict:
         schema = super().json_schema(ctx)
@@ -196,6 +210,8 @@ class EmailField(_TextLike):
     max_length = 254
     value_format = "email"
 
+    widget_kind = "email"
+
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         text = str(raw).strip().replace("＠", "@").replace("。", ".")
         if isinstance(raw, bool) or len(text) > 254 or not _EMAIL.match(text) or ".." in text:
@@ -211,6 +227,8 @@ class UrlField(_TextLike):
     label = Label("网址", "URL")
     max_length = 2000
     value_format = "uri"
+
+    widget_kind = "url"
 
     def sa_type(self):
         return sa.Text()
@@ -261,6 +279,7 @@ class IdcardField(_TextLike):
     name = "idcard"
     label = Label("身份证号", "ID card number")
     max_length = 18
+    widget_kind = "id-card"
 
     def clean(self, raw: Any, ctx: ValueContext) -> str:
         text = str(raw).translate(_FULLWIDTH).replace(" ", "").upper()

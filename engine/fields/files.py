@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import (READ_ID, WRITE_ID, FieldType, Reference, SchemaContext, ValueContext, blank,
-                                id_list_schema, parse_id, preview)
+from engine.fields.base import (
+    READ_ID,
+    WRITE_ID,
+    FieldType,
+    Reference,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    blank,
+    id_list_schema,
+    parse_id,
+    preview,
+)
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -71,6 +81,12 @@ class _FileList(FieldType):
         self.check_operator(op)
         return array_filter(table.c[self.column_name], op, [])
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        limits = self.upload_limits()
+        accept = limits["accept"] or (["image/*"] if limits["images_only"] else None)
+        return {"max_files": int(self.fdef.option("max_files", self.default_max)),
+                "max_bytes": limits["max_bytes"], "accept": accept}
+
     def upload_limits(self) -> dict:
         """What FileStore.put should enforce for this field."""
         return {"max_bytes": int(float(self.fdef.option("max_size_mb", 20)) * 1024 * 1024),
@@ -81,6 +97,7 @@ class _FileList(FieldType):
 class AttachmentField(_FileList):
     name = "attachment"
     label = Label("附件", "Attachments")
+    widget_kind = "attachment"
     config_schema = {"max_files": {"type": "integer", "minimum": 1, "maximum": 100},
                      "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024},
                      "accept": {"type": "array", "items": {"type": "string", "maxLength": 100}}}
@@ -90,6 +107,7 @@ class AttachmentField(_FileList):
 class ImageField(_FileList):
     name = "image"
     label = Label("图片", "Images")
+    widget_kind = "image"
     config_schema = {"max_files": {"type": "integer", "minimum": 1, "maximum": 50},
                      "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}}
 
@@ -98,6 +116,7 @@ class ImageField(_FileList):
 class SignatureField(FieldType):
     name = "signature"
     label = Label("手写签名", "Signature")
+    widget_kind = "signature"
     operators = frozenset({"empty", "not_empty"})
     cell_importable = False
     sortable = False
@@ -123,3 +142,6 @@ class SignatureField(FieldType):
 
     def upload_limits(self) -> dict:
         return {"max_bytes": 2 * 1024 * 1024, "accept": None, "images_only": True}
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_files": 1, "max_bytes": self.upload_limits()["max_bytes"], "accept": ["image/png"]}

@@ -10,7 +10,13 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import DECIMAL_TEXT, FieldType, SchemaContext, ValueContext
+from engine.fields.base import (
+    DECIMAL_TEXT,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+)
 from engine.fields.registry import register
 from engine.fields.text import check_text_content
 from engine.i18n import register_messages
@@ -30,9 +36,13 @@ MAX_NAME = 200
 class LocationField(FieldType):
     name = "location"
     label = Label("定位", "Location")
+    widget_kind = "location"
     operators = frozenset({"empty", "not_empty"})
     sortable = False
     can_have_default = False
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max_name_length": MAX_NAME}
 
     def col(self, part: str) -> str:
         return f"{self.key}__{part}"

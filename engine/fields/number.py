@@ -7,8 +7,16 @@ from typing import Any, Iterable
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import (DECIMAL_TEXT, NO_MATCH, ORDERED_OPS, DefinitionContext, FieldType,
-                                SchemaContext, ValueContext)
+from engine.fields.base import (
+    DECIMAL_TEXT,
+    NO_MATCH,
+    ORDERED_OPS,
+    DefinitionContext,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import ExactDecimal
@@ -26,6 +34,9 @@ register_messages({
     "number_too_many_digits": {"zh": "数字位数过多：整数和小数合计最多 {digits} 位",
                                "en": "Too many digits: at most {digits} in all, decimal places included"},
 })
+
+# Units that make a number an amount of money: its widget is a money input.
+CURRENCY_UNITS = frozenset({"元", "万元", "¥", "￥", "CNY", "RMB", "$", "USD", "美元", "€", "EUR", "HK$", "港元"})
 
 _PLAIN = re.compile(r"^-?\d{1,30}(\.\d{1,30})?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -92,6 +103,7 @@ class NumberField(FieldType):
     can_match = True
     formula_type = "number"
     python_type_name = "number"
+    widget_kind = "number"   # "money" or "percent" by its options (widget_options)
 
     def __init__(self, fdef):
         super().__init__(fdef)
@@ -153,6 +165,21 @@ class NumberField(FieldType):
             return dict(DECIMAL_TEXT)
         bounds = {k: float(v) for k, v in (("minimum", self.low), ("maximum", self.high)) if v is not None}
         return {"type": ["number", "string"], "maxLength": 64, **bounds}
+
+    def widget(self, ctx: WidgetContext) -> dict[str, Any]:
+        described = super().widget(ctx)
+        unit = self.fdef.option("unit")
+        if self.fdef.option("percent"):
+            described["kind"] = "percent"
+        elif unit in CURRENCY_UNITS:
+            described["kind"] = "money"
+        return described
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        unit = self.fdef.option("unit")
+        return {"precision": self.precision, "min": self.fdef.option("min"), "max": self.fdef.option("max"),
+                "unit": unit, "currency": unit if unit in CURRENCY_UNITS else None,
+                "thousands": bool(self.fdef.option("thousands")), "percent": bool(self.fdef.option("percent"))}
 
     def export_value(self, value: Any, ctx: ValueContext) -> Any:
         return value  # openpyxl writes Decimal as a number

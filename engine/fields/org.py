@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import (CHOICE_OPS, READ_ID, WRITE_ID, FieldType, Reference, SchemaContext,
-                                ValueContext, blank, id_list_schema, parse_id, preview)
+from engine.fields.base import (
+    CHOICE_OPS,
+    READ_ID,
+    WRITE_ID,
+    FieldType,
+    Reference,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    blank,
+    id_list_schema,
+    parse_id,
+    preview,
+)
 from engine.fields.multivalue import array_filter
 from engine.fields.registry import register
 from engine.i18n import register_messages
@@ -129,14 +140,21 @@ class _Multiple(_OrgRef):
             values = [self._one(v, ctx) for v in items]
         return array_filter(table.c[self.column_name], op, values)
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"multiple": True, "max": self.fdef.option("max")}
+
 
 @register
 class MemberField(_Single):
     name = "member"
     label = Label("成员单选", "Member")
+    widget_kind = "member"
     config_schema = {"default_current_user": {"type": "boolean"}}
     # No fixed default (an id written into a definition), but `default_formula: CURRENTUSER()`.
     can_have_default_formula = True
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"multiple": False, "default_current_user": bool(self.fdef.option("default_current_user"))}
 
     def initial_value(self, ctx: ValueContext) -> int | None:
         """The creating user, when the definition says `default_current_user: true`."""
@@ -147,6 +165,7 @@ class MemberField(_Single):
 class MembersField(_Multiple):
     name = "members"
     label = Label("成员多选", "Members")
+    widget_kind = "members"
 
 
 class _DepartmentMixin:
@@ -158,9 +177,14 @@ class _DepartmentMixin:
 class DepartmentField(_DepartmentMixin, _Single):
     name = "department"
     label = Label("部门单选", "Department")
+    widget_kind = "department"
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"multiple": False}
 
 
 @register
 class DepartmentsField(_DepartmentMixin, _Multiple):
     name = "departments"
     label = Label("部门多选", "Departments")
+    widget_kind = "departments"

@@ -14,9 +14,22 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import (READ_ID, WRITE_ID, DefinitionContext, FieldType, Reference, SchemaContext,
-                                ValueContext, blank, id_list_schema, parse_id, preview, scalar_filter,
-                                with_null)
+from engine.fields.base import (
+    READ_ID,
+    WRITE_ID,
+    DefinitionContext,
+    FieldType,
+    Reference,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    blank,
+    id_list_schema,
+    parse_id,
+    preview,
+    scalar_filter,
+    with_null,
+)
 from engine.fields.registry import field_type, get_type, register
 from engine.i18n import register_messages
 from engine.storage.types import RecordId
@@ -81,6 +94,7 @@ class LookupOptions:
 class RelationField(FieldType):
     name = "relation"
     path_kind = "relation"
+    widget_kind = "relation"   # a picker searching the target's records (runtime/forms/pickers.py)
     label = Label("关联数据", "Relation")
     config_schema = {
         "target": {"type": "string"},
@@ -115,6 +129,12 @@ class RelationField(FieldType):
 
     def sa_type(self):
         return RecordId
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        target = ctx.app.form(self.target)
+        return {"target": self.target, "target_label": ctx.text(target.label) if target else None,
+                "title_field": target.title_key() if target else None,
+                "multiple": self.multiple, "max": self.fdef.option("max")}
 
     def indexed(self) -> bool:
         return True
@@ -190,6 +210,7 @@ class LookupField(FieldType):
 
     name = "lookup"
     path_kind = "lookup"
+    widget_kind = "lookup"     # read-only: the value of the chosen related record
     label = Label("引用字段", "Lookup")
     config_schema = {
         "relation": {"type": "string"},
@@ -256,11 +277,17 @@ class LookupField(FieldType):
         target = ctx.lookup_target(self)
         return target.json_schema(SchemaContext("read", ctx.lang)) if target is not None else {}
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        shown = _lookup_target(ctx.app, self)
+        return {"relation": self.relation_key, "field": self.target_field_key,
+                "shows": get_type(shown.type).widget_kind if shown is not None and get_type(shown.type) else None}
+
 
 @register
 class SubformField(FieldType):
     name = "subform"
     path_kind = "subform"
+    widget_kind = "subform"    # an editable table of its columns' widgets
     label = Label("子表单", "Subform")
     config_schema = {
         "min_rows": {"type": "integer", "minimum": 0, "maximum": 10000},
@@ -287,6 +314,10 @@ class SubformField(FieldType):
         super().__init__(fdef)
         # Bound by the app's FieldTypes (a formula column needs what the app derives).
         self._columns = columns
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"min_rows": self.fdef.option("min_rows"), "max_rows": self.fdef.option("max_rows"),
+                "columns": [column.widget(ctx) for column in self.column_types()]}
 
     def column_types(self) -> list[FieldType]:
         if self._columns is None:
@@ -347,3 +378,12 @@ class SubformField(FieldType):
         if not value:
             return ""
         return f"{len(value)} 行" if ctx.lang == "zh" else f"{len(value)} rows"
+
+
+def _lookup_target(app, lookup: LookupField) -> FieldDef | None:
+    """The field a lookup shows: the lookup's own form is the one whose fields hold it."""
+    for form in app.forms:
+        if any(f is lookup.fdef for f in form.fields):
+            resolved = lookup.resolve(form, app)
+            return resolved[1] if resolved else None
+    return None

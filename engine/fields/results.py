@@ -17,7 +17,13 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from engine.formula.values import (
-    VALUE, ErrorValue, to_bool, to_date, to_datetime, to_number, to_text,
+    VALUE,
+    ErrorValue,
+    to_bool,
+    to_date,
+    to_datetime,
+    to_number,
+    to_text,
 )
 
 

@@ -21,8 +21,16 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import (TEXT_OPS, AssignScope, DefinitionContext, FieldType, SchemaContext, ValueContext,
-                                contains_text)
+from engine.fields.base import (
+    TEXT_OPS,
+    AssignScope,
+    DefinitionContext,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    contains_text,
+)
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages
@@ -59,6 +67,7 @@ class SerialField(FieldType):
     searchable = True
     operators = TEXT_OPS
     formula_type = "text"
+    widget_kind = "serial"   # read-only: assigned when the record is saved
 
     def __init__(self, fdef):
         super().__init__(fdef)
@@ -95,6 +104,9 @@ class SerialField(FieldType):
 
     def sa_type(self):
         return sa.String(80)
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"pattern": self.pattern}
 
     def format(self, number: int, ctx: ValueContext) -> str:
         before, after = self._around_counter(ctx.current_time().astimezone(ctx.tz))

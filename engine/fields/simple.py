@@ -8,7 +8,14 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import ORDERED_OPS, FieldType, SchemaContext, ValueContext, blank
+from engine.fields.base import (
+    ORDERED_OPS,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    blank,
+)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -28,6 +35,7 @@ class SwitchField(FieldType):
     label = Label("开关", "Switch")
     operators = frozenset({"eq", "ne", "empty", "not_empty"})
     formula_type = "boolean"
+    widget_kind = "switch"
 
     def sa_type(self):
         return sa.Boolean()
@@ -67,6 +75,7 @@ class RatingField(FieldType):
     config_schema = {"max": {"type": "integer", "minimum": 1, "maximum": 10}}
     operators = ORDERED_OPS
     formula_type = "number"
+    widget_kind = "rating"
 
     def __init__(self, fdef):
         super().__init__(fdef)
@@ -74,6 +83,9 @@ class RatingField(FieldType):
 
     def sa_type(self):
         return sa.SmallInteger()
+
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"max": self.max}
 
     def clean(self, raw: Any, ctx: ValueContext) -> int | None:
         if isinstance(raw, bool):

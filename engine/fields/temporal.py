@@ -16,7 +16,15 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import DATE_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext, preview
+from engine.fields.base import (
+    DATE_OPS,
+    DefinitionContext,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    preview,
+)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 from engine.storage.types import UTCDateTime
@@ -164,6 +172,10 @@ class _Temporal(FieldType):
             return self.clean(value, ctx)
         return super().convert_from(old, value, ctx)
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        return {"min": self.fdef.option("min"), "max": self.fdef.option("max"),
+                "format": self.fdef.option("format")}
+
     def _bounds(self, day: date) -> None:
         low, high = self.fdef.option("min"), self.fdef.option("max")
         if low and day < date.fromisoformat(low):
@@ -178,6 +190,7 @@ class DateField(_Temporal):
     label = Label("日期", "Date")
     docs = "docs/field-types.md#date-日期--date"
     formula_type = "date"
+    widget_kind = "date"
 
     def sa_type(self):
         return sa.Date()
@@ -226,6 +239,7 @@ class DatetimeField(_Temporal):
     docs = "docs/field-types.md#datetime-日期时间--date-and-time"
     formula_type = "datetime"
     format_codes = "YymdHMS"
+    widget_kind = "datetime"
 
     def sa_type(self):
         return UTCDateTime()

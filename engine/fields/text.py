@@ -8,8 +8,15 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError, Problem
-from engine.fields.base import (TEXT_OPS, DefinitionContext, FieldType, SchemaContext, ValueContext,
-                                contains_text)
+from engine.fields.base import (
+    TEXT_OPS,
+    DefinitionContext,
+    FieldType,
+    SchemaContext,
+    ValueContext,
+    WidgetContext,
+    contains_text,
+)
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
@@ -70,6 +77,7 @@ class TextField(FieldType):
     default_max = 200
     multiline = False
     can_match = True
+    widget_kind = "text"
 
     def __init__(self, fdef):
         super().__init__(fdef)
@@ -125,6 +133,12 @@ class TextField(FieldType):
         schema = {"type": "string", "maxLength": self.max_length}
         return {**schema, "type": ["string", "number"]} if ctx.writing else schema   # numbers as their digits
 
+    def widget_options(self, ctx: WidgetContext) -> dict[str, Any]:
+        message = self.fdef.option("pattern_message")
+        return {"max_length": self.max_length, "min_length": self.min_length,
+                "pattern": self.pattern.pattern if self.pattern is not None else None,
+                "pattern_message": Label.parse(message).get(ctx.lang) if message else None}
+
     def clean_operand(self, operand: Any, ctx: ValueContext) -> Any:
         # Filters compare against what users type; length rules do not apply to a search.
         return check_text_content(require_text(operand))
@@ -137,6 +151,7 @@ class TextareaField(TextField):
     can_be_unique = False
     default_max = 20000
     multiline = True
+    widget_kind = "textarea"
     can_match = False   # long text: notes, not names of records
     sortable = False
 

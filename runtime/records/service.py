@@ -133,6 +133,15 @@ class Records:
             raise PermissionDenied(f"permission_{action}_denied", form=form.key)
         return access
 
+    def access(self, form_key: str, action: str | None = None) -> FormAccess:
+        """What the actor may do with `form_key` (PermissionDenied when `action` is not
+        among it): for services built on this one (runtime/forms), asked the same way."""
+        return self._access(self.app.require_form(form_key), action)
+
+    def clean_input(self, cleaner: RecordCleaner, access: FormAccess, raw: Any, **options) -> CleanedRecord:
+        """Input cleaned as a create or update cleans it (fields the actor may not set refused)."""
+        return self._clean(cleaner, access, raw, **options)
+
     @staticmethod
     def _scoped(query, access: FormAccess):
         """`query` restricted to the rows the actor may reach (unchanged for all rows)."""
