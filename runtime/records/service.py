@@ -133,6 +133,11 @@ class Records:
             raise PermissionDenied(f"permission_{action}_denied", form=form.key)
         return access
 
+    def access(self, form: FormDef | str) -> FormAccess:
+        """What the actor may do with `form` (a key or the form): the policy's answer,
+        asked once per form, for services built on this one (runtime/views...)."""
+        return self._access(self.app.require_form(form) if isinstance(form, str) else form)
+
     @staticmethod
     def _scoped(query, access: FormAccess):
         """`query` restricted to the rows the actor may reach (unchanged for all rows)."""
