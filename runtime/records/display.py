@@ -38,6 +38,20 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
+def count_json(count, lang: str) -> dict[str, Any] | None:
+    """A count of the record service (service.Count) as a page shows it: "10,000+" when
+    capped, "≈1,200,000" when estimated (PostgreSQL's planner), else the exact number."""
+    if count is None:
+        return None
+    if count.exact:
+        text = f"{count.value:,}"
+    elif count.estimated:
+        text = f"≈{count.value:,}"
+    else:
+        text = f"{count.value:,}+"
+    return {"value": count.value, "exact": count.exact, "estimated": count.estimated, "text": text}
+
+
 class Display:
     """Display values for records of one app, in `ctx.lang` and `ctx.tz`."""
 

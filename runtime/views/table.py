@@ -26,26 +26,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.definition.model import FormDef
-from runtime.records.display import Display
-from runtime.records.service import Count, Records
+from runtime.records.display import Display, count_json
+from runtime.records.service import Records
 from runtime.views.errors import ViewNotFound
 from runtime.views.spec import SYSTEM_LABELS, ViewSpec, column_label
 from runtime.views.store import SavedViews
 
 COUNT_MODES = ("auto", "always", "none")
-
-
-def count_json(count: Count | None, lang: str) -> dict[str, Any] | None:
-    """A count as a page shows it: "10,000+" when capped, "≈1,200,000" when estimated."""
-    if count is None:
-        return None
-    if count.exact:
-        text = f"{count.value:,}"
-    elif count.estimated:
-        text = f"≈{count.value:,}"
-    else:
-        text = f"{count.value:,}+"
-    return {"value": count.value, "exact": count.exact, "estimated": count.estimated, "text": text}
 
 
 class DataTable:
