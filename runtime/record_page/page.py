@@ -12,6 +12,7 @@ Comments are runtime/comments. The JSON shapes are in docs/record-pages.md.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.definition.model import FormDef
@@ -39,9 +40,10 @@ class EditConflict(ConflictError):
     """ConflictError with who changed the record since the version edited, when, and the
     labels of the fields they changed (those the reader may see only)."""
 
-    def __init__(self, base: ConflictError, changes: list[dict[str, Any]]):
+    def __init__(self, base: ConflictError, changes: list[dict[str, Any]], form: FormDef, tz):
         super().__init__(base.form, base.record_id, base.expected, base.actual)
         self.changes = changes          # formatted history entries after `expected`, newest first
+        self._form, self._tz = form, tz
         self.args = (self.message("en"),)
 
     def _params(self, lang: str) -> dict[str, Any]:
@@ -53,10 +55,14 @@ class EditConflict(ConflictError):
                 names.append(name)
         labels = []
         for entry in self.changes:
-            labels += [c["label"] for c in entry["changes"] if c["label"] not in labels]
+            for change in entry["changes"]:
+                label = self._form.field(change["field"]).label.get(lang)
+                if label not in labels:
+                    labels.append(label)
         sep = "、" if lang == "zh" else ", "
-        return {"who": sep.join(names) or render("edit_conflict_someone", None, lang),
-                "at": latest["at"] if latest else "?",
+        at = datetime.fromisoformat(latest["at"]).astimezone(self._tz).strftime("%Y-%m-%d %H:%M") \
+            if latest and latest["at"] else "?"
+        return {"who": sep.join(names) or render("edit_conflict_someone", None, lang), "at": at,
                 "fields": sep.join(labels) or render("edit_conflict_no_fields", None, lang),
                 "expected": self.expected, "actual": self.actual}
 
@@ -114,6 +120,9 @@ class RecordPage:
         return page
 
     def history(self, form_key: str, record_id: int) -> list[dict[str, Any]]:
+        """The formatted history, newest first (runtime/record_page/history.py); a record
+        outside the reader's scope answers NotFound, one in the recycle bin has its history."""
+        self.records.get(form_key, record_id, include_deleted=True)
         return HistoryFormatter(self.records).entries(form_key, record_id)
 
     def edit(self, form_key: str, record_id: int, changes: dict[str, Any], *, version: int | None) -> dict[str, Any]:
@@ -123,5 +132,5 @@ class RecordPage:
             self.records.update(form_key, record_id, changes, expected_version=version)
         except ConflictError as conflict:
             since = HistoryFormatter(self.records).entries(form_key, record_id, since_version=conflict.expected)
-            raise EditConflict(conflict, since) from None
+            raise EditConflict(conflict, since, self.app.require_form(form_key), self.records.ctx.tz) from None
         return self.view(form_key, record_id)
