@@ -21,6 +21,7 @@ from engine.i18n import register_messages, render
 from runtime.permissions import DELETE, EDIT
 from runtime.record_page.history import HistoryFormatter
 from runtime.record_page.related import find_tab, tab_counts
+from runtime.records.bulk import can_set
 from runtime.records.display import Display
 from runtime.records.service import Records
 from runtime.views.table import DataTable
@@ -101,7 +102,7 @@ class RecordPage:
         for key in keys:
             fdef = form.field(key)
             item = {"key": key, "label": fdef.label.get(self.lang), "type": fdef.type,
-                    "editable": access.can_edit(key)}
+                    "editable": can_set(access, key, self.app.types.of(fdef))}
             if fdef.fields:
                 item["columns"] = [{"key": s.key, "label": s.label.get(self.lang), "type": s.type}
                                    for s in fdef.fields]

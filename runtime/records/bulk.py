@@ -18,9 +18,10 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from engine.errors import CodedError, FieldIssue
+from engine.fields.base import FieldType
 from engine.i18n import register_messages
 from engine.suggest import hint_for
-from runtime.permissions import DELETE
+from runtime.permissions import DELETE, FormAccess
 from runtime.permissions.errors import PermissionDenied
 from runtime.records.display import Display, count_json
 from runtime.records.service import MAX_BATCH, BulkValidationError, Records
@@ -70,6 +71,13 @@ class BulkEditError(CodedError):
         return out
 
 
+def can_set(access: FormAccess, key: str, ftype: FieldType) -> bool:
+    """Whether the actor may give `key` a value: not computed, looked up or assigned by
+    the system, and editable by their access."""
+    return access.can_edit(key) and ftype.storage != "none" and not ftype.system_assigned \
+        and not ftype.computed
+
+
 def selection(ids: Any) -> list[int]:
     """The ids of a selection, checked: not empty, not too many, whole numbers, each once."""
     if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
@@ -105,7 +113,7 @@ class BulkActions:
             raise BulkError("bulk_unknown_field", form=form_key, field=str(field)[:64],
                             hint=hint_for(str(field), [k for k in form.field_keys() if access.can_see(k)]))
         ftype = self.app.types.of(fdef)
-        if not access.can_edit(field) or ftype.storage == "none" or ftype.system_assigned or ftype.computed:
+        if not can_set(access, field, ftype):
             raise BulkError("bulk_field_not_editable", field=field)
         try:
             self.records.bulk_update(form_key, [{"id": rid, "changes": {field: value}} for rid in chosen])
@@ -140,5 +148,5 @@ class BulkActions:
                 "title": row["display"].get(title) if keys else None,
                 "deleted_at": row["deleted_at"], "deleted_by": row["updated_by"]} for row in rows]
         return {"rows": out, "next_cursor": page.next_cursor,
-                "count": count_json(page.count, self.records.ctx.lang)}
+                "count": count_json(page.count)}
 

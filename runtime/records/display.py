@@ -38,7 +38,7 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def count_json(count, lang: str) -> dict[str, Any] | None:
+def count_json(count) -> dict[str, Any] | None:
     """A count of the record service (service.Count) as a page shows it: "10,000+" when
     capped, "≈1,200,000" when estimated (PostgreSQL's planner), else the exact number."""
     if count is None:

@@ -44,6 +44,9 @@ register_messages({
     "view_field_hidden": {
         "zh": "{where}有误：你没有查看字段“{field}”的权限；请去掉它",
         "en": "{where}: you may not see the field '{field}'; leave it out"},
+    "table_count_invalid": {
+        "zh": "count 须是 auto、always 或 none，而不是“{value}”",
+        "en": "count is one of auto, always or none, not '{value}'"},
     # warnings of a saved view that no longer fits the app or the reader
     "view_column_dropped_removed": {
         "zh": "列“{field}”已不在表单中，已从视图中略去",

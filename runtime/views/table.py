@@ -28,7 +28,7 @@ from typing import Any
 from engine.definition.model import FormDef
 from runtime.records.display import Display, count_json
 from runtime.records.service import Records
-from runtime.views.errors import ViewNotFound
+from runtime.views.errors import ViewError, ViewNotFound
 from runtime.views.spec import SYSTEM_LABELS, ViewSpec, column_label
 from runtime.views.store import SavedViews
 
@@ -56,9 +56,9 @@ class DataTable:
                           explicit.sort if sort is not None else spec.sort, explicit.page_size)
         keys = merged.columns or [f.key for f in form.fields if access.can_see(f.key)]
         fields = [k for k in keys if form.field(k) is not None]
-        with_count = {"auto": None, "always": True, "none": False}.get(count)
         if count not in COUNT_MODES:
-            raise ValueError(f"count is one of {COUNT_MODES}, not {count!r}")
+            raise ViewError("table_count_invalid", value=str(count)[:20])
+        with_count = {"auto": None, "always": True, "none": False}[count]
         result = self.records.list(form_key, filter=merged.filter, sort=merged.sort, search=search,
                                    page_size=merged.page_size, cursor=cursor, with_count=with_count,
                                    fields=fields)
@@ -66,7 +66,7 @@ class DataTable:
         return {"form": {"key": form.key, "label": form.label.get(lang)}, "view": saved,
                 "warnings": spec.warnings, "columns": self.columns(form, keys),
                 "rows": self.display.rows(form, result.records, fields),
-                "next_cursor": result.next_cursor, "count": count_json(result.count, lang),
+                "next_cursor": result.next_cursor, "count": count_json(result.count),
                 "filter": merged.filter, "sort": merged.sort, "limit": merged.page_size}
 
     def _spec(self, form: FormDef, view) -> tuple[dict | None, ViewSpec]:

@@ -58,6 +58,7 @@ def test_subform_rows_are_shown(crm):
     assert [r["display"] for r in rows] == [{"product": "服务器", "qty": "1"}, {"product": "交换机", "qty": "3"}]
     assert page["record"]["display"]["items"] == "2 行"
     assert next(f for f in page["fields"] if f["key"] == "items")["columns"][1]["label"] == "数量"
+    assert {f["key"]: f["editable"] for f in page["fields"]}["customer_level"] is False   # a lookup
 
 
 def test_tab_counts_are_one_statement_and_respect_the_scope_of_the_other_form(crm, count_statements):

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from runtime.records import service
-from runtime.views import DataTable, SavedViews, ViewError
+from runtime.records.service import Count
+from runtime.views import DataTable, SavedViews, ViewError, count_json
 from tests.support.record_pages_app import install_crm
 
 
@@ -72,6 +73,16 @@ def test_the_count_says_when_it_is_capped(crm, monkeypatch):
         assert page["count"]["text"] == "5+" and not page["count"]["exact"]
         assert DataTable(crm.records(conn)).page("orders", cursor=page["next_cursor"])["count"] is None
         assert DataTable(crm.records(conn)).page("orders", count="none")["count"] is None
+        with pytest.raises(ViewError) as refused:
+            DataTable(crm.records(conn)).page("orders", count="exact")
+        assert refused.value.code == "table_count_invalid"
+
+
+def test_count_texts():
+    assert count_json(Count(10_000, exact=False))["text"] == "10,000+"
+    assert count_json(Count(1_234_567, exact=False, estimated=True))["text"] == "≈1,234,567"
+    assert count_json(Count(42, exact=True))["text"] == "42"
+    assert count_json(None) is None
 
 
 def test_statements_do_not_grow_with_the_page(crm, count_statements):
