@@ -24,6 +24,8 @@ from engine.errors import CodedError, NotFound
 from engine.i18n import register_messages
 from engine.query.pages import SortKey, after_clause, decode_cursor, encode_cursor
 from engine.storage import system
+from runtime.permissions import VIEW
+from runtime.permissions.errors import PermissionDenied
 from runtime.records.display import Display
 from runtime.records.service import Records
 
@@ -81,7 +83,7 @@ class Comments:
     def add(self, form_key: str, record_id: int, body: str) -> dict[str, Any]:
         if self.user_id is None:
             raise CommentError("comment_needs_user")
-        self.records.get(form_key, record_id)         # NotFound outside the scope
+        self._visible(form_key, record_id)
         text = self._body(body)
         row = {"app_key": self.app.key, "form_key": form_key, "record_id": record_id,
                "author_id": self.user_id, "body": text, "mentions": self._mentions(text),
@@ -112,7 +114,7 @@ class Comments:
         """The record's comments, newest first: {"comments": [...], "next_cursor"}.
         Two statements for the page (the record's visibility and the comments joined to
         their authors' names) whatever its size."""
-        self.records.get(form_key, record_id)
+        self._visible(form_key, record_id)
         limit = max(1, min(int(limit), MAX_PAGE))
         key = [SortKey("id", _c.c.id, True)]
         query = self._select().where(_c.c.app_key == self.app.key, _c.c.form_key == form_key,
@@ -127,6 +129,22 @@ class Comments:
                 "next_cursor": encode_cursor(key, [rows[-1]["id"]]) if more else None}
 
     # ---- helpers ----------------------------------------------------------------------
+    def _visible(self, form_key: str, record_id: Any) -> None:
+        """NotFound unless the actor may view the record (live, in their row scope): one
+        query of its id, whatever the form's relations and subforms."""
+        form = self.app.require_form(form_key)
+        access = self.records.access(form)
+        if not access.can(VIEW):
+            raise PermissionDenied("permission_view_denied", form=form_key)
+        table = self.app.tables.form_table(form_key)
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise NotFound(f"{form_key} record #{str(record_id)[:20]} does not exist")
+        query = sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))
+        if access.row_scope is not None:
+            query = query.where(access.row_scope)
+        if self.conn.execute(query).first() is None:
+            raise NotFound(f"{form_key} record #{record_id} does not exist")
+
     def _now(self):
         return self.records.ctx.current_time()
 
@@ -158,7 +176,7 @@ class Comments:
                                 ).mappings().first()
         if row is None:
             raise CommentNotFound(comment_id)
-        self.records.get(row["form_key"], row["record_id"])    # a comment goes with its record
+        self._visible(row["form_key"], row["record_id"])    # a comment goes with its record
         return row
 
     def _own(self, comment_id: int):

@@ -174,3 +174,23 @@ def test_an_edit_conflict_says_who_changed_what_and_when(crm):
         assert shown["current_version"] == seen + 1 and shown["changes"][0]["user"]["name"] == "韩梅梅"
         done = page.edit("customers", minda, {"name": "明达"}, version=seen + 1)
         assert done["record"]["display"]["name"] == "明达" and done["record"]["version"] == seen + 2
+
+
+def test_the_page_and_its_history_cost_the_same_whatever_their_size(crm, count_statements):
+    small, _ = _setup(crm, orders=2, visits=1)
+    big, _ = _setup(crm, orders=40, visits=30)
+    used = {}
+    for rid, updates in ((small, 2), (big, 30)):
+        with crm.engine.begin() as conn:
+            records = crm.records(conn, crm.li, FULL_ACCESS)
+            for i in range(updates):
+                records.update("customers", rid, {"credit": i + 1, "owner": crm.han.user_id if i % 2 else crm.li.user_id})
+        with crm.engine.connect() as conn:
+            page = RecordPage(crm.records(conn, crm.li))
+            page.view("customers", rid)       # asks the policy once per form
+            with count_statements(crm.engine) as counter:
+                page.view("customers", rid)
+                entries = page.history("customers", rid)
+            assert len(entries) == updates + 1
+            used[updates] = counter.count
+    assert used[2] == used[30], used
