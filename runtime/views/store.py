@@ -57,8 +57,8 @@ class SavedViews:
         """(the view, its spec for today's form and reader: what no longer fits left out
         with `spec.warnings`)."""
         row = self._row(view_id)
-        form = self.app.require_form(row["form_key"])
-        return self._as_json(row), ViewSpec.pruned(self.records, form, row["spec"])
+        spec = self._spec(row)
+        return self._as_json(row, spec), spec
 
     def default(self, form_key: str) -> int | None:
         """The id of the user's default view of the form, or None."""
@@ -90,7 +90,7 @@ class SavedViews:
         """Change some parts of a view; the parts not given stay as saved."""
         row = self._row(view_id)
         form = self.app.require_form(row["form_key"])
-        stored = dict(row["spec"])
+        stored = self._spec(row).to_json()       # what no longer fits is dropped for good
         given = {"filter": filter, "columns": columns, "sort": sort, "page_size": page_size}
         stored.update({k: v for k, v in given.items() if v is not UNSET})
         spec = ViewSpec.checked(self.records, form, **stored)
@@ -159,10 +159,14 @@ class SavedViews:
     def _unset_default(self, form_key: str) -> None:
         self.conn.execute(_v.update().where(*self._mine(form_key), _v.c.is_default).values(is_default=False))
 
-    @staticmethod
-    def _as_json(row) -> dict[str, Any]:
-        spec = row["spec"] or {}
+    def _spec(self, row) -> ViewSpec:
+        """The view as it applies today: parts naming fields removed since or hidden from
+        the user left out (and said in `warnings`), so no answer names a hidden field."""
+        return ViewSpec.pruned(self.records, self.app.require_form(row["form_key"]), row["spec"] or {})
+
+    def _as_json(self, row, spec: ViewSpec | None = None) -> dict[str, Any]:
+        spec = spec or self._spec(row)
         return {"id": row["id"], "name": row["name"], "form": row["form_key"], "is_default": row["is_default"],
-                "filter": spec.get("filter"), "columns": spec.get("columns"), "sort": spec.get("sort"),
-                "page_size": spec.get("page_size"), "created_at": _iso(row["created_at"]),
+                "filter": spec.filter, "columns": spec.columns, "sort": spec.sort, "page_size": spec.page_size,
+                "warnings": spec.warnings, "created_at": _iso(row["created_at"]),
                 "updated_at": _iso(row["updated_at"])}

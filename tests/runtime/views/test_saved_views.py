@@ -3,6 +3,7 @@ default per user and form, and still loading when a field was removed or is now 
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -127,7 +128,11 @@ def test_a_view_naming_a_removed_or_hidden_field_loads_without_it(crm):
         assert any("credit" in m for m in messages)
         assert not any("note" in m for m in messages)        # a hidden field is never named
         assert len(spec.warnings) == 5
-        assert [v["name"] for v in views.list("customers")] == ["旧视图"]
+        listed = views.list("customers")
+        assert [v["name"] for v in listed] == ["旧视图"] and listed[0]["columns"] == ["name", "level"]
+        assert "note" not in json.dumps(listed, ensure_ascii=False) and len(listed[0]["warnings"]) == 5
+        # Saving it again keeps what still fits: the dropped parts are gone for good.
+        assert views.update(view["id"], page_size=30)["warnings"] == []
 
 
 def test_the_system_has_no_views(crm):
