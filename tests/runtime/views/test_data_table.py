@@ -139,3 +139,20 @@ def test_unicode_search(crm):
     with crm.engine.connect() as conn:
         page = DataTable(crm.records(conn)).page("customers", search="明达")
     assert [r["id"] for r in page["rows"]] == [ids["上海明达科技"]]
+
+
+def test_names_of_members_and_departments_cost_one_query_each_for_the_page(crm, count_statements):
+    with crm.engine.begin() as conn:
+        crm.records(conn).bulk_create("customers", [
+            {"name": f"客户{i:03d}", "level": "vip", "owner": (crm.li, crm.han)[i % 2].user_id,
+             "dept": crm.dept_id} for i in range(200)])
+    used = {}
+    for limit in (10, 200):
+        with crm.engine.connect() as conn:
+            table = DataTable(crm.records(conn, lang="en"))
+            with count_statements(crm.engine) as counter:
+                page = table.page("customers", limit=limit, columns=["name", "level", "owner", "dept"])
+            assert {r["display"]["owner"] for r in page["rows"]} == {"李雷", "韩梅梅"}
+            assert {r["display"]["level"] for r in page["rows"]} == {"VIP"}
+            used[limit] = counter.count
+    assert used[10] == used[200] == 4, used      # page, count, users, departments
