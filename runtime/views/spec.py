@@ -9,6 +9,7 @@ warning, so an old view still opens. Neither runs a query.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,13 +175,13 @@ class _Pruner:
         items = normal_sort(spec) if isinstance(spec, (list, str)) else None
         kept = []
         for i, item in enumerate(items or []):
-            problem = sort_problem(self.records, self.form, [item], path=f"sort[{i}]")
+            problem = sort_problem(self.records, self.form, [item], first=i)
             if problem is None:
                 kept.append(item)
             elif problem.code == "view_field_hidden":
                 self.warn("view_sort_dropped_hidden")
             else:
-                self.warn("view_sort_dropped", path=f"sort[{i}]", detail=problem.params.get("detail", ""))
+                self.warn("view_sort_dropped", path=problem.params["path"], detail=problem.params["detail"])
         return kept or None
 
     @staticmethod
@@ -225,17 +226,20 @@ def filter_problem(records: Records, form: FormDef, spec: Any, path: str) -> Vie
     return None
 
 
-def sort_problem(records: Records, form: FormDef, items: list, path: str = "sort") -> ViewError | None:
+def sort_problem(records: Records, form: FormDef, items: list, first: int = 0) -> ViewError | None:
+    """Why `items` cannot sort `form` for this reader (a hidden field first), or None;
+    `first` is the position of items[0] in the whole sort, for the message's path."""
     access = records.access(form)
     for i, item in enumerate(items):
         key = item.get("field") if isinstance(item, dict) else None
         if isinstance(key, str) and form.field(key) is not None and not access.can_see(key):
-            return ViewError("view_field_hidden", where=f"{path}[{i}]" if path == "sort" else path, field=key)
+            return ViewError("view_field_hidden", where=f"sort[{first + i}]", field=key)
     app = records.app
     try:
         parse_sort(form, app.tables.form_table(form.key), items, app.types)
     except FilterError as exc:
-        return ViewError("view_sort_invalid", path=exc.path if path == "sort" else path, detail=exc.message)
+        path = re.sub(r"^sort\[(\d+)\]", lambda m: f"sort[{int(m.group(1)) + first}]", exc.path)
+        return ViewError("view_sort_invalid", path=path, detail=exc.message)
     return None
 
 

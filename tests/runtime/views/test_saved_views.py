@@ -126,6 +126,7 @@ def test_a_view_naming_a_removed_or_hidden_field_loads_without_it(crm):
         assert spec.sort == [{"field": "name"}]
         messages = [w["message"] for w in spec.warnings]
         assert any("credit" in m for m in messages)
+        assert {w["params"].get("path") for w in spec.warnings} >= {"sort[0].field", "filter.and[2].or[0]"}
         assert not any("note" in m for m in messages)        # a hidden field is never named
         assert len(spec.warnings) == 5
         listed = views.list("customers")
