@@ -33,24 +33,49 @@ from engine.computed.filter_tree import parse_filter
 from engine.computed.graph import EXISTS
 from engine.definition.model import AppDef, FormDef
 from engine.dialect import Dialect
-from engine.errors import (ConflictError, FieldIssue, FormworkError, IntegrityProblem, NotFound,
-                           RecordValidationError)
+from engine.errors import (
+    ConflictError,
+    FieldIssue,
+    FormworkError,
+    IntegrityProblem,
+    NotFound,
+    RecordValidationError,
+)
 from engine.fields.base import DEFAULT_TZ, AssignScope, FieldType, ValueContext
 from engine.fields.relation import RelationField
 from engine.query.columns import read_columns
 from engine.query.filters import compile_filter
-from engine.query.pages import after_clause, decode_cursor, encode_cursor, order_by, parse_sort
+from engine.query.pages import (
+    after_clause,
+    decode_cursor,
+    encode_cursor,
+    order_by,
+    parse_sort,
+)
 from engine.upkeep.derived_rules import ChangedRecords
 from engine.upkeep.upkeep import Upkeep
 from runtime.actor import Actor
-from runtime.permissions import CREATE, DELETE, EDIT, FULL, FULL_ACCESS, VIEW, FormAccess, Policy
+from runtime.permissions import (
+    CREATE,
+    DELETE,
+    EDIT,
+    FULL,
+    FULL_ACCESS,
+    VIEW,
+    FormAccess,
+    Policy,
+)
 from runtime.permissions.errors import PermissionDenied
 from runtime.permissions.fields import refuse_hidden, refuse_hidden_in_filter
 from runtime.records import history
 from runtime.records.events import EventKind, Listeners, RecordChange, RecordEvent
 from runtime.records.loading import PageLoader
-from runtime.records.validation import (CleanedRecord, RecordCleaner, check_references,
-                                        check_unique)
+from runtime.records.validation import (
+    CleanedRecord,
+    RecordCleaner,
+    check_references,
+    check_unique,
+)
 
 MAX_PAGE_SIZE = 500
 COUNT_CAP = 10_000
@@ -133,10 +158,11 @@ class Records:
             raise PermissionDenied(f"permission_{action}_denied", form=form.key)
         return access
 
-    def access(self, form_key: str, action: str | None = None) -> FormAccess:
-        """What the actor may do with `form_key` (PermissionDenied when `action` is not
-        among it): for services built on this one (runtime/forms), asked the same way."""
-        return self._access(self.app.require_form(form_key), action)
+    def access(self, form: FormDef | str, action: str | None = None) -> FormAccess:
+        """What the actor may do with `form` (a key or the form; PermissionDenied when
+        `action` is not among it): the policy's answer, asked once per form, for the
+        services built on this one (runtime/forms, runtime/views...)."""
+        return self._access(self.app.require_form(form) if isinstance(form, str) else form, action)
 
     def clean_input(self, cleaner: RecordCleaner, access: FormAccess, raw: Any, **options) -> CleanedRecord:
         """Input cleaned as a create or update cleans it (fields the actor may not set refused)."""
