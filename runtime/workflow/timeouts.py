@@ -22,6 +22,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from engine.errors import FormworkError
 from engine.storage import system
 from runtime.actor import Actor
 from runtime.org import Org
@@ -53,8 +54,16 @@ def fire_due(conn: sa.Connection, now: datetime, limit: int = 100) -> list[dict]
         timeout = run.workflow.node(task.node_key).timeout
         if timeout is None:
             continue
-        fired.append({"task": task_id, "action": timeout.action, "instance": task.instance_id})
-        _apply(service, conn, now, task, run, timeout)
+        outcome = {"task": task_id, "action": timeout.action, "instance": task.instance_id}
+        try:
+            with conn.begin_nested():       # one refused timeout does not stop the others
+                _apply(service, conn, now, task, run, timeout)
+        except FormworkError as exc:
+            outcome["error"] = str(exc)
+            run.logs = []
+            run.log("timeout_failed", task.node_key, task_id=task_id, comment=str(exc), user_id=None)
+            store.insert_log(conn, run.logs)
+        fired.append(outcome)
     return fired
 
 
@@ -73,16 +82,10 @@ def _apply(service: Workflows, conn, now, task, run, timeout) -> None:
         if not people:
             return
         account = conn.execute(sa.select(_u.c.account).where(_u.c.id == people[0])).scalar_one()
-        _as_assignee(service, task).act(task.id, "transfer", user=account, comment="timeout: escalated")
+        service.act(task.id, "transfer", user=account, comment="timeout: escalated")
         return
     action = "approve" if timeout.action == "auto_approve" else "return"
-    _as_assignee(service, task).act(task.id, action, comment=f"timeout: {timeout.action}")
-
-
-def _as_assignee(service: Workflows, task) -> Workflows:
-    """The system acting in the assignee's place (a task is acted on by its assignee)."""
-    return Workflows(service.conn, Actor(user_id=task.assignee_id, name="timeout", is_admin=True),
-                     tz=service.tz, now=service.clock)
+    service.act(task.id, action, comment=f"timeout: {timeout.action}")
 
 
 def next_due(conn: sa.Connection) -> datetime | None:

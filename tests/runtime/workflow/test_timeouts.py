@@ -58,7 +58,26 @@ def test_auto_approve(db):
     with db.begin() as conn:
         assert as_user(conn, None).instance(instance["id"])["status"] == "approved"
         entry = [e for e in as_user(conn, None).log("office", "expenses", record["id"]) if e["action"] == "approve"][-1]
-        assert entry["comment"] == "timeout: auto_approve"
+        assert entry["comment"] == "timeout: auto_approve" and entry["account"] is None     # the system
+
+
+def test_a_refused_timeout_is_logged_and_the_others_still_fire(db):
+    install(db, [{"key": "submit", "type": "start", "next": "check"},
+                 {"key": "check", "type": "approve", "approvers": [{"users": ["bob"]}],
+                  "fields": {"note": "required"}, "timeout": {"after": "1h", "action": "auto_approve"},
+                  "next": "done"}, {"key": "done", "type": "end"}])
+    make_org(db)
+    with db.begin() as conn:
+        first, _ = as_user(conn, "ann").submit("office", "expenses", {"title": "x"})
+        second, _ = as_user(conn, "ann").submit("office", "expenses", {"title": "y", "note": "有"})
+    fired = fire(db, NOW + timedelta(hours=1))
+    assert [("error" in f) for f in fired] == [True, False]
+    with db.begin() as conn:
+        wf = as_user(conn, None)
+        assert wf.status_of("office", "expenses", [first["id"], second["id"]]) == {
+            first["id"]: "running", second["id"]: "approved"}
+        entry = wf.log("office", "expenses", first["id"])[-1]
+        assert entry["action"] == "timeout_failed" and "required fields first: note" in entry["comment"]
 
 
 def test_auto_return_to_the_previous_node(db):
