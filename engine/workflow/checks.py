@@ -257,7 +257,8 @@ class WorkflowCheck:
         walks = [FormulaDefinitionProblem(
             path, f"formula: {node.dotted!r} reads through {node.path[0]!r}; a workflow formula reads the "
             "record's own fields: add a lookup field to the form and use it", text, node.start,
-            code="own_fields_only") for node in formula.tree.walk() if isinstance(node, FieldRef) and len(node.path) > 1]
+            code="own_fields_only")
+            for node in formula.tree.walk() if isinstance(node, FieldRef) and len(node.path) > 1]
         if walks:
             return None, walks
         result = check(formula, AppEnv(self.app, self.form, "own", types=self.types))

@@ -246,7 +246,8 @@ class Workflows:
         trail = [k for k in run.state["trail"] if k != node.key]
         target = (trail[-1] if trail else start) if to is None else (start if to == "submitter" else to)
         if target != start and target not in trail:
-            raise WorkflowRefused("wf_return_target", node=target, choices=", ".join(["submitter", *dict.fromkeys(trail)]),
+            choices = ", ".join(["submitter", *dict.fromkeys(trail)])
+            raise WorkflowRefused("wf_return_target", node=target, choices=choices,
                                   suggestion=did_you_mean(target, trail))
         self._claim(task, "return", comment)
         store.cancel_open_tasks(self.conn, run.id, run.now)
@@ -308,7 +309,8 @@ class Workflows:
         self._claim(task, "reassign", comment, status="transferred")
         run.new_tasks.append(run.task_row(node, task.round, task.slot, target, task.kind, "pending",
                                           added=task.added, parent_task_id=task.parent_task_id, due_at=task.due_at))
-        run.log("reassign", node.key, task_id=task.id, comment=comment, changes={"from": task.assignee_id, "to": target})
+        run.log("reassign", node.key, task_id=task.id, comment=comment,
+                changes={"from": task.assignee_id, "to": target})
 
     def _admin(self, action: str) -> None:
         if not self.actor.is_admin:

@@ -124,7 +124,8 @@ def log_command(engine, app_key, form_key, record_id, lang) -> None:
         who = e["account"] or "system"
         extra = f"  {json.dumps(e['changes'], ensure_ascii=False)}" if e["changes"] else ""
         comment = f"  “{e['comment']}”" if e["comment"] else ""
-        click.echo(f"{_when(e['at'])}  #{e['instance_id']}  {e['node_key'] or '-'}  {e['action']}  {who}{comment}{extra}")
+        click.echo(f"{_when(e['at'])}  #{e['instance_id']}  {e['node_key'] or '-'}  {e['action']}  {who}"
+                   f"{comment}{extra}")
     if not entries:
         click.echo("(no workflow on this record)")
 

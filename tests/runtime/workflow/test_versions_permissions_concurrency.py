@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from engine.validation import load_definition
-from runtime.apps import apply_app
+from runtime.apps import apply_app, load_installed
+from runtime.records import Records
 from runtime.permissions.errors import PermissionDenied
 from runtime.workflow.errors import TaskConflict
 from tests.support.workflow_app import as_user, definition, install, make_org, pending
@@ -124,8 +125,6 @@ def test_a_sub_flow_on_related_records_waits_for_them_all(db):
                   "next": "done"}, {"key": "done", "type": "end"}], with_lines=True)
     make_org(db)
     with db.begin() as conn:
-        from runtime.records import Records
-        from runtime.apps import load_installed
         wf = as_user(conn, "ann")
         record = Records(conn, load_installed(conn, "office")).create("expenses", {"title": "x"})
         Records(conn, load_installed(conn, "office")).bulk_create("lines", [
@@ -142,7 +141,8 @@ def test_a_sub_flow_on_related_records_waits_for_them_all(db):
 def test_statements_per_action_do_not_grow_with_history(db, count_statements):
     """Return and approve the same node again and again: each approval costs the same
     number of statements, however many tasks and log rows the instance has."""
-    install(db, [{"key": "submit", "type": "start", "next": "one"}, {"key": "one", "type": "approve", "approvers": [{"users": ["bob"]}], "next": "two"},
+    install(db, [{"key": "submit", "type": "start", "next": "one"},
+                 {"key": "one", "type": "approve", "approvers": [{"users": ["bob"]}], "next": "two"},
                  {"key": "two", "type": "approve", "approvers": [{"users": ["dan"]}], "next": "done"}, ONE[2]])
     make_org(db)
     with db.begin() as conn:
