@@ -66,6 +66,25 @@ def load_installed(conn: Connection, app_key: str) -> App | None:
     return found
 
 
+def load_version(conn: Connection, app_key: str, version: int) -> App | None:
+    """The compiled app of one installed version (a workflow instance runs on the version
+    it started on): one short query when this process has compiled that version already."""
+    versions = system.app_versions
+    row = conn.execute(sa.select(versions.c.checksum).join(system.apps, system.apps.c.id == versions.c.app_id)
+                       .where(system.apps.c.key == app_key, versions.c.version == version)).first()
+    if row is None:
+        return None
+    cache_key = (app_key, version, row.checksum)
+    found = _COMPILED.get(cache_key)
+    if found is None:
+        definition = conn.execute(
+            sa.select(versions.c.definition).join(system.apps, system.apps.c.id == versions.c.app_id)
+            .where(system.apps.c.key == app_key, versions.c.version == version)).scalar_one()
+        found = compile_app(AppDef.from_dict(definition), version)
+        _COMPILED.put(cache_key, found)
+    return found
+
+
 def installed_apps(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(sa.select(system.apps.c.key, system.apps.c.label, system.apps.c.current_version,
                                   system.apps.c.updated_at).order_by(system.apps.c.key)).mappings()

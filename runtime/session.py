@@ -53,6 +53,7 @@ from runtime.org import Org, UserRef
 from runtime.permissions import FULL_ACCESS, Policy
 from runtime.records import Records
 from runtime.records.transactions import ATTEMPTS, contention_reason, run_again_on_contention
+from runtime.workflow import Workflows
 
 T = TypeVar("T")
 
@@ -93,6 +94,11 @@ class UnitOfWork:
     def app(self, app_key: str) -> App:
         """The compiled installed app (what `records(app_key)` works from)."""
         return self.records(app_key).app
+
+    @property
+    def workflows(self) -> Workflows:
+        """The workflow service for this unit of work's actor (runtime/workflow)."""
+        return Workflows(self.conn, self.actor, tz=self.session.tz, now=self.session.now)
 
     @property
     def org(self) -> Org:

@@ -8,6 +8,7 @@ and command.
     app.record_formulas("customers")       # default formulas, visibility conditions, rules
     app.row_formulas(subform)              # a subform's formula columns
     app.live_plan("customers")             # the clock-dependent formula fields computed when read
+    app.workflows("contracts")             # the form's workflows by key (engine/workflow)
 
 Compiling binds every field to its type (with the result types only the whole app can
 tell, engine/computed/derive.py), builds the tables, the graph and its plans, and parses
@@ -35,6 +36,8 @@ from engine.fields.base import FieldType
 from engine.fields.registry import FieldTypes
 from engine.query.columns import LivePlan, build_live_plan
 from engine.query.tables import AppTables
+from engine.workflow.checks import workflows_of
+from engine.workflow.model import Workflow
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +50,7 @@ class App:
     _record_formulas: Mapping[str, RecordFormulas]
     _row_formulas: Mapping[str, RowFormulas]     # by the subform's path
     _live_plans: Mapping[str, LivePlan]
+    _workflows: Mapping[str, Mapping[str, Workflow]]     # form key -> workflow key -> Workflow
 
     # ---- the definition, as callers read it ---------------------------------------------
     @property
@@ -90,6 +94,10 @@ class App:
     def live_plan(self, form_key: str) -> LivePlan:
         return self._live_plans[form_key]
 
+    def workflows(self, form_key: str) -> Mapping[str, Workflow]:
+        """The workflows of a form, by key (engine/workflow)."""
+        return self._workflows.get(form_key, {})
+
     @property
     def has_live_fields(self) -> bool:
         return any(plan.live for plan in self._live_plans.values())
@@ -106,7 +114,8 @@ def compile_app(definition: AppDef, version: int | None = None) -> App:
                     for form in definition.forms for sub in subforms_with_formulas(form)}
     record_formulas = {form.key: RecordFormulas(definition, form) for form in definition.forms}
     live_plans = {form.key: build_live_plan(definition, tables, graph, form) for form in definition.forms}
-    return App(definition, version, types, tables, graph, record_formulas, row_formulas, live_plans)
+    workflows = {form.key: {w.key: w for w in workflows_of(definition, form)} for form in definition.forms}
+    return App(definition, version, types, tables, graph, record_formulas, row_formulas, live_plans, workflows)
 
 
 class AppCache:

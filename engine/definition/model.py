@@ -110,6 +110,8 @@ class FormDef:
     default_sort: list[dict] = field(default_factory=list)
     # Validation rules: [{key, formula, message: {zh, en}, fields: [...]}] (docs/formula-fields.md).
     rules: list[dict] = field(default_factory=list)
+    # Workflows, as written (engine/workflow reads them: model, checks, compiled flows).
+    workflows: list[dict] = field(default_factory=list)
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -133,6 +135,7 @@ class FormDef:
             renamed_from=_text(raw.get("renamed_from")), title_field=_text(raw.get("title_field")),
             default_sort=list(sort) if isinstance(sort, list) else [],
             rules=list(raw["rules"]) if isinstance(raw.get("rules"), list) else [],
+            workflows=list(raw["workflows"]) if isinstance(raw.get("workflows"), list) else [],
         )
 
 

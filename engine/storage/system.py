@@ -198,3 +198,65 @@ record_comments = sa.Table(
     sa.Column("deleted_at", UTCDateTime(), nullable=True),   # deleted by its author
     sa.Index("ix_fw_record_comments_record", "app_key", "form_key", "record_id", "id"),
 )
+
+# ---- workflows (runtime/workflow): one row per instance, per task, per logged action ----
+workflow_instances = sa.Table(
+    "fw_workflow_instances", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("form_key", sa.String(64), nullable=False),
+    sa.Column("record_id", RecordId, nullable=False),
+    sa.Column("workflow_key", sa.String(64), nullable=False),
+    sa.Column("app_version", sa.Integer, nullable=False),     # the definition version it runs on
+    sa.Column("status", sa.String(16), nullable=False),       # running approved rejected withdrawn ended
+    sa.Column("current_nodes", JSONValue, nullable=False),    # keys of the nodes waiting for people
+    sa.Column("state", JSONValue, nullable=False),            # joins, trail, rounds, chosen approvers
+    sa.Column("parent_id", RecordId, nullable=True),          # the instance whose sub-flow node started it
+    sa.Column("started_by", RecordId, nullable=True),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Index("ix_fw_workflow_instances_record", "app_key", "form_key", "record_id"),
+    sa.Index("ix_fw_workflow_instances_started_by", "started_by", "status"),
+    sa.Index("ix_fw_workflow_instances_parent", "parent_id"),
+)
+
+workflow_tasks = sa.Table(
+    "fw_workflow_tasks", metadata, _id(),
+    sa.Column("instance_id", RecordId, sa.ForeignKey("fw_workflow_instances.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("node_key", sa.String(64), nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),           # which visit of the node (returns visit again)
+    sa.Column("kind", sa.String(16), nullable=False),         # approve fill cc resubmit
+    sa.Column("slot", sa.Integer, nullable=False),            # the approver's place; transfers keep it
+    sa.Column("added", sa.String(8), nullable=True),          # before / after: a signer added (加签)
+    sa.Column("parent_task_id", RecordId, nullable=True),     # the task an added signer was added to
+    sa.Column("assignee_id", RecordId, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),       # pending waiting done cancelled transferred cc
+    sa.Column("action", sa.String(16), nullable=True),        # approve reject return transfer ...
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("signature_file_id", RecordId, nullable=True),
+    sa.Column("due_at", UTCDateTime(), nullable=True),        # the next timeout (fire_due claims it)
+    sa.Column("reminded_at", UTCDateTime(), nullable=True),
+    sa.Column("remind_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("acted_at", UTCDateTime(), nullable=True),
+    sa.Column("acted_by", RecordId, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Index("ix_fw_workflow_tasks_assignee", "assignee_id", "status"),
+    sa.Index("ix_fw_workflow_tasks_instance", "instance_id", "node_key", "round"),
+    sa.Index("ix_fw_workflow_tasks_due", "due_at"),
+)
+
+workflow_log = sa.Table(
+    "fw_workflow_log", metadata, _id(),
+    sa.Column("instance_id", RecordId, sa.ForeignKey("fw_workflow_instances.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("task_id", RecordId, nullable=True),
+    sa.Column("node_key", sa.String(64), nullable=True),
+    sa.Column("user_id", RecordId, nullable=True),            # None: the system (a timeout, an automated step)
+    sa.Column("action", sa.String(24), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("changes", JSONValue, nullable=True),           # {field: {"from": x, "to": y}}, or details
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_fw_workflow_log_instance", "instance_id", "id"),
+)

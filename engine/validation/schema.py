@@ -13,6 +13,7 @@ from typing import Any
 from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
 from engine.fields.registry import all_types
+from engine.workflow.schema import workflow_defs
 
 SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
 
@@ -124,6 +125,8 @@ def build_schema() -> dict[str, Any]:
                     "rules": {"type": "array", "maxItems": 200, "description": "Validation rules: a record whose "
                               "rule formula gives FALSE is refused with the message (docs/formula-fields.md).",
                               "items": {"$ref": "#/$defs/rule"}},
+                    "workflows": {"type": "array", "maxItems": 20, "description": "Approval flows of the "
+                                  "form's records (docs/workflows.md).", "items": {"$ref": "#/$defs/workflow"}},
                 },
             },
             "rule": {
@@ -144,6 +147,7 @@ def build_schema() -> dict[str, Any]:
                 "allOf": per_type,
             },
             **type_defs,
+            **workflow_defs(),
         },
     }
 

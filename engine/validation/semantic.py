@@ -24,6 +24,7 @@ from engine.i18n import render
 from engine.suggest import did_you_mean
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
 from engine.validation.row_checks import check_row_formula
+from engine.workflow.checks import check_form_workflows
 
 # Columns every form table has, which default_sort may name besides the fields.
 SORTABLE_SYSTEM_COLUMNS = ("id", "created_at", "updated_at")
@@ -84,6 +85,7 @@ def _check_keys(entries: list[tuple[str, str | None, str]], what: str, where: st
 def _check_form(facts: AppFacts, form: FormDef, malformed: frozenset[str]) -> Iterable[Problem]:
     yield from _check_fields(facts, form, form.fields, None, malformed)
     yield from check_form_rules(facts, form)
+    yield from check_form_workflows(facts.app, form, facts.types)
     keys = form.field_keys()
     if form.title_field is not None:
         yield from _check_title_field(facts, form, keys, malformed)

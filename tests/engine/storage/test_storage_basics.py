@@ -1,6 +1,8 @@
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from engine.storage import system
+from engine.storage.system_upgrade import alembic_config, upgrade_system
 
 
 def test_system_tables_exist_after_migration(db):
@@ -9,8 +11,7 @@ def test_system_tables_exist_after_migration(db):
 
 
 def test_migration_is_idempotent(db):
-    from alembic.script import ScriptDirectory
-    from engine.storage.system_upgrade import alembic_config, upgrade_system
+    """Upgrading again changes nothing and leaves the database at the newest revision."""
     upgrade_system(db)
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with db.connect() as conn:

@@ -1,0 +1,120 @@
+"""Who handles a node: the approver rules of the definition (engine/workflow/model.py)
+resolved against the org model (runtime/org) and the record.
+
+    users              by account (unknown accounts are refused, with a did-you-mean)
+    role               every active member of the role
+    department_head    `submitter`: the head of the submitter's primary department;
+                       a department field: the head of the department(s) in it
+    manager            the submitter's manager chain: `levels: N` (the first N heads above
+                       them) or `up_to_role: R` (up to and including the first one holding R)
+    field              a member field (its people) or a department field (its head)
+    chosen             the people the submitter chose when starting (`chosen={node: [...]}`)
+
+The result keeps the order of the rules and of the people (it is the order of
+`mode: sequential`), without repeats and without inactive users.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.storage import system
+from engine.suggest import did_you_mean
+from engine.workflow.model import ApproverRule
+from runtime.org import Org
+from runtime.workflow.errors import WorkflowRefused
+
+_u, _d, _r, _rm = system.users, system.departments, system.roles, system.role_members
+
+
+def _ids(value: Any) -> list[int]:
+    if value is None:
+        return []
+    return [int(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None]
+
+
+class Resolver:
+    def __init__(self, org: Org, record: dict, submitter_id: int | None, chosen: dict[str, list[int]],
+                 department_fields: frozenset[str] = frozenset()):
+        self.org, self.record, self.submitter_id, self.chosen = org, record, submitter_id, chosen
+        self.department_fields = department_fields
+
+    def people(self, rules: Iterable[ApproverRule], node_key: str) -> list[int]:
+        found: list[int] = []
+        for rule in rules:
+            found.extend(getattr(self, f"_{rule.kind}")(rule, node_key))
+        return self._active(list(dict.fromkeys(found)))
+
+    def _active(self, ids: list[int]) -> list[int]:
+        if not ids:
+            return []
+        active = set(self.org.conn.execute(sa.select(_u.c.id).where(_u.c.id.in_(ids),
+                                                                   _u.c.is_active == sa.true())).scalars())
+        return [i for i in ids if i in active]
+
+    def _users(self, rule: ApproverRule, node_key: str) -> list[int]:
+        return ids_of_accounts(self.org.conn, rule.value)
+
+    def _role(self, rule: ApproverRule, node_key: str) -> list[int]:
+        query = (sa.select(_rm.c.user_id).join(_r, _r.c.id == _rm.c.role_id).where(_r.c.key == rule.value)
+                 .order_by(_rm.c.user_id))
+        return list(self.org.conn.execute(query).scalars())
+
+    def _department_head(self, rule: ApproverRule, node_key: str) -> list[int]:
+        if rule.value == "submitter":
+            chain = self._chain()
+            return self._heads(self._primary_department()) if chain is None else chain[:1]
+        return self._heads(_ids(self.record.get(rule.value)))
+
+    def _primary_department(self) -> list[int]:
+        if self.submitter_id is None:
+            return []
+        dm = system.department_members
+        return list(self.org.conn.execute(sa.select(dm.c.department_id).where(
+            dm.c.user_id == self.submitter_id, dm.c.is_primary == sa.true())).scalars())
+
+    def _heads(self, department_ids: list[int]) -> list[int]:
+        if not department_ids:
+            return []
+        rows = self.org.conn.execute(sa.select(_d.c.id, _d.c.head_user_id).where(_d.c.id.in_(department_ids))).all()
+        heads = {r.id: r.head_user_id for r in rows}
+        return [heads[d] for d in department_ids if heads.get(d) is not None]
+
+    def _chain(self) -> list[int] | None:
+        """The submitter's manager chain (the active heads above them, nearest first), or
+        None for the system."""
+        if self.submitter_id is None:
+            return None
+        return [u.id for u in self.org.departments.manager_chains([self.submitter_id])[self.submitter_id]]
+
+    def _manager(self, rule: ApproverRule, node_key: str) -> list[int]:
+        chain = self._chain() or []
+        if rule.manager_levels is not None:
+            return chain[:rule.manager_levels]
+        holders = set(self.org.conn.execute(sa.select(_rm.c.user_id).join(_r, _r.c.id == _rm.c.role_id)
+                                            .where(_r.c.key == rule.manager_up_to_role)).scalars())
+        out = []
+        for user_id in chain:
+            out.append(user_id)
+            if user_id in holders:
+                break
+        return out
+
+    def _field(self, rule: ApproverRule, node_key: str) -> list[int]:
+        value = _ids(self.record.get(rule.value))
+        return self._heads(value) if rule.value in self.department_fields else value
+
+    def _chosen(self, rule: ApproverRule, node_key: str) -> list[int]:
+        return list(self.chosen.get(node_key, []))
+
+
+def ids_of_accounts(conn: sa.Connection, accounts: Iterable[str]) -> list[int]:
+    """User ids of accounts, in their order; an unknown account is refused (did-you-mean)."""
+    accounts = list(accounts)
+    rows = dict(conn.execute(sa.select(_u.c.account, _u.c.id).where(_u.c.account.in_(accounts))).all())
+    for account in accounts:
+        if account not in rows:
+            known = list(conn.execute(sa.select(_u.c.account).limit(5000)).scalars())
+            raise WorkflowRefused("wf_unknown_user", account=account, suggestion=did_you_mean(account, known))
+    return [rows[a] for a in accounts]

@@ -1,0 +1,109 @@
+"""The SQL of the workflow tables (engine/storage/system.py): instances, tasks, log.
+
+Every statement works on sets (the tasks of a node, the pending tasks of an instance),
+so an action costs the same number of statements whatever the instance's history.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from engine.storage import system
+
+_i, _t, _l = system.workflow_instances, system.workflow_tasks, system.workflow_log
+
+OPEN = ("pending", "waiting")          # task statuses that still wait for someone
+RUNNING = "running"
+
+
+def insert_instance(conn: sa.Connection, **values: Any) -> int:
+    return conn.execute(_i.insert().values(**values).returning(_i.c.id)).scalar_one()
+
+
+def lock_instance(conn: sa.Connection, instance_id: int) -> int:
+    """Bump the instance's version, only while it runs: the row lock it takes (PostgreSQL)
+    makes two actions on one instance run one after the other. 0 when it is not running."""
+    return conn.execute(sa.update(_i).where(_i.c.id == instance_id, _i.c.status == RUNNING)
+                        .values(version=_i.c.version + 1)).rowcount
+
+
+def save_instance(conn: sa.Connection, instance_id: int, **values: Any) -> None:
+    conn.execute(sa.update(_i).where(_i.c.id == instance_id).values(**values))
+
+
+def instance(conn: sa.Connection, instance_id: int):
+    return conn.execute(sa.select(_i).where(_i.c.id == instance_id)).first()
+
+
+def task_with_instance(conn: sa.Connection, task_id: int):
+    """The task's row with its instance's columns (prefixed i_): one query."""
+    cols = [c.label(f"i_{c.name}") for c in _i.c]
+    return conn.execute(sa.select(_t, *cols).join(_i, _i.c.id == _t.c.instance_id).where(_t.c.id == task_id)).first()
+
+
+def node_tasks(conn: sa.Connection, instance_id: int, node_key: str, round_: int) -> list:
+    return conn.execute(sa.select(_t).where(_t.c.instance_id == instance_id, _t.c.node_key == node_key,
+                                            _t.c.round == round_).order_by(_t.c.slot, _t.c.id)).all()
+
+
+def insert_tasks(conn: sa.Connection, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    return list(conn.execute(_t.insert().returning(_t.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+def claim_task(conn: sa.Connection, task_id: int, version: int, **values: Any) -> bool:
+    """Mark a pending task handled, only if nobody did since it was read (its status and
+    version): the one of two simultaneous actions that loses gets False."""
+    done = conn.execute(sa.update(_t).where(_t.c.id == task_id, _t.c.status == "pending", _t.c.version == version)
+                        .values(version=_t.c.version + 1, **values))
+    return done.rowcount == 1
+
+
+def set_task_status(conn: sa.Connection, ids: Iterable[int], status: str, now: datetime,
+                    due: dict[int, datetime | None] | None = None) -> None:
+    ids = list(ids)
+    if not ids:
+        return
+    values: dict[str, Any] = {"status": status, "version": _t.c.version + 1}
+    if due is not None and any(due.values()):
+        values["due_at"] = sa.case({k: v for k, v in due.items()}, value=_t.c.id, else_=_t.c.due_at)
+    conn.execute(sa.update(_t).where(_t.c.id.in_(ids)).values(**values))
+
+
+def cancel_open_tasks(conn: sa.Connection, instance_id: int, now: datetime, nodes: Iterable[str] | None = None) -> None:
+    """Cancel the tasks still waiting for someone, of some nodes or of the whole instance."""
+    where = [_t.c.instance_id == instance_id, _t.c.status.in_(OPEN)]
+    if nodes is not None:
+        nodes = list(nodes)
+        if not nodes:
+            return
+        where.append(_t.c.node_key.in_(nodes))
+    conn.execute(sa.update(_t).where(*where).values(status="cancelled", due_at=None, version=_t.c.version + 1))
+
+
+def insert_log(conn: sa.Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(_l.insert(), rows)
+
+
+def acted_by_others(conn: sa.Connection, instance_id: int, user_id: int | None) -> int | None:
+    """Someone other than `user_id` who has handled a task of the instance (not a CC)."""
+    return conn.execute(sa.select(_t.c.acted_by).where(
+        _t.c.instance_id == instance_id, _t.c.status.in_(("done", "transferred")), _t.c.kind != "cc",
+        _t.c.acted_by.is_not(None), _t.c.acted_by != user_id if user_id is not None else sa.true()).limit(1)).scalar()
+
+
+def urge(conn: sa.Connection, instance_id: int, now: datetime) -> list[int]:
+    """Record a reminder on the instance's pending tasks; their assignees."""
+    return list(conn.execute(sa.update(_t).where(_t.c.instance_id == instance_id, _t.c.status == "pending")
+                             .values(reminded_at=now, remind_count=_t.c.remind_count + 1)
+                             .returning(_t.c.assignee_id)).scalars())
+
+
+def admin_ids(conn: sa.Connection) -> list[int]:
+    u = system.users
+    return list(conn.execute(sa.select(u.c.id).where(u.c.is_admin == sa.true(), u.c.is_active == sa.true())
+                             .order_by(u.c.id)).scalars())
