@@ -43,7 +43,8 @@ from engine.query.pages import after_clause, decode_cursor, encode_cursor, order
 from engine.upkeep.derived_rules import ChangedRecords
 from engine.upkeep.upkeep import Upkeep
 from runtime.actor import Actor
-from runtime.permissions import CREATE, DELETE, EDIT, FULL, FULL_ACCESS, VIEW, FormAccess, Policy
+from runtime.permissions.policy import (CREATE, DELETE, EDIT, FULL, FULL_ACCESS, HISTORY, VIEW, FormAccess,
+                                        Policy)
 from runtime.permissions.errors import PermissionDenied
 from runtime.permissions.fields import refuse_hidden, refuse_hidden_in_filter
 from runtime.records import history
@@ -134,9 +135,11 @@ class Records:
         return access
 
     @staticmethod
-    def _scoped(query, access: FormAccess):
-        """`query` restricted to the rows the actor may reach (unchanged for all rows)."""
-        return query if access.row_scope is None else query.where(access.row_scope)
+    def _scoped(query, access: FormAccess, action: str = VIEW):
+        """`query` restricted to the rows the actor may reach with `action` (unchanged
+        for all rows)."""
+        scope = access.scope(action)
+        return query if scope is None else query.where(scope)
 
     def _clean(self, cleaner: RecordCleaner, access: FormAccess, raw: Any, **options) -> CleanedRecord:
         """`cleaner.clean(raw)` with the fields the actor may not set left out, each
@@ -477,9 +480,10 @@ class Records:
         """The record's changes, oldest first, without the fields the actor may not see;
         none for a record outside the actor's row scope (as for one that never existed)."""
         form, table = self._form(form_key)
-        access = self._access(form, VIEW)
-        if access.row_scope is not None and self.conn.execute(self._scoped(
-                sa.select(table.c.id).where(table.c.id == record_id), access)).first() is None:
+        self._access(form, VIEW)
+        access = self._access(form, HISTORY)
+        if access.scope(HISTORY) is not None and self.conn.execute(self._scoped(
+                sa.select(table.c.id).where(table.c.id == record_id), access, HISTORY)).first() is None:
             return []
         entries = history.read(self.conn, self.app.key, form_key, record_id)
         if access.hidden_fields:
@@ -512,7 +516,7 @@ class Records:
         changes = [u["changes"] for u in updates if isinstance(u.get("changes"), dict)]
         self.upkeep.lock_ahead(form, ids, set().union(*changes), changes=changes, own=True)
         current = {row.id: row for row in self.conn.execute(self._locked(table, self._scoped(
-            sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)), access)))}
+            sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)), access, EDIT)))}
         for u in updates:
             row = current.get(int(u["id"]))
             if row is None:
@@ -614,7 +618,7 @@ class Records:
         not asked of the policy again."""
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
         alive = sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
-        live = list(self.conn.execute(self._locked(table, self._scoped(alive, access))))
+        live = list(self.conn.execute(self._locked(table, self._scoped(alive, access, DELETE))))
         missing = set(ids) - {r.id for r in live}
         if missing:
             raise NotFound(f"{form.key} records {sorted(missing)} do not exist or are already deleted")
@@ -651,7 +655,7 @@ class Records:
         ids = [ids] if isinstance(ids, int) else list(ids)
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
         rows = {r.id: r for r in self.conn.execute(self._locked(table, self._scoped(sa.select(table).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access)))}
+            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access, DELETE)))}
         missing = set(ids) - set(rows)
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin")
@@ -681,7 +685,7 @@ class Records:
         access = self._access(form, DELETE)
         ids = [ids] if isinstance(ids, int) else list(ids)
         found = set(self.conn.execute(self._scoped(sa.select(table.c.id).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access)).scalars())
+            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access, DELETE)).scalars())
         missing = set(ids) - found
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin; "
