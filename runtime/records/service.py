@@ -124,6 +124,12 @@ class Records:
         form = self.app.require_form(form_key)
         return form, self.tables.form_table(form_key)
 
+    def access(self, form_key: str, action: str | None = None) -> FormAccess:
+        """What the actor may do with `form_key` (runtime/permissions/policy.py): pages ask
+        it which actions to offer and which fields to show or let be edited. Raises
+        PermissionDenied when `action` is given and not allowed."""
+        return self._access(self.app.require_form(form_key), action)
+
     def _access(self, form: FormDef, action: str | None = None) -> FormAccess:
         """The one place the service asks its policy (once per form): what the actor may
         do with `form`. Raises PermissionDenied when `action` is not among it."""
