@@ -434,6 +434,9 @@ class Records:
         """The WHERE of a list or count: bin or not, the filter (refused when it reads a
         field the actor may not see), the search, the actor's row scope."""
         tree = parse_filter(filter, form, app=self.app.definition, types=self.app.types)
+        if tree.errors:     # told again, so that no "did you mean" names a field the actor may not see
+            tree = parse_filter(filter, form, app=self.app.definition, types=self.app.types,
+                                hidden=lambda f: self._access(f).hidden_fields)
         refuse_hidden_in_filter(self.app, form, tree, self._access)
         parts = [table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
                  compile_filter(form, columns, tree, self._ctx_for(form), tables=self.tables),
@@ -445,7 +448,7 @@ class Records:
     def _sort_keys(self, form, columns, access: FormAccess, sort) -> list:
         """The sort keys; sorting by a field the actor may not see is refused, and a
         form's default sort on one falls back to the newest first."""
-        keys = parse_sort(form, columns, sort, self.app.types)
+        keys = parse_sort(form, columns, sort, self.app.types, access.hidden_fields)
         hidden = [(f"sort[{i}]", k.key) for i, k in enumerate(keys) if not access.can_see(k.key)]
         if hidden and sort in (None, "", []):
             return parse_sort(form, columns, [{"field": "id", "dir": "desc"}], self.app.types)
