@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.compiled import compiled
 from engine.validation import load_definition
 from runtime.actor import Actor, actor_for
 from runtime.apps import apply_app
@@ -101,10 +102,11 @@ class Desk:
     app: object
     users: dict[str, int]
     departments: dict[str, int]
+    actors: dict[str, Actor]
 
     def actor(self, account: str) -> Actor:
-        with self.engine.connect() as conn:
-            return actor_for(conn, account)
+        """The actor of a person, as read from the org model once the organisation was made."""
+        return self.actors[account]
 
 
 def desk_definition():
@@ -132,4 +134,6 @@ def install_desk(engine) -> Desk:
             if department:
                 org.departments.add_members(departments[department], [users[account]])
         org.departments.set_head(support.id, users["lead"])
-    return Desk(engine, app, users, departments)
+    with engine.connect() as conn:
+        actors = {account: actor_for(conn, account) for account in users}
+    return Desk(engine, compiled(app), users, departments, actors)
