@@ -21,7 +21,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from engine.storage.db import make_engine
 from engine.storage.system_upgrade import upgrade_system
-from runtime.permissions import FULL_ACCESS
+from runtime.permissions import ROLE_POLICY
 from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
@@ -54,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = SessionCookies()
     engine = make_engine(app.config["DATABASE_URL"])
     upgrade_system(engine)
-    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", FULL_ACCESS))
+    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", ROLE_POLICY))
     init_i18n(app)
     app.before_request(load_identity)
     app.before_request(check_csrf)

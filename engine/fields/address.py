@@ -14,13 +14,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import (
-    FieldType,
-    SchemaContext,
-    ValueContext,
-    WidgetContext,
-    contains_text,
-)
+from engine.fields.base import FieldType, SchemaContext, ValueContext, WidgetContext, contains_text
 from engine.fields.divisions import Division, divisions, short_name
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text

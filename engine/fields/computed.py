@@ -26,14 +26,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import FieldDef, Label
 from engine.errors import FieldError
-from engine.fields.base import (
-    DEFAULT_TZ,
-    DerivedType,
-    FieldType,
-    SchemaContext,
-    ValueContext,
-    WidgetContext,
-)
+from engine.fields.base import DEFAULT_TZ, DerivedType, FieldType, SchemaContext, ValueContext, WidgetContext
 from engine.fields.number import MAX_PRECISION
 from engine.fields.registry import field_type, register
 from engine.fields.results import to_result_type

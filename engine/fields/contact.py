@@ -12,14 +12,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import (
-    TEXT_OPS,
-    FieldType,
-    SchemaContext,
-    ValueContext,
-    WidgetContext,
-    contains_text,
-)
+from engine.fields.base import TEXT_OPS, FieldType, SchemaContext, ValueContext, WidgetContext, contains_text
 from engine.fields.registry import register
 from engine.fields.text import check_text_content, require_text
 from engine.i18n import register_messages

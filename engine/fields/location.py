@@ -10,13 +10,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import (
-    DECIMAL_TEXT,
-    FieldType,
-    SchemaContext,
-    ValueContext,
-    WidgetContext,
-)
+from engine.fields.base import DECIMAL_TEXT, FieldType, SchemaContext, ValueContext, WidgetContext
 from engine.fields.registry import register
 from engine.fields.text import check_text_content
 from engine.i18n import register_messages

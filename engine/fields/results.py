@@ -16,15 +16,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from engine.formula.values import (
-    VALUE,
-    ErrorValue,
-    to_bool,
-    to_date,
-    to_datetime,
-    to_number,
-    to_text,
-)
+from engine.formula.values import VALUE, ErrorValue, to_bool, to_date, to_datetime, to_number, to_text
 
 
 def _number(value: Any, tz: ZoneInfo) -> Any:

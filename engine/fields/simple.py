@@ -8,14 +8,7 @@ import sqlalchemy as sa
 
 from engine.definition.model import Label
 from engine.errors import FieldError
-from engine.fields.base import (
-    ORDERED_OPS,
-    FieldType,
-    SchemaContext,
-    ValueContext,
-    WidgetContext,
-    blank,
-)
+from engine.fields.base import ORDERED_OPS, FieldType, SchemaContext, ValueContext, WidgetContext, blank
 from engine.fields.registry import register
 from engine.i18n import register_messages
 
