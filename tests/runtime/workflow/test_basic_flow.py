@@ -2,7 +2,6 @@
 resumes; the log, the flow as data, the record's workflow status."""
 from __future__ import annotations
 
-from decimal import Decimal
 
 import pytest
 

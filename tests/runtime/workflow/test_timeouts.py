@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
 
 from engine.storage import system
 from runtime.workflow import fire_due, next_due
