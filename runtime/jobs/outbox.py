@@ -26,7 +26,6 @@ from engine.storage import system
 
 QUEUED, RUNNING, DONE, FAILED, DEAD = "queued", "running", "done", "failed", "dead"
 STATUSES = (QUEUED, RUNNING, DONE, FAILED, DEAD)
-LEASE_SECONDS = 300.0           # a claimed job not finished by then is run again
 ERROR_LIMIT = 8000              # characters of a traceback kept in last_error
 
 _j = system.jobs
@@ -75,7 +74,7 @@ def insert(conn: sa.Connection, kind: str, payload: Any, *, key: str | None, run
 
 
 def claim(conn: sa.Connection, job_id: int, owner: str, *, now: datetime,
-          lease: float = LEASE_SECONDS) -> Job | None:
+          lease: float) -> Job | None:
     """Take job `job_id` to run it: queued and due, or running under a lease that has
     expired (its runner died). One UPDATE ... RETURNING; None when another runner has it,
     it is done, or it is not due yet."""

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sqlalchemy.engine import Engine
 
 from runtime.jobs import outbox
-from runtime.jobs.config import runner_name
+from runtime.jobs.config import lease_seconds, runner_name
 from runtime.jobs.context import JobContext
 from runtime.jobs.registry import JobKind, find_kind
 
@@ -30,12 +30,12 @@ class LeaseLost(Exception):
 
 
 def run_job(engine: Engine, job_id: int, make_session: Callable[[int | None], Any], *,
-            owner: str | None = None, lease: float = outbox.LEASE_SECONDS) -> str | None:
+            owner: str | None = None, lease: float | None = None) -> str | None:
     """Claim job `job_id` and run it; its new status, or None when it was not to be run
     by this call (another runner has it, it is finished, or it is not due yet)."""
     owner = owner or runner_name()
     with engine.begin() as conn:
-        job = outbox.claim(conn, job_id, owner, now=outbox.utcnow(), lease=lease)
+        job = outbox.claim(conn, job_id, owner, now=outbox.utcnow(), lease=lease or lease_seconds())
     if job is None:
         return None
     kind = find_kind(job.kind)
