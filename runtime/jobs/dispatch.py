@@ -62,8 +62,9 @@ def push(url: str, ids: list[int], queue: str | None = None) -> bool:
         return False
     try:
         rq_queue = _queue(url, queue or queue_name())
-        rq_queue.enqueue_many([rq_queue.prepare_data(RQ_FUNCTION, args=(job_id,), result_ttl=0,
-                                                     failure_ttl=86400, job_id=f"fw-job-{job_id}-{time.time_ns()}")
+        # RQ job ids name the queue and the fw_jobs row; a row handed over again gets a new one.
+        rq_queue.enqueue_many([rq_queue.prepare_data(RQ_FUNCTION, args=(job_id,), result_ttl=0, failure_ttl=86400,
+                                                     job_id=f"{rq_queue.name}-job-{job_id}-{time.time_ns()}")
                                for job_id in ids])
         return True
     except Exception as exc:        # redis.ConnectionError, TimeoutError, ...

@@ -34,10 +34,13 @@ def run_worker(engine: Engine, redis_url: str, *, queue: str | None = None, burs
     """Work the RQ queue (default FORMWORK_RQ_QUEUE or "formwork") until stopped, or with
     `burst` until it is empty. Returns whether any job was run."""
     global _worker_engine
-    _worker_engine = engine
+    before, _worker_engine = _worker_engine, engine
     worker = rq.SimpleWorker([rq.Queue(queue or queue_name(), connection=redis_client(redis_url))],
                              connection=redis_client(redis_url), name=name)
-    return worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+    try:
+        return worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+    finally:
+        _worker_engine = before
 
 
 def _engine_for(url: str) -> Engine:

@@ -108,11 +108,16 @@ def unique_queue() -> str:
 
 
 def delete_queue(name: str) -> None:
-    """Remove every key RQ made for queue `name` (its jobs, registries)."""
+    """Remove every key RQ made for queue `name`: the queue, its registries, its jobs and
+    their executions (RQ job ids start with the queue's name, runtime/jobs/dispatch.py),
+    and the workers that worked it (a killed worker leaves its registration behind)."""
     client = redis.Redis.from_url(REDIS_URL)
     keys = list(client.scan_iter(match=f"rq:*{name}*", count=1000))
-    keys += [k for k in client.scan_iter(match="rq:job:fw-job-*", count=1000)
-             if (client.hget(k, "origin") or b"").decode() == name]
+    for worker in client.smembers("rq:workers"):
+        if name in (client.hget(worker, "queues") or b"").decode():
+            keys += [worker, worker + b":executions"]
+            client.srem("rq:workers", worker)
+    client.srem("rq:queues", f"rq:queue:{name}")
     if keys:
         client.delete(*keys)
 
