@@ -14,6 +14,7 @@ Times are UTC; `now` is passed in so tests and the scheduler agree on it.
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -65,35 +66,47 @@ def insert(conn: sa.Connection, kind: str, payload: Any, *, key: str | None, run
     """Write one job; its id, or None when a job with `key` exists (nothing is written).
     `dispatched` says the caller hands it to a runner after the commit (so a scheduler
     leaves it alone unless that never happens: see due_for_dispatch)."""
-    statement = Dialect.of(conn).insert(_j).values(
-        kind=kind, payload=payload, key=key or f"uuid:{uuid.uuid4().hex}", status=QUEUED, attempts=0,
-        max_attempts=max_attempts, run_at=run_at or now, actor_id=actor_id, created_at=now,
-        dispatched_at=now if dispatched else None,
-    ).on_conflict_do_nothing(index_elements=["key"]).returning(_j.c.id)
-    return conn.execute(statement).scalar()
+    return conn.execute(_insert_statement(Dialect.of(conn)), {
+        "kind": kind, "payload": payload, "key": key or f"uuid:{uuid.uuid4().hex}", "status": QUEUED,
+        "attempts": 0, "max_attempts": max_attempts, "run_at": run_at or now, "actor_id": actor_id,
+        "created_at": now, "dispatched_at": now if dispatched else None}).scalar()
 
 
-def claim(conn: sa.Connection, job_id: int, owner: str, *, now: datetime,
-          lease: float) -> Job | None:
+@functools.cache
+def _insert_statement(dialect: Dialect):
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, built once per database
+    (building it is most of what an enqueue costs in Python)."""
+    return dialect.insert(_j).on_conflict_do_nothing(index_elements=["key"]).returning(_j.c.id)
+
+
+def claim(conn: sa.Connection, job_id: int, owner: str, *, now: datetime, lease: float) -> Job | None:
     """Take job `job_id` to run it: queued and due, or running under a lease that has
     expired (its runner died). One UPDATE ... RETURNING; None when another runner has it,
     it is done, or it is not due yet."""
-    claimable = sa.or_(sa.and_(_j.c.status == QUEUED, _j.c.run_at <= now),
-                       sa.and_(_j.c.status == RUNNING, _j.c.lease_until < now))
-    row = conn.execute(
-        _j.update().where(_j.c.id == job_id, claimable, _j.c.attempts < _j.c.max_attempts)
-        .values(status=RUNNING, attempts=_j.c.attempts + 1, lease_owner=owner,
-                lease_until=now + timedelta(seconds=lease), started_at=now)
-        .returning(*_j.c)).first()
+    row = conn.execute(_CLAIM, {"job_id": job_id, "now": now, "owner": owner,
+                                "lease_until": now + timedelta(seconds=lease)}).first()
     return Job.of(row) if row is not None else None
+
+
+_now = sa.bindparam("now", type_=_j.c.run_at.type)
+_CLAIM = (_j.update()
+          .where(_j.c.id == sa.bindparam("job_id"), _j.c.attempts < _j.c.max_attempts,
+                 sa.or_(sa.and_(_j.c.status == QUEUED, _j.c.run_at <= _now),
+                        sa.and_(_j.c.status == RUNNING, _j.c.lease_until < _now)))
+          .values(status=RUNNING, attempts=_j.c.attempts + 1, lease_owner=sa.bindparam("owner"),
+                  lease_until=sa.bindparam("lease_until", type_=_j.c.lease_until.type), started_at=_now)
+          .returning(*_j.c))
 
 
 def finish(conn: sa.Connection, job: Job, owner: str, *, now: datetime) -> bool:
     """Mark a claimed job done; False when its lease went to another runner meanwhile
     (the caller then rolls back what the job did: the other run's effect stands)."""
-    done = conn.execute(_j.update().where(_j.c.id == job.id, _j.c.status == RUNNING, _j.c.lease_owner == owner)
-                        .values(status=DONE, finished_at=now, lease_owner=None, lease_until=None))
-    return done.rowcount == 1
+    return conn.execute(_FINISH, {"job_id": job.id, "owner": owner, "now": now}).rowcount == 1
+
+
+_FINISH = (_j.update()
+           .where(_j.c.id == sa.bindparam("job_id"), _j.c.status == RUNNING, _j.c.lease_owner == sa.bindparam("owner"))
+           .values(status=DONE, finished_at=_now, lease_owner=None, lease_until=None))
 
 
 def fail(conn: sa.Connection, job: Job, owner: str, error: str, *, retry_in: float | None,
