@@ -5,6 +5,8 @@ SQLite and PostgreSQL, in the same run.
     .venv/bin/python bench/bench_jobs.py [--jobs 2000] [--timers 10000] [--workers 2]
                                          [--db both|sqlite|postgresql]
 
+- baseline: one-row write transactions per second without any job (what the disk and
+  the server allow on this machine).
 - inline: N units of work, each enqueueing one job that writes a row (an automation
   action's size); the job runs in-process after each commit. Jobs per second, end to end.
 - RQ: the same N units of work with REDIS_URL; `--workers` `formwork worker` processes
@@ -92,6 +94,15 @@ def stop(processes) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def plain_commit_rate(engine, count: int) -> float:
+    """The baseline: transactions per second that each insert one row and commit, no job."""
+    start = time.perf_counter()
+    for _ in range(count):
+        with engine.begin() as conn:
+            conn.execute(bench_effects.insert().values(job_id=0))
+    return count / (time.perf_counter() - start)
 
 
 def inline_rate(engine, count: int) -> float:
@@ -190,8 +201,12 @@ def main() -> None:
     for name, engine in databases(args.db):
         effects_metadata.create_all(engine)
         print(f"== {name}")
+        plain = plain_commit_rate(engine, min(args.jobs, 500))
         inline = inline_rate(engine, args.jobs)
-        print(f"inline runner: {inline:,.0f} jobs/s ({args.jobs:,} writes, each enqueueing one job run after its commit)")
+        print(f"baseline: {plain:,.0f} one-row write transactions/s (no job)")
+        print(f"inline runner: {inline:,.0f} jobs/s ({args.jobs:,} writes, each enqueueing one job run after its "
+              f"commit); ratio to the baseline {inline / plain:.2f}x (a job is its write + a claim + its own "
+              "transaction)")
         if has_redis:
             end_to_end, writes = rq_rates(engine, args.jobs, args.workers, redis_url)
             print(f"RQ, {args.workers} workers: {end_to_end:,.0f} jobs/s end to end; the writes alone "

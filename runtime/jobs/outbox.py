@@ -79,6 +79,16 @@ def _insert_statement(dialect: Dialect):
     return dialect.insert(_j).on_conflict_do_nothing(index_elements=["key"]).returning(_j.c.id)
 
 
+def relax_commit(conn: sa.Connection) -> None:
+    """Let this transaction commit without waiting for the disk (PostgreSQL; nothing to
+    do on SQLite): for claims and failure records, whose loss in a server crash only
+    means the job runs again. The job's own work commits as usual, and flushes these
+    first."""
+    statement = Dialect.of(conn).relaxed_commit
+    if statement:
+        conn.exec_driver_sql(statement)
+
+
 def claim(conn: sa.Connection, job_id: int, owner: str, *, now: datetime, lease: float) -> Job | None:
     """Take job `job_id` to run it: queued and due, or running under a lease that has
     expired (its runner died). One UPDATE ... RETURNING; None when another runner has it,

@@ -35,6 +35,7 @@ def run_job(engine: Engine, job_id: int, make_session: Callable[[int | None], An
     by this call (another runner has it, it is finished, or it is not due yet)."""
     owner = owner or runner_name()
     with engine.begin() as conn:
+        outbox.relax_commit(conn)
         job = outbox.claim(conn, job_id, owner, now=outbox.utcnow(), lease=lease or lease_seconds())
     if job is None:
         return None
@@ -72,6 +73,7 @@ def _record_failure(engine: Engine, kind: JobKind, job: outbox.Job, owner: str, 
     error = "".join(traceback.format_exception(exc)).rstrip()
     retry_in = kind.delay_after(job.attempts) if job.attempts < job.max_attempts else None
     with engine.begin() as conn:
+        outbox.relax_commit(conn)
         status = outbox.fail(conn, job, owner, error, retry_in=retry_in, now=outbox.utcnow())
     log.warning("job %s (%s) attempt %s failed (%s): %s", job.id, job.kind, job.attempts, status,
                 f"{type(exc).__name__}: {exc}")

@@ -67,6 +67,7 @@ def drain(engine: Engine, *, now: datetime | None = None, limit: int = DRAIN_BAT
     total = 0
     while True:
         with engine.begin() as conn:
+            outbox.relax_commit(conn)       # lost in a crash: handed over again later
             ids = outbox.due_for_dispatch(conn, now=now, redispatch_after=redispatch_after, limit=limit)
         if not ids:
             return total
