@@ -3,8 +3,8 @@
 
 - No REDIS_URL: each job runs here, in this process, one after another, each in a
   transaction of its own (runtime/jobs/runner.py).
-- REDIS_URL: each job's id is put on the RQ queue (one pipeline for all of them) and a
-  `formwork worker` runs it. When Redis cannot be reached the jobs stay queued in the
+- REDIS_URL: the jobs' ids are put on the RQ queue (one pipeline for all of them, up to
+  PER_MESSAGE ids per RQ job) and a `formwork worker` runs them. When Redis cannot be reached the jobs stay queued in the
   database, marked not handed over, and the next drain hands them over; the write that
   made them has committed and is not disturbed. After a failure Redis is not tried
   again for REDIS_RETRY_AFTER seconds, so writes do not each wait for a dead server.
@@ -30,6 +30,7 @@ log = logging.getLogger("formwork.jobs")
 
 REDIS_TIMEOUT = 1.0             # seconds to connect to Redis before giving up on it
 REDIS_RETRY_AFTER = 5.0
+PER_MESSAGE = 20                # fw_jobs ids per RQ job: a drain's thousand due jobs are 50 RQ jobs
 
 _clients: dict[str, Any] = {}
 _down_until: dict[str, float] = {}
@@ -57,15 +58,18 @@ def hand_over(engine: Engine, job_ids: Iterable[int], make_session: Callable[[in
 
 
 def push(url: str, ids: list[int], queue: str | None = None) -> bool:
-    """Put the jobs on RQ; False when Redis cannot be reached (nothing raised)."""
+    """Put the jobs on RQ, up to PER_MESSAGE of them in one RQ job (RQ's own bookkeeping,
+    some twenty Redis commands per RQ job, costs more than a small job itself); False when
+    Redis cannot be reached (nothing raised)."""
     if time.monotonic() < _down_until.get(url, 0.0):
         return False
     try:
         rq_queue = _queue(url, queue or queue_name())
-        # RQ job ids name the queue and the fw_jobs row; a row handed over again gets a new one.
-        rq_queue.enqueue_many([rq_queue.prepare_data(RQ_FUNCTION, args=(job_id,), result_ttl=0, failure_ttl=86400,
-                                                     job_id=f"{rq_queue.name}-job-{job_id}-{time.time_ns()}")
-                               for job_id in ids])
+        # RQ job ids name the queue and the first fw_jobs row; a row handed over again gets a new one.
+        rq_queue.enqueue_many([
+            rq_queue.prepare_data(RQ_FUNCTION, args=tuple(chunk), result_ttl=0, failure_ttl=86400,
+                                  job_id=f"{rq_queue.name}-job-{chunk[0]}-{time.time_ns()}")
+            for chunk in (ids[n:n + PER_MESSAGE] for n in range(0, len(ids), PER_MESSAGE))])
         return True
     except Exception as exc:        # redis.ConnectionError, TimeoutError, ...
         _down_until[url] = time.monotonic() + REDIS_RETRY_AFTER

@@ -1,6 +1,6 @@
 """The RQ side: `formwork worker` and the function RQ jobs call.
 
-Each RQ job carries only a job id; `perform(job_id)` claims the fw_jobs row and runs it
+Each RQ job carries only job ids; `perform(*job_ids)` claims each fw_jobs row and runs it
 (runtime/jobs/runner.py), so a job put on RQ twice, or picked by two workers, runs once.
 The worker is RQ's SimpleWorker: jobs run in the worker process itself (no fork per
 job), sharing its database connection pool; run several workers for parallelism.
@@ -23,10 +23,12 @@ _lock = threading.Lock()
 _worker_engine: Engine | None = None
 
 
-def perform(job_id: int) -> str | None:
-    """What an RQ job runs: the fw_jobs row `job_id`, in this worker's database."""
+def perform(*job_ids: int) -> list[str | None]:
+    """What an RQ job runs: the fw_jobs rows `job_ids`, one after another, in this
+    worker's database; their new statuses (None for one another runner had)."""
     engine = _worker_engine or _engine_for(database_url())
-    return run_job(engine, job_id, Session(engine).job_session)
+    make_session = Session(engine).job_session
+    return [run_job(engine, job_id, make_session) for job_id in job_ids]
 
 
 def run_worker(engine: Engine, redis_url: str, *, queue: str | None = None, burst: bool = False,
