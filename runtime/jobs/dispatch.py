@@ -1,8 +1,8 @@
 """Handing committed jobs to a runner: after the unit of work that wrote them commits
 (runtime/session.py), and from a drain (the scheduler, `formwork jobs drain`).
 
-- No REDIS_URL: each job runs here, in this process, one after another, each in a
-  transaction of its own (runtime/jobs/runner.py).
+- No REDIS_URL: the jobs run here, in this process, after the commit, in transactions
+  of their own (runtime/jobs/runner.py run_jobs).
 - REDIS_URL: the jobs' ids are put on the RQ queue (one pipeline for all of them, up to
   PER_MESSAGE ids per RQ job) and a `formwork worker` runs them. When Redis cannot be reached the jobs stay queued in the
   database, marked not handed over, and the next drain hands them over; the write that
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from runtime.jobs import outbox
 from runtime.jobs.config import RQ_FUNCTION, queue_name, redis_url
-from runtime.jobs.runner import run_job
+from runtime.jobs.runner import run_jobs
 
 log = logging.getLogger("formwork.jobs")
 
@@ -49,11 +49,10 @@ def hand_over(engine: Engine, job_ids: Iterable[int], make_session: Callable[[in
             return True
         _forget_hand_over(engine, ids)
         return False
-    for job_id in ids:
-        try:
-            run_job(engine, job_id, make_session)
-        except Exception:           # the database itself failed: the drain runs it later
-            log.exception("job %s could not be run after the commit; it stays queued", job_id)
+    try:
+        run_jobs(engine, ids, make_session)
+    except Exception:               # the database itself failed: the drain runs them later
+        log.exception("jobs %s could not be run after the commit; they stay queued", ids)
     return True
 
 

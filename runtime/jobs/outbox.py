@@ -98,6 +98,13 @@ def claim(conn: sa.Connection, job_id: int, owner: str, *, now: datetime, lease:
     return Job.of(row) if row is not None else None
 
 
+def claim_many(conn: sa.Connection, job_ids: list[int], owner: str, *, now: datetime, lease: float) -> list[Job]:
+    """claim() for many jobs in one UPDATE ... RETURNING: those this runner got, by id."""
+    rows = conn.execute(_CLAIM_MANY, {"job_ids": list(job_ids), "now": now, "owner": owner,
+                                      "lease_until": now + timedelta(seconds=lease)}).all()
+    return sorted((Job.of(row) for row in rows), key=lambda job: job.id)
+
+
 _now = sa.bindparam("now", type_=_j.c.run_at.type)
 _CLAIM = (_j.update()
           .where(_j.c.id == sa.bindparam("job_id"), _j.c.attempts < _j.c.max_attempts,
@@ -106,6 +113,15 @@ _CLAIM = (_j.update()
           .values(status=RUNNING, attempts=_j.c.attempts + 1, lease_owner=sa.bindparam("owner"),
                   lease_until=sa.bindparam("lease_until", type_=_j.c.lease_until.type), started_at=_now)
           .returning(*_j.c))
+
+
+_CLAIM_MANY = (_j.update()
+               .where(_j.c.id.in_(sa.bindparam("job_ids", expanding=True)), _j.c.attempts < _j.c.max_attempts,
+                      sa.or_(sa.and_(_j.c.status == QUEUED, _j.c.run_at <= _now),
+                             sa.and_(_j.c.status == RUNNING, _j.c.lease_until < _now)))
+               .values(status=RUNNING, attempts=_j.c.attempts + 1, lease_owner=sa.bindparam("owner"),
+                       lease_until=sa.bindparam("lease_until", type_=_j.c.lease_until.type), started_at=_now)
+               .returning(*_j.c))
 
 
 def finish(conn: sa.Connection, job: Job, owner: str, *, now: datetime) -> bool:

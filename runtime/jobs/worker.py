@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from engine.storage.db import database_url, make_engine
 from runtime.jobs.config import queue_name
 from runtime.jobs.dispatch import redis_client
-from runtime.jobs.runner import run_job
+from runtime.jobs.runner import run_jobs
 from runtime.session import Session
 
 _engines: dict[str, Engine] = {}
@@ -27,8 +27,8 @@ def perform(*job_ids: int) -> list[str | None]:
     """What an RQ job runs: the fw_jobs rows `job_ids`, one after another, in this
     worker's database; their new statuses (None for one another runner had)."""
     engine = _worker_engine or _engine_for(database_url())
-    make_session = Session(engine).job_session
-    return [run_job(engine, job_id, make_session) for job_id in job_ids]
+    statuses = run_jobs(engine, list(job_ids), Session(engine).job_session)
+    return [statuses[job_id] for job_id in job_ids]
 
 
 def run_worker(engine: Engine, redis_url: str, *, queue: str | None = None, burst: bool = False,

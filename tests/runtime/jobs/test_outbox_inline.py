@@ -202,3 +202,23 @@ def test_a_read_unit_of_work_cannot_enqueue(jobs_db):
     with pytest.raises(Exception, match="enqueue belongs to a unit of work that writes"):
         with Session(jobs_db).read() as uow:
             uow.enqueue(EFFECT, {"tag": "x"})
+
+
+def test_jobs_run_together_each_fails_alone(jobs_db, count_statements):
+    """The jobs of one commit run in one transaction, each in a savepoint: the one that
+    fails rolls back its own writes only and is recorded; the others are done."""
+    def half_done(ctx, payload):
+        ctx.uow.conn.execute(effects.insert().values(job_id=ctx.job.id, tag="half", attempt=ctx.attempt))
+        ctx.uow.enqueue(EFFECT, {"tag": "follow-up of a failed job"})
+        raise ValueError("second step failed")
+    jobs.register("test.half_done", half_done, max_attempts=2)
+    try:
+        with Session(jobs_db).write() as uow:
+            ids = [uow.enqueue(EFFECT, {"tag": "a"}), uow.enqueue("test.half_done", {}),
+                   uow.enqueue(EFFECT, {"tag": "b"})]
+    finally:
+        jobs.unregister("test.half_done")
+    assert effect_tags(jobs_db) == ["a", "b"]
+    statuses = {job.id: (job.status, job.attempts) for job in _jobs(jobs_db)}
+    assert statuses == {ids[0]: ("done", 1), ids[1]: ("queued", 1), ids[2]: ("done", 1)}
+    assert "ValueError: second step failed" in _job(jobs_db, ids[1]).last_error
