@@ -32,7 +32,7 @@ def _enqueue(engine, tags):
         return [uow.enqueue(EFFECT, {"tag": tag}) for tag in tags]
 
 
-def _wait_for(predicate, timeout=60.0, what="the condition"):
+def _wait_for(predicate, timeout=300.0, what="the condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
