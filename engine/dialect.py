@@ -74,6 +74,12 @@ class Dialect:
     alters_by_copy: bool
     # The planner estimates how many rows a query gives (EXPLAIN), an "about" count.
     row_estimates: bool
+    # A statement that lets the current transaction commit without waiting for its log to
+    # reach the disk (PostgreSQL's synchronous_commit off): safe for bookkeeping whose loss
+    # in a server crash only means doing it again, since the log is written in order and
+    # any later ordinary commit flushes it first. SQLite (WAL, synchronous=NORMAL) never
+    # waits for the disk on commit, so it needs none.
+    relaxed_commit: str | None
     # Execution options that begin a READ ONLY transaction (SQLite's read-only
     # transactions are begun by engine/storage/db.py's BEGIN handler instead).
     read_only_options: Mapping[str, Any]
@@ -128,14 +134,15 @@ POSTGRESQL = Dialect(
     "postgresql", row_locks=True, advisory_locks=True, scaled_numbers=False, ordered_returning=True,
     nulls_sort_smallest=False, array_parameters=True, zoned_datetimes=True, dates_as_text=False,
     typed_literals=True, python_functions=False, renames_indexes=True, alters_by_copy=False,
-    row_estimates=True, read_only_options=MappingProxyType({"postgresql_readonly": True}),
+    row_estimates=True, relaxed_commit="SET LOCAL synchronous_commit TO OFF",
+    read_only_options=MappingProxyType({"postgresql_readonly": True}),
     _insert=postgresql.insert)
 
 SQLITE = Dialect(
     "sqlite", row_locks=False, advisory_locks=False, scaled_numbers=True, ordered_returning=False,
     nulls_sort_smallest=True, array_parameters=False, zoned_datetimes=False, dates_as_text=True,
     typed_literals=False, python_functions=True, renames_indexes=False, alters_by_copy=True,
-    row_estimates=False, read_only_options=MappingProxyType({}), _insert=sqlite.insert)
+    row_estimates=False, relaxed_commit=None, read_only_options=MappingProxyType({}), _insert=sqlite.insert)
 
 # Both, in the order formulas are translated for them (the first refusal is the one told).
 DIALECTS = (POSTGRESQL, SQLITE)

@@ -30,12 +30,22 @@ compiled once per process by runtime.apps.load_installed, one per unit of work),
 once the transaction has committed: never after a rollback, and only for the attempt
 that committed (the callbacks of an aborted attempt go with it). They run in the order
 given; when one raises, the others still run and the first error is raised (the data
-stays committed). Work that must not be lost belongs in the outbox instead (below).
+stays committed). Work that must not be lost belongs in the outbox instead:
+
+    with session.write() as uow:
+        order = uow.records("crm").create("orders", values)
+        uow.enqueue("notify_sales", {"order": order.id}, key=f"notify_sales:{order.id}")
+
+`uow.enqueue` writes the job row in this transaction (one INSERT; a key already used is
+a no-op), so a rollback takes the job with it and a commit keeps it even if the process
+dies next; after the commit the job runs in-process (no REDIS_URL) or goes to RQ, and
+its errors are recorded on the job, never raised here (runtime/jobs, docs/jobs.md).
 """
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Callable, Iterator, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -49,6 +59,9 @@ from engine.i18n import register_messages
 from engine.storage.db import read_connection
 from runtime.actor import Actor, actor_for
 from runtime.apps import load_installed
+from runtime.jobs import outbox
+from runtime.jobs.dispatch import hand_over
+from runtime.jobs.registry import kind_named
 from runtime.org import Org, UserRef
 from runtime.permissions import Policy, policy_for
 from runtime.records import Records
@@ -78,6 +91,7 @@ class UnitOfWork:
         self._records: dict[str, Records] = {}
         self._org: Org | None = None
         self._after_commit: list[Callable[[], Any]] = []
+        self._jobs: list[int] = []          # handed to a runner once this commits
 
     def records(self, app_key: str) -> Records:
         """The record service of an installed app, for this unit of work's actor."""
@@ -114,8 +128,35 @@ class UnitOfWork:
         self._after_commit.append(fn)
         return fn
 
+    def enqueue(self, kind: str, payload: Any = None, *, key: str | None = None,
+                run_at: datetime | None = None, as_actor: bool = False) -> int | None:
+        """Write a job of `kind` (registered: runtime/jobs/registry.py) in this
+        transaction; after the commit it runs (inline, or on RQ with REDIS_URL), or at
+        `run_at` (an aware datetime) from the scheduler. `payload` is JSON. `key` is the
+        idempotency key: a job with that key already written makes this a no-op (None is
+        returned instead of the new job's id); without one the job is unique. The job acts
+        as the system, or with `as_actor` as this unit of work's user."""
+        if not self.writable:
+            raise FormworkError("enqueue belongs to a unit of work that writes: open it with session.write")
+        job_kind = kind_named(kind)
+        now = outbox.utcnow()
+        due_now = run_at is None or run_at <= now
+        job_id = outbox.insert(self.conn, kind, payload, key=key, run_at=run_at, now=now, dispatched=due_now,
+                               actor_id=self.actor.user_id if as_actor else None,
+                               max_attempts=job_kind.max_attempts)
+        if job_id is not None and due_now:
+            self._jobs.append(job_id)
+        return job_id
+
+    def hand_over_after_commit(self, job_ids: list[int]) -> None:
+        """Give these queued jobs to a runner once this commits (`jobs retry` uses it)."""
+        self._jobs.extend(job_ids)
+
     def _committed(self) -> None:
-        """The transaction committed: run the after-commit work, each callback once."""
+        """The transaction committed: hand its jobs to a runner, then run the
+        after-commit work, each callback once."""
+        jobs, self._jobs = self._jobs, []
+        hand_over(self.session.engine, jobs, self.session.job_session)   # never raises
         callbacks, self._after_commit = self._after_commit, []
         errors = []
         for fn in callbacks:
@@ -153,6 +194,13 @@ class Session:
         with read_connection(engine) as conn:
             return cls(engine, actor_for(conn, user, lang=lang), policy=policy)
 
+    def job_session(self, actor_id: int | None) -> "Session":
+        """The session a job runs through: as the system, or as user `actor_id`, with
+        full access (the job was allowed when it was enqueued)."""
+        if actor_id is None:
+            return Session(self.engine, tz=self.tz)
+        return Session.for_user(self.engine, actor_id)
+
     # ---- writing --------------------------------------------------------------------
     def write(self, work: Callable[[UnitOfWork], T] | None = None, *, attempts: int = ATTEMPTS,
               sleep: Callable[[float], None] = time.sleep):
@@ -164,9 +212,7 @@ class Session:
         def attempt() -> tuple[UnitOfWork, T]:
             with self.engine.begin() as conn:
                 uow = UnitOfWork(self, conn, writable=True)
-                result = work(uow)
-                # The outbox (issue #10) goes here: the jobs this unit of work asked for are
-                # written in its transaction, so none is lost and none runs before the commit.
+                result = work(uow)      # its jobs (uow.enqueue) are written in this transaction
             return uow, result
         uow, result = run_again_on_contention(attempt, attempts=attempts, sleep=sleep)
         uow._committed()        # outside the retry: committed work is never run again
@@ -178,7 +224,6 @@ class Session:
             with self.engine.begin() as conn:
                 uow = UnitOfWork(self, conn, writable=True)
                 yield uow
-                # The outbox (issue #10) goes here too, as in write(work).
         except sa.exc.DBAPIError as exc:
             reason = contention_reason(exc)
             if reason is None:

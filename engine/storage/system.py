@@ -260,3 +260,43 @@ workflow_log = sa.Table(
     sa.Column("at", UTCDateTime(), nullable=False),
     sa.Index("ix_fw_workflow_log_instance", "instance_id", "id"),
 )
+
+# ---- jobs and the outbox (runtime/jobs, issue #10) ---------------------------------------
+# A job is written in the transaction of the change that causes it; the row is the source
+# of truth (RQ only carries its id). Status: queued -> running -> done, or back to queued
+# with run_at pushed (a retry), or failed (attempts used up, the error kept), or dead
+# (its kind is registered nowhere).
+jobs = sa.Table(
+    "fw_jobs", metadata, _id(),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", JSONValue, nullable=True),
+    sa.Column("key", sa.String(255), nullable=False, unique=True),    # idempotency key
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("run_at", UTCDateTime(), nullable=False),
+    sa.Column("actor_id", RecordId, nullable=True),                   # None: the system
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("dispatched_at", UTCDateTime(), nullable=True),         # handed to a runner at
+    _created(),
+    sa.Column("started_at", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_fw_jobs_status_run_at", "status", "run_at"),
+)
+
+# Cron schedules: each fires its job kind at every occurrence, claimed by moving
+# next_run_at on with a compare-and-set, so two schedulers fire an occurrence once.
+job_schedules = sa.Table(
+    "fw_job_schedules", metadata, _id(),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("cron", sa.String(100), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", JSONValue, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("next_run_at", UTCDateTime(), nullable=False),
+    sa.Column("last_run_at", UTCDateTime(), nullable=True),
+    _created(),
+)

@@ -1,4 +1,4 @@
-"""Timeouts of tasks, fired by the scheduler (runtime/jobs, wired at merge):
+"""Timeouts of tasks, fired by the scheduler (runtime/jobs: the due source in runtime/workflow/scheduling.py):
 
     fired = fire_due(conn, now, limit=100)     # in the scheduler's transaction
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime, timedelta, timezone
 
-
 from engine.storage import system
+from runtime.jobs.scheduler import tick
 from runtime.workflow import fire_due, next_due
+from runtime.workflow.scheduling import DUE_SOURCE
 from tests.support.workflow_app import NOW, as_user, install, make_org, pending
 
 
@@ -129,3 +130,13 @@ def test_two_schedulers_racing_fire_each_timeout_once(db):
         t = system.workflow_tasks
         counts = [r.remind_count for r in conn.execute(t.select().where(t.c.node_key == "check")).all()]
         assert counts == [1] * 6
+
+
+def test_the_scheduler_fires_timeouts_once_through_its_due_source(db):
+    """runtime/workflow/scheduling.py: a scheduler tick fires what is due, once."""
+    ids, record, instance = start(db, {"after": "4h", "action": "auto_approve"})
+    assert tick(db, now=NOW + timedelta(hours=3)).sources[DUE_SOURCE] == 0
+    assert tick(db, now=NOW + timedelta(hours=4)).sources[DUE_SOURCE] == 1
+    assert tick(db, now=NOW + timedelta(hours=5)).sources[DUE_SOURCE] == 0
+    with db.begin() as conn:
+        assert as_user(conn, None).instance(instance["id"])["status"] == "approved"

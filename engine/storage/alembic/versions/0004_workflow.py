@@ -1,14 +1,14 @@
 """workflow instances, tasks and log (runtime/workflow)
 
 Revision ID: 0004
-Revises: 0006
+Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0004'
-down_revision = '0006'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """record pages: saved views per user, comments on records
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0003
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0006'
-down_revision = '0005'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """web sign-in: API keys, sign-in failures, session epochs (issue #9)
 
-Revision ID: 0005
+Revision ID: 0002
 Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
