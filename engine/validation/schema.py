@@ -10,6 +10,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from engine.automations.kinds import automation_schema
 from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
 from engine.fields.registry import all_types
@@ -98,6 +99,9 @@ def build_schema() -> dict[str, Any]:
                                "description": _DESCRIPTION},
             },
             "forms": {"type": "array", "items": {"$ref": "#/$defs/form"}, "maxItems": 500},
+            "automations": {"type": "array", "items": {"$ref": "#/$defs/automation"}, "maxItems": 500,
+                            "description": "Automations (智能助手): trigger, condition, actions "
+                                           "(docs/automations.md)."},
         },
         "$defs": {
             "label": {
@@ -143,6 +147,7 @@ def build_schema() -> dict[str, Any]:
                                                   "description": common["type"]["description"]}},
                 "allOf": per_type,
             },
+            "automation": automation_schema(),
             **type_defs,
         },
     }
