@@ -29,6 +29,10 @@ from engine.suggest import did_you_mean
 # Every module that registers job kinds, due sources or schedules, in import order.
 KIND_MODULES: list[str] = [
     "runtime.jobs.builtin",
+    "runtime.automations.runner",
+    "runtime.automations.triggers",
+    "runtime.notifications.jobs",
+    "runtime.webhooks.deliver",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5
