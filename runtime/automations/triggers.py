@@ -188,7 +188,7 @@ def _due_on_expression(conn, column, formula_type: str, offset: int):
 _synced: dict[str, int] = {}            # app key -> the installed version synced by this process
 
 
-def sync_schedules(conn: sa.Connection, app) -> int:
+def sync_schedules(conn: sa.Connection, app, *, now: datetime | None = None) -> int:
     """Make the runtime/jobs schedules of `app`'s schedule automations match its
     definition: one per enabled automation, none for the others. Returns how many exist."""
     wanted = {f"{SCHEDULE_PREFIX}{app.key}:{a.key}": a for a in automations_for(app).of_kind("schedule")}
@@ -201,7 +201,7 @@ def sync_schedules(conn: sa.Connection, app) -> int:
         if existing.get(name) != automation.trigger.option("cron"):
             jobs.define_schedule(conn, name, automation.trigger.option("cron"), RUN_KIND,
                                  {"app": app.key, "automation": automation.key, "trigger": "schedule",
-                                  "record": None, "old": {}, "payload": None, "depth": 0, "chain": []})
+                                  "record": None, "old": {}, "payload": None, "depth": 0, "chain": []}, now=now)
     return len(wanted)
 
 
@@ -209,7 +209,7 @@ def due_schedules(uow, now: datetime) -> int:
     """The due source keeping the schedules in step with the installed apps."""
     for row in installed_apps(uow.conn):
         if _synced.get(row["key"]) != row["current_version"]:
-            sync_schedules(uow.conn, load_installed(uow.conn, row["key"]))
+            sync_schedules(uow.conn, load_installed(uow.conn, row["key"]), now=now)
             _synced[row["key"]] = row["current_version"]
     return 0
 
