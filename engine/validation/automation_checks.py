@@ -94,8 +94,8 @@ def _check_action(facts: AppFacts, automation: Automation, action: Action, form:
                        "start_workflow"):
         if target is None:
             yield (_unknown_form(facts.app, target_key, f"{action.path}.form") if target_key else
-                   Problem(f"{action.path}.form", f"a {action.kind} action of an automation without a form "
-                           "names its form with `form:`", code="form_required"))
+                   Problem(f"{action.path}.form", f"this {action.kind} action needs a form: the automation has "
+                           "none, so name the form the action writes with `form:`", code="form_required"))
             return
     if action.kind in ("update_record", "delete_record", "start_workflow") and "record" not in action.options \
             and form is None:
