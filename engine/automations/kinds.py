@@ -99,7 +99,9 @@ ACTION_KINDS: dict[str, dict[str, Any]] = {
         "field": {"type": "string", "description": "The member field of the triggering record to fill."},
         "department": {"type": "string", "minLength": 1, "maxLength": 200,
                        "description": "The department (its name or path) whose members take turns."},
-        "only_if_empty": {"type": "boolean"}}},
+        "include_subdepartments": {"type": "boolean",
+                                   "description": "The members of the departments below it take turns too."},
+        "only_if_empty": {"type": "boolean", "description": "Leave a record that has someone already (default true)."}}},
 }
 
 

@@ -66,6 +66,7 @@ def create_record(scope: Scope, action: Action) -> dict:
 def update_record(scope: Scope, action: Action) -> dict:
     record_id = scope.target_id(action)
     scope.uow.records(scope.app.key).update(_form(scope, action), record_id, scope.values(action))
+    scope.wrote(_form(scope, action), record_id)
     return {"form": _form(scope, action), "updated": record_id}
 
 
@@ -82,6 +83,7 @@ def upsert_record(scope: Scope, action: Action) -> dict:
                             f"{ {k: values.get(k) for k in action.option('match')} }; make `match` unique")
     if found:
         records.update(form, found[0]["id"], values)
+        scope.wrote(form, found[0]["id"])
         return {"form": form, "updated": found[0]["id"]}
     return {"form": form, "created": records.create(form, values)["id"]}
 
@@ -191,12 +193,14 @@ def assign_round_robin(scope: Scope, action: Action) -> dict:
     if action.option("only_if_empty", True) and record["fields"].get(key) is not None:
         return {"skipped": f"{key} is already set"}
     org = scope.uow.org
-    members = org.departments.members(_department(org, action.option("department")))
+    members = org.departments.members(_department(org, action.option("department")),
+                                      recursive=bool(action.option("include_subdepartments")))
     if not members:
         raise FormworkError(f"{action.path}: department {action.option('department')!r} has no active member")
     turn = next_turn(scope.uow.conn, f"{scope.app.key}:{scope.automation.key}:{action.option('department')}")
     chosen = members[turn % len(members)]
     scope.uow.records(scope.app.key).update(scope.automation.form, record["id"], {key: chosen.id})
+    scope.wrote(scope.automation.form, record["id"])
     return {"assigned": chosen.account, "turn": turn}
 
 
