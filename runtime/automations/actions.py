@@ -65,8 +65,8 @@ def create_record(scope: Scope, action: Action) -> dict:
 @action("update_record")
 def update_record(scope: Scope, action: Action) -> dict:
     record_id = scope.target_id(action)
-    scope.uow.records(scope.app.key).update(_form(scope, action), record_id, scope.values(action))
-    scope.wrote(_form(scope, action), record_id)
+    updated = scope.uow.records(scope.app.key).update(_form(scope, action), record_id, scope.values(action))
+    scope.wrote(_form(scope, action), record_id, updated)
     return {"form": _form(scope, action), "updated": record_id}
 
 
@@ -74,7 +74,7 @@ def update_record(scope: Scope, action: Action) -> dict:
 def upsert_record(scope: Scope, action: Action) -> dict:
     form, values = _form(scope, action), scope.values(action)
     records = scope.uow.records(scope.app.key)
-    match = {"and": [{"field": key, "op": "eq" if values.get(key) is not None else "is_empty",
+    match = {"and": [{"field": key, "op": "eq" if values.get(key) is not None else "empty",
                       **({"value": values[key]} if values.get(key) is not None else {})}
                      for key in action.option("match")]}
     found = records.list(form, filter=match, page_size=2, with_count=False, fields=[]).records
@@ -82,8 +82,7 @@ def upsert_record(scope: Scope, action: Action) -> dict:
         raise FormworkError(f"{action.path}: more than one {form} record matches "
                             f"{ {k: values.get(k) for k in action.option('match')} }; make `match` unique")
     if found:
-        records.update(form, found[0]["id"], values)
-        scope.wrote(form, found[0]["id"])
+        scope.wrote(form, found[0]["id"], records.update(form, found[0]["id"], values))
         return {"form": form, "updated": found[0]["id"]}
     return {"form": form, "created": records.create(form, values)["id"]}
 
@@ -199,8 +198,8 @@ def assign_round_robin(scope: Scope, action: Action) -> dict:
         raise FormworkError(f"{action.path}: department {action.option('department')!r} has no active member")
     turn = next_turn(scope.uow.conn, f"{scope.app.key}:{scope.automation.key}:{action.option('department')}")
     chosen = members[turn % len(members)]
-    scope.uow.records(scope.app.key).update(scope.automation.form, record["id"], {key: chosen.id})
-    scope.wrote(scope.automation.form, record["id"])
+    updated = scope.uow.records(scope.app.key).update(scope.automation.form, record["id"], {key: chosen.id})
+    scope.wrote(scope.automation.form, record["id"], updated)
     return {"assigned": chosen.account, "turn": turn}
 
 

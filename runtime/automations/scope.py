@@ -36,12 +36,12 @@ class Scope:
     def record_id(self) -> int | None:
         return self.record["id"] if self.record is not None else None
 
-    def wrote(self, form_key: str, record_id: int) -> None:
+    def wrote(self, form_key: str, record_id: int, record: dict) -> None:
         """An action changed a record: when it is the triggering one, the next actions read
         it as it is now (a notification after an assignment goes to the new owner)."""
         if self.record is None or form_key != self.automation.form or record_id != self.record["id"]:
             return
-        self.record = self.uow.records(self.app.key).get(form_key, record_id, include_deleted=True)
+        self.record = record        # as the record service returned it after the write
         old = self.inputs.get("old")
         self.inputs = record_inputs(self.app, form_key, self.record, value_context(self.uow))
         if old is not None:
