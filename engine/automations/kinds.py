@@ -86,8 +86,8 @@ ACTION_KINDS: dict[str, dict[str, Any]] = {
     "notify": {"required": ["to", "title"], "properties": {
         "to": RECIPIENTS, "title": {"type": "string", "minLength": 1, "maxLength": 200},
         "body": {"type": "string", "maxLength": 4000}, "link": {"type": "string", "maxLength": 500},
-        "kind": {**KEY, "description": "The notification kind users set preferences for (default: the "
-                                       "automation's key)."},
+        "category": {**KEY, "description": "The kind of notification users set preferences for (default: "
+                                           "the automation's key)."},
         "channels": {"type": "array", "items": {"enum": ["in_app", "email"]}, "uniqueItems": True},
         "robot": ROBOT}},
     "call_webhook": {"required": ["url_env"], "properties": {
