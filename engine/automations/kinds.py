@@ -101,7 +101,8 @@ ACTION_KINDS: dict[str, dict[str, Any]] = {
                        "description": "The department (its name or path) whose members take turns."},
         "include_subdepartments": {"type": "boolean",
                                    "description": "The members of the departments below it take turns too."},
-        "only_if_empty": {"type": "boolean", "description": "Leave a record that has someone already (default true)."}}},
+        "only_if_empty": {"type": "boolean",
+                          "description": "Leave a record that has someone already (default true)."}}},
 }
 
 

@@ -160,8 +160,8 @@ def _check_notify(facts, automation, action, form, target) -> Iterable[Problem]:
         text = action.option(name)
         found = syntax_problem(text) if isinstance(text, str) else None
         if found:
-            yield Problem(f"{action.path}.{name}", f"template line {found[0]}: {found[1].rstrip('.')}; templates are Jinja2, "
-                          "e.g. {{ record.name }}", code="template_syntax")
+            yield Problem(f"{action.path}.{name}", f"template line {found[0]}: {found[1].rstrip('.')}; templates "
+                          "are Jinja2, e.g. {{ record.name }}", code="template_syntax")
 
 
 def _check_round_robin(facts, automation, action, form, target) -> Iterable[Problem]:

@@ -136,7 +136,8 @@ def start_workflow(scope: Scope, action: Action) -> dict:
 @action("notify")
 def notify_action(scope: Scope, action: Action) -> dict:
     context = template_context(scope)
-    return notify(scope.uow, recipients=recipients(scope, action), kind=action.option("category") or scope.automation.key,
+    return notify(scope.uow, recipients=recipients(scope, action),
+                  kind=action.option("category") or scope.automation.key,
                   title=action.option("title"), body=action.option("body"), link=action.option("link"),
                   channels=action.option("channels"), robot=action.option("robot"), context=context,
                   key=f"{scope.payload_key}:{action.path}")

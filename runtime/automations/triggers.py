@@ -37,7 +37,6 @@ from runtime.apps import installed_apps, load_installed
 from runtime.automations.actions import set_workflow_starter
 from runtime.automations.compiled import RUN_KIND, automations_for
 from runtime.automations.listener import enqueue_run
-from runtime.jobs.outbox import utcnow
 
 LOOKBACK_DAYS = 7
 SCHEDULE_PREFIX = "automation:"

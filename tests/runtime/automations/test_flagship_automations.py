@@ -47,7 +47,8 @@ def test_referred_leads_go_round_the_sales_department(crm):
             "leads", {"name": f"朋友{i}", "source": "referral", "phone": "13800138000"}))
         owners.append(Session(db).read(lambda uow, lid=lead["id"]: uow.records("crm_referral").get("leads", lid))
                       ["fields"]["owner"])
-    website = clerk_session.write(lambda uow: uow.records("crm_referral").create("leads", {"name": "官网", "source": "website"}))
+    website = clerk_session.write(lambda uow: uow.records("crm_referral").create(
+        "leads", {"name": "官网", "source": "website"}))
     assert owners == [a.id, b.id, c.id, a.id] and website["fields"]["owner"] == clerk.id
     assert _titles(db, a.id) == ["新的转介绍线索：朋友0", "新的转介绍线索：朋友3"]
     assert [(r["automation_key"], r["status"]) for r in runs(db)] == \

@@ -137,7 +137,8 @@ def test_a_robot_that_refuses_is_retried(db, monkeypatch):
 
 
 def test_robot_links_are_part_of_the_message():
-    assert robot_message("wecom", "T", "B", "https://x/1")["markdown"]["content"] == "**T**\nB\n\n[https://x/1](https://x/1)"
+    content = robot_message("wecom", "T", "B", "https://x/1")["markdown"]["content"]
+    assert content == "**T**\nB\n\n[https://x/1](https://x/1)"
 
 
 @pytest.mark.parametrize("template", [
