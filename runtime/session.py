@@ -58,13 +58,14 @@ from engine.fields.base import DEFAULT_TZ
 from engine.i18n import register_messages
 from engine.storage.db import read_connection
 from runtime.actor import Actor, actor_for
+from runtime.automations.listener import automation_listener
 from runtime.apps import load_installed
 from runtime.jobs import outbox
 from runtime.jobs.dispatch import hand_over
 from runtime.jobs.registry import kind_named
 from runtime.org import Org, UserRef
 from runtime.permissions import Policy, policy_for
-from runtime.records import Records
+from runtime.records import DEFAULT_LISTENERS, Records
 from runtime.records.transactions import ATTEMPTS, contention_reason, run_again_on_contention
 from runtime.workflow import Workflows
 
@@ -92,6 +93,10 @@ class UnitOfWork:
         self._org: Org | None = None
         self._after_commit: list[Callable[[], Any]] = []
         self._jobs: list[int] = []          # handed to a runner once this commits
+        # The chain of automations this unit of work runs the actions of (runtime/automations):
+        # 0 for a person or a command; the writes here enqueue automations at this depth.
+        self.automation_depth = 0
+        self.automation_chain: tuple[str, ...] = ()
 
     def records(self, app_key: str) -> Records:
         """The record service of an installed app, for this unit of work's actor."""
@@ -100,9 +105,11 @@ class UnitOfWork:
             app = load_installed(self.conn, app_key)
             if app is None:
                 raise AppNotInstalled(app_key)
+            # A write's record events enqueue the app's automations (after history).
+            listeners = DEFAULT_LISTENERS.then(automation_listener(self)) if self.writable else None
             found = self._records[app_key] = Records(
                 self.conn, app, actor=self.actor, policy=self.session.policy,
-                tz=self.session.tz, now=self.session.now)
+                tz=self.session.tz, now=self.session.now, listeners=listeners)
         return found
 
     def app(self, app_key: str) -> App:

@@ -300,3 +300,81 @@ job_schedules = sa.Table(
     sa.Column("last_run_at", UTCDateTime(), nullable=True),
     _created(),
 )
+
+# ---- automations, notifications, outgoing webhooks (runtime/automations, runtime/notifications,
+# runtime/webhooks; issue #10) ---------------------------------------------------------------
+# One row per run of an automation: what triggered it, its inputs (the job's payload, so a
+# run can be run again), each action's result or error, and how it ended.
+automation_runs = sa.Table(
+    "fw_automation_runs", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("automation_key", sa.String(64), nullable=False),
+    sa.Column("trigger", sa.String(32), nullable=False),
+    sa.Column("record_id", RecordId, nullable=True),
+    sa.Column("inputs", JSONValue, nullable=True),
+    sa.Column("actions", JSONValue, nullable=True),          # [{kind, status, result | error}]
+    sa.Column("status", sa.String(16), nullable=False),      # done skipped failed stopped
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("depth", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("duration_ms", sa.Float, nullable=True),
+    sa.Column("job_id", RecordId, nullable=True),
+    sa.Column("rerun_of", RecordId, nullable=True),
+    _created(),
+    sa.Index("ix_fw_automation_runs_app_status", "app_key", "status"),
+)
+
+# A date trigger's claims: one row per (automation, record, due date), so a record's due
+# date fires its automation once, whichever scheduler claims it first.
+automation_date_fires = sa.Table(
+    "fw_automation_date_fires", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("automation_key", sa.String(64), nullable=False),
+    sa.Column("record_id", RecordId, nullable=False),
+    sa.Column("due_on", sa.String(32), nullable=False),      # the date (ISO) the trigger fired for
+    sa.Column("fired_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("app_key", "automation_key", "record_id", "due_on", name="uq_fw_automation_date_fires"),
+)
+
+# Round-robin rotations (assign_round_robin): the next turn per scope, moved with one
+# UPDATE so two workers never pick the same turn.
+round_robin = sa.Table(
+    "fw_round_robin", metadata, _id(),
+    sa.Column("scope", sa.String(255), nullable=False, unique=True),
+    sa.Column("turn", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+# In-app notifications and each user's channels per kind of notification.
+notifications = sa.Table(
+    "fw_notifications", metadata, _id(),
+    sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("link", sa.String(500), nullable=True),
+    sa.Column("key", sa.String(255), nullable=True, unique=True),    # a retried send writes once
+    _created(),
+    sa.Column("read_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_fw_notifications_user_read", "user_id", "read_at"),
+)
+
+notification_preferences = sa.Table(
+    "fw_notification_preferences", metadata,
+    sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),      # "*": every kind without its own row
+    sa.Column("channels", JSONValue, nullable=False),        # ["in_app", "email", ...]
+)
+
+# Every attempt to deliver an outgoing webhook.
+webhook_deliveries = sa.Table(
+    "fw_webhook_deliveries", metadata, _id(),
+    sa.Column("webhook", sa.String(128), nullable=False),
+    sa.Column("delivery_id", sa.String(64), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("url", sa.String(1000), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("response_excerpt", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration_ms", sa.Float, nullable=True),
+    _created(),
+    sa.Index("ix_fw_webhook_deliveries_delivery", "delivery_id"),
+)

@@ -10,6 +10,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from engine.automations.kinds import automation_schema
 from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
 from engine.definition.permissions import ACTIONS, PRESETS
@@ -106,6 +107,9 @@ def build_schema() -> dict[str, Any]:
             "permissions": {"type": "array", "maxItems": 200, "items": {"$ref": "#/$defs/permission_set"},
                             "description": "Permission sets: what the members of roles may do with each "
                                            "form (docs/permissions.md)."},
+            "automations": {"type": "array", "items": {"$ref": "#/$defs/automation"}, "maxItems": 500,
+                            "description": "Automations (智能助手): trigger, condition, actions "
+                                           "(docs/automations.md)."},
         },
         "$defs": {
             **_permission_defs(),
@@ -154,6 +158,7 @@ def build_schema() -> dict[str, Any]:
                                                   "description": common["type"]["description"]}},
                 "allOf": per_type,
             },
+            "automation": automation_schema(),
             **type_defs,
             **workflow_defs(),
         },

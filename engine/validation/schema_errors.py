@@ -212,6 +212,9 @@ def _missing(path: str, key: str, instance: dict) -> Problem:
     elif path.startswith("permissions[") and path.endswith("]"):
         hint = ("a permission set names its `key`, the `roles` that hold it and, under `forms`, what "
                 "it allows on each form; see docs/permissions.md")
+    elif path.startswith("automations[") and isinstance(instance.get("kind"), str):
+        hint = f"a {instance['kind']} {'trigger' if path.endswith('.trigger') else 'action'} needs it; see " \
+               "docs/automations.md"
     elif key in _REQUIRED_HINTS:
         hint = _REQUIRED_HINTS[key]
     else:   # an option of a field type

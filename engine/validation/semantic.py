@@ -22,6 +22,7 @@ from engine.fields.base import DefinitionContext, ValueContext
 from engine.fields.registry import get_type, type_names
 from engine.i18n import render
 from engine.suggest import did_you_mean
+from engine.validation.automation_checks import check_automations
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
 from engine.validation.permissions import check_permissions
 from engine.validation.row_checks import check_row_formula
@@ -41,6 +42,7 @@ def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Prob
     for form in app.forms:
         problems.extend(_check_form(facts, form, malformed))
     problems.extend(check_permissions(facts, app))
+    problems.extend(check_automations(facts))
     return problems
 
 

@@ -30,6 +30,10 @@ from engine.suggest import did_you_mean
 KIND_MODULES: list[str] = [
     "runtime.jobs.builtin",
     "runtime.workflow.scheduling",
+    "runtime.automations.runner",
+    "runtime.automations.triggers",
+    "runtime.notifications.jobs",
+    "runtime.webhooks.deliver",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5
