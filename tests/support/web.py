@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from engine.validation import load_definition
 from runtime.apps import apply_app, load_installed
+from runtime.permissions import FULL_ACCESS
 from runtime.session import Session
 from tests.support.paths import FLAGSHIP_APP
 from web.app import create_app
@@ -19,9 +20,14 @@ _TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 def make_app(engine: Engine, **config) -> Flask:
-    """The web app on the database of `engine` (the `db` fixture), quick sign-in failures."""
+    """The web app on the database of `engine` (the `db` fixture), quick sign-in failures.
+
+    Page tests run under FULL_ACCESS unless they pass FORMWORK_POLICY: they test what a
+    page does with what it may show. The app's own default, the role policy, is tested
+    with `FORMWORK_POLICY=ROLE_POLICY` (tests/web/pages/test_home.py, the permission tests)."""
     settings = {"DATABASE_URL": engine.url.render_as_string(hide_password=False),
-                "SECRET_KEY": "test-secret", "TESTING": True, "FORMWORK_SIGN_IN_DELAY": 0}
+                "SECRET_KEY": "test-secret", "TESTING": True, "FORMWORK_SIGN_IN_DELAY": 0,
+                "FORMWORK_POLICY": FULL_ACCESS}
     settings.update(config)
     return create_app(settings)
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 
-from runtime.permissions import FormAccess, FULL
-from tests.support.web import install_flagship, make_app, post_form, sign_in
+from runtime.permissions import ROLE_POLICY, FormAccess
+from runtime.session import Session
+from tests.support.web import add_user, install_flagship, make_app, post_form, sign_in
+from web.app import create_app
 
 
 class OnlyCustomers:
@@ -53,5 +55,27 @@ def test_home_without_apps_says_so(client, user_id):
     assert "你还没有可用的表单" in client.get("/").get_data(as_text=True)
 
 
-def test_full_access_is_the_default_policy(app):
-    assert app.extensions["formwork"].policy.access(None, None, None) == FULL
+def test_the_role_policy_is_the_default_and_lists_what_a_role_may_use(db):
+    """Without FORMWORK_POLICY the app asks the permission sets of the definition: no role,
+    no form; a salesperson the sales forms; a workspace administrator every form."""
+    app_def = install_flagship(db)
+    add_user(db, "nobody", "无角色")
+    add_user(db, "boss", "管理员", is_admin=True)
+    seller = add_user(db, "seller", "销售")
+    with Session(db).write() as uow:
+        uow.org.roles.create("sales", "销售")
+        uow.org.roles.assign("sales", [seller])
+    app = create_app({"DATABASE_URL": db.url.render_as_string(hide_password=False), "SECRET_KEY": "test-secret",
+                      "TESTING": True, "FORMWORK_SIGN_IN_DELAY": 0})
+    assert app.extensions["formwork"].policy is ROLE_POLICY
+
+    def links(account):
+        client = app.test_client()
+        sign_in(client, account)
+        return _form_links(client.get("/").get_data(as_text=True))
+    assert links("nobody") == []
+    assert links("boss") == [f"/apps/crm_referral/forms/{f.key}" for f in app_def.forms]
+    sales_forms = links("seller")
+    assert "/apps/crm_referral/forms/customers" in sales_forms
+    assert "/apps/crm_referral/forms/payments" not in sales_forms
+    app.extensions["formwork"].engine.dispose()
