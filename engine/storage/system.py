@@ -143,6 +143,7 @@ serial_counters = sa.Table(
     sa.UniqueConstraint("app_key", "form_key", "field_key", "period", name="uq_fw_serial_counters_scope"),
 )
 
+<<<<<<< HEAD
 # ---- web sign-in (issue #9): API keys, sign-in throttling, session epochs ----------
 api_keys = sa.Table(
     "fw_api_keys", metadata, _id(),
@@ -168,4 +169,33 @@ session_epochs = sa.Table(
     "fw_session_epochs", metadata,
     sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("epoch", sa.Integer, nullable=False),
+=======
+# ---- record pages (runtime/views, runtime/comments): saved views and comments ----------------
+
+saved_views = sa.Table(
+    "fw_saved_views", metadata, _id(),
+    sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("form_key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("spec", JSONValue, nullable=False),     # {"filter", "columns", "sort", "page_size"}
+    sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("user_id", "app_key", "form_key", "name", name="uq_fw_saved_views_name"),
+)
+
+record_comments = sa.Table(
+    "fw_record_comments", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("form_key", sa.String(64), nullable=False),
+    sa.Column("record_id", RecordId, nullable=False),
+    sa.Column("author_id", RecordId, nullable=True),  # None: the system
+    sa.Column("body", sa.Text, nullable=False),       # plain text; pages escape it
+    sa.Column("mentions", JSONValue, nullable=False),  # [user id, ...] of the @accounts in body
+    _created(),
+    sa.Column("edited_at", UTCDateTime(), nullable=True),
+    sa.Column("deleted_at", UTCDateTime(), nullable=True),   # deleted by its author
+    sa.Index("ix_fw_record_comments_record", "app_key", "form_key", "record_id", "id"),
+>>>>>>> recordsvc
 )
