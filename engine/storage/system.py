@@ -143,7 +143,6 @@ serial_counters = sa.Table(
     sa.UniqueConstraint("app_key", "form_key", "field_key", "period", name="uq_fw_serial_counters_scope"),
 )
 
-<<<<<<< HEAD
 # ---- web sign-in (issue #9): API keys, sign-in throttling, session epochs ----------
 api_keys = sa.Table(
     "fw_api_keys", metadata, _id(),
@@ -169,7 +168,8 @@ session_epochs = sa.Table(
     "fw_session_epochs", metadata,
     sa.Column("user_id", RecordId, sa.ForeignKey("fw_users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("epoch", sa.Integer, nullable=False),
-=======
+)
+
 # ---- record pages (runtime/views, runtime/comments): saved views and comments ----------------
 
 saved_views = sa.Table(
@@ -197,5 +197,4 @@ record_comments = sa.Table(
     sa.Column("edited_at", UTCDateTime(), nullable=True),
     sa.Column("deleted_at", UTCDateTime(), nullable=True),   # deleted by its author
     sa.Index("ix_fw_record_comments_record", "app_key", "form_key", "record_id", "id"),
->>>>>>> recordsvc
 )

@@ -40,39 +40,54 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
                    *, filter: Any = None, sort: Any = None, lang: str = "zh",
                    progress: Callable[[int], None] | None = None) -> int:
     """Write the records matching `filter` to `path`; returns how many were written."""
-    path = Path(path)
-    fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if fmt not in ("xlsx", "csv"):
-        raise FormworkError(f"unknown export format {fmt!r}: use xlsx or csv")
     with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise FormworkError(f"app {app_key!r} is not installed")
-        form = app.require_form(form_key)
-        records = Records(conn, app, lang=lang)
-        layout = _Layout.of(app, form, lang)
-        directory = Directory(conn)
-        relation_names = _RelationNames(conn, app, records.tables, layout)
-        writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)
-        count = 0
-        try:
-            cursor = None
-            while True:
-                page = records.list(form_key, filter=filter, sort=sort, page_size=PAGE,
-                                    cursor=cursor, with_count=False)
-                ctx = ValueContext(lang=lang, tz=records.ctx.tz,
-                                   names=directory.names(layout.referenced_ids(page.records)))
-                named = relation_names.for_page(page.records, ctx)
-                for record in page.records:
-                    count += 1
-                    writer.write(count, layout.main_cells(record, ctx, named), layout.subform_cells(record, ctx))
-                if progress:
-                    progress(count)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-        finally:
-            writer.close()
+        return write_export(Records(conn, app, lang=lang), form_key, path, fmt,
+                            filter=filter, sort=sort, progress=progress)
+
+
+def write_export(records: Records, form_key: str, path: Path, fmt: str | None = None, *,
+                 filter: Any = None, sort: Any = None, search: str | None = None,
+                 columns: list[str] | None = None,
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Write the records of `records` (a record service as its reader: their row scope
+    and visible fields, as the data table shows them) to `path`. `columns` chooses and
+    orders the fields (default: every field); a field the reader may not see is never
+    written, whatever `columns` says. Returns how many records were written."""
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in ("xlsx", "csv"):
+        raise FormworkError(f"unknown export format {fmt!r}: use xlsx or csv")
+    app, conn, lang = records.app, records.conn, records.ctx.lang
+    form = app.require_form(form_key)
+    access = records.access(form)
+    keys = [k for k in (columns if columns is not None else form.field_keys())
+            if form.field(k) is not None and access.can_see(k)]
+    layout = _Layout.of(app, form, lang, keys)
+    directory = Directory(conn)
+    relation_names = _RelationNames(conn, app, records.tables, layout)
+    writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)
+    count = 0
+    try:
+        cursor = None
+        while True:
+            page = records.list(form_key, filter=filter, sort=sort, search=search, page_size=PAGE,
+                                cursor=cursor, with_count=False)
+            ctx = ValueContext(lang=lang, tz=records.ctx.tz,
+                               names=directory.names(layout.referenced_ids(page.records)))
+            named = relation_names.for_page(page.records, ctx)
+            for record in page.records:
+                count += 1
+                writer.write(count, layout.main_cells(record, ctx, named), layout.subform_cells(record, ctx))
+            if progress:
+                progress(count)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    finally:
+        writer.close()
     return count
 
 
@@ -86,9 +101,10 @@ class _Layout:
     subforms: list[tuple[FieldDef, list[tuple[FieldDef, FieldType]]]]
 
     @classmethod
-    def of(cls, app, form: FormDef, lang: str) -> "_Layout":
+    def of(cls, app, form: FormDef, lang: str, keys: list[str] | None = None) -> "_Layout":
         main, subforms = [], []
-        for fdef in form.fields:
+        chosen = form.fields if keys is None else [form.field(k) for k in keys]
+        for fdef in chosen:
             ftype = app.types.of(fdef)
             if ftype.storage == "child_table":
                 subforms.append((fdef, [(s, app.types.of(s)) for s in fdef.fields]))

@@ -133,21 +133,15 @@ class Records:
             raise PermissionDenied(f"permission_{action}_denied", form=form.key)
         return access
 
-<<<<<<< HEAD
-    def access(self, form_key: str, action: str | None = None) -> FormAccess:
-        """What the actor may do with `form_key` (PermissionDenied when `action` is not
-        among it): for services built on this one (runtime/forms), asked the same way."""
-        return self._access(self.app.require_form(form_key), action)
+    def access(self, form: FormDef | str, action: str | None = None) -> FormAccess:
+        """What the actor may do with `form` (a key or the form; PermissionDenied when
+        `action` is not among it): the policy's answer, asked once per form, for services
+        built on this one (runtime/forms, runtime/views...)."""
+        return self._access(self.app.require_form(form) if isinstance(form, str) else form, action)
 
     def clean_input(self, cleaner: RecordCleaner, access: FormAccess, raw: Any, **options) -> CleanedRecord:
         """Input cleaned as a create or update cleans it (fields the actor may not set refused)."""
         return self._clean(cleaner, access, raw, **options)
-=======
-    def access(self, form: FormDef | str) -> FormAccess:
-        """What the actor may do with `form` (a key or the form): the policy's answer,
-        asked once per form, for services built on this one (runtime/views...)."""
-        return self._access(self.app.require_form(form) if isinstance(form, str) else form)
->>>>>>> recordsvc
 
     @staticmethod
     def _scoped(query, access: FormAccess):
