@@ -174,8 +174,8 @@ def test_xss_corpus_is_escaped_in_the_table(db):
 
 def test_salesperson_sees_own_rows_without_the_hidden_field(db):
     app, crm = crm_site(db, salesperson=True)
-    add_customers(crm, [{"name": "李的客户", "owner": crm.li.user_id, "note": "SECRET-NOTE"},
-                        {"name": "韩的客户", "owner": crm.han.user_id, "note": "SECRET-NOTE"}])
+    add_customers(crm, [{"name": "李的客户", "note": "SECRET-NOTE"}])
+    add_customers(crm, [{"name": "韩的客户", "note": "SECRET-NOTE"}], actor=crm.han)   # owned by 韩梅梅
     client = signed_in(app)
     page = html(client.get(BASE))
     assert "李的客户" in page and "韩的客户" not in page
