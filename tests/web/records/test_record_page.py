@@ -3,10 +3,9 @@ history after an edit, comments (escaped), delete to the recycle bin and restore
 for a record outside the user's scope, 403 for a missing action, both as clear pages."""
 from __future__ import annotations
 
-from runtime.permissions import FULL, FormAccess
+from runtime.permissions import FULL, FULL_ACCESS, FormAccess
 from tests.support.table_pages import XSS, add_customers, crm_site, post_json, signed_in
 from tests.support.web import csrf_from, make_app
-from runtime.permissions import FULL_ACCESS
 
 BASE = "/apps/crm/forms/customers"
 
