@@ -70,3 +70,51 @@ def test_find_open_edit_delete_restore(db, browser, open_page, viewport, request
         page.goto(record_url)
         assert "上海明达科技" in page.locator("h1").inner_text()
     app.extensions["formwork"].engine.dispose()
+
+
+def test_columns_saved_view_and_bulk_edit_on_a_desktop(db, browser, open_page, request):
+    app, crm = crm_site(db)
+    add_customers(crm, [{"name": f"客户{i}", "level": "normal", "credit": i} for i in range(1, 4)])
+    backend = request.node.callspec.params.get("db_url", "db")
+    with LiveServer(app) as server:
+        page = open_page(DESKTOP)
+        page.on("dialog", lambda dialog: dialog.accept())
+        sign_in_page(page, server.url, "li.lei", PASSWORD)
+        page.goto(server.url + BASE)
+
+        page.click("button[data-toggle=columns-panel]")
+        for key in ("owner", "dept", "note"):
+            page.uncheck(f".column-item[data-key={key}] input")
+        page.check(".column-item[data-key=created_at] input")
+        page.drag_and_drop(".column-item[data-key=credit] .drag-handle", ".column-item[data-key=level]")
+        screenshot(page, f"table-columns-1280-{backend}")
+        page.click("#columns-apply")
+        page.wait_for_load_state()
+        headers = page.locator("thead th[data-key]").evaluate_all("els => els.map(e => e.dataset.key)")
+        assert headers == ["name", "credit", "level", "created_at"]     # credit dragged before level
+
+        page.click("th[data-key=credit] .sort-button")
+        page.wait_for_load_state()
+        assert page.locator("td.title-col").all_inner_texts() == ["客户1", "客户2", "客户3"]
+        page.click("button[data-toggle=view-panel]")
+        page.fill("#view-name", "按额度")
+        page.check("#view-default")
+        page.click("#view-save-new")
+        page.wait_for_url("**view=*")
+        page.goto(server.url + BASE)            # the default view opens with its columns
+        assert "按额度 ★" in page.locator("#view-select").inner_text()
+        assert page.locator("thead th[data-key]").count() == 4
+
+        page.check("tr[data-id='1'] .row-select")
+        page.check("tr[data-id='2'] .row-select")
+        assert "已选 2 条" in page.locator("#bulk-count").inner_text()
+        page.select_option("#bulk-field", "level")
+        page.select_option("#bulk-input", "vip")
+        screenshot(page, f"table-bulk-1280-{backend}")
+        with page.expect_navigation():          # the page reloads once the records are saved
+            page.click("#bulk-set")
+        levels = page.locator("tbody tr").evaluate_all(
+            "rows => rows.map(r => r.querySelectorAll('td')[3].textContent.trim())")
+        assert levels == ["重要客户", "重要客户", "普通客户"]
+        screenshot(page, f"table-after-bulk-1280-{backend}")
+    app.extensions["formwork"].engine.dispose()
