@@ -2,7 +2,7 @@
 user may see with display values, subform rows, the tabs of the records pointing at it
 (?tab=<form>.<field> chooses one), the history and the comments. POST .../comments adds
 a comment, POST .../delete moves the record to the recycle bin. .../record.json,
-.../history.json and .../comments.json are the same data for scripts.
+.../related.json, .../history.json and .../comments.json are the same data for scripts.
 
 Thin over runtime/record_page and runtime/comments, through runtime_session(): a
 record outside the user's row scope answers 404, a missing action 403 (web/errors.py).
@@ -49,6 +49,19 @@ def record(app_key: str, form_key: str, record_id: int):
 def record_json(app_key: str, form_key: str, record_id: int):
     with runtime_session().read() as uow:
         return jsonify(RecordPage(uow.records(app_key)).view(form_key, record_id))
+
+
+@bp.get("/related.json")
+@login_required
+def related_json(app_key: str, form_key: str, record_id: int):
+    """One tab's records (?tab=<form>.<field>, default the first with records; ?cursor=)."""
+    cursor = parse_table_query({"cursor": request.args.get("cursor", "")}).cursor
+    with runtime_session().read() as uow:
+        page = RecordPage(uow.records(app_key))
+        tab = chosen_tab(page.view(form_key, record_id)["tabs"], request.args.get("tab"))
+        if tab is None:
+            raise NotFound()
+        return jsonify(page.related(form_key, record_id, tab["form"], tab["field"], cursor=cursor))
 
 
 @bp.get("/history.json")

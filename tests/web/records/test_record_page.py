@@ -43,6 +43,9 @@ def test_fields_tabs_and_history(db):
     order = page_of(client, "/apps/crm/forms/orders/records/1")
     assert "交换机" in order and 'data-subform="items"' in order and "上海明达" in order
     assert client.get(f"{BASE}/records/{customer['id']}/history.json").get_json()["history"][0]["version"] == 2
+    related = client.get(f"{BASE}/records/{customer['id']}/related.json?tab=orders.customer").get_json()
+    assert sorted(r["display"]["title"] for r in related["rows"]) == ["服务器采购", "续保"]
+    assert client.get(f"{BASE}/records/{customer['id']}/related.json?tab=orders.nope").status_code == 404
 
 
 def test_comments_are_added_and_escaped(db):
@@ -93,7 +96,7 @@ def test_another_users_record_is_404_and_hidden_fields_absent(db):
     assert "SECRET-NOTE" not in page and "备注" not in page
     assert "SECRET-NOTE" not in client.get(f"{BASE}/records/{mine['id']}/record.json").get_data(as_text=True)
     assert "SECRET-NOTE" not in client.get(f"{BASE}/records/{mine['id']}/history.json").get_data(as_text=True)
-    for path in ("", "/history.json", "/comments.json", "/record.json"):
+    for path in ("", "/history.json", "/comments.json", "/record.json", "/related.json"):
         answer = client.get(f"{BASE}/records/{theirs['id']}{path}")
         assert answer.status_code == 404, path
     missing = client.get(f"{BASE}/records/{theirs['id']}")

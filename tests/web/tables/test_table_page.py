@@ -188,3 +188,14 @@ def test_salesperson_sees_own_rows_without_the_hidden_field(db):
     assert client.get(f"{BASE}/table.json?filter={hidden_filter}").status_code == 400
     refused = post_json(client, f"{BASE}/bulk/set", {"ids": [1], "field": "level", "value": "vip"})
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bulk_field_not_editable"
+
+
+def test_a_capped_count_says_at_least(db, monkeypatch):
+    app, crm = crm_site(db)
+    seed(crm, 5)
+    monkeypatch.setattr("runtime.records.service.COUNT_CAP", 3)
+    client = signed_in(app)
+    count = client.get(f"{BASE}/table.json").get_json()["count"]
+    assert not count["exact"]
+    assert count["text"] == "3+" or count["text"].startswith("≈")     # PostgreSQL may estimate
+    assert f"共 {count['text']} 条记录" in html(client.get(BASE))
