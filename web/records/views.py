@@ -37,11 +37,13 @@ def record(app_key: str, form_key: str, record_id: int):
         related = page.related(form_key, record_id, tab["form"], tab["field"], cursor=cursor) if tab else None
         history = page.history(form_key, record_id)
         comments = Comments(records).list(form_key, record_id, limit=50)
-        title_key = records.app.require_form(form_key).title_key()
+        form = records.app.require_form(form_key)
+        title_key = form.title_key()
+        targets = {f.key: f.option("target") for f in form.fields if f.type == "relation"}
     return render_template("records/record.html", app_key=app_key, form_key=form_key, shown=shown,
                            record=shown["record"], tab=tab, related=related, history=history,
                            comments=comments,
-                           title=record_title(shown, title_key))
+                           title=record_title(shown, title_key), targets=targets)
 
 
 @bp.get("/record.json")

@@ -42,6 +42,7 @@ def test_fields_tabs_and_history(db):
     assert f'href="{BASE}/records/{customer["id"]}/edit"' in page
     order = page_of(client, "/apps/crm/forms/orders/records/1")
     assert "交换机" in order and 'data-subform="items"' in order and "上海明达" in order
+    assert f'href="{BASE}/records/{customer["id"]}"' in order        # the relation links to the customer
     assert client.get(f"{BASE}/records/{customer['id']}/history.json").get_json()["history"][0]["version"] == 2
     related = client.get(f"{BASE}/records/{customer['id']}/related.json?tab=orders.customer").get_json()
     assert sorted(r["display"]["title"] for r in related["rows"]) == ["服务器采购", "续保"]
