@@ -6,7 +6,8 @@
     gunicorn -w 4 -b 127.0.0.1:5000 'web.app:create_app()'
 
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
-web/account (password, API keys), web/pages (home), web/vendor.py (npm libraries).
+web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
+recycle bin), web/records (record pages, comments), web/vendor.py (npm libraries).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -30,10 +31,13 @@ from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
 from web.context import EXTENSION, WebState, current_actor, page_lang
 from web.errors import register_error_handlers
+from web.formatting import init_formatting
 from web.i18n import init_i18n
 from web.pages.views import bp as pages_bp
+from web.records.views import bp as records_bp
+from web.tables.views import bp as tables_bp
 
-BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp)
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -56,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     upgrade_system(engine)
     app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", ROLE_POLICY))
     init_i18n(app)
+    init_formatting(app)
     app.before_request(load_identity)
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field,

@@ -30,7 +30,6 @@ from runtime.import_export.cells import neutralise
 from runtime.import_export.directory import Directory
 from runtime.actor import Actor
 from runtime.import_export.relations import matchable_keys
-from runtime.permissions.fields import shown_form
 from runtime.permissions.policy import EXPORT, VIEW, Policy
 from runtime.permissions.roles import policy_for
 from runtime.records import Records
@@ -48,41 +47,58 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
     As `actor` (default the system) under `policy` (default the actor's: policy_for), who
     needs the export and view actions; only the rows in their scope and the fields they
     see are written (PermissionDenied before anything is written otherwise)."""
-    path = Path(path)
-    fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if fmt not in ("xlsx", "csv"):
-        raise FormworkError(f"unknown export format {fmt!r}: use xlsx or csv")
     with read_connection(engine) as conn:
         app = load_installed(conn, app_key)
         if app is None:
             raise FormworkError(f"app {app_key!r} is not installed")
-        form = app.require_form(form_key)
         actor = actor or Actor.system(lang)
         records = Records(conn, app, actor=actor, policy=policy or policy_for(actor), lang=lang)
-        records.access(form_key, VIEW)
-        layout = _Layout.of(app, shown_form(form, records.access(form_key, EXPORT)), lang)
-        directory = Directory(conn)
-        relation_names = _RelationNames(conn, app, records.tables, layout)
-        writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)
-        count = 0
-        try:
-            cursor = None
-            while True:
-                page = records.list(form_key, filter=filter, sort=sort, page_size=PAGE,
-                                    cursor=cursor, with_count=False)
-                ctx = ValueContext(lang=lang, tz=records.ctx.tz,
-                                   names=directory.names(layout.referenced_ids(page.records)))
-                named = relation_names.for_page(page.records, ctx)
-                for record in page.records:
-                    count += 1
-                    writer.write(count, layout.main_cells(record, ctx, named), layout.subform_cells(record, ctx))
-                if progress:
-                    progress(count)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-        finally:
-            writer.close()
+        return write_export(records, form_key, path, fmt, filter=filter, sort=sort, progress=progress)
+
+
+def write_export(records: Records, form_key: str, path: Path, fmt: str | None = None, *,
+                 filter: Any = None, sort: Any = None, search: str | None = None,
+                 columns: list[str] | None = None,
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Write the records of `records` (a record service as its reader: their row scope
+    and visible fields, as the data table shows them) to `path`. The reader needs the
+    view and export actions (PermissionDenied before anything is written otherwise).
+    `columns` chooses and orders the fields (default: every field); a field the reader
+    may not see is never written, whatever `columns` says. Returns how many records
+    were written."""
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in ("xlsx", "csv"):
+        raise FormworkError(f"unknown export format {fmt!r}: use xlsx or csv")
+    app, conn, lang = records.app, records.conn, records.ctx.lang
+    form = app.require_form(form_key)
+    records.access(form, VIEW)
+    access = records.access(form, EXPORT)
+    keys = [k for k in (columns if columns is not None else form.field_keys())
+            if form.field(k) is not None and access.can_see(k)]
+    layout = _Layout.of(app, form, lang, keys)
+    directory = Directory(conn)
+    relation_names = _RelationNames(conn, app, records.tables, layout)
+    writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)
+    count = 0
+    try:
+        cursor = None
+        while True:
+            page = records.list(form_key, filter=filter, sort=sort, search=search, page_size=PAGE,
+                                cursor=cursor, with_count=False)
+            ctx = ValueContext(lang=lang, tz=records.ctx.tz,
+                               names=directory.names(layout.referenced_ids(page.records)))
+            named = relation_names.for_page(page.records, ctx)
+            for record in page.records:
+                count += 1
+                writer.write(count, layout.main_cells(record, ctx, named), layout.subform_cells(record, ctx))
+            if progress:
+                progress(count)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    finally:
+        writer.close()
     return count
 
 
@@ -96,9 +112,10 @@ class _Layout:
     subforms: list[tuple[FieldDef, list[tuple[FieldDef, FieldType]]]]
 
     @classmethod
-    def of(cls, app, form: FormDef, lang: str) -> "_Layout":
+    def of(cls, app, form: FormDef, lang: str, keys: list[str] | None = None) -> "_Layout":
         main, subforms = [], []
-        for fdef in form.fields:
+        chosen = form.fields if keys is None else [form.field(k) for k in keys]
+        for fdef in chosen:
             ftype = app.types.of(fdef)
             if ftype.storage == "child_table":
                 subforms.append((fdef, [(s, app.types.of(s)) for s in fdef.fields]))
