@@ -231,6 +231,8 @@ def with_null(schema: dict) -> dict:
         return {**schema, "enum": [*schema["enum"], None]} if None not in schema["enum"] else schema
     return {"anyOf": [schema, {"type": "null"}]}
 
+
+@dataclass(frozen=True)
 class WidgetContext:
     """Handed to `FieldType.widget`: the language of labels and the whole app (a relation
     names its target form's title field, a lookup the kind of the field it shows)."""
