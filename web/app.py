@@ -6,7 +6,8 @@
     gunicorn -w 4 -b 127.0.0.1:5000 'web.app:create_app()'
 
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
-web/account (password, API keys), web/pages (home), web/vendor.py (npm libraries).
+web/account (password, API keys), web/pages (home), web/forms (the form page),
+web/files (/api/v1/files), web/vendor.py (npm libraries).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -28,12 +29,14 @@ from web.account.views import bp as account_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
+from web.files.views import bp as files_bp
+from web.forms.views import bp as forms_bp
 from web.context import EXTENSION, WebState, current_actor, page_lang
 from web.errors import register_error_handlers
 from web.i18n import init_i18n
 from web.pages.views import bp as pages_bp
 
-BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp)
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, forms_bp, files_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
