@@ -5,15 +5,8 @@
 // web/forms/posted.py reads. The vendor scripts are loaded by the page as globals.
 import { uploadFile } from "./uploads.js";
 
-const T = {
-  zh: { uploading: "上传中", failed: "上传失败", tooBig: "文件过大", tooMany: "文件数量已达上限",
-        locating: "正在定位…", located: "已获取当前位置", noGeo: "无法获取位置", noResults: "没有匹配项",
-        signFirst: "请先签名", saved: "签名已保存", remove: "移除" },
-  en: { uploading: "Uploading", failed: "Upload failed", tooBig: "File too large", tooMany: "No more files allowed",
-        locating: "Locating…", located: "Location found", noGeo: "Could not get the location", noResults: "No matches",
-        signFirst: "Sign first", saved: "Signature saved", remove: "Remove" },
-};
-let t = T.zh;
+// Texts come translated from the page (Flask-Babel): <script id="form-texts">.
+let t = {};
 
 function changed(element) {
   element.dispatchEvent(new CustomEvent("fw:changed", { bubbles: true }));
@@ -290,7 +283,8 @@ export function syncWidgets(form) {
 }
 
 export function initWidgets(form, { lang = "zh" } = {}) {
-  t = T[lang] || T.zh;
+  const texts = document.getElementById("form-texts");
+  t = texts ? JSON.parse(texts.textContent) : {};
   form.querySelectorAll("input[data-widget=date], input[data-widget=datetime]")
     .forEach((input) => initDate(input, lang));
   form.querySelectorAll("select[data-widget=select], select[data-widget=multiselect]").forEach(initSelect);
