@@ -8,7 +8,7 @@ import json
 from runtime.forms.widgets import describe_form
 from runtime.session import Session
 from tests.support.form_pages import HidingPolicy, errors_of, page_url, post_page
-from tests.support.web import add_user, make_app, sign_in
+from tests.support.web import add_user, csrf_from, make_app, sign_in
 
 # What each widget kind renders (templates/forms/_widgets.html), beside data-kind.
 MARKERS = {
@@ -160,6 +160,6 @@ def test_pickers(db, signed_in):
 
 
 def test_english_page(signed_in):
-    signed_in.post("/lang", data={"lang": "en", "csrf_token": __import__("tests.support.web", fromlist=["x"]).csrf_from(signed_in, "/")})
+    signed_in.post("/lang", data={"lang": "en", "csrf_token": csrf_from(signed_in, "/")})
     html = signed_in.get(page_url()).get_data(as_text=True)
     assert "New: Orders" in html and ">Save</button>" in html
