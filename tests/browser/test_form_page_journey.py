@@ -74,3 +74,26 @@ def test_subform_row_formula_computes_as_you_type(db, live_app, open_page, viewp
     screenshot(page, f"form-orders-subform-{width}")
     no_sideways_scroll = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert no_sideways_scroll
+
+
+@VIEWPORTS
+def test_every_widget_and_an_upload(db, live_app, open_page, viewport, tmp_path):
+    install_desk(db)
+    add_user(db)
+    width = viewport["width"]
+    page = open_page(viewport)
+    sign_in_page(page, live_app.url, "li.lei", PASSWORD)
+    page.goto(f"{live_app.url}/apps/desk/forms/everything/new")
+    assert page.locator("[data-field=date] input.flatpickr-input").count() == 1
+    pdf = tmp_path / "报价单.pdf"
+    pdf.write_bytes(b"%PDF-1.4 quote")
+    page.set_input_files("[data-field=attachment] input[type=file]", str(pdf))
+    page.wait_for_selector("[data-field=attachment] .file-item a:has-text('报价单.pdf')")
+    page.fill("#f-number", "5")
+    page.wait_for_function("document.querySelector('[data-computed=formula]').textContent.trim() === '10.00'")
+    screenshot(page, f"form-everything-{width}")
+    no_sideways_scroll = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert no_sideways_scroll
+    with page.expect_navigation():
+        page.click("form.record-form button[type=submit]")
+    assert "/apps/desk/forms/everything/records/" in page.url
