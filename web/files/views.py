@@ -1,5 +1,5 @@
 """Files (issue #9 part 6): `POST /api/v1/files` stores an upload (multipart field
-`file`; with `?app=&form=&field=` the limits of that field apply) and answers
+`file`; with `?app=&form=&field=`, or those fields beside the file, the limits of that field apply) and answers
 `{"id", "name", "size", "content_type"}`; `GET /api/v1/files/<id>` sends it after the
 permission check of runtime/files.py, as an attachment (inline only for raster images),
 with `X-Content-Type-Options: nosniff`. The runtime decides; this view only speaks HTTP."""
@@ -42,10 +42,11 @@ def upload():
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         raise UploadMissing()
-    args = request.args
+    # The field it is for: in the query string, or beside the file (the OpenAPI FileUpload).
+    named = {key: request.args.get(key) or request.form.get(key) for key in ("app", "form", "field")}
     row = runtime_session().write(lambda uow: store_upload(
         uow, store(), sent.stream, sent.filename, sent.mimetype,
-        app_key=args.get("app"), form_key=args.get("form"), field_key=args.get("field")))
+        app_key=named["app"], form_key=named["form"], field_key=named["field"]))
     return jsonify(file_json(row)), 201
 
 

@@ -79,6 +79,10 @@ def test_the_fields_limits_apply(web, user_id):
     assert too_big.status_code == 400 and too_big.get_json()["error"]["code"] == "file_too_large"
     not_image = upload(client, PDF, "photo.png", FIELD + "image")
     assert not_image.get_json()["error"]["code"] == "file_not_image"
+    in_the_body = client.post("/api/v1/files", headers={"X-CSRF-Token": csrf_from(client, "/")},
+                              data={"file": (io.BytesIO(b"MZ"), "x.exe"), "app": "desk", "form": "everything",
+                                    "field": "attachment"}, content_type="multipart/form-data")
+    assert in_the_body.get_json()["error"]["code"] == "file_type_refused"
     unknown = upload(client, PDF, "a.pdf", "?app=desk&form=everything&field=text")
     assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "file_field_unknown"
     missing = client.post("/api/v1/files", data={}, headers={"X-CSRF-Token": csrf_from(client, "/")})
