@@ -192,3 +192,15 @@ def test_the_same_content_uploaded_twice_is_kept_until_both_are_gone(db, web, us
     with db.begin() as conn:
         assert cleanup_orphans(conn, file_store(files_dir)) == 1
     assert client.get(f"/api/v1/files/{second['id']}").data == PDF    # the shared content stays
+
+
+def test_the_edit_page_shows_the_records_files(db, web, user_id):
+    client = client_of(web())
+    pdf = upload(client, PDF, "报价单.pdf", FIELD + "attachment").get_json()
+    sig = upload(client, PNG, "signature.png", FIELD + "signature").get_json()
+    record = Session(db).write(lambda uow: uow.records("desk").create(
+        "everything", {"attachment": [pdf["id"]], "signature": sig["id"]}))
+    html = client.get(f"/apps/desk/forms/everything/records/{record['id']}/edit").get_data(as_text=True)
+    assert f'<a href="/api/v1/files/{pdf["id"]}">报价单.pdf</a>' in html
+    assert f'value=\'[{pdf["id"]}]\'' in html
+    assert f'src="/api/v1/files/{sig["id"]}?inline=1"' in html and f'value="{sig["id"]}"' in html
