@@ -69,7 +69,7 @@ def build_page(app_key: str, form_key: str, values: dict, *, record_id=None, ver
                touched=None, issues=None, general=None, submitted=False) -> FormPage:
     lang = page_lang()
     with runtime_session().read() as uow:
-        description = describe_form(uow, app_key, form_key, lang=lang)
+        description = with_lookup_choices(uow, app_key, describe_form(uow, app_key, form_key, lang=lang), lang)
         draft = evaluate_draft(uow, app_key, form_key, values, record_id=record_id, version=version,
                                touched=touched).as_dict(lang)
         shown_values = merged(values, draft["values"])
@@ -77,6 +77,29 @@ def build_page(app_key: str, form_key: str, values: dict, *, record_id=None, ver
         app_label = uow.app(app_key).label.get(lang) or app_key
     return FormPage(app_key, form_key, app_label, description, shown_values, draft, labels,
                     issues if issues is not None else {}, general or [], record_id, version, submitted)
+
+
+CHOICE_KINDS = {"select", "radio", "multiselect", "checkbox"}
+
+
+def with_lookup_choices(uow, app_key: str, description: dict, lang: str) -> dict:
+    """Lookups of choice fields show the choices' labels, not their values: the choices
+    of the field looked up (as the actor may see its form) are added to the lookup's
+    options."""
+    relations = {f["key"]: f["options"].get("target") for f in description["fields"] if f["kind"] == "relation"}
+    targets: dict[str, dict] = {}
+    for f in description["fields"]:
+        if f["kind"] != "lookup" or f["options"].get("shows") not in CHOICE_KINDS:
+            continue
+        target = relations.get(f["options"].get("relation"))
+        if target is None:
+            continue
+        if target not in targets:
+            targets[target] = {t["key"]: t for t in describe_form(uow, app_key, target, lang=lang)["fields"]}
+        shown_field = targets[target].get(f["options"].get("field"))
+        if shown_field is not None:
+            f["options"]["choices"] = shown_field["options"].get("choices", [])
+    return description
 
 
 def render_page(page: FormPage, status: int = 200):

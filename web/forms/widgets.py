@@ -37,8 +37,11 @@ def shown(field: dict, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    choices = {c["value"]: c["label"] for c in (field.get("options") or {}).get("choices") or []}
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return "、".join(str(choices.get(v, v)) for v in value)
+    if isinstance(value, (str, int)) and value in choices:
+        return str(choices[value])
     if isinstance(value, dict):
         return " ".join(str(v) for v in value.values() if v)
     options = field.get("options") or {}

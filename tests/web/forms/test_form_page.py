@@ -163,3 +163,13 @@ def test_english_page(signed_in):
     signed_in.post("/lang", data={"lang": "en", "csrf_token": csrf_from(signed_in, "/")})
     html = signed_in.get(page_url()).get_data(as_text=True)
     assert "New: Orders" in html and ">Save</button>" in html
+
+
+def test_a_lookup_of_a_choice_shows_its_label(db, signed_in):
+    session = Session(db)
+    customer = session.write(lambda uow: uow.records("desk").create("customers", {"name": "明达", "level": "vip"}))
+    order = session.write(lambda uow: uow.records("desk").create(
+        "orders", {"title": "x", "customer": customer["id"]}))
+    html = signed_in.get(f"/apps/desk/forms/orders/records/{order['id']}/edit").get_data(as_text=True)
+    assert ">重要客户</output>" in html
+    assert '"label": "\\u91cd\\u8981\\u5ba2\\u6237"' in html or '"label": "重要客户"' in html   # for the script

@@ -46,6 +46,12 @@ function schedule(changed) {
 }
 
 function shownText(output, value) {
+  if (output.dataset.choices) {
+    // A lookup of a choice field: the label the page was given for each value.
+    const labels = Object.fromEntries(JSON.parse(output.dataset.choices).map((c) => [c.value, c.label]));
+    if (Array.isArray(value)) value = value.map((v) => labels[v] ?? v);
+    else if (value in labels) value = labels[value];
+  }
   if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return "—";
   if (value === true) return "✓";
   if (value === false) return "✗";
