@@ -7,7 +7,8 @@
 
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
 web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
-recycle bin), web/records (record pages, comments), web/vendor.py (npm libraries).
+recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
+web/vendor.py (npm libraries).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -29,6 +30,8 @@ from web.account.views import bp as account_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
+from web.files.views import bp as files_bp
+from web.forms.views import bp as forms_bp
 from web.context import EXTENSION, WebState, current_actor, page_lang
 from web.errors import register_error_handlers
 from web.formatting import init_formatting
@@ -37,7 +40,7 @@ from web.pages.views import bp as pages_bp
 from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
-BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp)
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
