@@ -6,7 +6,8 @@
     gunicorn -w 4 -b 127.0.0.1:5000 'web.app:create_app()'
 
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
-web/account (password, API keys), web/pages (home), web/vendor.py (npm libraries).
+web/account (password, API keys), web/pages (home), web/vendor.py (npm libraries),
+web/api (the REST API under /api/v1, its document and its docs page).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -21,10 +22,13 @@ from flask.sessions import SecureCookieSessionInterface
 
 from engine.storage.db import make_engine
 from engine.storage.system_upgrade import upgrade_system
+from runtime.auth import Rate, RateLimiter
 from runtime.permissions import FULL_ACCESS
 from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
+from web.api.docs import bp as api_docs_bp
+from web.api.views import bp as api_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
@@ -33,7 +37,7 @@ from web.errors import register_error_handlers
 from web.i18n import init_i18n
 from web.pages.views import bp as pages_bp
 
-BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp)
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, api_bp, api_docs_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -42,6 +46,14 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("FORMWORK_SECURE_COOKIES")) or request.is_secure
+
+
+def rate_limiter(config) -> RateLimiter | None:
+    """The API's limiter from FORMWORK_API_RATE ("off": none), counting in REDIS_URL if set."""
+    rate = str(config.get("FORMWORK_API_RATE") or "off").strip()
+    if rate.lower() == "off":
+        return None
+    return RateLimiter(Rate.parse(rate), redis_url=config.get("REDIS_URL"))
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -54,7 +66,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = SessionCookies()
     engine = make_engine(app.config["DATABASE_URL"])
     upgrade_system(engine)
-    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", FULL_ACCESS))
+    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", FULL_ACCESS),
+                                         rate_limiter=rate_limiter(app.config))
     init_i18n(app)
     app.before_request(load_identity)
     app.before_request(check_csrf)

@@ -15,6 +15,7 @@ from flask import request, session
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
+from runtime.api.errors import ApiError, csrf_invalid, csrf_missing
 from web.context import signed_in_via
 
 FIELD, HEADER, SESSION_KEY = "csrf_token", "X-CSRF-Token", "csrf"
@@ -26,7 +27,10 @@ class CsrfRefused(BadRequest):
 
     def __init__(self, missing: bool):
         super().__init__()
-        self.error_code = "csrf_missing" if missing else "csrf_invalid"
+        self.missing = missing
+
+    def api_error(self) -> ApiError:
+        return csrf_missing(HEADER) if self.missing else csrf_invalid(HEADER)
 
 
 def csrf_token() -> str:
