@@ -53,7 +53,8 @@ def rate_limiter(config) -> RateLimiter | None:
     rate = str(config.get("FORMWORK_API_RATE") or "off").strip()
     if rate.lower() == "off":
         return None
-    return RateLimiter(Rate.parse(rate), redis_url=config.get("REDIS_URL"))
+    return RateLimiter(Rate.parse(rate), redis_url=config.get("REDIS_URL"),
+                       redis_prefix=config.get("FORMWORK_REDIS_PREFIX") or "formwork:")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -11,6 +11,7 @@ FORMWORK_SECURE_COOKIES 1: session cookies are Secure even when the request is n
 FORMWORK_API_RATE       requests per API key (or signed-in user) in a window, e.g. 600/minute
                         (the default), 10/second; "off": no limit. Counted in Redis when
                         REDIS_URL is set (shared by every worker), else in each process
+FORMWORK_REDIS_PREFIX   the start of every Redis key Formwork writes (default "formwork:")
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def from_environment() -> dict[str, Any]:
         "FORMWORK_INSTANCE": str(instance.resolve()),
         "FORMWORK_SECURE_COOKIES": os.environ.get("FORMWORK_SECURE_COOKIES", "") == "1",
         "FORMWORK_API_RATE": os.environ.get("FORMWORK_API_RATE") or DEFAULT_API_RATE,
+        "FORMWORK_REDIS_PREFIX": os.environ.get("FORMWORK_REDIS_PREFIX") or "formwork:",
     }
 
 

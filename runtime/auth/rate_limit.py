@@ -101,10 +101,11 @@ class RedisCounter:
 
 
 class RateLimiter:
-    def __init__(self, rate: Rate, *, redis_url: str | None = None, clock: Callable[[], float] = time.time,
-                 counter=None):
+    def __init__(self, rate: Rate, *, redis_url: str | None = None, redis_prefix: str = "formwork:",
+                 clock: Callable[[], float] = time.time, counter=None):
+        """`redis_prefix` starts every key it writes (installations sharing a Redis apart)."""
         self.rate, self.clock = rate, clock
-        self.counter = counter or (RedisCounter(redis_url) if redis_url else MemoryCounter())
+        self.counter = counter or (RedisCounter(redis_url, f"{redis_prefix}rate:") if redis_url else MemoryCounter())
 
     def hit(self, bucket: str) -> Decision:
         """Count one request of `bucket` and say whether it may go on."""

@@ -154,12 +154,21 @@ def _operation(path: str, method: str, op: dict[str, Any], shared: list, compone
 
 
 def _schema(name: str, schema: dict[str, Any]) -> Schema:
+    rows = _property_rows(schema, "")
+    return Schema(name, type_text(schema) if not rows else "object", schema.get("description", ""), rows)
+
+
+def _property_rows(schema: dict[str, Any], prefix: str, depth: int = 0) -> list[Row]:
+    """A row per property; an object property's own properties follow it as `a.b`
+    (a record's `fields`, an address's parts)."""
     required = set(schema.get("required", []))
     rows = []
     for key, prop in (schema.get("properties") or {}).items():
         text = type_text(prop) + (" (read only)" if prop.get("readOnly") else "")
-        rows.append(Row(key, "", text, key in required, prop.get("description") or prop.get("title", "")))
-    return Schema(name, type_text(schema) if not rows else "object", schema.get("description", ""), rows)
+        rows.append(Row(prefix + key, "", text, key in required, prop.get("description") or prop.get("title", "")))
+        if isinstance(prop, dict) and prop.get("properties") and depth < 2:
+            rows.extend(_property_rows(prop, f"{prefix}{key}.", depth + 1))
+    return rows
 
 
 def type_text(schema: Any, depth: int = 0) -> str:
