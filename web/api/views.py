@@ -11,9 +11,10 @@ requests that change data); web/api/limits.py counts each request against its ke
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from engine.compiled.app import App
 from engine.definition.model import FormDef
@@ -44,9 +45,15 @@ def form_of(uow: UnitOfWork, app_key: str, form_key: str) -> tuple[App, FormDef]
     return app, require_form(app, app_key, form_key)
 
 
+def json_response(body: Any, status: int = 200) -> Response:
+    """`body` as compact UTF-8 JSON, keys in the order the body gives them (cheaper than
+    jsonify's sorted, escaped text on pages of hundreds of records)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status=status, mimetype="application/json")
+
+
 def record_response(app: App, form_key: str, record: dict[str, Any], status: int = 200) -> Response:
-    response = jsonify(record_body(app, form_key, record))
-    response.status_code = status
+    response = json_response(record_body(app, form_key, record), status)
     response.headers["ETag"] = etag(record)
     return response
 
@@ -63,7 +70,7 @@ def list_records(app_key: str, form_key: str):
     with runtime_session().read() as uow:
         app, form = form_of(uow, app_key, form_key)
         page = uow.records(app_key).list(form.key, **query.list_arguments())
-    return jsonify(page_body(app, form.key, page))
+    return json_response(page_body(app, form.key, page))
 
 
 @bp.post(RECORDS)
@@ -77,7 +84,7 @@ def create_records(app_key: str, form_key: str):
         return app, form, (records.bulk_create(form.key, rows) if many else [records.create(form.key, rows[0])])
     app, form, created = runtime_session().write(create)
     if many:
-        return jsonify(records_body(app, form.key, created)), 201
+        return json_response(records_body(app, form.key, created), 201)
     response = record_response(app, form.key, created[0], 201)
     response.headers["Location"] = url_for("api.get_record", app_key=app.key, form_key=form.key,
                                            record_id=created[0]["id"])
@@ -135,7 +142,7 @@ def record_history(app_key: str, form_key: str, record_id: int):
         records = uow.records(app_key)
         records.get(form.key, record_id, include_deleted=True)     # not the caller's to see: 404
         entries = records.history(form.key, record_id)
-    return jsonify(history_body(entries))
+    return json_response(history_body(entries))
 
 
 @bp.get(RECORD + "/related/<tab>")
@@ -156,4 +163,4 @@ def related_records(app_key: str, form_key: str, record_id: int, tab: str):
         asked = [] if query.filter is None else query.filter if isinstance(query.filter, list) else [query.filter]
         arguments["filter"] = {"and": [pointing, *asked]}
         page = records.list(source_key, **arguments)
-    return jsonify(page_body(app, source_key, page))
+    return json_response(page_body(app, source_key, page))
