@@ -1,7 +1,7 @@
 """Every error a request can end in, rendered in ONE place, with ONE mapping of
 exceptions to statuses and messages: runtime.api.errors.error_response.
 
-JSON (for /api/ paths, requests with an Authorization header and clients preferring
+JSON (for the API's /api/v1/ paths, requests with an Authorization header and clients preferring
 application/json) is the API's error shape, as docs/api.md and the OpenAPI document
 describe it:
 
@@ -44,9 +44,14 @@ def status_texts() -> dict[int, tuple[str, str]]:
     }
 
 
+def is_api_path() -> bool:
+    """The REST API's paths (/api/v1/...); /api/docs is a page."""
+    return request.path.startswith("/api/v")
+
+
 def wants_json() -> bool:
-    """/api/ paths, API-key requests (other systems), and clients preferring JSON."""
-    if request.path.startswith("/api/") or request.headers.get("Authorization"):
+    """API paths, API-key requests (other systems), and clients preferring JSON."""
+    if is_api_path() or request.headers.get("Authorization"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
@@ -54,7 +59,7 @@ def wants_json() -> bool:
 
 def answer_lang() -> str:
     """The API answers in ?lang=, else Accept-Language, else zh; pages in the page language."""
-    if request.path.startswith("/api/"):
+    if is_api_path():
         return request_lang(request.args.get("lang"), request.headers.get("Accept-Language"))
     return page_lang()
 

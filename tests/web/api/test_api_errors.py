@@ -155,3 +155,13 @@ def test_a_method_the_path_does_not_take_is_405(world):
     answer = world.client.put(CUSTOMERS, json={}, headers=world.headers())
     assert answer.status_code == 405 and answer.json["error"]["code"] == "method_not_allowed"
     assert {"GET", "POST"} <= set(answer.headers["Allow"].replace(" ", "").split(","))
+
+
+def test_restoring_a_live_record_or_deleting_twice_is_404(world):
+    record = world.create(CUSTOMER)
+    url = f"{CUSTOMERS}/{record['id']}"
+    live = world.client.post(url + "/restore", headers=world.headers(**{"Accept-Language": "en"}))
+    assert live.status_code == 404 and "recycle bin" in live.json["error"]["message_en"]
+    assert world.client.delete(url, headers=world.headers()).status_code == 204
+    again = world.client.delete(url, headers=world.headers())
+    assert again.status_code == 404 and again.json["error"]["code"] == "not_found"
