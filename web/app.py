@@ -8,7 +8,8 @@
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
 web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
-web/vendor.py (npm libraries).
+web/vendor.py (npm libraries),
+web/api (the REST API under /api/v1, its document and its docs page).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -23,10 +24,13 @@ from flask.sessions import SecureCookieSessionInterface
 
 from engine.storage.db import make_engine
 from engine.storage.system_upgrade import upgrade_system
+from runtime.auth import Rate, RateLimiter
 from runtime.permissions import ROLE_POLICY
 from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
+from web.api.docs import bp as api_docs_bp
+from web.api.views import bp as api_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
@@ -40,7 +44,8 @@ from web.pages.views import bp as pages_bp
 from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
-BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp)
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
+              api_bp, api_docs_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -49,6 +54,15 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("FORMWORK_SECURE_COOKIES")) or request.is_secure
+
+
+def rate_limiter(config) -> RateLimiter | None:
+    """The API's limiter from FORMWORK_API_RATE ("off": none), counting in REDIS_URL if set."""
+    rate = str(config.get("FORMWORK_API_RATE") or "off").strip()
+    if rate.lower() == "off":
+        return None
+    return RateLimiter(Rate.parse(rate), redis_url=config.get("REDIS_URL"),
+                       redis_prefix=config.get("FORMWORK_REDIS_PREFIX") or "formwork:")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -61,7 +75,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = SessionCookies()
     engine = make_engine(app.config["DATABASE_URL"])
     upgrade_system(engine)
-    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", ROLE_POLICY))
+    app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", ROLE_POLICY),
+                                         rate_limiter=rate_limiter(app.config))
     init_i18n(app)
     init_formatting(app)
     app.before_request(load_identity)

@@ -8,6 +8,10 @@ FORMWORK_SECRET_KEY     signs session cookies; unset: a secret generated once an
 FORMWORK_INSTANCE       the instance folder (default ./instance)
 FORMWORK_SECURE_COOKIES 1: session cookies are Secure even when the request is not HTTPS
                         (behind a proxy that terminates TLS without saying so)
+FORMWORK_API_RATE       requests per API key (or signed-in user) in a window, e.g. 600/minute
+                        (the default), 10/second; "off": no limit. Counted in Redis when
+                        REDIS_URL is set (shared by every worker), else in each process
+FORMWORK_REDIS_PREFIX   the start of every Redis key Formwork writes (default "formwork:")
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from engine.storage.db import database_url, instance_dir
 
 SECRET_FILE = "secret_key"
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+DEFAULT_API_RATE = "600/minute"
 
 
 def from_environment() -> dict[str, Any]:
@@ -32,6 +37,8 @@ def from_environment() -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("FORMWORK_SECRET_KEY") or instance_secret(instance),
         "FORMWORK_INSTANCE": str(instance.resolve()),
         "FORMWORK_SECURE_COOKIES": os.environ.get("FORMWORK_SECURE_COOKIES", "") == "1",
+        "FORMWORK_API_RATE": os.environ.get("FORMWORK_API_RATE") or DEFAULT_API_RATE,
+        "FORMWORK_REDIS_PREFIX": os.environ.get("FORMWORK_REDIS_PREFIX") or "formwork:",
     }
 
 
@@ -49,6 +56,8 @@ def defaults() -> dict[str, Any]:
         "TRAP_HTTP_EXCEPTIONS": False,
         # Seconds a sign-in waits per failure beyond the second (tests set 0).
         "FORMWORK_SIGN_IN_DELAY": 0.5,
+        "FORMWORK_API_RATE": DEFAULT_API_RATE,
+        "REDIS_URL": None,
     }
 
 

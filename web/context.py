@@ -28,6 +28,8 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from runtime.actor import Actor
+from runtime.api.errors import ApiError, admin_required as admin_required_error, unauthorized
+from runtime.auth import RateLimiter
 from runtime.permissions import Policy
 from runtime.session import Session
 
@@ -36,13 +38,18 @@ EXTENSION = "formwork"
 
 @dataclass
 class WebState:
-    """What create_app keeps for the views: the database engine and the permission policy."""
+    """What create_app keeps for the views: the database engine, the permission policy
+    and the API's rate limiter (None: no limit)."""
     engine: Engine
     policy: Policy
+    rate_limiter: RateLimiter | None = None
 
 
 class SignInRequired(Unauthorized):
     """Nobody is signed in: HTML requests go to the sign-in page, others get 401."""
+
+    def api_error(self) -> ApiError:
+        return unauthorized()
 
 
 def state() -> WebState:
@@ -60,6 +67,11 @@ def current_actor() -> Actor | None:
 def signed_in_via() -> str | None:
     """"session" (cookie), "api_key" (Authorization: Bearer) or None."""
     return g.get("signed_in_via")
+
+
+def api_key_id() -> int | None:
+    """The id of the API key the request came with (None for a session or nobody)."""
+    return g.get("api_key_id")
 
 
 def page_lang() -> str:
@@ -102,3 +114,6 @@ def admin_required(view):
 
 class AdminRequired(Forbidden):
     """The page is for workspace administrators (rendered as 403 by web/errors.py)."""
+
+    def api_error(self) -> ApiError:
+        return admin_required_error()

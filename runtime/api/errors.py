@@ -47,9 +47,24 @@ register_messages({
     "api_refused": {"zh": "请求无法完成：{detail}", "en": "The request cannot be done: {detail}"},
     "api_unauthorized": {"zh": "请先登录，或在请求头中提供 API 密钥：Authorization: Bearer 密钥",
                          "en": "Sign in first, or send an API key: Authorization: Bearer KEY"},
-    "api_csrf_missing": {"zh": "缺少或错误的 CSRF 令牌：用登录会话调用时，请在 {header} 请求头中带上页面给出的令牌",
-                         "en": "The CSRF token is missing or wrong: with a signed-in session, send the page's "
-                               "token in the {header} header"},
+    "api_csrf_missing": {"zh": "表单缺少安全令牌（CSRF）：请刷新页面后重新提交；用登录会话调用接口时，请在 {header} "
+                               "请求头中带上页面给出的令牌",
+                         "en": "The form's security token (CSRF) is missing: reload the page and send it again; "
+                               "calling the API with a signed-in session, send the page's token in the {header} "
+                               "header"},
+    "api_csrf_invalid": {"zh": "表单的安全令牌已失效（CSRF）：请刷新页面后重新提交；用登录会话调用接口时，请在 {header} "
+                               "请求头中带上页面当前的令牌",
+                         "en": "The form's security token (CSRF) is out of date: reload the page and send it "
+                               "again; calling the API with a signed-in session, send the page's current token "
+                               "in the {header} header"},
+    "api_key_invalid": {"zh": "API 密钥无效：密钥不存在或已吊销，或其用户已停用。请在“设置 > API 密钥”中新建密钥",
+                        "en": "The API key is not valid: it is unknown or revoked, or its user is deactivated. "
+                              "Create a new key under Settings > API keys"},
+    "permission_admin_required": {"zh": "这个页面仅供工作区管理员使用",
+                                  "en": "This page is for workspace administrators"},
+    "api_method_not_allowed": {"zh": "此地址不接受 {method} 请求；可用的方法：{allowed}",
+                               "en": "This address does not take {method} requests; use {allowed}"},
+    "api_http_error": {"zh": "请求无法完成（HTTP {status}）", "en": "The request cannot be done (HTTP {status} {name})"},
     "api_rate_limited": {"zh": "请求过于频繁，请在 {seconds} 秒后重试",
                          "en": "Too many requests; try again in {seconds} seconds"},
     "api_body_too_large": {"zh": "请求体超过 {max_mb} MB 的上限；请分批发送，文件请通过 /api/v1/files 上传",
@@ -117,6 +132,31 @@ def unauthorized() -> ApiError:
 
 def csrf_missing(header: str) -> ApiError:
     return ApiError(400, "api_csrf_missing", header=header)
+
+
+def csrf_invalid(header: str) -> ApiError:
+    """A CSRF token was sent but is not the session's (an old page, another session)."""
+    return ApiError(400, "api_csrf_invalid", header=header)
+
+
+def api_key_invalid() -> ApiError:
+    """A bearer key that is unknown or revoked, or whose user is deactivated."""
+    return ApiError(401, "api_key_invalid", headers={"WWW-Authenticate": 'Bearer realm="formwork", '
+                                                                        'error="invalid_token"'})
+
+
+def admin_required() -> ApiError:
+    return ApiError(403, "permission_admin_required")
+
+
+def method_not_allowed(method: str, allowed: list[str]) -> ApiError:
+    return ApiError(405, "api_method_not_allowed", headers={"Allow": ", ".join(allowed)},
+                    method=method[:20], allowed=", ".join(allowed) or "-")
+
+
+def http_error(status: int, name: str) -> ApiError:
+    """Any other refusal of the HTTP layer (a status without a more precise code)."""
+    return ApiError(status, "api_http_error", status=status, name=name[:60])
 
 
 def rate_limited(seconds: int) -> ApiError:
@@ -190,7 +230,9 @@ _PUBLIC_CODES = {"api_bad_request": "bad_request", "api_validation": "validation
                  "api_unauthorized": "unauthorized", "api_csrf_missing": "csrf_missing",
                  "api_rate_limited": "rate_limited", "api_body_too_large": "body_too_large",
                  "api_internal": "internal", "api_write_contention": "write_contention",
-                 "api_relation_unknown": "not_found", "api_too_many_records": "too_many_records"}
+                 "api_relation_unknown": "not_found", "api_too_many_records": "too_many_records",
+                 "api_csrf_invalid": "csrf_invalid", "api_key_invalid": "api_key_invalid",
+                 "api_method_not_allowed": "method_not_allowed", "api_http_error": "http_error"}
 # Every top-level `error.code` the API answers with, for the document's Error schema.
 ERROR_CODES = tuple(sorted(set(_PUBLIC_CODES.values()) | {"permission_denied"}))
 

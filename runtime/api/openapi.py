@@ -81,9 +81,13 @@ def build_document(apps: Iterable[App], *, lang: str = "en", server_url: str = "
                    policy: Policy | None = None, actor: Actor | None = None) -> dict[str, Any]:
     """The document of `apps` (compiled, e.g. load_installed's), in `lang` ("zh" or "en");
     with `policy` and `actor`, of what that actor may do (the whole API without)."""
-    lang = "zh" if lang == "zh" else "en"
     apps = sorted(apps, key=lambda app: app.key)
-    accesses = _accesses(apps, policy, actor)
+    return _build(apps, lang, server_url, _accesses(apps, policy, actor))
+
+
+def _build(apps: list[App], lang: str, server_url: str,
+           accesses: dict[tuple[str, str], FormAccess]) -> dict[str, Any]:
+    lang = "zh" if lang == "zh" else "en"
     schemas = shared_schemas()
     paths: dict[str, Any] = {f"{API_PREFIX}/openapi.json": _document_path(lang)}
     for app in apps:
@@ -132,24 +136,34 @@ def _accesses(apps: list[App], policy: Policy | None, actor: Actor | None) -> di
     return {(app.key, form.key): policy.access(app, form, actor) for app in apps for form in app.forms}
 
 
-# Rendered documents by (lang, server_url, app keys), each kept with the compiled apps it
-# was built from: load_installed gives the same App while a version stays installed, so a
-# document is built again only when an app is installed, upgraded or removed.
-_DOCUMENTS = AppCache(8)
+# Rendered documents by (lang, server_url, app keys, what the caller may do), each kept
+# with the compiled apps it was built from: load_installed gives the same App while a
+# version stays installed, so a document is built again only when an app is installed,
+# upgraded or removed, or for a caller whose permissions no kept document matches.
+_DOCUMENTS = AppCache(32)
 
 
-def installed_document_bytes(conn: Connection, *, lang: str = "en", server_url: str = "/") -> bytes:
+def installed_document_bytes(conn: Connection, *, lang: str = "en", server_url: str = "/",
+                             policy: Policy | None = None, actor: Actor | None = None) -> bytes:
     """render_document(installed_document(...)), built once per set of installed versions
-    (building the flagship's takes tens of milliseconds; reading what is installed, one
-    short query per app)."""
-    apps = _installed(conn)
-    key = (lang, server_url, tuple(app.key for app in apps))
+    and per set of permissions (building the flagship's takes tens of milliseconds;
+    reading what is installed, one short query per app). Callers whose policy answers
+    alike (the same actions, hidden and read-only fields per form) share one document."""
+    apps = sorted(_installed(conn), key=lambda app: app.key)
+    accesses = _accesses(apps, policy, actor)
+    key = (lang, server_url, tuple(app.key for app in apps), _access_signature(accesses))
     found = _DOCUMENTS.get(key)
     if found is not None and all(kept is app for kept, app in zip(found[0], apps)):
         return found[1]
-    body = render_document(build_document(apps, lang=lang, server_url=server_url))
+    body = render_document(_build(apps, lang, server_url, accesses))
     _DOCUMENTS.put(key, (tuple(apps), body))
     return body
+
+
+def _access_signature(accesses: dict[tuple[str, str], FormAccess]) -> tuple:
+    """What of each form's access shapes the document (not the row scope: rows are data)."""
+    return tuple((form, tuple(sorted(a.actions)), tuple(sorted(a.hidden_fields)), tuple(sorted(a.read_only_fields)))
+                 for form, a in sorted(accesses.items()))
 
 
 def _installed(conn: Connection) -> list[App]:
@@ -298,8 +312,10 @@ def _file_paths(lang: str) -> dict[str, Any]:
 
 def _document_path(lang: str) -> dict[str, Any]:
     return {"get": {"operationId": "openapi__document", "summary": _say("document", lang),
-                    "security": [{}, *_READ_SECURITY], "parameters": [{"$ref": "#/components/parameters/Lang"}],
-                    "responses": {"200": _ok({"type": "object"}, "the OpenAPI 3.1 document")}}}
+                    "security": _READ_SECURITY, "parameters": [{"$ref": "#/components/parameters/Lang"}],
+                    "responses": {"200": _ok({"type": "object"}, "the OpenAPI 3.1 document"),
+                                  **{str(_RESPONSES[n][0]): {"$ref": f"#/components/responses/{n}"}
+                                     for n in ("Unauthorized", "RateLimited")}}}}
 
 
 # ---- components ----------------------------------------------------------------------------

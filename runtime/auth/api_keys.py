@@ -127,6 +127,12 @@ class ApiKeys:
 
     def verify(self, secret: str) -> int | None:
         """The id of the active user whose unrevoked key this is, else None; notes the use."""
+        found = self.authenticate(secret)
+        return None if found is None else found[1]
+
+    def authenticate(self, secret: str) -> tuple[int, int] | None:
+        """(key id, user id) of the active user's unrevoked key `secret`, else None; notes
+        the use (the key id names the key's own rate limit)."""
         if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 200:
             return None
         row = self.conn.execute(
@@ -139,7 +145,7 @@ class ApiKeys:
         now = self._now()
         if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             self.conn.execute(sa.update(_k).where(_k.c.id == row.id).values(last_used_at=now))
-        return int(row.user_id)
+        return int(row.id), int(row.user_id)
 
     def _select(self, *where) -> list[ApiKey]:
         rows = self.conn.execute(

@@ -4,7 +4,8 @@ The token lives in the session. Templates put it in forms as a hidden field
 (`{{ csrf_field() }}`, named `csrf_token`) and in the page head as
 `<meta name="csrf-token">`, from which web/static/js/http.js sends it as the
 `X-CSRF-Token` header. Requests authenticated by an API key (Authorization: Bearer)
-carry no cookie a third party could ride on, so they need no token.
+carry no cookie a third party could ride on, so they need no token; nor do anonymous
+API requests, which act as nobody and are refused with 401.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask import request, session
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
+from runtime.api.errors import ApiError, csrf_invalid, csrf_missing
 from web.context import signed_in_via
 
 FIELD, HEADER, SESSION_KEY = "csrf_token", "X-CSRF-Token", "csrf"
@@ -26,7 +28,10 @@ class CsrfRefused(BadRequest):
 
     def __init__(self, missing: bool):
         super().__init__()
-        self.error_code = "csrf_missing" if missing else "csrf_invalid"
+        self.missing = missing
+
+    def api_error(self) -> ApiError:
+        return csrf_missing(HEADER) if self.missing else csrf_invalid(HEADER)
 
 
 def csrf_token() -> str:
@@ -43,6 +48,8 @@ def csrf_field() -> Markup:
 def check_csrf() -> None:
     if request.method in SAFE_METHODS or signed_in_via() == "api_key":
         return
+    if request.path.startswith("/api/") and signed_in_via() is None:
+        return          # nobody to act as: the API answers 401 (only pages take anonymous forms)
     sent = request.headers.get(HEADER) or request.form.get(FIELD)
     if not sent:
         raise CsrfRefused(missing=True)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import Unauthorized
 from engine.errors import NotFound
 from engine.storage.db import read_connection
 from runtime.actor import actor_for
+from runtime.api.errors import ApiError, api_key_invalid
 from runtime.auth import ApiKeys, epoch_of
 from web.context import db_engine, page_lang
 
@@ -22,7 +23,9 @@ SESSION_USER, SESSION_EPOCH = "uid", "epoch"
 
 class InvalidApiKey(Unauthorized):
     """The bearer key is unknown, revoked, or its user is deactivated."""
-    error_code = "api_key_invalid"
+
+    def api_error(self) -> ApiError:
+        return api_key_invalid()
 
 
 def bearer_token() -> str | None:
@@ -32,7 +35,7 @@ def bearer_token() -> str | None:
 
 
 def load_identity() -> None:
-    g.actor, g.signed_in_via = None, None
+    g.actor, g.signed_in_via, g.api_key_id = None, None, None
     token = bearer_token()
     if token is not None:
         _from_api_key(token)
@@ -42,9 +45,10 @@ def load_identity() -> None:
 
 def _from_api_key(token: str) -> None:
     with db_engine().begin() as conn:          # verifying notes the key's last use
-        user_id = ApiKeys(conn).verify(token)
-        if user_id is None:
+        found = ApiKeys(conn).authenticate(token)
+        if found is None:
             raise InvalidApiKey()
+        g.api_key_id, user_id = found
         g.actor = actor_for(conn, user_id, lang=page_lang())
     g.signed_in_via = "api_key"
 

@@ -1,5 +1,6 @@
 """Errors render in one place: HTML pages in the app's style, JSON for /api/ and
-Accept: application/json, runtime errors mapped to their status; never a traceback."""
+Accept: application/json in the API's one error shape (runtime.api.errors), runtime errors
+mapped to their status by error_response alone; never a traceback."""
 from __future__ import annotations
 
 import pytest
@@ -48,8 +49,10 @@ def test_500_page_shows_no_trace(raising_app):
 def test_500_json(raising_app):
     answer = raising_app.test_client().get("/test/boom", headers=JSON)
     assert answer.status_code == 500
-    assert answer.json == {"error": {"code": "internal", "message": answer.json["error"]["message"]}}
-    assert "secret" not in answer.get_data(as_text=True)
+    error = answer.json["error"]
+    assert error["code"] == "internal" and error["fields"] == []
+    assert error["message"] == error["message_zh"] and "logged" in error["message_en"]
+    assert "secret" not in answer.get_data(as_text=True) and "Boom" not in answer.get_data(as_text=True)
 
 
 def test_permission_denied_is_403_with_the_runtime_message_in_the_page_language(raising_app):
@@ -58,15 +61,15 @@ def test_permission_denied_is_403_with_the_runtime_message_in_the_page_language(
     assert answer.status_code == 403 and "你没有查看表单“客户”记录的权限" in answer.get_data(as_text=True)
     english = client.get("/test/denied", headers={**JSON, "Accept-Language": "en"})
     assert english.status_code == 403
-    assert english.json["error"] == {"code": "permission_view_denied",
-                                     "message": "You may not view the records of form '客户'; "
-                                                "ask an administrator for access"}
+    assert english.json["error"]["code"] == "permission_denied"
+    assert english.json["error"]["message_en"] == ("You may not view the records of form '客户'; "
+                                                   "ask an administrator for access")
 
 
 def test_not_found_is_404(raising_app):
     client = raising_app.test_client()
     coded = client.get("/test/missing", headers=JSON)
-    assert coded.status_code == 404 and coded.json["error"]["code"] == "app_not_installed"
+    assert coded.status_code == 404 and coded.json["error"]["code"] == "not_found"
     assert client.get("/test/plain-missing").status_code == 404
 
 
@@ -74,8 +77,10 @@ def test_validation_is_422_with_every_field(raising_app):
     answer = raising_app.test_client().get("/test/invalid", headers=JSON)
     assert answer.status_code == 422
     error = answer.json["error"]
-    assert error["code"] == "validation" and error["field"] == "name"
-    assert error["issues"][0]["message"] == "此项为必填项"
+    assert error["code"] == "validation" and error["fields"][0]["field"] == "name"
+    assert error["fields"][0]["message"] == "此项为必填项"
+    page = raising_app.test_client().get("/test/invalid")
+    assert page.status_code == 422 and "此项为必填项" in page.get_data(as_text=True)
 
 
 def test_unknown_page_is_404_html_and_json(client):
@@ -87,7 +92,8 @@ def test_unknown_page_is_404_html_and_json(client):
 
 def test_wrong_method_is_405(client):
     assert client.put("/login", headers=JSON).status_code in (400, 405)
-    assert client.get("/logout", headers=JSON).json["error"]["code"] == "method_not_allowed"
+    answer = client.get("/logout", headers=JSON)
+    assert answer.json["error"]["code"] == "method_not_allowed" and "POST" in answer.headers["Allow"]
 
 
 def test_body_over_2_mb_is_413(client, user_id):
@@ -98,7 +104,7 @@ def test_body_over_2_mb_is_413(client, user_id):
 
 def test_anonymous_json_request_gets_401_not_a_redirect(client):
     answer = client.get("/", headers=JSON)
-    assert answer.status_code == 401 and answer.json["error"]["code"] == "sign_in_required"
+    assert answer.status_code == 401 and answer.json["error"]["code"] == "unauthorized"
 
 
 def test_admin_only_page_is_403_for_others(db, user_id):
