@@ -50,7 +50,7 @@ from engine.storage.db import read_connection
 from runtime.actor import Actor, actor_for
 from runtime.apps import load_installed
 from runtime.org import Org, UserRef
-from runtime.permissions import FULL_ACCESS, Policy
+from runtime.permissions import Policy, policy_for
 from runtime.records import Records
 from runtime.records.transactions import ATTEMPTS, contention_reason, run_again_on_contention
 
@@ -126,18 +126,22 @@ class UnitOfWork:
 
 class Session:
     """Opens units of work for one actor (default the system actor: the command line,
-    admin tasks, jobs) under one permission policy (runtime/permissions)."""
+    admin tasks, jobs) under one permission policy (runtime/permissions). Without a
+    policy given, the actor's: everything for the system (FullAccess, no statement),
+    the app's permission sets for a user (ROLE_POLICY, runtime/permissions/roles.py)."""
 
-    def __init__(self, engine: Engine, actor: Actor | None = None, *, policy: Policy = FULL_ACCESS,
+    def __init__(self, engine: Engine, actor: Actor | None = None, *, policy: Policy | None = None,
                  tz: ZoneInfo = DEFAULT_TZ, now=None):
-        self.engine, self.actor, self.policy = engine, actor or Actor.system(), policy
+        self.engine, self.actor = engine, actor or Actor.system()
+        self.policy = policy or policy_for(self.actor)
         self.tz, self.now = tz, now
 
     @classmethod
     def for_user(cls, engine: Engine, user: UserRef | None, *, lang: str | None = None,
-                 policy: Policy = FULL_ACCESS) -> "Session":
+                 policy: Policy | None = None) -> "Session":
         """A session acting as the user named by id, account or unique name (read from the
-        org model in a read transaction of its own), or as the system when `user` is None."""
+        org model in a read transaction of its own), or as the system when `user` is None;
+        a user's session runs under the role-based policy unless `policy` says otherwise."""
         if user is None:
             return cls(engine, Actor.system(lang), policy=policy)
         with read_connection(engine) as conn:

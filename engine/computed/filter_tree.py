@@ -24,9 +24,10 @@ import dataclasses
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Union
+from typing import Any, Callable, Collection, Iterable, Iterator, Union
 
 from engine.computed.env import AppEnv, field_formula_type
+from engine.computed.paths import form_at
 from engine.definition.model import AppDef, FieldDef, FormDef
 from engine.errors import FormworkError
 from engine.fields.base import CLOCK_OPS
@@ -147,11 +148,17 @@ class FilterTree:
                 yield node
 
 
+# The keys of the fields of a form that its reader may not see (runtime/permissions):
+# a "did you mean" never offers one.
+HiddenOf = Callable[[FormDef], Collection[str]]
+
+
 def parse_filter(spec: Any, form: FormDef, *, app: AppDef, types: FieldTypes, related: bool = True,
-                 path: str = "filter") -> FilterTree:
+                 path: str = "filter", hidden: HiddenOf | None = None) -> FilterTree:
     """The tree of a filter document over `form` of `app` (None or {} means everything);
-    `types` are the app's bound field types."""
-    parser = _Parser(form, app, types, related)
+    `types` are the app's bound field types. With `hidden`, the messages of its errors
+    suggest no field `hidden(form)` names (a reader's filter, with their permissions)."""
+    parser = _Parser(form, app, types, related, hidden)
     root = None if spec is None or spec == {} else parser.node(spec, path, 0)
     return FilterTree(form, related, root, tuple(parser.errors), frozenset(parser.fields),
                       parser.clock, tuple(parser.formulas))
@@ -159,19 +166,20 @@ def parse_filter(spec: Any, form: FormDef, *, app: AppDef, types: FieldTypes, re
 
 # ---- fields --------------------------------------------------------------------------------------
 
-def find_field(form: FormDef, key: Any) -> FieldDef | str:
-    """The field (or system column) named `key`, or why there is none."""
+def find_field(form: FormDef, key: Any, hidden: Collection[str] = ()) -> FieldDef | str:
+    """The field (or system column) named `key`, or why there is none (suggesting no
+    field of `hidden`)."""
     if not isinstance(key, str):
         return "a condition needs \"field\": the key of a field"
     fdef = form.field(key) or system_field(key)
     if fdef is not None:
         return fdef
-    hint = did_you_mean(key, form.field_keys() + list(SYSTEM_FIELD_KEYS))
+    hint = did_you_mean(key, [k for k in form.field_keys() if k not in hidden] + list(SYSTEM_FIELD_KEYS))
     return f"form {form.key!r} has no field {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
 
 
-def resolve_field(form: FormDef, key: Any, path: str) -> FieldDef:
-    found = find_field(form, key)
+def resolve_field(form: FormDef, key: Any, path: str, hidden: Collection[str] = ()) -> FieldDef:
+    found = find_field(form, key, hidden)
     if isinstance(found, str):
         raise FilterError(path, found)
     return found
@@ -180,8 +188,10 @@ def resolve_field(form: FormDef, key: Any, path: str) -> FieldDef:
 # ---- the walk ------------------------------------------------------------------------------------
 
 class _Parser:
-    def __init__(self, form: FormDef, app: AppDef, types: FieldTypes, related: bool):
+    def __init__(self, form: FormDef, app: AppDef, types: FieldTypes, related: bool,
+                 hidden: HiddenOf | None = None):
         self.form, self.app, self.types, self.related = form, app, types, related
+        self.hidden = hidden
         self.conditions = 0
         self.errors: list[Invalid] = []
         self.fields: set[tuple[str, ...]] = set()
@@ -240,7 +250,7 @@ class _Parser:
         if unknown:
             return self.invalid(path, f"unknown key(s) {sorted(unknown, key=str)}; a condition has field, op "
                                       "and value (or is {\"formula\": \"...\"})")
-        fdef = find_field(self.form, spec.get("field"))
+        fdef = find_field(self.form, spec.get("field"), self.hidden(self.form) if self.hidden else ())
         if isinstance(fdef, str):
             return self.invalid(f"{path}.field", fdef)
         try:
@@ -272,7 +282,8 @@ class _Parser:
             return self.invalid(where, 'expected the formula as text, e.g. {"formula": "amount * 2 > credit"}')
         if len(text) > MAX_FORMULA_LENGTH:
             return self.invalid(where, f"the formula has {len(text)} characters, at most {MAX_FORMULA_LENGTH}")
-        checked = _CHECKED.get(self, text)
+        checked = _CHECKED.get(self, text) if self.hidden is None else \
+            checked_formula(text, FilterEnv(self.form, self.app, self.types, self.related, self.hidden))
         if isinstance(checked, str):
             return self.invalid(where, checked, _references(text), where)
         test = FormulaTest(path, text, checked)
@@ -341,8 +352,9 @@ class FilterEnv:
     """The type environment of a filter formula: the form's fields and system columns,
     and unless `related` is False, paths through relations (engine/computed/env.py)."""
 
-    def __init__(self, form: FormDef, app: AppDef, types: FieldTypes, related: bool = True):
-        self.form, self.types = form, types
+    def __init__(self, form: FormDef, app: AppDef, types: FieldTypes, related: bool = True,
+                 hidden: HiddenOf | None = None):
+        self.form, self.app, self.types, self.hidden = form, app, types, hidden
         self.system = {key: system_field(key) for key in SYSTEM_FIELD_KEYS}
         self.app_env = AppEnv(app, form, types=types) if related else None
 
@@ -358,5 +370,13 @@ class FilterEnv:
 
     def candidates(self, prefix: tuple[str, ...]) -> Iterable[str]:
         if prefix:
-            return self.app_env.candidates(prefix) if self.app_env is not None else []
-        return self.form.field_keys() + list(self.system)
+            found = self.app_env.candidates(prefix) if self.app_env is not None else []
+            return self._shown(found, form_at(self.app, self.form, prefix))
+        return self._shown(self.form.field_keys(), (self.form, None)) + list(self.system)
+
+    def _shown(self, keys: Iterable[str], place) -> list[str]:
+        """`keys` less those the reader may not see (a subform's columns go with it)."""
+        if self.hidden is None or place is None or place[1] is not None:
+            return list(keys)
+        hidden = self.hidden(place[0])
+        return [k for k in keys if k not in hidden]

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Collection
 
 import sqlalchemy as sa
 
@@ -31,9 +31,11 @@ class SortKey:
     descending: bool
 
 
-def parse_sort(form: FormDef, table: sa.Table, spec: Any, types: FieldTypes) -> list[SortKey]:
+def parse_sort(form: FormDef, table: sa.Table, spec: Any, types: FieldTypes,
+               hidden: Collection[str] = ()) -> list[SortKey]:
     """Sort keys from [{"field": k, "dir": "asc"|"desc"}] or "-amount,name" text.
-    The record id is always the last key, so the order is total."""
+    The record id is always the last key, so the order is total. A "did you mean"
+    offers no field of `hidden` (those the reader may not see)."""
     if spec in (None, "", []):
         spec = form.default_sort or [{"field": "id", "dir": "desc"}]
     if isinstance(spec, str):
@@ -54,7 +56,7 @@ def parse_sort(form: FormDef, table: sa.Table, spec: Any, types: FieldTypes) -> 
         if item.get("field") == "id":
             keys.append(SortKey("id", table.c.id, direction == "desc"))
             break
-        fdef = resolve_field(form, item.get("field"), f"{path}.field")
+        fdef = resolve_field(form, item.get("field"), f"{path}.field", hidden)
         ftype = types.of(fdef)
         if not ftype.sortable or ftype.storage != "column":
             raise FilterError(f"{path}.field", f"field {fdef.key!r} ({fdef.type}) cannot be sorted")

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
+from engine.definition.permissions import ACTIONS, PRESETS
 from engine.fields.registry import all_types
 
 SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
@@ -98,8 +99,15 @@ def build_schema() -> dict[str, Any]:
                                "description": _DESCRIPTION},
             },
             "forms": {"type": "array", "items": {"$ref": "#/$defs/form"}, "maxItems": 500},
+            "admins": {"type": "array", "maxItems": 50, "uniqueItems": True, "items": _role_key(),
+                       "description": "Roles whose members administer this app: every action on every "
+                                      "form, every field (docs/permissions.md)."},
+            "permissions": {"type": "array", "maxItems": 200, "items": {"$ref": "#/$defs/permission_set"},
+                            "description": "Permission sets: what the members of roles may do with each "
+                                           "form (docs/permissions.md)."},
         },
         "$defs": {
+            **_permission_defs(),
             "label": {
                 "type": "object", "required": ["zh", "en"], "additionalProperties": False,
                 "properties": {"zh": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -144,6 +152,51 @@ def build_schema() -> dict[str, Any]:
                 "allOf": per_type,
             },
             **type_defs,
+        },
+    }
+
+
+def _role_key() -> dict:
+    return {"type": "string", "pattern": KEY_PATTERN, "maxLength": 50,
+            "description": "The key of a role of the workspace (formwork roles)."}
+
+
+def _field_keys(description: str) -> dict:
+    return {"type": "array", "maxItems": 1000, "uniqueItems": True, "items": {"type": "string"},
+            "description": description}
+
+
+def _permission_defs() -> dict[str, Any]:
+    preset = {"enum": sorted(PRESETS), "description": "submit_only, manage_own, view_all or manage_all "
+                                                      "(docs/permissions.md)."}
+    return {
+        "permission_set": {
+            "type": "object", "required": ["key", "roles", "forms"], "additionalProperties": False,
+            "properties": {
+                "key": _key(FIELD_KEY_MAX, "permission set"), "label": _LABEL, "description": _DESCRIPTION,
+                "roles": {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": True,
+                          "items": _role_key(), "description": "The roles whose members hold this set."},
+                "forms": {"type": "object", "minProperties": 1, "maxProperties": 500,
+                          "additionalProperties": {"$ref": "#/$defs/form_permission"},
+                          "description": "By form key: a preset name, or what the set allows on the form."},
+            },
+        },
+        "form_permission": {
+            "oneOf": [{"type": "string", **preset}, {
+                "type": "object", "additionalProperties": False,
+                "properties": {
+                    "preset": preset,
+                    "actions": {"type": "array", "maxItems": len(ACTIONS), "uniqueItems": True,
+                                "items": {"enum": list(ACTIONS)},
+                                "description": "What the set allows: " + ", ".join(ACTIONS) + "."},
+                    "filter": {"description": "The records the set reaches, in the filter language; $me is "
+                                              "the current user, $my_departments their departments and below."},
+                    "visible": _field_keys("The only fields shown (default: all)."),
+                    "hidden": _field_keys("Fields not shown."),
+                    "editable": _field_keys("The only fields that may be set (default: all shown)."),
+                    "read_only": _field_keys("Fields shown but not set."),
+                },
+            }],
         },
     }
 

@@ -209,6 +209,9 @@ def _missing(path: str, key: str, instance: dict) -> Problem:
         hint = "name the field to sort by, like `{field: created_at, dir: desc}`"
     elif ".options[" in path:
         hint = "an option needs the value to store, like `{value: vip, label: {zh: 贵宾, en: VIP}}`"
+    elif path.startswith("permissions[") and path.endswith("]"):
+        hint = ("a permission set names its `key`, the `roles` that hold it and, under `forms`, what "
+                "it allows on each form; see docs/permissions.md")
     elif key in _REQUIRED_HINTS:
         hint = _REQUIRED_HINTS[key]
     else:   # an option of a field type

@@ -23,6 +23,7 @@ from engine.fields.registry import get_type, type_names
 from engine.i18n import render
 from engine.suggest import did_you_mean
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
+from engine.validation.permissions import check_permissions
 from engine.validation.row_checks import check_row_formula
 
 # Columns every form table has, which default_sort may name besides the fields.
@@ -38,6 +39,7 @@ def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Prob
     facts = AppFacts.of(app)
     for form in app.forms:
         problems.extend(_check_form(facts, form, malformed))
+    problems.extend(check_permissions(facts, app))
     return problems
 
 

@@ -28,7 +28,11 @@ from engine.storage.db import read_connection
 from runtime.apps import load_installed
 from runtime.import_export.cells import neutralise
 from runtime.import_export.directory import Directory
+from runtime.actor import Actor
 from runtime.import_export.relations import matchable_keys
+from runtime.permissions.fields import shown_form
+from runtime.permissions.policy import EXPORT, VIEW, Policy
+from runtime.permissions.roles import policy_for
 from runtime.records import Records
 
 PAGE = 500
@@ -38,8 +42,12 @@ EXCEL_DIGITS = 15   # a spreadsheet number keeps 15 significant digits; longer o
 
 def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt: str | None = None,
                    *, filter: Any = None, sort: Any = None, lang: str = "zh",
-                   progress: Callable[[int], None] | None = None) -> int:
-    """Write the records matching `filter` to `path`; returns how many were written."""
+                   progress: Callable[[int], None] | None = None, actor: Actor | None = None,
+                   policy: Policy | None = None) -> int:
+    """Write the records matching `filter` to `path`; returns how many were written.
+    As `actor` (default the system) under `policy` (default the actor's: policy_for), who
+    needs the export and view actions; only the rows in their scope and the fields they
+    see are written (PermissionDenied before anything is written otherwise)."""
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in ("xlsx", "csv"):
@@ -49,8 +57,10 @@ def export_records(engine: Engine, app_key: str, form_key: str, path: Path, fmt:
         if app is None:
             raise FormworkError(f"app {app_key!r} is not installed")
         form = app.require_form(form_key)
-        records = Records(conn, app, lang=lang)
-        layout = _Layout.of(app, form, lang)
+        actor = actor or Actor.system(lang)
+        records = Records(conn, app, actor=actor, policy=policy or policy_for(actor), lang=lang)
+        records.access(form_key, VIEW)
+        layout = _Layout.of(app, shown_form(form, records.access(form_key, EXPORT)), lang)
         directory = Directory(conn)
         relation_names = _RelationNames(conn, app, records.tables, layout)
         writer = (_XlsxWriter if fmt == "xlsx" else _CsvWriter)(path, layout, records.ctx)

@@ -42,6 +42,9 @@ from runtime.import_export.mapping import (Column, ColumnMap, MappingError, load
                                            map_columns, map_subform_sheet)
 from runtime.import_export.readers import Row, Table, open_table
 from runtime.import_export.relations import RelationMatcher, matchable_keys, split_refs
+from runtime.permissions.fields import writable_form
+from runtime.permissions.policy import CREATE, IMPORT, Policy
+from runtime.permissions.roles import policy_for
 from runtime.records import Records
 from runtime.records.transactions import run_again_on_contention
 
@@ -94,15 +97,19 @@ def import_file(engine: Engine, app_key: str, form_key: str, path: Path, *, dry_
                 skip_bad_rows: bool = False, mapping: dict | Path | None = None,
                 report_path: Path | None = None, actor: Actor | None = None, lang: str = "zh",
                 sheet: str | None = None, batch_size: int = BATCH,
-                progress: Progress | None = None) -> ImportReport:
+                progress: Progress | None = None, policy: Policy | None = None) -> ImportReport:
     """Import the rows of `path` into a form; see the module docstring for the modes.
-    The records are created as `actor` (default the system actor: runtime/actor.py)."""
+    The records are created as `actor` (default the system actor: runtime/actor.py) under
+    `policy` (default the actor's: policy_for), who needs the import and create actions
+    (edit too when rows of the file refer to each other); columns of fields the actor may
+    not set are left out as unknown ones."""
     started = time.perf_counter()
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping_file(Path(mapping))
     withdrawn: dict[int, list[CellProblem]] = {}
     for attempt in range(1, MAX_PASSES + 1):
-        options = _Options(dry_run, skip_bad_rows, mapping, actor, lang, sheet, batch_size, progress)
+        options = _Options(dry_run, skip_bad_rows, mapping, actor, lang, sheet, batch_size, progress,
+                           policy or policy_for(actor or Actor.system(lang)))
 
         def one_pass(number=attempt, options=options):
             fresh = ImportReport(file=str(path), dry_run=dry_run, passes=number)
@@ -127,6 +134,7 @@ class _Options:
     sheet: str | None
     batch_size: int
     progress: Progress | None
+    policy: Policy
 
 
 def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Options,
@@ -141,11 +149,13 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
             if app is None:
                 raise ImportSetupError(f"app {app_key!r} is not installed")
             form = app.require_form(form_key)
-            sheets = _subform_sheet_names(table, form)
-            columns = map_columns(form, table.headers, options.mapping, types=app.types,
+            records = Records(conn, app, actor=options.actor, policy=options.policy, lang=options.lang)
+            records.access(form_key, IMPORT)
+            mapped = writable_form(form, records.access(form_key, CREATE))
+            sheets = _subform_sheet_names(table, mapped)
+            columns = map_columns(mapped, table.headers, options.mapping, types=app.types,
                                   subform_sheets=frozenset(sheets))
             report.notes = list(columns.notes)
-            records = Records(conn, app, actor=options.actor, lang=options.lang)
             importer = _BatchImporter(conn, app, form, columns, table, records, writer, withdrawn)
             subform_sheets = [_SubformSheet(table, form.field(key), name, writer, importer)
                               for key, name in sheets.items()]

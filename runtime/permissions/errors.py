@@ -18,6 +18,16 @@ register_messages({
         "zh": "你没有删除（或恢复、彻底删除）表单“{form}”记录的权限；请联系管理员授权",
         "en": "You may not delete, restore or purge the records of form '{form}'; "
               "ask an administrator for access"},
+    "permission_import_denied": {
+        "zh": "你没有向表单“{form}”导入数据的权限；请联系管理员授权",
+        "en": "You may not import records into form '{form}'; ask an administrator for access"},
+    "permission_export_denied": {
+        "zh": "你没有导出表单“{form}”数据的权限；请联系管理员授权",
+        "en": "You may not export the records of form '{form}'; ask an administrator for access"},
+    "permission_history_denied": {
+        "zh": "你没有查看表单“{form}”记录修改历史的权限；请联系管理员授权",
+        "en": "You may not see the change history of the records of form '{form}'; "
+              "ask an administrator for access"},
     "permission_hidden_filter": {
         "zh": "不能按字段“{field}”筛选（{path}）：你没有查看表单“{form}”中这个字段的权限；请从筛选条件中去掉它",
         "en": "Cannot filter by the field '{field}' ({path}): you may not see this field of form "

@@ -9,6 +9,7 @@ wrong with them.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Iterable
 
 from engine.computed.filter_tree import FieldTest, FilterTree, Invalid
@@ -60,3 +61,20 @@ def _hidden_step(app, form: FormDef, path: tuple[str, ...], access_of: AccessOf)
         if current is None:
             return None
     return None
+
+
+def shown_form(form: FormDef, access: FormAccess) -> FormDef:
+    """`form` with only the fields `access` shows (itself when it shows them all): what an
+    export writes columns for."""
+    if not access.hidden_fields:
+        return form
+    return dataclasses.replace(form, fields=[f for f in form.fields if access.can_see(f.key)])
+
+
+def writable_form(form: FormDef, access: FormAccess) -> FormDef:
+    """`form` with only the fields `access` lets be set: what an import maps columns to,
+    so a column of another field is left out like an unknown one, and no message (nor a
+    "did you mean") names a field the actor may not see."""
+    if not access.limits_writes:
+        return form
+    return dataclasses.replace(form, fields=[f for f in form.fields if access.can_edit(f.key)])

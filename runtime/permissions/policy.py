@@ -4,13 +4,16 @@ The record service (runtime/records/service.py) asks its policy once per form, i
 place (`Records._access`), and enforces the answer itself, the same way for every
 caller (pages, API, imports, exports, jobs):
 
-- `actions`: which of view, create, edit, delete the actor may do at all; another is
-  refused with PermissionDenied (restore and purge count as delete);
+- `actions`: which of view, create, edit, delete, import, export, history the actor
+  may do at all; another is refused with PermissionDenied (restore and purge count as
+  delete; an import also needs create, an export view: runtime/import_export);
 - `row_scope`: an SQL condition over the form's table (`app.tables.form_table(key)`)
   that the rows the actor may reach satisfy. It is ANDed into the WHERE of every list,
   count and get, and of the locking reads of update, delete, restore and purge, so rows
   outside it are never read: they answer NotFound (as if they did not exist) and lists
-  and counts leave them out in SQL. None means every row, and costs nothing;
+  and counts leave them out in SQL. None means every row, and costs nothing.
+  `action_scopes` may narrow (or widen) it for one action (edit, delete, history): a
+  role that views every customer but edits only its own (`scope(action)`);
 - `hidden_fields`: keys of fields the actor may not see. They are never in a record the
   service returns (get, list, the record a write gives back, history changes); a
   filter, sort or field selection naming one is refused (PermissionDenied naming the
@@ -23,36 +26,26 @@ caller (pages, API, imports, exports, jobs):
 `FullAccess` answers "everything" without reading anything: today's behaviour, with no
 extra SQL statement.
 
-How role-based permission sets (issue #9) plug in: a `Policy` is any object with
-`access(app, form, actor) -> FormAccess`. The one for #9 reads the permission sets of
-the compiled app (by role key), picks those of `actor.roles` for `form`, and answers:
-the union of their actions; the OR of their data filters as `row_scope`, each compiled
-with engine.query.filters.compile_filter over the form table (`owner_id = actor`, "my
-department and below" through runtime.org.subtree_ids_select over
-`actor.department_ids`, so a scope stays one SQL condition); the fields none of them
-shows as `hidden_fields`, those none lets edit as `read_only_fields`. Admins and the
-system actor get FULL. It is handed to `Records(..., policy=...)` or
-`Session(engine, actor, policy=...)`; the service needs no change. `access` is called
-once per form per Records instance, so it may do work (its answer should not need
-queries: the actor already carries roles and departments).
-
-Left to #9 as well: whether related records outside the actor's scope may be linked to
-and show their titles, and whether a visible formula or lookup field may show values
-computed from hidden ones: the service shows what the definition computes.
+A `Policy` is any object with `access(app, form, actor) -> FormAccess`. FullAccess
+(below) is the system actor's; the role-based one, built from the permission sets of
+the app definition, is runtime/permissions/roles.py (RolePolicy, ROLE_POLICY), and
+docs/permissions.md says what it answers. `access` is called once per form per
+Records instance; its answer needs no query (the actor carries roles and departments).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Protocol
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Protocol
 
 import sqlalchemy as sa
 
 from engine.compiled.app import App
 from engine.definition.model import FormDef
+from engine.definition.permissions import ACTIONS as ACTION_ORDER
+from engine.definition.permissions import CREATE, DELETE, EDIT, EXPORT, HISTORY, IMPORT, VIEW  # noqa: F401
 from runtime.actor import Actor
 
-VIEW, CREATE, EDIT, DELETE = "view", "create", "edit", "delete"
-ACTIONS = frozenset({VIEW, CREATE, EDIT, DELETE})
+ACTIONS = frozenset(ACTION_ORDER)
 
 
 @dataclass(frozen=True)
@@ -63,11 +56,16 @@ class FormAccess:
     row_scope: sa.ColumnElement | None = None
     hidden_fields: frozenset[str] = frozenset()
     read_only_fields: frozenset[str] = frozenset()
+    action_scopes: Mapping[str, sa.ColumnElement | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = set(self.actions) - ACTIONS
+        unknown = (set(self.actions) | set(self.action_scopes)) - ACTIONS
         if unknown:
             raise ValueError(f"unknown actions {sorted(unknown)}; the actions are {sorted(ACTIONS)}")
+
+    def scope(self, action: str) -> sa.ColumnElement | None:
+        """The rows `action` may reach: its own scope, else the row scope."""
+        return self.action_scopes.get(action, self.row_scope)
 
     @classmethod
     def limited(cls, form: FormDef, *, actions: Iterable[str] = ACTIONS, row_scope=None,

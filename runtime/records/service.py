@@ -55,16 +55,8 @@ from engine.query.pages import (
 from engine.upkeep.derived_rules import ChangedRecords
 from engine.upkeep.upkeep import Upkeep
 from runtime.actor import Actor
-from runtime.permissions import (
-    CREATE,
-    DELETE,
-    EDIT,
-    FULL,
-    FULL_ACCESS,
-    VIEW,
-    FormAccess,
-    Policy,
-)
+from runtime.permissions.policy import (CREATE, DELETE, EDIT, FULL, FULL_ACCESS, HISTORY, VIEW, FormAccess,
+                                        Policy)
 from runtime.permissions.errors import PermissionDenied
 from runtime.permissions.fields import refuse_hidden, refuse_hidden_in_filter
 from runtime.records import history
@@ -169,9 +161,11 @@ class Records:
         return self._clean(cleaner, access, raw, **options)
 
     @staticmethod
-    def _scoped(query, access: FormAccess):
-        """`query` restricted to the rows the actor may reach (unchanged for all rows)."""
-        return query if access.row_scope is None else query.where(access.row_scope)
+    def _scoped(query, access: FormAccess, action: str = VIEW):
+        """`query` restricted to the rows the actor may reach with `action` (unchanged
+        for all rows)."""
+        scope = access.scope(action)
+        return query if scope is None else query.where(scope)
 
     def _clean(self, cleaner: RecordCleaner, access: FormAccess, raw: Any, **options) -> CleanedRecord:
         """`cleaner.clean(raw)` with the fields the actor may not set left out, each
@@ -460,6 +454,9 @@ class Records:
         """The WHERE of a list or count: bin or not, the filter (refused when it reads a
         field the actor may not see), the search, the actor's row scope."""
         tree = parse_filter(filter, form, app=self.app.definition, types=self.app.types)
+        if tree.errors:     # told again, so that no "did you mean" names a field the actor may not see
+            tree = parse_filter(filter, form, app=self.app.definition, types=self.app.types,
+                                hidden=lambda f: self._access(f).hidden_fields)
         refuse_hidden_in_filter(self.app, form, tree, self._access)
         parts = [table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None),
                  compile_filter(form, columns, tree, self._ctx_for(form), tables=self.tables),
@@ -471,7 +468,7 @@ class Records:
     def _sort_keys(self, form, columns, access: FormAccess, sort) -> list:
         """The sort keys; sorting by a field the actor may not see is refused, and a
         form's default sort on one falls back to the newest first."""
-        keys = parse_sort(form, columns, sort, self.app.types)
+        keys = parse_sort(form, columns, sort, self.app.types, access.hidden_fields)
         hidden = [(f"sort[{i}]", k.key) for i, k in enumerate(keys) if not access.can_see(k.key)]
         if hidden and sort in (None, "", []):
             return parse_sort(form, columns, [{"field": "id", "dir": "desc"}], self.app.types)
@@ -512,9 +509,10 @@ class Records:
         """The record's changes, oldest first, without the fields the actor may not see;
         none for a record outside the actor's row scope (as for one that never existed)."""
         form, table = self._form(form_key)
-        access = self._access(form, VIEW)
-        if access.row_scope is not None and self.conn.execute(self._scoped(
-                sa.select(table.c.id).where(table.c.id == record_id), access)).first() is None:
+        self._access(form, VIEW)
+        access = self._access(form, HISTORY)
+        if access.scope(HISTORY) is not None and self.conn.execute(self._scoped(
+                sa.select(table.c.id).where(table.c.id == record_id), access, HISTORY)).first() is None:
             return []
         entries = history.read(self.conn, self.app.key, form_key, record_id)
         if access.hidden_fields:
@@ -547,7 +545,7 @@ class Records:
         changes = [u["changes"] for u in updates if isinstance(u.get("changes"), dict)]
         self.upkeep.lock_ahead(form, ids, set().union(*changes), changes=changes, own=True)
         current = {row.id: row for row in self.conn.execute(self._locked(table, self._scoped(
-            sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)), access)))}
+            sa.select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None)), access, EDIT)))}
         for u in updates:
             row = current.get(int(u["id"]))
             if row is None:
@@ -649,7 +647,7 @@ class Records:
         not asked of the policy again."""
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
         alive = sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
-        live = list(self.conn.execute(self._locked(table, self._scoped(alive, access))))
+        live = list(self.conn.execute(self._locked(table, self._scoped(alive, access, DELETE))))
         missing = set(ids) - {r.id for r in live}
         if missing:
             raise NotFound(f"{form.key} records {sorted(missing)} do not exist or are already deleted")
@@ -686,7 +684,7 @@ class Records:
         ids = [ids] if isinstance(ids, int) else list(ids)
         self.upkeep.lock_ahead(form, ids, {EXISTS}, own=True)
         rows = {r.id: r for r in self.conn.execute(self._locked(table, self._scoped(sa.select(table).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access)))}
+            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access, DELETE)))}
         missing = set(ids) - set(rows)
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin")
@@ -716,7 +714,7 @@ class Records:
         access = self._access(form, DELETE)
         ids = [ids] if isinstance(ids, int) else list(ids)
         found = set(self.conn.execute(self._scoped(sa.select(table.c.id).where(
-            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access)).scalars())
+            table.c.id.in_(ids), table.c.deleted_at.is_not(None)), access, DELETE)).scalars())
         missing = set(ids) - found
         if missing:
             raise NotFound(f"{form_key} records {sorted(missing)} are not in the recycle bin; "

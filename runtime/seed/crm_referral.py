@@ -38,6 +38,7 @@ PLACES = [
 DEPARTMENTS = [("总部", None), ("销售部", "总部"), ("华东大区", "销售部"), ("华南大区", "销售部"),
                ("华北大区", "销售部"), ("客户成功部", "总部")]
 REGIONS = ("华东大区", "华南大区", "华北大区")     # where the sales staff work
+ROLES = [("sales", "销售"), ("sales_manager", "销售经理"), ("finance", "财务"), ("crm_manager", "CRM 管理员")]
 STAGES = [("initial", 10), ("needs", 30), ("proposal", 60), ("negotiation", 80), ("won", 100), ("lost", 0)]
 PRODUCTS = [("标准版软件授权", 9800), ("专业版软件授权", 19800), ("实施服务（人天）", 2500),
             ("年度运维服务", 6800), ("培训课程", 3200), ("硬件终端", 1500)]
@@ -348,4 +349,18 @@ def _organisation(engine, fake: Faker, rnd: random.Random, scale: int, seed: int
                 org.departments.set_head(dept_ids[region], head)
         if org.departments.get(dept_ids["销售部"]).head_user_id is None:
             org.departments.set_head(dept_ids["销售部"], staff[0])   # the sales director, above the regions
+        _roles(org, staff, [org.departments.get(dept_ids[name]).head_user_id for name in ("销售部", *REGIONS)])
         return staff, list(dept_ids.values())
+
+
+def _roles(org: Org, staff: list[int], heads: list[int]) -> None:
+    """The roles the app's permission sets name (apps/crm_referral.yaml): every salesperson
+    holds `sales` (their own customers), the heads of the sales department and its regions
+    `sales_manager` too (their departments and below). finance and crm_manager are made,
+    for an administrator to give."""
+    existing = {role.key for role, _count in org.roles.list()}
+    for key, name in ROLES:
+        if key not in existing:
+            org.roles.create(key, name)
+    org.roles.assign("sales", staff)
+    org.roles.assign("sales_manager", heads)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from engine.errors import ConcurrentWriteError, FormworkError, ReadOnlyTransactionError
 from runtime.actor import Actor, actor_for
 from runtime.org import OrgNotFound
+from runtime.permissions import FULL_ACCESS, ROLE_POLICY
 from runtime.records import Records
 from runtime.session import AppNotInstalled, Session
 from tests.support.records_app import install_shop
@@ -215,11 +216,13 @@ def test_an_actor_is_frozen_and_speaks_the_workspace_language_unless_told(monkey
 def test_the_actor_is_the_creator_the_history_user_and_the_current_user(shop, staff):
     db, app = shop
     li, han = staff["li"], staff["han"]
-    as_li = Session.for_user(db, "li.lei")
+    # Attribution, not permissions: these sessions are given FULL_ACCESS (a user's session
+    # is otherwise under the app's permission sets: tests/runtime/permissions).
+    as_li = Session.for_user(db, "li.lei", policy=FULL_ACCESS)
     assert as_li.actor.user_id == li
     made = as_li.write(lambda uow: uow.records("shop").create("customers", {"name": "甲"}))
     assert (made["created_by"], made["updated_by"], made["owner_id"]) == (li, li, li)
-    Session.for_user(db, han).write(lambda uow: uow.records("shop").update("customers", made["id"], {"name": "乙"}))
+    Session.for_user(db, han, policy=FULL_ACCESS).write(lambda uow: uow.records("shop").update("customers", made["id"], {"name": "乙"}))
     Session(db).write(lambda uow: uow.records("shop").create("customers", {"name": "丙"}))
     with Session(db).read() as uow:
         log = uow.records("shop").history("customers", made["id"])
@@ -227,10 +230,13 @@ def test_the_actor_is_the_creator_the_history_user_and_the_current_user(shop, st
         assert uow.records("shop").get("customers", made["id"])["updated_by"] == han
     mine = {"formula": "created_by = CURRENTUSER()"}
     # The system has no user: CURRENTUSER() is empty, as is created_by of what it made.
-    for session, expected in ((as_li, ["乙"]), (Session.for_user(db, han), []), (Session(db), ["丙"])):
+    for session, expected in ((as_li, ["乙"]), (Session.for_user(db, han, policy=FULL_ACCESS), []),
+                              (Session(db), ["丙"])):
         with session.read() as uow:
             assert [r["fields"]["name"] for r in uow.records("shop").list("customers", filter=mine).records] \
                 == expected
     with pytest.raises(OrgNotFound):
         Session.for_user(db, "nobody")
     assert Session.for_user(db, None).actor.is_system
+    assert Session.for_user(db, None).policy is FULL_ACCESS and Session(db).policy is FULL_ACCESS
+    assert Session.for_user(db, "li.lei").policy is ROLE_POLICY

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from runtime.import_export import export_records, import_file
+from runtime.permissions import FULL_ACCESS
 from runtime.session import Session
 from web.cli._common import lang_option, with_engine
 
@@ -53,7 +54,7 @@ def import_command(engine, app_key, form_key, file, dry_run, skip_bad_rows, mapp
     actor = Session.for_user(engine, user_id, lang=lang).actor
     report = import_file(engine, app_key, form_key, file, dry_run=dry_run, skip_bad_rows=skip_bad_rows,
                          mapping=mapping, report_path=report_path, actor=actor, lang=lang,
-                         sheet=sheet, progress=_progress("read"))
+                         sheet=sheet, progress=_progress("read"), policy=FULL_ACCESS)
     for note in report.notes:
         click.echo(f"note: {note}")
     for p in sorted(report.problems, key=lambda p: (p.sheet, p.row))[:SHOWN_PROBLEMS]:

@@ -14,6 +14,7 @@ import sys
 import click
 
 from engine.errors import RecordValidationError
+from runtime.permissions import FULL_ACCESS
 from runtime.records.serialize import history_to_json, record_to_json
 from runtime.session import AppNotInstalled, Session
 from web.cli._common import lang_option, with_engine
@@ -50,7 +51,9 @@ def _write(engine, user_id: int | None, lang: str, work):
     """`work(uow)` in a write unit of work as the user (or the system), run again on
     contention; values the record service refused are printed as JSON and exit 1."""
     try:
-        return Session.for_user(engine, user_id, lang=lang).write(work)
+        # The command line is the installation's own tool: --user-id says whose name the
+        # change is recorded under, not whose permissions apply (FULL_ACCESS).
+        return Session.for_user(engine, user_id, lang=lang, policy=FULL_ACCESS).write(work)
     except RecordValidationError as exc:
         _validation_exit(exc, lang)
 

@@ -23,7 +23,7 @@ MINE, THEIRS = Actor(user_id=1), Actor(user_id=2)
 class OwnCustomers:
     """Customers: own rows only, `note` and `code` hidden, `credit` read-only. Other forms: all."""
 
-    def __init__(self, actions=frozenset({"view", "create", "edit", "delete"})):
+    def __init__(self, actions=frozenset({"view", "create", "edit", "delete", "history"})):
         self.actions, self.asked = actions, []
 
     def access(self, app, form, actor):
