@@ -6,7 +6,8 @@
     gunicorn -w 4 -b 127.0.0.1:5000 'web.app:create_app()'
 
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
-web/account (password, API keys), web/pages (home), web/vendor.py (npm libraries).
+web/account (password, API keys), web/pages (home), web/admin (workspace administration),
+web/imports (the import wizard), web/vendor.py (npm libraries).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -31,9 +32,12 @@ from web.auth.views import bp as auth_bp
 from web.context import EXTENSION, WebState, current_actor, page_lang
 from web.errors import register_error_handlers
 from web.i18n import init_i18n
+from web.admin.views import bp as admin_bp
+from web.imports.views import allow_large_upload
+from web.imports.views import bp as imports_bp
 from web.pages.views import bp as pages_bp
 
-BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp)
+BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, admin_bp, imports_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -57,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = WebState(engine=engine, policy=app.config.get("FORMWORK_POLICY", FULL_ACCESS))
     init_i18n(app)
     app.before_request(load_identity)
+    app.before_request(allow_large_upload)      # before the CSRF check reads the form
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field,
                                  current_actor=current_actor, page_lang=page_lang)
