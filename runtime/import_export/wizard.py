@@ -182,6 +182,8 @@ def _text_cell(sheet, value: str, font):
 
 
 def _open(path: Path, name: str):
+    if path.exists() and path.stat().st_size == 0:
+        raise ImportFileError("import_file_no_header", name=name)
     try:
         return open_table(path)
     except ReadError:
