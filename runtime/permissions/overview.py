@@ -86,16 +86,22 @@ def _labels(form: FormDef, lang: str):
 
 def describe_filter(spec: Any, form: FormDef, lang: str) -> str:
     """A row filter in words: `负责销售 = 当前用户 或 提交人 = 当前用户`."""
+    if isinstance(spec, dict) and any(isinstance(spec.get(group), list) for group in ("and", "or")):
+        return _describe(spec, form, lang).removeprefix("(").removesuffix(")")
+    return _describe(spec, form, lang)
+
+
+def _describe(spec: Any, form: FormDef, lang: str) -> str:
     words, label = _WORDS[lang], _labels(form, lang)
     if spec is None:
         return words["all"]
     if isinstance(spec, dict):
         for group in ("and", "or"):
             if isinstance(spec.get(group), list):
-                parts = [describe_filter(s, form, lang) for s in spec[group]]
+                parts = [_describe(s, form, lang) for s in spec[group]]
                 return "(" + words[group].join(parts) + ")" if len(parts) > 1 else "".join(parts)
         if "not" in spec:
-            return words["not"] + describe_filter(spec["not"], form, lang)
+            return words["not"] + _describe(spec["not"], form, lang)
         if "formula" in spec:
             return f"{words['formula']}: {spec['formula']}"
         if "field" in spec:
