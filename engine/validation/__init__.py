@@ -13,6 +13,7 @@ text itself; a str is never guessed to be a file name.
     semantic       names, references, identifiers, per-type options
     checks         formulas, rollups, rules and cycles, with positions
     row_checks     formula columns of subforms
+    permissions    the permission sets: forms, fields, actions and row filters
 """
 from __future__ import annotations
 
