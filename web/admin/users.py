@@ -4,8 +4,6 @@ email and phone, deactivating (which ends their sessions and API keys: runtime/o
 reactivating, resetting the password, the administrator flag and the user's roles."""
 from __future__ import annotations
 
-import secrets
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -55,20 +53,20 @@ def add_user():
     values = {k: form.get(k, "").strip() for k in ("account", "name", "email", "phone", "department")}
     values["roles"] = form.getlist("roles")
     values["is_admin"] = form.get("is_admin") == "1"
-    password = form.get("password") or secrets.token_urlsafe(12)
+    password, generated = form.get("password") or None, None
     errors: dict[str, str] = {}
     try:
         with runtime_session().write() as uow:
             user = uow.org.users.add(values["account"], values["name"], email=values["email"] or None,
                                      phone=values["phone"] or None, password=password, is_admin=values["is_admin"])
+            if password is None:
+                generated = uow.org.users.reset_password(user.id)
             if values["department"]:
                 uow.org.departments.add_members(values["department"], [user.id], primary=True)
             for role in values["roles"]:
                 uow.org.roles.assign(role, [user.id])
     except RecordValidationError as exc:
         errors = field_errors(exc)
-        if "password" in errors and not form.get("password"):
-            errors.pop("password")
     except CodedError as exc:       # a taken account, a department or role gone meanwhile
         errors = {"account" if "account" in exc.code else "department" if "department" in exc.code
                   else "roles" if "role" in exc.code else "form": coded(exc)}
@@ -76,8 +74,7 @@ def add_user():
         with runtime_session().read() as uow:
             choices = _choices(uow)
         return render_template("admin/user_new.html", values=values, errors=errors, **choices), 422
-    shown = None if form.get("password") else password
-    return _user_page(user.id, new_password=shown,
+    return _user_page(user.id, new_password=generated,
                       notice=_("The user %(name)s was added.", name=user.name))
 
 
