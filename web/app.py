@@ -26,13 +26,13 @@ from runtime.permissions import FULL_ACCESS
 from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
+from web.admin.views import bp as admin_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
 from web.context import EXTENSION, WebState, current_actor, page_lang
 from web.errors import register_error_handlers
 from web.i18n import init_i18n
-from web.admin.views import bp as admin_bp
 from web.imports.views import allow_large_upload
 from web.imports.views import bp as imports_bp
 from web.pages.views import bp as pages_bp
