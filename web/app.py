@@ -8,6 +8,7 @@
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
 web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
+web/admin (workspace administration), web/imports (the import wizard),
 web/vendor.py (npm libraries),
 web/api (the REST API under /api/v1, its document and its docs page).
 Each request: the page language (web/i18n.py), then who is signed in
@@ -31,6 +32,7 @@ from web import health, vendor
 from web.account.views import bp as account_bp
 from web.api.docs import bp as api_docs_bp
 from web.api.views import bp as api_bp
+from web.admin.views import bp as admin_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
@@ -40,12 +42,14 @@ from web.context import EXTENSION, WebState, current_actor, page_lang
 from web.errors import register_error_handlers
 from web.formatting import init_formatting
 from web.i18n import init_i18n
+from web.imports.views import allow_large_upload
+from web.imports.views import bp as imports_bp
 from web.pages.views import bp as pages_bp
 from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
-              api_bp, api_docs_bp)
+              api_bp, api_docs_bp, admin_bp, imports_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -80,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
     init_formatting(app)
     app.before_request(load_identity)
+    app.before_request(allow_large_upload)      # before the CSRF check reads the form
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field,
                                  current_actor=current_actor, page_lang=page_lang)

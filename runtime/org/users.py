@@ -10,6 +10,7 @@ display name (`"李雷"`).
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any, Iterable, Union
 
@@ -231,6 +232,13 @@ class Users:
         self.conn.execute(sa.update(_u).where(_u.c.id == user.id)
                           .values(password_hash=generate_password_hash(password)))
         bump_epochs(self.conn, [user.id])
+
+    def reset_password(self, ref: UserRef) -> str:
+        """Give the user a generated password (96 random bits) and return it, to be shown
+        once to the administrator who reset it; the user's sessions end."""
+        password = secrets.token_urlsafe(12)
+        self.set_password(ref, password)
+        return password
 
     # ---- helpers ----------------------------------------------------------------
     def _pick(self, ref: UserRef, by_id, by_account, by_name) -> User:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from engine.errors import RecordValidationError
 from engine.storage import system
 from engine.storage.db import make_engine
+from runtime.auth import epoch_of
 from runtime.org import MAX_DEPTH, Org, OrgConflict, OrgNotFound, subtree_ids_select
 from runtime.org.users import Users
 
@@ -499,3 +500,16 @@ def test_large_id_sets_are_read_in_batches_and_writes_are_bounded(db):
         with pytest.raises(OrgConflict) as caught:
             org.roles.assign(org.roles.create("crowd", "人群"), many)
         assert caught.value.code == "org_too_many" and "split the batch" in str(caught.value)
+
+
+
+def test_resetting_a_password_gives_a_generated_one_and_ends_sessions(db):
+    with db.begin() as conn:
+        users = Org(conn).users
+        user = users.add("li.lei", "李雷", password="correct-horse-9")
+        before = epoch_of(conn, user.id)
+        password = users.reset_password(user.id)
+        assert len(password) >= 12 and users.check_password("li.lei", password) is not None
+        assert users.check_password("li.lei", "correct-horse-9") is None
+        assert epoch_of(conn, user.id) > before
+        assert users.reset_password(user.id) != password
