@@ -59,6 +59,7 @@ from engine.i18n import register_messages
 from engine.storage.db import read_connection
 from runtime.actor import Actor, actor_for
 from runtime.automations.listener import automation_listener
+from runtime.automations.triggers import on_workflow_event
 from runtime.apps import load_installed
 from runtime.jobs import outbox
 from runtime.jobs.dispatch import hand_over
@@ -119,7 +120,13 @@ class UnitOfWork:
     @property
     def workflows(self) -> Workflows:
         """The workflow service for this unit of work's actor (runtime/workflow)."""
-        return Workflows(self.conn, self.actor, tz=self.session.tz, now=self.session.now)
+        return Workflows(self.conn, self.actor, tz=self.session.tz, now=self.session.now,
+                         on_event=self._workflow_event)
+
+    def _workflow_event(self, app_key: str, form_key: str, record_id: int, event: str, **details) -> None:
+        """A workflow reached a human node or ended: its automations are enqueued here."""
+        if self.writable:
+            on_workflow_event(self, app_key, form_key, record_id, event, **details)
 
     @property
     def org(self) -> Org:

@@ -133,6 +133,7 @@ class Run:
         self.state["joins"] = {}
         self.log(status if status != "ended" else "end", node, comment=comment,
                  user_id="actor" if status in ("withdrawn", "ended", "rejected") else None)
+        self.service.report(self, "ended", outcome=status)
 
     def _enter_exclusive(self, node: Node) -> list[str]:
         for branch in node.branches:
@@ -226,6 +227,7 @@ class Run:
             status = "waiting" if sequential and slot > 0 else "pending"
             self.new_tasks.append(self.task_row(node, round_, slot, user, kind, status))
         self.current.append(node.key)
+        self.service.report(self, "node_reached", node=node.key)
         return []
 
     def resolve(self, node: Node) -> list[int]:

@@ -18,7 +18,7 @@ version's definition (runtime.apps.load_version), the record from the current on
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -47,8 +47,16 @@ _i, _t, _l, _u = system.workflow_instances, system.workflow_tasks, system.workfl
 
 class Workflows:
     def __init__(self, conn: sa.Connection, actor: Actor | None = None, *, tz: ZoneInfo = DEFAULT_TZ,
-                 now: datetime | None = None):
+                 now: datetime | None = None, on_event: Callable[..., Any] | None = None):
         self.conn, self.actor, self.tz, self.clock = conn, actor or Actor.system(), tz, now
+        # Told when an instance reaches a human node or ends, in this transaction: the unit
+        # of work passes runtime.automations.on_workflow_event (workflow triggers).
+        self.on_event = on_event
+
+    def report(self, run, event: str, *, node: str | None = None, outcome: str | None = None) -> None:
+        if self.on_event is not None:
+            self.on_event(run.app.key, run.form_key, run.row.record_id, event, node=node, outcome=outcome,
+                          instance=run.id)
 
     def now(self) -> datetime:
         return self.clock or datetime.now(timezone.utc)

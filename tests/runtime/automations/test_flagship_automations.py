@@ -29,6 +29,8 @@ def crm(db):
         people = [uow.org.users.add(a, a) for a in ("a.sales", "b.sales", "c.sales", "clerk")]
         uow.org.departments.add_members(sales.id, [people[0].id])
         uow.org.departments.add_members(east.id, [people[1].id, people[2].id])
+        uow.org.roles.create("sales", "销售")       # the clerk enters leads under the flagship's sets
+        uow.org.roles.assign("sales", [people[3].id])
     return db, people
 
 

@@ -2,17 +2,21 @@
 two schedulers), cron schedules, incoming webhooks with a secret, buttons."""
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime, timezone
 
 import pytest
 
 from engine.errors import NotFound
+from engine.validation import load_definition
+from runtime.apps import apply_app
 from runtime.automations import on_workflow_event, receive_webhook, run_button
 from runtime.automations.triggers import WebhookRefused, due_dates
 from runtime.jobs.scheduler import tick
+from runtime.permissions import FULL_ACCESS
 from runtime.session import Session
-from tests.support.automations import automation, install, jobs_of, rows, runs
+from tests.support.automations import L, automation, definition, install, jobs_of, rows, runs
 
 TASK = {"kind": "create_record", "form": "tasks", "values": {"title": '"task for " & name', "lead": "id"}}
 
@@ -138,8 +142,35 @@ def test_a_button_runs_on_its_record_as_the_user_who_pressed_it(db):
     lead = _lead(db)
     with Session(db).write() as uow:
         user = uow.org.users.add("li.lei", "李雷")
-    run_button(Session.for_user(db, "li.lei"), "auto", "make_task", lead["id"])
+    # The test app has no permission sets: the user acts with full access.
+    run_button(Session.for_user(db, "li.lei", policy=FULL_ACCESS), "auto", "make_task", lead["id"])
     [task] = rows(db, app, "tasks")
     assert task["title"] == "task for 王" and task["created_by"] == user.id
     with pytest.raises(NotFound):
         run_button(Session(db), "auto", "make_task", 999999)
+
+
+def test_a_real_workflow_reaching_a_node_and_ending_runs_its_automations(db):
+    """runtime/workflow reports to the unit of work, which enqueues the workflow triggers:
+    submitting reaches `review`, approving ends the instance as approved."""
+    document = definition(
+        automation("at_review", {"kind": "workflow_node", "node": "review"}, [TASK]),
+        automation("approved", {"kind": "workflow_ended", "outcome": "approved"},
+                   [{"kind": "update_record", "values": {"stage": '"won"'}}]))
+    leads = dict(document["forms"][0])
+    leads["workflows"] = [{"key": "lead_review", "label": L("线索审核", "Lead review"), "nodes": [
+        {"key": "submit", "type": "start", "next": "review"},
+        {"key": "review", "type": "approve", "approvers": [{"users": ["boss"]}], "next": "done"},
+        {"key": "done", "type": "end"}]}]
+    document["forms"] = [leads, *document["forms"][1:]]
+    app = load_definition(json.dumps(document))
+    apply_app(db, app)
+    with Session(db).write() as uow:
+        uow.org.users.add("boss", "老板")
+    lead, instance = Session(db).write(lambda uow: uow.workflows.submit("auto", "leads", {"name": "王"}))
+    assert [t["title"] for t in rows(db, app, "tasks")] == ["task for 王"]
+    boss = Session.for_user(db, "boss")
+    [task] = boss.write(lambda uow: uow.workflows.tasks("pending"))
+    boss.write(lambda uow: uow.workflows.act(task["id"], "approve", comment="好"))
+    assert rows(db, app, "leads")[0]["stage"] == "won"
+    assert {(r["automation_key"], r["status"]) for r in runs(db)} == {("at_review", "done"), ("approved", "done")}
