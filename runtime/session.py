@@ -65,7 +65,7 @@ from runtime.jobs import outbox
 from runtime.jobs.dispatch import hand_over
 from runtime.jobs.registry import kind_named
 from runtime.org import Org, UserRef
-from runtime.permissions import Policy, policy_for
+from runtime.permissions import FULL_ACCESS, Policy, policy_for
 from runtime.records import DEFAULT_LISTENERS, Records
 from runtime.records.transactions import ATTEMPTS, contention_reason, run_again_on_contention
 from runtime.workflow import Workflows
@@ -213,7 +213,7 @@ class Session:
         full access (the job was allowed when it was enqueued)."""
         if actor_id is None:
             return Session(self.engine, tz=self.tz)
-        return Session.for_user(self.engine, actor_id)
+        return Session.for_user(self.engine, actor_id, policy=FULL_ACCESS)
 
     # ---- writing --------------------------------------------------------------------
     def write(self, work: Callable[[UnitOfWork], T] | None = None, *, attempts: int = ATTEMPTS,
