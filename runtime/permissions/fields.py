@@ -63,14 +63,6 @@ def _hidden_step(app, form: FormDef, path: tuple[str, ...], access_of: AccessOf)
     return None
 
 
-def shown_form(form: FormDef, access: FormAccess) -> FormDef:
-    """`form` with only the fields `access` shows (itself when it shows them all): what an
-    export writes columns for."""
-    if not access.hidden_fields:
-        return form
-    return dataclasses.replace(form, fields=[f for f in form.fields if access.can_see(f.key)])
-
-
 def writable_form(form: FormDef, access: FormAccess) -> FormDef:
     """`form` with only the fields `access` lets be set: what an import maps columns to,
     so a column of another field is left out like an unknown one, and no message (nor a
