@@ -164,9 +164,16 @@ def describe(result: dict) -> str:
 
 # ---- the run ------------------------------------------------------------------------------
 
+# The bench app with a permission set: the caller is an ordinary user holding a role
+# (not an administrator), so every request pays for the permission checks a real one does.
+BENCH_APP = {**APP, "permissions": [{"key": "clerks", "roles": ["clerk"], "forms": {
+    "orders": "manage_all", "customers": "view_all", "products": "view_all"}}]}
+
+
 def set_up(engine, rows: int) -> str:
-    """The bench app with `rows` orders, a user with an API key; returns the key."""
-    app = AppDef.from_dict(APP)
+    """The bench app with `rows` orders, a user holding the clerk role with an API key;
+    returns the key."""
+    app = AppDef.from_dict(BENCH_APP)
     apply_app(engine, app)
     start = time.perf_counter()
     populate(engine, app, rows)
@@ -174,6 +181,8 @@ def set_up(engine, rows: int) -> str:
     make_bare_table(engine)
     with Session(engine).write() as uow:
         user = uow.org.users.add("bench", "压测用户").id
+        uow.org.roles.create("clerk", "文员")
+        uow.org.roles.assign("clerk", [user])
     with engine.begin() as conn:
         return ApiKeys(conn).create(user, "bench")[1]
 

@@ -147,6 +147,15 @@ class ApiKeys:
             self.conn.execute(sa.update(_k).where(_k.c.id == row.id).values(last_used_at=now))
         return int(row.id), int(row.user_id)
 
+    def note_use(self, key_id: int) -> bool:
+        """Note that the key was used now, unless that was noted less than a minute ago
+        (by this process or another): the condition is in the UPDATE itself. True when it wrote."""
+        now = self._now()
+        return self.conn.execute(
+            sa.update(_k).where(_k.c.id == key_id, sa.or_(_k.c.last_used_at.is_(None),
+                                                          _k.c.last_used_at <= now - TOUCH_EVERY))
+            .values(last_used_at=now)).rowcount > 0
+
     def _select(self, *where) -> list[ApiKey]:
         rows = self.conn.execute(
             sa.select(_k.c.id, _k.c.user_id, _u.c.account, _k.c.name, _k.c.prefix, _k.c.created_at,

@@ -5,17 +5,21 @@
 - otherwise the session cookie: `uid` and `epoch`; the user must still be active and
   their session epoch unchanged (a deactivation or a password change raises it), else
   the session is dropped and the request is anonymous.
+
+Both are one SELECT in a read-only transaction (runtime/auth/requester.py: the user,
+epoch, roles and departments together), nothing cached, so a deactivation ends a
+session on its very next request. A key's last use is written (in a short write
+transaction of its own) only when the one noted is over a minute old.
 """
 from __future__ import annotations
 
 from flask import g, request, session
 from werkzeug.exceptions import Unauthorized
 
-from engine.errors import NotFound
 from engine.storage.db import read_connection
-from runtime.actor import actor_for
 from runtime.api.errors import ApiError, api_key_invalid
-from runtime.auth import ApiKeys, epoch_of
+from runtime.auth import ApiKeys
+from runtime.auth.requester import key_user, session_user
 from web.context import db_engine, page_lang
 
 SESSION_USER, SESSION_EPOCH = "uid", "epoch"
@@ -44,27 +48,23 @@ def load_identity() -> None:
 
 
 def _from_api_key(token: str) -> None:
-    with db_engine().begin() as conn:          # verifying notes the key's last use
-        found = ApiKeys(conn).authenticate(token)
-        if found is None:
-            raise InvalidApiKey()
-        g.api_key_id, user_id = found
-        g.actor = actor_for(conn, user_id, lang=page_lang())
-    g.signed_in_via = "api_key"
+    with read_connection(db_engine()) as conn:
+        found = key_user(conn, token, lang=page_lang())
+    if found is None:
+        raise InvalidApiKey()
+    if found.touch_due:                         # at most once a minute per key
+        with db_engine().begin() as conn:
+            ApiKeys(conn).note_use(found.key_id)
+    g.actor, g.api_key_id, g.signed_in_via = found.actor, found.key_id, "api_key"
 
 
 def _from_session() -> None:
-    user_id, epoch = session.get(SESSION_USER), session.get(SESSION_EPOCH)
     with read_connection(db_engine()) as conn:
-        try:
-            actor = actor_for(conn, user_id, lang=page_lang())
-        except NotFound:
-            actor = None
-        current = epoch_of(conn, user_id) if actor is not None else None
-    if actor is None or not actor.is_active or current != epoch:
+        found = session_user(conn, session.get(SESSION_USER), lang=page_lang())
+    if found is None or not found.actor.is_active or found.epoch != session.get(SESSION_EPOCH):
         end_session()
         return
-    g.actor, g.signed_in_via = actor, "session"
+    g.actor, g.signed_in_via = found.actor, "session"
 
 
 def start_session(user_id: int, epoch: int) -> None:

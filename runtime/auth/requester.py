@@ -1,0 +1,91 @@
+"""Who a web request comes from, read in one statement (the web asks on every request,
+so this is its fixed cost; runtime/actor.py `actor_for` takes three).
+
+    found = session_user(conn, user_id, lang="zh")    # None: no such user
+    found.actor, found.epoch                          # compare the epoch with the cookie's
+    found = key_user(conn, secret, lang="zh")          # None: unknown/revoked key, inactive user
+    found.key_id, found.touch_due                      # then ApiKeys(conn).note_use(found.key_id)
+
+One SELECT joins the user (or the key and its user) with their session epoch, role
+keys and department memberships; it gives one row per (role, department) pair, which
+for a person's handful of each stays a few rows. Nothing is cached: a deactivation, a
+revoked key or a new role counts on the very next request.
+
+Imported from here, not from runtime.auth (it builds an Actor, and runtime/actor.py
+reads the org model, which imports runtime.auth).
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from engine.storage import system
+from engine.storage.types import utcnow
+from engine.workspace import workspace_language
+from runtime.actor import Actor
+from runtime.auth.api_keys import KEY_PREFIX, TOUCH_EVERY, digest
+
+_u, _e, _k = system.users, system.session_epochs, system.api_keys
+_r, _rm, _dm = system.roles, system.role_members, system.department_members
+
+
+@dataclass(frozen=True)
+class Requester:
+    actor: Actor
+    epoch: int                          # the user's session epoch (0 until first raised)
+    key_id: int | None = None           # the API key the request came with
+    touch_due: bool = False             # that key's last use is over a minute old (or never noted)
+
+
+def _columns():
+    return [_u.c.id, _u.c.account, _u.c.name, _u.c.is_admin, _u.c.is_active, _e.c.epoch,
+            _r.c.key.label("role"), _dm.c.department_id, _dm.c.is_primary]
+
+
+def _with_memberships(base):
+    """`base` (a from-clause holding fw_users) joined with the epoch, roles and departments."""
+    return (base.outerjoin(_e, _e.c.user_id == _u.c.id)
+            .outerjoin(_rm, _rm.c.user_id == _u.c.id).outerjoin(_r, _r.c.id == _rm.c.role_id)
+            .outerjoin(_dm, _dm.c.user_id == _u.c.id))
+
+
+def _actor(rows, lang: str | None) -> Actor:
+    first = rows[0]
+    departments = sorted({(not r.is_primary, r.department_id) for r in rows if r.department_id is not None})
+    return Actor(user_id=int(first.id), account=first.account, name=first.name,
+                 roles=frozenset(r.role for r in rows if r.role is not None),
+                 department_ids=tuple(d for _, d in departments), is_admin=bool(first.is_admin),
+                 is_active=bool(first.is_active), lang=lang or workspace_language())
+
+
+def session_user(conn: sa.Connection, user_id, *, lang: str | None = None) -> Requester | None:
+    """The user a session cookie names (active or not: the caller decides), with their epoch."""
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    rows = conn.execute(sa.select(*_columns()).select_from(_with_memberships(_u))
+                        .where(_u.c.id == user_id)).all()
+    if not rows:
+        return None
+    return Requester(_actor(rows, lang), int(rows[0].epoch or 0))
+
+
+def key_user(conn: sa.Connection, secret: str, *, lang: str | None = None,
+             now: datetime | None = None) -> Requester | None:
+    """The active user of the unrevoked API key `secret`, else None. Reads only: when
+    `touch_due`, note the use with ApiKeys.note_use in a write transaction."""
+    if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+        return None
+    hashed = digest(secret)
+    base = _with_memberships(_k.join(_u, _u.c.id == _k.c.user_id))
+    rows = conn.execute(sa.select(*_columns(), _k.c.id.label("key_id"), _k.c.secret_sha256, _k.c.last_used_at)
+                        .select_from(base)
+                        .where(_k.c.secret_sha256 == hashed, _k.c.revoked_at.is_(None),
+                               _u.c.is_active == sa.true())).all()
+    if not rows or not hmac.compare_digest(rows[0].secret_sha256, hashed):
+        return None
+    last = rows[0].last_used_at
+    due = last is None or (now or utcnow()) - last >= TOUCH_EVERY
+    return Requester(_actor(rows, lang), int(rows[0].epoch or 0), key_id=int(rows[0].key_id), touch_due=due)
