@@ -10,7 +10,7 @@ web/account (password, API keys), web/pages (home), web/tables (data tables, sav
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
 web/admin (workspace administration), web/imports (the import wizard),
 web/vendor.py (npm libraries),
-web/api (the REST API under /api/v1, its document and its docs page).
+web/api (the REST API under /api/v1, its document and its docs page; web/api/tasks.py: the workflow tasks).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -31,6 +31,7 @@ from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
 from web.api.docs import bp as api_docs_bp
+from web.api.tasks import bp as api_tasks_bp
 from web.api.views import bp as api_bp
 from web.admin.views import bp as admin_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
@@ -49,7 +50,7 @@ from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
-              api_bp, api_docs_bp, admin_bp, imports_bp)
+              api_bp, api_tasks_bp, api_docs_bp, admin_bp, imports_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
