@@ -42,6 +42,12 @@ class WorkflowWorld:
 
 
 def workflow_world(db, nodes: list[dict] = NODES, **config) -> WorkflowWorld:
+    people, keys = set_up(db, nodes)
+    return WorkflowWorld(db, make_app(db, **config), people, keys)
+
+
+def set_up(db, nodes: list[dict] = NODES) -> tuple[dict[str, int], dict[str, str]]:
+    """Install the app, make the org (everyone's password: PASSWORD) and an API key each."""
     install(db, nodes)
     people = make_org(db)
     with db.begin() as conn:
@@ -49,7 +55,7 @@ def workflow_world(db, nodes: list[dict] = NODES, **config) -> WorkflowWorld:
         for account in ORG:
             org.users.set_password(account, PASSWORD)
             keys[account] = ApiKeys(conn).create(people[account], "tests")[1]
-    return WorkflowWorld(db, make_app(db, **config), people, keys)
+    return people, keys
 
 
 def submit(engine: Engine, title: str = "差旅", amount: int = 20000, account: str = "ann") -> int:

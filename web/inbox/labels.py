@@ -15,11 +15,16 @@ def status_label(status: str | None) -> str:
 
 
 def action_label(action: str) -> str:
-    return {"start": _("submitted"), "approve": _("approved"), "reject": _("rejected"), "return": _("returned"),
+    """What a log entry says was done (the runtime's log actions, runtime/workflow)."""
+    return {"submit": _("submitted"), "approve": _("approved"), "reject": _("rejected"), "return": _("returned"),
             "transfer": _("transferred"), "add_before": _("added a signer before"),
-            "add_after": _("added a signer after"), "withdraw": _("withdrew"), "urge": _("urged"),
-            "end": _("ended"), "reassign": _("reassigned"), "resubmit": _("resubmitted"),
-            "cc": _("copied"), "enter": _("reached"), "finish": _("finished")}.get(action, action)
+            "add_after": _("added a signer after"), "urge": _("urged"), "reassign": _("reassigned"),
+            "resubmit": _("resubmitted"), "cc": _("copied"), "edit": _("changed fields"),
+            "remind": _("reminded"), "branch": _("took a branch"), "skipped": _("skipped"),
+            "to_admin": _("handed to the admins"), "set_fields": _("set fields"), "action": _("ran a step"),
+            "action_recorded": _("recorded a step"), "subflow": _("started a sub-flow"),
+            "timeout_failed": _("timeout failed"), "approved": _("finished: approved"),
+            "rejected": _("finished: rejected"), "withdrawn": _("withdrew"), "end": _("ended")}.get(action, action)
 
 
 class Labels:
