@@ -119,3 +119,21 @@ def test_the_pages_speak_english_when_asked(world):
     post_form(fay, "/lang", {"lang": "en", "next": "/tasks"})
     html = page(fay, "/tasks")
     assert "To do" in html and "Started by me" in html and "CC to me" in html
+
+
+def test_the_inbox_and_the_record_panel_do_not_query_per_row(world, count_statements):
+    engine = world.app.extensions["formwork"].engine
+    fay = signed_in(world, "fay")
+    first = submit(world.engine, "一")
+    counts = []
+    for more in (0, 4):
+        for n in range(more):
+            submit(world.engine, f"多 {n}")
+        with count_statements(engine) as counter:
+            html = page(fay, "/tasks")
+        assert html.count('class="card task-item"') == 1 + more
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+    with count_statements(engine) as counter:
+        page(fay, f"{RECORD}/{first}")
+    assert counter.count < 40, counter.statements
