@@ -8,9 +8,9 @@
 Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, language),
 web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
-web/admin (workspace administration), web/imports (the import wizard),
+web/admin (workspace administration), web/imports (the import wizard), web/inbox (tasks, notifications),
 web/vendor.py (npm libraries),
-web/api (the REST API under /api/v1, its document and its docs page).
+web/api (the REST API under /api/v1, its document and its docs page; web/api/tasks.py: the workflow tasks).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
 are rendered by web/errors.py. Views reach the user and the runtime through
@@ -31,6 +31,8 @@ from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
 from web.api.docs import bp as api_docs_bp
+from web.api.tasks import bp as api_tasks_bp
+from web.inbox.views import bp as inbox_bp, topbar_counts
 from web.api.views import bp as api_bp
 from web.admin.views import bp as admin_bp
 from web.auth.csrf import check_csrf, csrf_field, csrf_token
@@ -49,7 +51,7 @@ from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
-              api_bp, api_docs_bp, admin_bp, imports_bp)
+              api_bp, api_tasks_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -87,7 +89,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(allow_large_upload)      # before the CSRF check reads the form
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field,
-                                 current_actor=current_actor, page_lang=page_lang)
+                                 current_actor=current_actor, page_lang=page_lang,
+                                 topbar_counts=topbar_counts)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

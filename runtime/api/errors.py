@@ -30,6 +30,7 @@ from engine.query.pages import CursorError
 from engine.storage.files import FileRefused
 from runtime.permissions.errors import PermissionDenied
 from runtime.records.service import BulkValidationError
+from runtime.workflow.errors import TaskConflict
 
 register_messages({
     "api_bad_request": {"zh": "请求有误，请按 fields 中的说明修改后重试",
@@ -205,6 +206,8 @@ def _classify(exc: BaseException) -> tuple[int, str, dict, list[ApiIssue], dict,
         params = {"id": exc.record_id, "expected": exc.expected, "actual": exc.actual}
         details = {"record_id": exc.record_id, "your_version": exc.expected, "current_version": exc.actual}
         return 409, "api_conflict", params, [], {}, details
+    if isinstance(exc, TaskConflict):     # another approver acted first, or the flow is over
+        return 409, exc.code, exc.params, [], {}, {"reason": exc.code}
     if isinstance(exc, ConcurrentWriteError):
         return 409, "api_write_contention", {}, [], {}, {}
     if isinstance(exc, CursorError):
@@ -232,7 +235,8 @@ _PUBLIC_CODES = {"api_bad_request": "bad_request", "api_validation": "validation
                  "api_internal": "internal", "api_write_contention": "write_contention",
                  "api_relation_unknown": "not_found", "api_too_many_records": "too_many_records",
                  "api_csrf_invalid": "csrf_invalid", "api_key_invalid": "api_key_invalid",
-                 "api_method_not_allowed": "method_not_allowed", "api_http_error": "http_error"}
+                 "api_method_not_allowed": "method_not_allowed", "api_http_error": "http_error",
+                 "wf_task_handled": "conflict", "wf_not_running": "conflict"}
 # Every top-level `error.code` the API answers with, for the document's Error schema.
 ERROR_CODES = tuple(sorted(set(_PUBLIC_CODES.values()) | {"permission_denied"}))
 

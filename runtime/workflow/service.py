@@ -399,6 +399,20 @@ class Workflows:
         rows = self.conn.execute(query.order_by(_t.c.id.desc()).limit(limit)).all()
         return [dict(r._mapping) for r in rows]
 
+    def pending_count(self) -> int:
+        """How many tasks wait for the actor (the inbox badge): one query."""
+        return self.conn.execute(sa.select(sa.func.count()).select_from(_t).where(
+            _t.c.assignee_id == self.actor.user_id, _t.c.status == "pending")).scalar()
+
+    def pending_on(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
+        """The actor's pending tasks on one record (what its page offers to act on): one query."""
+        query = (sa.select(_t.c.id, _t.c.node_key, _t.c.kind, _i.c.id.label("instance_id"))
+                 .join(_i, _i.c.id == _t.c.instance_id)
+                 .where(_t.c.assignee_id == self.actor.user_id, _t.c.status == "pending", _t.c.kind != "cc",
+                        _i.c.app_key == app_key, _i.c.form_key == form_key, _i.c.record_id == record_id)
+                 .order_by(_t.c.id))
+        return [dict(r._mapping) for r in self.conn.execute(query).all()]
+
     def log(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
         """Every action on the record's workflows, oldest first, with who did it: one query."""
         query = (sa.select(_l.c.instance_id, _l.c.task_id, _l.c.node_key, _l.c.action, _l.c.comment, _l.c.changes,

@@ -18,7 +18,8 @@ from werkzeug.exceptions import NotFound
 from runtime.comments import Comments
 from runtime.record_page import RecordPage
 from runtime.records.bulk import BulkActions
-from web.context import login_required, runtime_session
+from web.context import login_required, page_lang, runtime_session
+from web.inbox.panel import workflow_panel
 from web.tables.params import parse_table_query
 from web.tables.views import json_body
 
@@ -40,9 +41,10 @@ def record(app_key: str, form_key: str, record_id: int):
         form = records.app.require_form(form_key)
         title_key = form.title_key()
         targets = {f.key: f.option("target") for f in form.fields if f.type == "relation"}
+        workflow = workflow_panel(uow, app_key, form_key, record_id, page_lang())
     return render_template("records/record.html", app_key=app_key, form_key=form_key, shown=shown,
                            record=shown["record"], tab=tab, related=related, history=history,
-                           comments=comments,
+                           comments=comments, workflow=workflow,
                            title=record_title(shown, title_key), targets=targets)
 
 
