@@ -221,8 +221,8 @@ def _classify(exc: BaseException) -> tuple[int, str, dict, list[ApiIssue], dict,
         return 404, "api_not_found", {"detail": _text(exc)}, [], {}, {}
     if isinstance(exc, IntegrityProblem):
         return 409, "api_integrity", {"detail": _text(exc)}, [], {}, {}
-    if isinstance(exc, CodedError):
-        return 400, exc.code, exc.params, [], {}, {}
+    if isinstance(exc, CodedError):      # `details.reason` keeps the runtime's own code
+        return 400, exc.code, exc.params, [], {}, {"reason": exc.code}
     if isinstance(exc, FormworkError):
         return 400, "api_refused", {"detail": _text(exc)}, [], {}, {}
     return 500, "api_internal", {}, [], {}, {}

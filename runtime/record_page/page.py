@@ -18,7 +18,7 @@ from typing import Any
 from engine.definition.model import FormDef
 from engine.errors import ConflictError
 from engine.i18n import register_messages, render
-from runtime.permissions import DELETE, EDIT
+from runtime.permissions import DELETE, EDIT, HISTORY
 from runtime.record_page.history import HistoryFormatter
 from runtime.record_page.related import find_tab, tab_counts
 from runtime.records.bulk import can_set
@@ -94,7 +94,7 @@ class RecordPage:
                 "fields": self.fields(form, keys),
                 "record": self.display.rows(form, [record], keys)[0],
                 "tabs": tab_counts(self.records, form_key, record_id),
-                "can": {"edit": access.can(EDIT), "delete": access.can(DELETE)}}
+                "can": {"edit": access.can(EDIT), "delete": access.can(DELETE), "history": access.can(HISTORY)}}
 
     def fields(self, form: FormDef, keys: list[str]) -> list[dict[str, Any]]:
         access = self.records.access(form)

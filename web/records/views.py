@@ -36,7 +36,7 @@ def record(app_key: str, form_key: str, record_id: int):
         shown = page.view(form_key, record_id)
         tab = chosen_tab(shown["tabs"], request.args.get("tab"))
         related = page.related(form_key, record_id, tab["form"], tab["field"], cursor=cursor) if tab else None
-        history = page.history(form_key, record_id)
+        history = page.history(form_key, record_id) if shown["can"]["history"] else None
         comments = Comments(records).list(form_key, record_id, limit=50)
         form = records.app.require_form(form_key)
         title_key = form.title_key()

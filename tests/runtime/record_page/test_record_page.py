@@ -45,7 +45,7 @@ def test_the_record_with_every_visible_field_and_its_tabs(crm):
     assert [f["editable"] for f in page["fields"]] == [True, False, True, True, True]
     assert "秘密" not in json.dumps(page, ensure_ascii=False)
     assert [(t["key"], t["count"]) for t in page["tabs"]] == [("orders.customer", 3), ("visits.customers", 3)]
-    assert page["can"] == {"edit": True, "delete": True}
+    assert page["can"] == {"edit": True, "delete": True, "history": True}
 
 
 def test_subform_rows_are_shown(crm):

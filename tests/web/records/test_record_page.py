@@ -66,7 +66,7 @@ def test_comments_are_added_and_escaped(db):
     listed = client.get(f"{path}/comments.json").get_json()["comments"]
     assert [c["body"] for c in listed] == list(reversed(XSS))
     empty = post_json(client, f"{path}/comments", {"body": "  "})
-    assert empty.status_code == 400 and empty.get_json()["error"]["code"] == "comment_empty"
+    assert empty.status_code == 400 and empty.get_json()["error"]["details"]["reason"] == "comment_empty"
 
 
 def test_delete_to_the_recycle_bin_and_restore(db):

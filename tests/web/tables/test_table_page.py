@@ -117,7 +117,7 @@ def test_saved_views_save_rename_default_delete(db):
     assert "VIP ★" in html(client.get(BASE))
     assert names(client, "?view=0&sort=name") == ["客户01", "客户02", "客户03", "客户04", "客户05"]
     taken = post_json(client, f"{BASE}/views", {"name": "VIP"})
-    assert taken.status_code == 400 and taken.get_json()["error"]["code"] == "view_name_taken"
+    assert taken.status_code == 400 and taken.get_json()["error"]["details"]["reason"] == "view_name_taken"
     other = signed_in(app, "han.meimei")
     assert other.get(f"{BASE}/table.json?view={view_id}").status_code == 404
     assert post_json(client, f"{BASE}/views/{view_id}/delete", {}).status_code == 200
@@ -187,7 +187,7 @@ def test_salesperson_sees_own_rows_without_the_hidden_field(db):
     hidden_filter = quote(json.dumps({"field": "note", "op": "eq", "value": "SECRET-NOTE"}))
     assert client.get(f"{BASE}/table.json?filter={hidden_filter}").status_code == 400
     refused = post_json(client, f"{BASE}/bulk/set", {"ids": [1], "field": "level", "value": "vip"})
-    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bulk_field_not_editable"
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["reason"] == "bulk_field_not_editable"
 
 
 def test_a_capped_count_says_at_least(db, monkeypatch):
