@@ -65,7 +65,7 @@ register_messages({
                                   "en": "This page is for workspace administrators"},
     "api_method_not_allowed": {"zh": "此地址不接受 {method} 请求；可用的方法：{allowed}",
                                "en": "This address does not take {method} requests; use {allowed}"},
-    "api_http_error": {"zh": "请求无法完成（HTTP {status}）", "en": "The request cannot be done (HTTP {status} {name})"},
+    "api_http_error": {"zh": "请求无法完成（HTTP {http_status}）", "en": "The request cannot be done (HTTP {http_status} {name})"},
     "api_rate_limited": {"zh": "请求过于频繁，请在 {seconds} 秒后重试",
                          "en": "Too many requests; try again in {seconds} seconds"},
     "api_body_too_large": {"zh": "请求体超过 {max_mb} MB 的上限；请分批发送，文件请通过 /api/v1/files 上传",
@@ -157,7 +157,7 @@ def method_not_allowed(method: str, allowed: list[str]) -> ApiError:
 
 def http_error(status: int, name: str) -> ApiError:
     """Any other refusal of the HTTP layer (a status without a more precise code)."""
-    return ApiError(status, "api_http_error", status=status, name=name[:60])
+    return ApiError(status, "api_http_error", http_status=status, name=name[:60])
 
 
 def rate_limited(seconds: int) -> ApiError:

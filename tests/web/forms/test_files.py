@@ -74,17 +74,17 @@ def test_upload_answers_the_file_and_the_uploader_may_download_it(web, user_id, 
 def test_the_fields_limits_apply(web, user_id):
     client = client_of(web())
     refused = upload(client, b"MZ binary", "setup.exe", FIELD + "attachment")
-    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "file_type_refused"
+    assert refused.status_code == 422 and refused.get_json()["error"]["fields"][0]["code"] == "file_type_refused"
     too_big = upload(client, b"%PDF" + b"x" * (5 * 1024 * 1024), "big.pdf", FIELD + "attachment")
-    assert too_big.status_code == 400 and too_big.get_json()["error"]["code"] == "file_too_large"
+    assert too_big.status_code == 413 and too_big.get_json()["error"]["fields"][0]["code"] == "file_too_large"
     not_image = upload(client, PDF, "photo.png", FIELD + "image")
-    assert not_image.get_json()["error"]["code"] == "file_not_image"
+    assert not_image.get_json()["error"]["fields"][0]["code"] == "file_not_image"
     in_the_body = client.post("/api/v1/files", headers={"X-CSRF-Token": csrf_from(client, "/")},
                               data={"file": (io.BytesIO(b"MZ"), "x.exe"), "app": "desk", "form": "everything",
                                     "field": "attachment"}, content_type="multipart/form-data")
-    assert in_the_body.get_json()["error"]["code"] == "file_type_refused"
+    assert in_the_body.get_json()["error"]["fields"][0]["code"] == "file_type_refused"
     unknown = upload(client, PDF, "a.pdf", "?app=desk&form=everything&field=text")
-    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "file_field_unknown"
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "not_found"
     missing = client.post("/api/v1/files", data={}, headers={"X-CSRF-Token": csrf_from(client, "/")})
     assert missing.status_code == 400
 
