@@ -144,6 +144,7 @@ def policy_for(actor: Actor) -> Policy:
 
 
 def accessible_forms(app: App, actor: Actor, policy: Policy | None = None) -> list[FormDef]:
-    """The forms of `app` the actor may do anything with (the home page lists these)."""
+    """The forms of `app` the actor may open (view) or fill in (create): the home page
+    lists these. A form allowing only other actions (export, say) is reached from a view."""
     policy = policy or policy_for(actor)
-    return [form for form in app.forms if policy.access(app, form, actor).actions]
+    return [form for form in app.forms if {VIEW, CREATE} & policy.access(app, form, actor).actions]

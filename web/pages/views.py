@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template
 
 from runtime.apps import installed_apps
-from runtime.permissions import CREATE, VIEW
+from runtime.permissions import CREATE, VIEW, accessible_forms
 from web.context import current_actor, login_required, page_lang, runtime_session
 
 bp = Blueprint("pages", __name__)
@@ -43,11 +43,10 @@ def usable_apps() -> list[AppCard]:
         for row in installed_apps(uow.conn):
             app = uow.app(row["key"])
             links = []
-            for form in app.forms:
+            for form in accessible_forms(app, actor, session.policy):
                 access = session.policy.access(app, form, actor)
-                if access.can(VIEW) or access.can(CREATE):
-                    links.append(FormLink(app.key, form.key, form.label.get(lang) or form.key,
-                                          access.can(VIEW), access.can(CREATE)))
+                links.append(FormLink(app.key, form.key, form.label.get(lang) or form.key,
+                                      access.can(VIEW), access.can(CREATE)))
             if links:
                 cards.append(AppCard(app.key, app.label.get(lang) or app.key, links))
     return cards
