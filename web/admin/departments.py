@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import CodedError, RecordValidationError
-from web.admin.blueprint import bp, coded, field_errors, id_list
+from web.admin.blueprint import bp, change_or_refuse, coded, field_errors, id_list
 from web.context import admin_required, runtime_session
 
 
@@ -60,16 +60,9 @@ def _department_page(dept_id: int, *, values=None, errors=None, status=200):
 
 def _change(dept_id: int, field: str, values: dict, change, done: str):
     """Run `change(departments)`; a refusal is shown beside `field`, the values kept."""
-    try:
-        with runtime_session().write() as uow:
-            change(uow.org.departments)
-    except RecordValidationError as exc:
-        errors = field_errors(exc)
-        return _department_page(dept_id, values=values, errors={field: "; ".join(errors.values())}, status=422)
-    except CodedError as exc:
-        return _department_page(dept_id, values=values, errors={field: coded(exc)}, status=422)
-    flash(done, "success")
-    return redirect(url_for("admin.department", dept_id=dept_id))
+    return change_or_refuse(lambda uow: change(uow.org.departments), field=field, values=values, done=done,
+                            page=lambda **kw: _department_page(dept_id, **kw),
+                            to=url_for("admin.department", dept_id=dept_id), one_field=True)
 
 
 @bp.post("/departments/<int:dept_id>/rename")

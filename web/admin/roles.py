@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from engine.errors import CodedError, RecordValidationError
 from runtime.apps import installed_apps
 from runtime.permissions.overview import overview
-from web.admin.blueprint import bp, coded, field_errors, id_list
+from web.admin.blueprint import bp, change_or_refuse, coded, field_errors, id_list
 from web.context import admin_required, page_lang, runtime_session
 
 
@@ -79,15 +79,8 @@ def _role_page(role_id: int, *, values=None, errors=None, status=200):
 
 
 def _change(role_id: int, field: str, values: dict, change, done: str):
-    try:
-        with runtime_session().write() as uow:
-            change(uow.org.roles)
-    except RecordValidationError as exc:
-        return _role_page(role_id, values=values, errors=field_errors(exc) or {field: ""}, status=422)
-    except CodedError as exc:
-        return _role_page(role_id, values=values, errors={field: coded(exc)}, status=422)
-    flash(done, "success")
-    return redirect(url_for("admin.role", role_id=role_id))
+    return change_or_refuse(lambda uow: change(uow.org.roles), field=field, values=values, done=done,
+                            page=lambda **kw: _role_page(role_id, **kw), to=url_for("admin.role", role_id=role_id))
 
 
 @bp.post("/roles/<int:role_id>/rename")

@@ -114,20 +114,21 @@ def edit_user(user_id: int):
 @bp.post("/users/<int:user_id>/deactivate")
 @admin_required
 def deactivate_user(user_id: int):
-    with runtime_session().write() as uow:
-        uow.org.users.deactivate([user_id])
-        name = uow.org.users.get(user_id).name
-    flash(_("%(name)s was deactivated: their sessions ended and their API keys were revoked.", name=name), "success")
-    return redirect(url_for("admin.user", user_id=user_id))
+    return _set_active(user_id, False)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 @admin_required
 def reactivate_user(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
     with runtime_session().write() as uow:
-        uow.org.users.reactivate([user_id])
+        (uow.org.users.reactivate if active else uow.org.users.deactivate)([user_id])
         name = uow.org.users.get(user_id).name
-    flash(_("%(name)s can sign in again.", name=name), "success")
+    flash(_("%(name)s can sign in again.", name=name) if active else
+          _("%(name)s was deactivated: their sessions ended and their API keys were revoked.", name=name), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
