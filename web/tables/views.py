@@ -47,7 +47,9 @@ def table(app_key: str, form_key: str):
         setup = {"filterFields": filter_fields(records, form_key),
                  "bulkFields": bulk_fields(records, form), "allColumns": all_columns(records, form),
                  "columns": [c["key"] for c in page["columns"]], "filter": page["filter"],
-                 "sort": page["sort"], "view": page["view"], "views": views}
+                 "sort": page["sort"], "view": page["view"], "views": views,
+                 "pickers": {"member": url_for("forms.pick_members", app_key=app_key, form_key=form_key),
+                             "department": url_for("forms.pick_departments", app_key=app_key, form_key=form_key)}}
         can = {"create": access.can(CREATE), "edit": access.can(EDIT), "delete": access.can(DELETE),
                "export": access.can(EXPORT), "import": access.can(IMPORT) and access.can(CREATE)}
     return render_template("tables/table.html", app_key=app_key, form_key=form_key, page=page,
