@@ -52,6 +52,7 @@ def test_a_salesperson_sees_only_their_own_customers(db, browser, open_page, vie
         assert sorted(titles) == sorted(HERS)
         assert "共 3 条记录" in page.locator("[data-count]").inner_text()
         assert not any(name in page.content() for name in HIS)
+        assert page.locator("[data-import], [data-export]").count() == 0     # manage_own: no import, no export
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, "list")
 
