@@ -6,6 +6,7 @@ records of each form, by role key, portable with the app.
       - key: sales
         label: {zh: 销售, en: Sales}
         roles: [sales]
+        users: [zhang.wei]              # accounts that hold the set too, whatever their roles
         forms:
           customers:
             preset: manage_own
@@ -101,6 +102,7 @@ class PermissionSet:
     roles: tuple[str, ...]
     forms: tuple[FormPermission, ...]
     path: str
+    users: tuple[str, ...] = ()         # accounts holding the set whatever their roles
 
     def form(self, form_key: str) -> FormPermission | None:
         return next((f for f in self.forms if f.form == form_key), None)
@@ -109,7 +111,9 @@ class PermissionSet:
     def parse(cls, raw: dict, path: str) -> "PermissionSet":
         forms = raw.get("forms") if isinstance(raw.get("forms"), dict) else {}
         roles = raw.get("roles") if isinstance(raw.get("roles"), list) else []
+        users = raw.get("users") if isinstance(raw.get("users"), list) else []
         return cls(key=raw.get("key") if isinstance(raw.get("key"), str) else None,
+                   users=tuple(u for u in users if isinstance(u, str)),
                    label=Label.parse(raw.get("label")), roles=tuple(r for r in roles if isinstance(r, str)),
                    forms=tuple(FormPermission.parse(k, v, f"{path}.forms.{k}") for k, v in forms.items()
                                if isinstance(k, str)),
@@ -131,12 +135,18 @@ class Permissions:
                    tuple(PermissionSet.parse(s, f"permissions[{i}]") for i, s in enumerate(sets)
                          if isinstance(s, dict)))
 
-    def for_form(self, form_key: str, roles: frozenset[str]) -> Iterator[tuple[PermissionSet, FormPermission]]:
-        """The entries for `form_key` of the sets any of `roles` holds."""
+    def for_form(self, form_key: str, roles: frozenset[str],
+                 account: str | None = None) -> Iterator[tuple[PermissionSet, FormPermission]]:
+        """The entries for `form_key` of the sets any of `roles` holds, or that name
+        the user `account`."""
         for pset in self.sets:
             entry = pset.form(form_key)
-            if entry is not None and roles.intersection(pset.roles):
+            if entry is not None and (roles.intersection(pset.roles) or (account is not None and account in pset.users)):
                 yield pset, entry
+
+    def accounts(self) -> frozenset[str]:
+        """The accounts some set names (`users`)."""
+        return frozenset().union(*(s.users for s in self.sets))
 
     def role_keys(self) -> frozenset[str]:
         return frozenset(self.admins).union(*(s.roles for s in self.sets))

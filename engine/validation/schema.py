@@ -180,11 +180,16 @@ def _permission_defs() -> dict[str, Any]:
                                                       "(docs/permissions.md)."}
     return {
         "permission_set": {
-            "type": "object", "required": ["key", "roles", "forms"], "additionalProperties": False,
+            "type": "object", "required": ["key", "forms"], "additionalProperties": False,
+            "anyOf": [{"required": ["roles"]}, {"required": ["users"]}],
             "properties": {
                 "key": _key(FIELD_KEY_MAX, "permission set"), "label": _LABEL, "description": _DESCRIPTION,
                 "roles": {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": True,
                           "items": _role_key(), "description": "The roles whose members hold this set."},
+                "users": {"type": "array", "minItems": 1, "maxItems": 200, "uniqueItems": True,
+                          "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                          "description": "Users who hold this set whatever their roles, by account "
+                                         "(an account the workspace does not have matches nobody)."},
                 "forms": {"type": "object", "minProperties": 1, "maxProperties": 500,
                           "additionalProperties": {"$ref": "#/$defs/form_permission"},
                           "description": "By form key: a preset name, or what the set allows on the form."},

@@ -210,8 +210,8 @@ def _missing(path: str, key: str, instance: dict) -> Problem:
     elif ".options[" in path:
         hint = "an option needs the value to store, like `{value: vip, label: {zh: 贵宾, en: VIP}}`"
     elif path.startswith("permissions[") and path.endswith("]"):
-        hint = ("a permission set names its `key`, the `roles` that hold it and, under `forms`, what "
-                "it allows on each form; see docs/permissions.md")
+        hint = ("a permission set names its `key`, who holds it (the `roles`, or `users` by account, or "
+                "both) and, under `forms`, what it allows on each form; see docs/permissions.md")
     elif path.startswith("automations[") and isinstance(instance.get("kind"), str):
         hint = f"a {instance['kind']} {'trigger' if path.endswith('.trigger') else 'action'} needs it; see " \
                "docs/automations.md"

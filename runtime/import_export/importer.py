@@ -97,19 +97,23 @@ def import_file(engine: Engine, app_key: str, form_key: str, path: Path, *, dry_
                 skip_bad_rows: bool = False, mapping: dict | Path | None = None,
                 report_path: Path | None = None, actor: Actor | None = None, lang: str = "zh",
                 sheet: str | None = None, batch_size: int = BATCH,
-                progress: Progress | None = None, policy: Policy | None = None) -> ImportReport:
+                progress: Progress | None = None, policy: Policy | None = None,
+                before_commit: Callable[[Any], None] | None = None) -> ImportReport:
     """Import the rows of `path` into a form; see the module docstring for the modes.
     The records are created as `actor` (default the system actor: runtime/actor.py) under
     `policy` (default the actor's: policy_for), who needs the import and create actions
     (edit too when rows of the file refer to each other); columns of fields the actor may
-    not set are left out as unknown ones."""
+    not set are left out as unknown ones. `before_commit(conn)` is called in the import's
+    transaction just before it commits (not when nothing is kept): what it writes commits
+    with the rows, and an exception from it rolls the import back (the import job marks
+    itself done there: runtime/import_export/runs.py)."""
     started = time.perf_counter()
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping_file(Path(mapping))
     withdrawn: dict[int, list[CellProblem]] = {}
     for attempt in range(1, MAX_PASSES + 1):
         options = _Options(dry_run, skip_bad_rows, mapping, actor, lang, sheet, batch_size, progress,
-                           policy or policy_for(actor or Actor.system(lang)))
+                           policy or policy_for(actor or Actor.system(lang)), before_commit)
 
         def one_pass(number=attempt, options=options):
             fresh = ImportReport(file=str(path), dry_run=dry_run, passes=number)
@@ -135,6 +139,7 @@ class _Options:
     batch_size: int
     progress: Progress | None
     policy: Policy
+    before_commit: Callable[[Any], None] | None = None
 
 
 def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Options,
@@ -180,6 +185,8 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
                 transaction.rollback()
                 return again
             if not options.dry_run and (options.skip_bad_rows or report.ok):
+                if options.before_commit:
+                    options.before_commit(conn)
                 report.committed = True
                 report.rows_imported = report.rows_valid
             else:

@@ -18,10 +18,11 @@ from runtime.jobs.registry import (
     KIND_MODULES, JobKind, UnknownJobKind, builtin_schedule, find_kind, kind_named, kinds, load_kinds,
     register, register_due_source, unregister, unregister_due_source,
 )
+from runtime.jobs.runner import LeaseLost
 from runtime.jobs.schedules import BadCron, define_schedule, enable_schedule, remove_schedule
 
 __all__ = [
-    "JobContext", "Job", "JobKind", "UnknownJobKind", "BadCron", "KIND_MODULES",
+    "JobContext", "Job", "LeaseLost", "JobKind", "UnknownJobKind", "BadCron", "KIND_MODULES",
     "QUEUED", "RUNNING", "DONE", "FAILED", "DEAD", "STATUSES",
     "register", "unregister", "register_due_source", "unregister_due_source", "builtin_schedule",
     "find_kind", "kind_named", "kinds", "load_kinds",

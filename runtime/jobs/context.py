@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from runtime.jobs import outbox
 from runtime.jobs.outbox import Job
 
 
@@ -17,6 +18,8 @@ class JobContext:
       registered in_transaction, the default): write through it (`ctx.uow.records(app)`,
       `ctx.uow.org`, `ctx.uow.enqueue(...)` for follow-up jobs) and the writes commit with
       the job's status, or not at all. None for kinds registered in_transaction=False.
+    - ctx.finish_in(conn): for an in_transaction=False kind whose work commits once, in a
+      transaction of its own (an import): mark the job done in that transaction.
     """
     job: Job
     session: Any
@@ -33,3 +36,12 @@ class JobContext:
     @property
     def engine(self):
         return self.session.engine
+
+    def finish_in(self, conn) -> bool:
+        """Mark this job done in the transaction of `conn`, the one that commits the job's
+        work (a kind registered in_transaction=False that writes in one transaction of its
+        own): the job's `done` then commits with that work or not at all, so a process
+        killed after the commit does not run the job again, and one killed before leaves
+        nothing to undo. False when the job's lease went to another runner meanwhile: the
+        caller then rolls its work back (the other run's stands)."""
+        return outbox.finish(conn, self.job, self.job.lease_owner, now=outbox.utcnow())

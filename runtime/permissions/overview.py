@@ -39,6 +39,7 @@ class SetEntry:
     editable: tuple[str, ...]          # field labels that may be set
     hidden: tuple[str, ...]            # field labels not shown
     filter_text: str
+    users: tuple[str, ...] = ()        # accounts the set names besides its roles
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _entry(form: FormDef, pset, entry: FormPermission, lang: str) -> SetEntry:
                     preset=entry.preset, actions=tuple(a for a in ACTIONS if a in entry.actions),
                     visible=tuple(label(k) for k in visible), editable=tuple(label(k) for k in editable),
                     hidden=tuple(label(k) for k in keys if k not in visible),
-                    filter_text=describe_filter(entry.filter, form, lang))
+                    filter_text=describe_filter(entry.filter, form, lang), users=pset.users)
 
 
 def _labels(form: FormDef, lang: str):

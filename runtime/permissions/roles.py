@@ -5,7 +5,8 @@
     access = policy.access(app, app.require_form("customers"), actor)
     access.can("export"); access.visible_fields(form); access.can_edit("level")
 
-An actor gets the union of the sets its roles hold for the form: their actions united;
+An actor gets the union of the sets its roles hold for the form, and of those that name
+its account (`users`): their actions united;
 their row filters ORed into one SQL condition, per action (an action reaches the rows
 of the sets that allow it); a field hidden only when no set shows it, and editable
 when a set that creates or edits lets it be set. Workspace administrators
@@ -14,7 +15,7 @@ role named in the definition's `admins`) get everything; an actor with no set fo
 form gets nothing.
 
 What depends only on the definition and the roles (which sets apply, the actions, the
-fields, the parsed filters) is worked out once per (compiled app, form, roles) and
+fields, the parsed filters) is worked out once per (compiled app, form, roles, account when a set names it) and
 kept; per actor only the SQL of the filters is built, with its user id and
 departments (runtime/permissions/scopes.py), without a query.
 """
@@ -99,21 +100,23 @@ class RolePolicy:
     """The Policy of signed-in users (see the module docstring)."""
 
     def __init__(self, cache_size: int = 1024):
-        self._plans = AppCache(cache_size)      # (id(app), form, roles) -> (app, FormPlan)
+        self._plans = AppCache(cache_size)      # (id(app), form, roles, named account) -> (app, FormPlan)
 
     def access(self, app: App, form: FormDef, actor: Actor) -> FormAccess:
         permissions = permissions_of(app)
         if actor.is_admin or actor.roles & set(permissions.admins):
             return FULL
         roles = frozenset(actor.roles) & permissions.role_keys()
-        return self.plan(app, form, roles, permissions).access(app, form, actor)
+        account = actor.account if actor.account in permissions.accounts() else None
+        return self.plan(app, form, roles, permissions, account).access(app, form, actor)
 
-    def plan(self, app: App, form: FormDef, roles: frozenset[str], permissions: Permissions) -> FormPlan:
-        key = (id(app), form.key, roles)
+    def plan(self, app: App, form: FormDef, roles: frozenset[str], permissions: Permissions,
+             account: str | None = None) -> FormPlan:
+        key = (id(app), form.key, roles, account)
         found = self._plans.get(key)
         if found is not None and found[0] is app:
             return found[1]
-        plan = FormPlan.build(app, form, [entry for _, entry in permissions.for_form(form.key, roles)])
+        plan = FormPlan.build(app, form, [entry for _, entry in permissions.for_form(form.key, roles, account)])
         self._plans.put(key, (app, plan))
         return plan
 

@@ -9,7 +9,10 @@ never keeps its own list of operators.
     #   "operators": [{"op": "eq", "label": "等于", "operand": "one"}, ...]}, ...]
 
 `operand` says what the value is: "none" (empty, not_empty, today, this_week,
-this_month), "one", "list" (in, not_in), "pair" (between) or "days" (last_n_days).
+this_month), "one", "list" (in, not_in), "pair" (between) or "days" (last_n_days, with
+the day counts offered as shortcuts in `presets`: the last 7 and 30 days). `input` says
+which widget takes it: text, number, date, datetime, option (from `options`), member or
+department (ids, chosen from the form's member and department pickers).
 """
 from __future__ import annotations
 
@@ -40,6 +43,10 @@ OPERAND = {"empty": "none", "not_empty": "none", "today": "none", "this_week": "
            "this_month": "none", "in": "list", "not_in": "list", "between": "pair",
            "last_n_days": "days"}
 
+DAY_PRESETS = (7, 30)            # last_n_days shortcuts: the last 7 days, the last 30 days
+ORG_INPUTS = {"member": "member", "members": "member", "department": "department",
+              "departments": "department"}   # by the type's widget kind: the ids they hold
+
 NUMBER_TYPES = {"number", "integer", "money", "percent", "rating", "decimal"}
 DATE_TYPES = {"date": "date", "datetime": "datetime"}
 SYSTEM_FILTERS = {"id": ("number", ("eq", "ne", "in", "gt", "gte", "lt", "lte")),
@@ -69,14 +76,18 @@ def filter_fields(records: Records, form_key: str) -> list[dict[str, Any]]:
     return out
 
 
-def operators_json(ops, lang: str) -> list[dict[str, str]]:
-    return [{"op": op, "label": OPERATOR_LABELS[op].get(lang), "operand": OPERAND.get(op, "one")}
+def operators_json(ops, lang: str) -> list[dict[str, Any]]:
+    return [{"op": op, "label": OPERATOR_LABELS[op].get(lang), "operand": OPERAND.get(op, "one"),
+             **({"presets": list(DAY_PRESETS)} if OPERAND.get(op) == "days" else {})}
             for op in OPERATOR_ORDER if op in ops]
 
 
 def input_kind(ftype: FieldType) -> str:
-    """The value input the builder shows: text, number, date, datetime or option."""
+    """The value input the builder shows: text, number, date, datetime, option, member
+    or department."""
     name = ftype.name
+    if ftype.widget_kind in ORG_INPUTS:
+        return ORG_INPUTS[ftype.widget_kind]
     if name in DATE_TYPES:
         return DATE_TYPES[name]
     if name in NUMBER_TYPES:

@@ -4,8 +4,9 @@
 2. the run's page shows each column of the file with the field the runtime proposes
    (runtime/import_export/wizard.py propose), changeable; "check" saves the mapping and
    runs a dry run that lists every refused cell (row, column, value, reason);
-3. "import" runs it (web/imports/runs.py: a background thread until runtime/jobs is
-   merged) and the page polls /status for the progress;
+3. "import" starts the job that runs it (runtime/import_export/runs.py: the job kind
+   `import_run`, inline after the commit by default, on RQ with REDIS_URL) and the page
+   polls /status for the progress;
 4. the report of refused cells as CSV or XLSX.
 
 The user needs the import action on the form (and create: runtime/permissions); the
@@ -19,11 +20,11 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 
 from engine.errors import FormworkError
 from engine.storage.db import instance_dir
+from runtime.import_export import runs
 from runtime.import_export.mapping import MappingError
 from runtime.import_export.wizard import ImportFileError, Proposal, check_choice, check_file_name, propose
 from runtime.permissions import IMPORT
 from web.context import current_actor, db_engine, login_required, page_lang, runtime_session
-from web.imports import runs
 
 bp = Blueprint("imports", __name__, url_prefix="/apps/<app_key>/forms/<form_key>/import")
 
@@ -151,9 +152,7 @@ def execute(app_key: str, form_key: str, token: str):
     run = _run(app_key, form_key, token)
     if run.state["stage"] != "checked":
         abort(409)
-    runs.start(db_engine(), run, actor=current_actor(), policy=runtime_session().policy, lang=page_lang(),
-               skip_bad_rows=request.form.get("skip_bad_rows") == "1",
-               inline=bool(current_app.config.get("FORMWORK_IMPORT_INLINE")))
+    runs.start(runtime_session(), run, lang=page_lang(), skip_bad_rows=request.form.get("skip_bad_rows") == "1")
     return redirect(url_for("imports.run_page", app_key=app_key, form_key=form_key, token=token) + "#progress")
 
 

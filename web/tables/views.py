@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from runtime.api.requests import parse_json_body
 from runtime.import_export.exporter import write_export
-from runtime.permissions import CREATE, DELETE, EDIT
+from runtime.permissions import CREATE, DELETE, EDIT, EXPORT, IMPORT
 from runtime.records.bulk import BulkActions, can_set
 from runtime.views import DataTable, SavedViews
 from runtime.views.filters import filter_fields
@@ -47,8 +47,11 @@ def table(app_key: str, form_key: str):
         setup = {"filterFields": filter_fields(records, form_key),
                  "bulkFields": bulk_fields(records, form), "allColumns": all_columns(records, form),
                  "columns": [c["key"] for c in page["columns"]], "filter": page["filter"],
-                 "sort": page["sort"], "view": page["view"], "views": views}
-        can = {"create": access.can(CREATE), "edit": access.can(EDIT), "delete": access.can(DELETE)}
+                 "sort": page["sort"], "view": page["view"], "views": views,
+                 "pickers": {"member": url_for("forms.pick_members", app_key=app_key, form_key=form_key),
+                             "department": url_for("forms.pick_departments", app_key=app_key, form_key=form_key)}}
+        can = {"create": access.can(CREATE), "edit": access.can(EDIT), "delete": access.can(DELETE),
+               "export": access.can(EXPORT), "import": access.can(IMPORT) and access.can(CREATE)}
     return render_template("tables/table.html", app_key=app_key, form_key=form_key, page=page,
                            query=query, setup=setup, can=can, title_key=form.title_key(),
                            links=page_links(app_key, form_key, query, page))

@@ -6,13 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 
 from openpyxl import load_workbook
 
 from runtime.session import Session
 from tests.support.import_files import PHONE_COLUMN, customers_csv
-from tests.support.web import csrf_from, make_app, sign_in
+from tests.support.web import csrf_from
 
 BASE = "/apps/crm_referral/forms/customers/import"
 RAW = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
@@ -116,21 +115,3 @@ def test_mapping_mistakes_are_shown_beside_the_columns(admin, tmp_path):
     assert "必填字段“客户名称”没有对应的列" in missing
     unknown = post(admin, f"{run}/check", {"map_0": "name", "map_1": "no_such_field"})
     assert unknown.status_code == 422 and "no_such_field" in unknown.get_data(as_text=True)
-
-
-def test_the_import_runs_in_the_background_and_reports_progress(import_app, db, tmp_path):
-    flask_app = make_app(db, FORMWORK_IMPORT_DIR=str(tmp_path / "bg"))
-    client = flask_app.test_client()
-    sign_in(client, "admin")
-    run = upload(client, customers_csv(tmp_path)).headers["Location"]
-    post(client, f"{run}/check", {"map_0": "name", "map_1": "phone", "map_2": "level", "map_3": "owner"})
-    post(client, f"{run}/run", {"skip_bad_rows": "1"})
-    for _ in range(600):                       # until the thread is done; never a timing assertion
-        status = client.get(f"{run}/status").get_json()
-        if status["stage"] != "running":
-            break
-        page = client.get(run).get_data(as_text=True)
-        assert 'id="progress"' in page or 'id="result"' in page      # it may end meanwhile
-        time.sleep(0.1)
-    assert status["stage"] == "done" and status["result"]["rows_imported"] == 2
-    flask_app.extensions["formwork"].engine.dispose()

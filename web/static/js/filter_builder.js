@@ -1,12 +1,16 @@
 // The filter builder of the data table: and/or groups of conditions of the filter
 // language (docs/records.md). Which operators a field offers, what value an operator
-// takes and the options of option fields all come from the page's data
-// (runtime/views/filters.py), never from a list kept here.
+// takes, the widget that takes it (text, number, date, option, member, department), the
+// options of option fields and the day shortcuts of "last N days" all come from the
+// page's data (runtime/views/filters.py), never from a list kept here. Members and
+// departments are chosen from the form's pickers (`pickers`: {member, department} URLs
+// answering ?q= with {"members": [...]} or {"departments": [...]}). Groups nest: any
+// group may hold groups, each matching all or any of what it holds.
 //
-//   const builder = filterBuilder(element, fields, filter, texts);
+//   const builder = filterBuilder(element, fields, filter, texts, pickers);
 //   builder.value()   // {"and": [...]} or null when there is no condition
 
-export function filterBuilder(root, fields, filter, texts) {
+export function filterBuilder(root, fields, filter, texts, pickers = {}) {
   const byKey = new Map(fields.map((f) => [f.key, f]));
   let tree = asGroup(filter);
 
@@ -51,17 +55,51 @@ export function filterBuilder(root, fields, filter, texts) {
     return { field: field.key, op: field.operators[0].op, value: null };
   }
 
+  // A member or department: a search box and the matching choices (ids) from the picker.
+  function orgInput(field, operand, value, onChange) {
+    const multiple = operand === "list";
+    const chosen = new Set((Array.isArray(value) ? value : value == null ? [] : [value]).map(String));
+    const s = el("select", { "aria-label": field.label, class: "org-choices", "data-input": field.input });
+    if (multiple) s.multiple = true;
+    const search = el("input", { type: "search", class: "org-search", placeholder: texts.find, "aria-label": texts.find });
+    const fill = (rows) => {
+      const seen = new Set(rows.map((r) => r.value));
+      const kept = [...chosen].filter((id) => !seen.has(id)).map((id) => ({ value: id, text: `#${id}` }));
+      s.replaceChildren(...(multiple ? [] : [el("option", { value: "", text: texts.choose })]),
+        ...[...kept, ...rows].map((r) => {
+          const o = el("option", { value: r.value, text: r.text });
+          if (chosen.has(r.value)) o.selected = true;
+          return o;
+        }));
+    };
+    const load = () => {
+      const url = pickers[field.input];
+      if (!url) return;
+      fetch(`${url}?q=${encodeURIComponent(search.value)}`, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : Promise.reject(r)))
+        .then((data) => fill(field.input === "member"
+          ? data.members.map((m) => ({ value: String(m.id), text: `${m.name} (${m.account})` }))
+          : data.departments.map((d) => ({ value: String(d.id), text: d.path }))))
+        .catch(() => {});
+    };
+    let timer = null;
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+    s.addEventListener("change", () => {
+      const ids = [...s.selectedOptions].map((o) => o.value).filter(Boolean);
+      chosen.clear(); ids.forEach((id) => chosen.add(id));
+      onChange(multiple ? ids.map(Number) : ids.length ? Number(ids[0]) : null);
+    });
+    fill([]);
+    load();
+    return el("span", { class: "org-input" }, search, s);
+  }
+
   function valueInput(field, operand, value, onChange) {
     const kind = field.input;
+    if ((kind === "member" || kind === "department") && operand !== "none") return orgInput(field, operand, value, onChange);
     const type = kind === "number" ? "number" : kind === "date" ? "date" : kind === "datetime" ? "date" : "text";
     const read = (input) => (type === "number" && input.value !== "" ? Number(input.value) : input.value);
     if (operand === "none") return null;
-    if (operand === "days") {
-      const input = el("input", { type: "number", min: "1", value: value ?? 7, class: "days", "aria-label": texts.days });
-      input.addEventListener("input", () => onChange(Number(input.value)));
-      if (value == null) onChange(7);
-      return el("span", { class: "days-input" }, input, el("span", { text: " " + texts.days }));
-    }
     if (operand === "pair") {
       const pair = Array.isArray(value) ? [...value] : [null, null];
       const make = (i) => {
@@ -96,6 +134,16 @@ export function filterBuilder(root, fields, filter, texts) {
     return input;
   }
 
+  function daysInput(operator, value, onChange) {
+    const input = el("input", { type: "number", min: "1", value: value ?? (operator.presets || [7])[0], class: "days", "aria-label": texts.days });
+    input.addEventListener("input", () => onChange(Number(input.value)));
+    if (value == null) onChange(Number(input.value));
+    const shortcuts = (operator.presets || []).map((n) => el("button", { type: "button", class: "btn btn-ghost btn-small day-preset",
+      "data-days": String(n), text: texts.lastDays.replace("{n}", n),
+      onclick: () => { input.value = String(n); onChange(n); } }));
+    return el("span", { class: "days-input" }, input, el("span", { text: " " + texts.days }), ...shortcuts);
+  }
+
   function conditionRow(item, parent) {
     const field = byKey.get(item.field);
     const operator = field.operators.find((o) => o.op === item.op) || field.operators[0];
@@ -112,7 +160,9 @@ export function filterBuilder(root, fields, filter, texts) {
         render();
       }, "operator"),
     );
-    const input = valueInput(field, operator.operand, item.value, (v) => { item.value = v; });
+    const keep = (v) => { item.value = v; };
+    const input = operator.operand === "days" ? daysInput(operator, item.value, keep)
+      : valueInput(field, operator.operand, item.value, keep);
     if (input) row.append(input);
     row.append(el("button", { type: "button", class: "btn btn-ghost btn-small remove", text: "×",
       "aria-label": texts.remove, onclick: () => { parent.items.splice(parent.items.indexOf(item), 1); render(); } }));
@@ -137,10 +187,8 @@ export function filterBuilder(root, fields, filter, texts) {
     const actions = el("div", { class: "group-actions" },
       el("button", { type: "button", class: "btn btn-small", text: "+ " + texts.addCondition, "data-add": "condition",
         onclick: () => { group.items.push(newCondition()); render(); } }));
-    if (!parent) {
-      actions.append(el("button", { type: "button", class: "btn btn-small btn-ghost", text: "+ " + texts.addGroup, "data-add": "group",
-        onclick: () => { group.items.push({ kind: "or", items: [newCondition()] }); render(); } }));
-    }
+    actions.append(el("button", { type: "button", class: "btn btn-small btn-ghost", text: "+ " + texts.addGroup, "data-add": "group",
+      onclick: () => { group.items.push({ kind: group.kind === "and" ? "or" : "and", items: [newCondition()] }); render(); } }));
     box.append(actions);
     return box;
   }

@@ -40,7 +40,7 @@ for (const button of document.querySelectorAll("[data-toggle]")) {
 }
 
 // ---- filter --------------------------------------------------------------------------
-const builder = filterBuilder(document.querySelector("#filter-builder"), setup.filterFields, setup.filter, texts);
+const builder = filterBuilder(document.querySelector("#filter-builder"), setup.filterFields, setup.filter, texts, setup.pickers);
 document.querySelector("#filter-apply").addEventListener("click", () => {
   const value = builder.value();
   go({ filter: value ? JSON.stringify(value) : (setup.view && setup.filter ? "{}" : null) });

@@ -1,15 +1,19 @@
-"""The state of one import wizard run, kept in a folder of its own under the instance
-folder (`<instance>/imports/<token>/`): the uploaded file, `state.json` (who, which
-form, the mapping, the stage, progress, the summary) and the reports.
+"""One import wizard run and the job that imports its file.
 
-Why files and not a table: until the jobs system (runtime/jobs) is merged, the real
-import runs in a background thread of the web process (or inline when
-FORMWORK_IMPORT_INLINE is set, as tests do). On SQLite that import holds the database's
-write lock for its whole transaction, so progress written to a table could not be
-committed while it runs; a small JSON file replaced atomically can, and every worker
-of the same instance folder reads it. `execute()` is the one call of the runtime for a
-real import: moving it onto runtime/jobs means queueing `execute` instead of starting
-a thread.
+A run's state is kept in a folder of its own (the web app's `<instance>/imports/<token>/`):
+the uploaded file, `state.json` (who, which form, the mapping, the stage, progress, the
+summary) and the reports. The state is a small JSON file replaced atomically, not a
+table, because on SQLite the import holds the database's write lock for its whole
+transaction: progress written to a table could not be committed while it runs, a file
+can, and every web process and worker of the same folder reads it.
+
+The import itself is the job kind `import_run` (docs/jobs.md), written to the outbox by
+`start()` in the transaction that starts the run, with the key `import_run:<token>`, and
+run after the commit: inline in the web process by default, by `formwork worker` on RQ
+with REDIS_URL. It is idempotent: the whole import is one transaction (runtime/
+import_export/importer.py), and the job is marked done inside that transaction
+(JobContext.finish_in), so a retry after a failure starts from a file of which nothing
+was kept, and a run whose import committed is never run again.
 """
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ import json
 import os
 import secrets
 import shutil
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -27,10 +30,10 @@ from sqlalchemy.engine import Engine
 
 from engine.errors import FormworkError
 from runtime.actor import Actor
-from runtime.import_export import import_file
-from runtime.import_export.importer import ImportReport
+from runtime import jobs
+from runtime.import_export.importer import ImportReport, import_file
 from runtime.import_export.wizard import report_as_xlsx
-from runtime.permissions import Policy
+from runtime.permissions import Policy, policy_for
 
 STATE = "state.json"
 SHOWN_PROBLEMS = 200          # refused cells listed on the page; the report has them all
@@ -109,19 +112,53 @@ def dry_run(engine: Engine, run: Run, *, actor: Actor, policy: Policy, lang: str
     run.save(stage="checked", dry=summary(report))
 
 
-def start(engine: Engine, run: Run, *, actor: Actor, policy: Policy, lang: str, skip_bad_rows: bool,
-          inline: bool) -> None:
-    """Run the import: in a background thread, or (inline) before returning."""
-    run.save(stage="running", skip_bad_rows=skip_bad_rows, rows_read=0, share=0.0, started=time.time())
-    work = (lambda: execute(engine, run, actor=actor, policy=policy, lang=lang, skip_bad_rows=skip_bad_rows))
-    if inline:
-        work()
-    else:
-        threading.Thread(target=work, name=f"import-{run.token}", daemon=True).start()
+IMPORT_RUN = "import_run"
+MAX_ATTEMPTS = 3
+BACKOFF = 30.0                # seconds before the second attempt, doubled after
 
 
-def execute(engine: Engine, run: Run, *, actor: Actor, policy: Policy, lang: str, skip_bad_rows: bool) -> None:
-    """The import itself (the one runtime call to move onto runtime/jobs), with progress."""
+def start(session, run: Run, *, lang: str, skip_bad_rows: bool) -> int | None:
+    """Start the import of a checked run: the job `import_run` is written in a write
+    transaction of `session` (the user's) and runs after its commit (inline: before this
+    returns). Its id, or None when the run was started already (the key is the run's)."""
+    run.save(stage="running", skip_bad_rows=skip_bad_rows, rows_read=0, share=0.0, started=time.time(),
+             error=None, retry=False)
+    try:
+        with session.write() as uow:
+            return uow.enqueue(IMPORT_RUN, {"folder": str(run.folder), "lang": lang, "skip_bad_rows": skip_bad_rows},
+                               key=f"{IMPORT_RUN}:{run.token}", as_actor=True)
+    except Exception:
+        run.save(stage="checked")
+        raise
+
+
+def import_run(ctx, payload) -> None:
+    """The job: import the run's file as the user who started it, under the policy of
+    that user in every process (runtime.permissions.policy_for), marking the job done in
+    the import's own transaction (so it commits with the rows, or not at all)."""
+    folder = Path(payload["folder"])
+    run = Run(folder, json.loads((folder / STATE).read_text(encoding="utf-8")))
+    if run.state.get("stage") == "done":
+        return
+    actor = ctx.session.actor
+    run.save(stage="running", attempt=ctx.attempt, error=None, retry=False)
+    execute(ctx.engine, run, actor=actor, policy=policy_for(actor), lang=payload["lang"],
+            skip_bad_rows=payload["skip_bad_rows"], before_commit=_finish_job(ctx),
+            retry=ctx.attempt < ctx.job.max_attempts)
+
+
+def _finish_job(ctx):
+    def finish(conn) -> None:
+        if not ctx.finish_in(conn):
+            raise jobs.LeaseLost(f"import job {ctx.job.id} ran past its lease and another runner took it")
+    return finish
+
+
+def execute(engine: Engine, run: Run, *, actor: Actor, policy: Policy, lang: str, skip_bad_rows: bool,
+            before_commit=None, retry: bool = False) -> None:
+    """The import itself, with progress written to the run. A FormworkError (the file or
+    the mapping no longer fits, the user lost the import action) ends the run as failed;
+    any other error is raised (the job is tried again when `retry`)."""
     last = [0.0]
 
     def progress(rows: int, share: float | None) -> None:
@@ -133,14 +170,17 @@ def execute(engine: Engine, run: Run, *, actor: Actor, policy: Policy, lang: str
         report = import_file(engine, run.state["app"], run.state["form"], run.file,
                              skip_bad_rows=skip_bad_rows, mapping=run.state["mapping"],
                              report_path=run.folder / "run.errors.csv", actor=actor, policy=policy,
-                             lang=lang, progress=progress)
+                             lang=lang, progress=progress, before_commit=before_commit)
     except FormworkError as exc:
-        run.save(stage="failed", error=exc.message(lang) if hasattr(exc, "message") else str(exc))
+        run.save(stage="failed", error=exc.message(lang) if hasattr(exc, "message") else str(exc), retry=False)
         return
-    except Exception as exc:   # noqa: BLE001 - a thread has nobody to raise to; the page shows it
-        run.save(stage="failed", error=type(exc).__name__)
+    except Exception as exc:
+        run.save(stage="failed", error=f"{type(exc).__name__}: {exc}", retry=retry)
         raise
     run.save(stage="done", result=summary(report), rows_read=report.rows_read, share=1.0)
+
+
+jobs.register(IMPORT_RUN, import_run, in_transaction=False, max_attempts=MAX_ATTEMPTS, backoff=BACKOFF)
 
 
 def summary(report: ImportReport) -> dict[str, Any]:
