@@ -61,6 +61,10 @@ class Run:
         self.new_tasks: list[dict] = []
         self.logs: list[dict] = []
         self._record: dict | None = None
+        self.saved: dict[str, Any] = {}      # what the last flush wrote on the instance row
+        # Open (pending/waiting) tasks exist only at the current human nodes: an instance
+        # that ends with none current has none to cancel.
+        self.open_at_finish = False
         self.children: list[tuple[str, str, int, str]] = []     # sub-flows to start: (form, workflow, record, node)
 
     # ---- the record ---------------------------------------------------------------------
@@ -129,6 +133,7 @@ class Run:
         return []
 
     def finish(self, status: str, node: str | None = None, comment: str | None = None) -> None:
+        self.open_at_finish = self.open_at_finish or bool(self.current)
         self.status, self.current = status, []
         self.state["joins"] = {}
         self.log(status if status != "ended" else "end", node, comment=comment,
@@ -264,8 +269,10 @@ class Run:
         values: dict[str, Any] = {"status": self.status, "current_nodes": list(self.current), "state": self.state}
         if self.status in TERMINAL:
             values["ended_at"] = self.now
-            store.cancel_open_tasks(self.conn, self.id, self.now)
+            if self.open_at_finish or any(t["status"] in store.OPEN for t in self.new_tasks):
+                store.cancel_open_tasks(self.conn, self.id, self.now)
         store.save_instance(self.conn, self.id, **values)
+        self.saved = values
         self.new_tasks, self.logs = [], []
 
 

@@ -47,8 +47,13 @@ _i, _t, _l, _u = system.workflow_instances, system.workflow_tasks, system.workfl
 
 class Workflows:
     def __init__(self, conn: sa.Connection, actor: Actor | None = None, *, tz: ZoneInfo = DEFAULT_TZ,
-                 now: datetime | None = None, on_event: Callable[..., Any] | None = None):
+                 now: datetime | None = None, on_event: Callable[..., Any] | None = None,
+                 apps: Callable[[str], App | None] | None = None):
         self.conn, self.actor, self.tz, self.clock = conn, actor or Actor.system(), tz, now
+        # The installed apps by key: the unit of work's (one load per app and transaction,
+        # shared with its records and automations), else loaded once for this service.
+        self._load_app = apps or self._load_installed
+        self._apps: dict[str, App | None] = {}
         # Told when an instance reaches a human node or ends, in this transaction: the unit
         # of work passes runtime.automations.on_workflow_event (workflow triggers).
         self.on_event = on_event
@@ -62,8 +67,13 @@ class Workflows:
         return self.clock or datetime.now(timezone.utc)
 
     # ---- apps and definitions --------------------------------------------------------------
+    def _load_installed(self, app_key: str) -> App | None:
+        if app_key not in self._apps:
+            self._apps[app_key] = load_installed(self.conn, app_key)
+        return self._apps[app_key]
+
     def _app(self, app_key: str) -> App:
-        app = load_installed(self.conn, app_key)
+        app = self._load_app(app_key)
         if app is None:
             raise WorkflowNotFound("wf_app_not_installed", app=app_key)
         return app
@@ -72,8 +82,8 @@ class Workflows:
         app = current if current.version == row.app_version else load_version(self.conn, row.app_key, row.app_version)
         return app.workflows(row.form_key)[row.workflow_key]
 
-    def _run(self, row) -> Run:
-        current = self._app(row.app_key)
+    def _run(self, row, current: App | None = None) -> Run:
+        current = current or self._app(row.app_key)
         return Run(self, row, self._workflow_of(row, current), current)
 
     # ---- starting ----------------------------------------------------------------------------
@@ -82,20 +92,23 @@ class Workflows:
         """Create the record as the actor, then start its workflow."""
         app = self._app(app_key)
         record = Records(self.conn, app, actor=self.actor, tz=self.tz, now=self.clock).create(form_key, values)
-        return record, self.start(app_key, form_key, record["id"], workflow=workflow, chosen=chosen)
+        return record, self._start_on(app, form_key, record["id"], workflow, chosen, record=record)
 
     def start(self, app_key: str, form_key: str, record_id: int, *, workflow: str | None = None,
               chosen: dict[str, list[str]] | None = None) -> dict:
         """Start a workflow of the form on one record, as the actor (the submitter).
         `chosen`: for nodes whose approvers are chosen by the submitter, their accounts."""
-        app = self._app(app_key)
+        return self._start_on(self._app(app_key), form_key, record_id, workflow, chosen)
+
+    def _start_on(self, app: App, form_key: str, record_id: int, workflow: str | None,
+                  chosen: dict[str, list[str]] | None, record: dict | None = None) -> dict:
         app.require_form(form_key)
         flow = self._pick(app, form_key, workflow)
         chosen_ids = {node: ids_of_accounts(self.conn, accounts) for node, accounts in (chosen or {}).items()}
         for node in flow.nodes:
             if any(rule.kind == "chosen" for rule in node.approvers) and not chosen_ids.get(node.key):
                 raise WorkflowRefused("wf_choose_approvers", node=node.key)
-        return self._start(app, flow, record_id, chosen_ids, parent=None)
+        return self._start(app, flow, record_id, chosen_ids, parent=None, record=record)
 
     def _pick(self, app: App, form_key: str, key: str | None) -> Workflow:
         flows = app.workflows(form_key)
@@ -109,35 +122,44 @@ class Workflows:
                                    suggestion=did_you_mean(key, list(flows)))
         return flows[key]
 
-    def _start(self, app: App, flow: Workflow, record_id: int, chosen: dict, parent: int | None) -> dict:
+    def _start(self, app: App, flow: Workflow, record_id: int, chosen: dict, parent: tuple[int, str] | None,
+               record: dict | None = None) -> dict:
+        """Insert the instance and run it to its first pause. `record`: the record as
+        its creation gave it back (else it is read)."""
         now = self.now()
         state = {"chosen": chosen, **({"parent_node": parent[1]} if parent else {})}
-        instance_id = store.insert_instance(
+        row = store.insert_instance(
             self.conn, app_key=app.key, form_key=flow.form_key, record_id=record_id, workflow_key=flow.key,
             app_version=app.version or 0, status="running", current_nodes=[], state=state,
             parent_id=parent[0] if parent else None, started_by=self.actor.user_id, started_at=now)
-        run = self._run(store.instance(self.conn, instance_id))
+        run = self._run(row, app)
+        run._record = record
         run.record      # a missing record is refused before anything runs
         run.enter(flow.start.key)
-        self._finish_run(run)
-        return self.instance(instance_id)
+        return self._finish_run(run)
 
-    def _finish_run(self, run: Run) -> None:
+    def _finish_run(self, run: Run) -> dict:
+        """Write the run, start its sub-flows, tell a parent its child ended; the
+        instance as it is now."""
         run.flush()
+        touched = bool(run.children)        # a sub-flow that ends at once changes this instance again
         for form_key, workflow_key, record_id, node_key in run.children:
             app = self._app(run.row.app_key)
             self._start(app, app.workflows(form_key)[workflow_key], record_id, {}, parent=(run.id, node_key))
         run.children = []
         if run.status in ("approved", "ended", "rejected", "withdrawn") and run.row.parent_id is not None:
             self._child_ended(run)
+        return self.instance(run.id) if touched else _instance_dict(run.row, **run.saved)
 
     def _child_ended(self, run: Run) -> None:
         parent = store.instance(self.conn, run.row.parent_id)
         node = (run.row.state or {}).get("parent_node")
         if parent is None or parent.status != "running" or node is None:
             return
-        store.lock_instance(self.conn, parent.id)
-        parent_run = self._run(store.instance(self.conn, parent.id))
+        locked = store.lock_instance(self.conn, parent.id)
+        if locked is None:
+            return
+        parent_run = self._run(locked)
         parent_run.child_ended(node)
         self._finish_run(parent_run)
 
@@ -153,16 +175,16 @@ class Workflows:
             raise WorkflowNotFound("wf_task_not_found", task=task_id)
         if task.i_status != "running":
             raise TaskConflict("wf_not_running", instance=task.instance_id, status=task.i_status)
-        if not store.lock_instance(self.conn, task.instance_id):
+        locked = store.lock_instance(self.conn, task.instance_id)
+        if locked is None:
             raise TaskConflict("wf_not_running", instance=task.instance_id, status="over")
-        run = self._run(store.instance(self.conn, task.instance_id))
+        run = self._run(locked)
         node = run.workflow.node(task.node_key)
         if action in TASK_ACTIONS:
             self._check_task(task, action)
         getattr(self, f"_{action}")(run, task, node, comment=comment, to=to, user=user, signature=signature,
                                     again=again)
-        self._finish_run(run)
-        return self.instance(task.instance_id)
+        return self._finish_run(run)
 
     def _check_task(self, task, action: str) -> None:
         if task.status != "pending":
@@ -225,7 +247,10 @@ class Workflows:
         else:
             done = approved == total
         if done:
-            store.cancel_open_tasks(self.conn, run.id, run.now, [node.key])
+            # the node's other open tasks (its tasks are those of this round: a return
+            # cancelled those of the earlier ones)
+            if any(t.status in store.OPEN and t.id != acted.id for t in tasks):
+                store.cancel_open_tasks(self.conn, run.id, run.now, [node.key])
             run.complete(node.key)
         elif mode == "sequential":
             self._next_in_line(run, node, tasks, acted)
@@ -365,7 +390,7 @@ class Workflows:
         task = store.task_with_instance(self.conn, task_id)
         if task is None:
             raise WorkflowNotFound("wf_task_not_found", task=task_id)
-        return task, self._run(store.instance(self.conn, task.instance_id))
+        return task, self._run(store.instance_of(task))
 
     # ---- reading --------------------------------------------------------------------------------
     def instance(self, instance_id: int) -> dict:
@@ -474,8 +499,10 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _instance_dict(row) -> dict:
-    return {"id": row.id, "app": row.app_key, "form": row.form_key, "record_id": row.record_id,
-            "workflow": row.workflow_key, "app_version": row.app_version, "status": row.status,
-            "current_nodes": list(row.current_nodes or []), "started_by": row.started_by,
-            "started_at": row.started_at, "ended_at": row.ended_at}
+def _instance_dict(row, **saved) -> dict:
+    """An instance for callers; `saved`: columns just written over the row's."""
+    values = {**row._mapping, **saved} if hasattr(row, "_mapping") else {**vars(row), **saved}
+    return {"id": values["id"], "app": values["app_key"], "form": values["form_key"], "record_id": values["record_id"],
+            "workflow": values["workflow_key"], "app_version": values["app_version"], "status": values["status"],
+            "current_nodes": list(values["current_nodes"] or []), "started_by": values["started_by"],
+            "started_at": values["started_at"], "ended_at": values["ended_at"]}

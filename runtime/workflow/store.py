@@ -6,6 +6,7 @@ so an action costs the same number of statements whatever the instance's history
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -18,15 +19,17 @@ OPEN = ("pending", "waiting")          # task statuses that still wait for someo
 RUNNING = "running"
 
 
-def insert_instance(conn: sa.Connection, **values: Any) -> int:
-    return conn.execute(_i.insert().values(**values).returning(_i.c.id)).scalar_one()
+def insert_instance(conn: sa.Connection, **values: Any):
+    """Insert an instance; its row as the database has it (one statement)."""
+    return conn.execute(_i.insert().values(**values).returning(*_i.c)).one()
 
 
-def lock_instance(conn: sa.Connection, instance_id: int) -> int:
+def lock_instance(conn: sa.Connection, instance_id: int):
     """Bump the instance's version, only while it runs: the row lock it takes (PostgreSQL)
-    makes two actions on one instance run one after the other. 0 when it is not running."""
+    makes two actions on one instance run one after the other. The row after the lock
+    (read in the same statement), or None when it is not running."""
     return conn.execute(sa.update(_i).where(_i.c.id == instance_id, _i.c.status == RUNNING)
-                        .values(version=_i.c.version + 1)).rowcount
+                        .values(version=_i.c.version + 1).returning(*_i.c)).first()
 
 
 def save_instance(conn: sa.Connection, instance_id: int, **values: Any) -> None:
@@ -41,6 +44,11 @@ def task_with_instance(conn: sa.Connection, task_id: int):
     """The task's row with its instance's columns (prefixed i_): one query."""
     cols = [c.label(f"i_{c.name}") for c in _i.c]
     return conn.execute(sa.select(_t, *cols).join(_i, _i.c.id == _t.c.instance_id).where(_t.c.id == task_id)).first()
+
+
+def instance_of(task) -> SimpleNamespace:
+    """The instance's row out of a `task_with_instance` row (no query)."""
+    return SimpleNamespace(**{c.name: task._mapping[f"i_{c.name}"] for c in _i.c})
 
 
 def node_tasks(conn: sa.Connection, instance_id: int, node_key: str, round_: int) -> list:
