@@ -27,6 +27,13 @@ from runtime.workflow.errors import WorkflowRefused
 
 _u, _d, _r, _rm = system.users, system.departments, system.roles, system.role_members
 
+# Built once: the queries every human node runs (see runtime/workflow/store.py).
+_ACTIVE = sa.select(_u.c.id).where(_u.c.id.in_(sa.bindparam("b_ids", expanding=True)), _u.c.is_active == sa.true())
+_ACCOUNTS = sa.select(_u.c.account, _u.c.id, _u.c.is_active).where(
+    _u.c.account.in_(sa.bindparam("b_accounts", expanding=True)))
+_ROLE = (sa.select(_rm.c.user_id).join(_r, _r.c.id == _rm.c.role_id).where(_r.c.key == sa.bindparam("b_role"))
+         .order_by(_rm.c.user_id))
+
 
 def _ids(value: Any) -> list[int]:
     if value is None:
@@ -50,8 +57,7 @@ class Resolver:
     def _active(self, ids: list[int]) -> list[int]:
         unknown = [i for i in ids if i not in self._is_active]
         if unknown:
-            active = set(self.org.conn.execute(sa.select(_u.c.id).where(_u.c.id.in_(unknown),
-                                                                       _u.c.is_active == sa.true())).scalars())
+            active = set(self.org.conn.execute(_ACTIVE, {"b_ids": unknown}).scalars())
             self._is_active.update((i, i in active) for i in unknown)
         return [i for i in ids if self._is_active[i]]
 
@@ -61,9 +67,7 @@ class Resolver:
         return [row.id for row in rows]
 
     def _role(self, rule: ApproverRule, node_key: str) -> list[int]:
-        query = (sa.select(_rm.c.user_id).join(_r, _r.c.id == _rm.c.role_id).where(_r.c.key == rule.value)
-                 .order_by(_rm.c.user_id))
-        return list(self.org.conn.execute(query).scalars())
+        return list(self.org.conn.execute(_ROLE, {"b_role": rule.value}).scalars())
 
     def _department_head(self, rule: ApproverRule, node_key: str) -> list[int]:
         if rule.value == "submitter":
@@ -122,8 +126,7 @@ def _accounts(conn: sa.Connection, accounts: Iterable[str]) -> list:
     """(account, id, is_active) of accounts, in their order, in one query; an unknown
     account is refused (did-you-mean)."""
     accounts = list(accounts)
-    rows = {r.account: r for r in conn.execute(sa.select(_u.c.account, _u.c.id, _u.c.is_active)
-                                               .where(_u.c.account.in_(accounts))).all()}
+    rows = {r.account: r for r in conn.execute(_ACCOUNTS, {"b_accounts": accounts}).all()}
     for account in accounts:
         if account not in rows:
             known = list(conn.execute(sa.select(_u.c.account).limit(5000)).scalars())

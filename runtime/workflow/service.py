@@ -18,6 +18,7 @@ version's definition (runtime.apps.load_version), the record from the current on
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,14 @@ ACTIONS = TASK_ACTIONS + INSTANCE_ACTIONS
 BOXES = ("pending", "done", "started", "cc")
 
 _i, _t, _l, _u = system.workflow_instances, system.workflow_tasks, system.workflow_log, system.users
+
+# Built once (every record page runs it; see runtime/workflow/store.py).
+_PENDING_ON = (sa.select(_t.c.id, _t.c.node_key, _t.c.kind, _i.c.id.label("instance_id"))
+               .join(_i, _i.c.id == _t.c.instance_id)
+               .where(_t.c.assignee_id == sa.bindparam("b_user"), _t.c.status == "pending", _t.c.kind != "cc",
+                      _i.c.app_key == sa.bindparam("b_app"), _i.c.form_key == sa.bindparam("b_form"),
+                      _i.c.record_id == sa.bindparam("b_record"))
+               .order_by(_t.c.id))
 
 
 class Workflows:
@@ -170,20 +179,22 @@ class Workflows:
         if action not in ACTIONS:
             raise WorkflowRefused("wf_unknown_action", action=action, actions=", ".join(ACTIONS),
                                   suggestion=did_you_mean(action, list(ACTIONS)))
-        task = store.task_with_instance(self.conn, task_id)
-        if task is None:
-            raise WorkflowNotFound("wf_task_not_found", task=task_id)
-        if task.i_status != "running":
-            raise TaskConflict("wf_not_running", instance=task.instance_id, status=task.i_status)
-        locked = store.lock_instance(self.conn, task.instance_id)
+        # The instance is locked first (found through the task, in the same statement), then
+        # the task's round is read under the lock: no other action changes it meanwhile.
+        locked = store.lock_instance_of_task(self.conn, task_id)
         if locked is None:
-            raise TaskConflict("wf_not_running", instance=task.instance_id, status="over")
+            task = store.task_with_instance(self.conn, task_id)
+            if task is None:
+                raise WorkflowNotFound("wf_task_not_found", task=task_id)
+            raise TaskConflict("wf_not_running", instance=task.instance_id, status=task.i_status)
         run = self._run(locked)
+        tasks = store.round_of_task(self.conn, task_id)
+        task = next(t for t in tasks if t.id == task_id)
         node = run.workflow.node(task.node_key)
         if action in TASK_ACTIONS:
             self._check_task(task, action)
         getattr(self, f"_{action}")(run, task, node, comment=comment, to=to, user=user, signature=signature,
-                                    again=again)
+                                    again=again, tasks=tasks)
         return self._finish_run(run)
 
     def _check_task(self, task, action: str) -> None:
@@ -200,7 +211,7 @@ class Workflows:
             current = self.conn.execute(sa.select(_t.c.status).where(_t.c.id == task.id)).scalar()
             raise TaskConflict("wf_task_handled", task=task.id, status=current)
 
-    def _approve(self, run: Run, task, node, *, comment, signature, **_) -> None:
+    def _approve(self, run: Run, task, node, *, comment, signature, tasks, **_) -> None:
         if task.kind == "resubmit":
             self._claim(task, "resubmit", comment)
             run.log("resubmit", task.node_key, task_id=task.id, comment=comment)
@@ -213,7 +224,7 @@ class Workflows:
         self._require_fields(run, node)
         self._claim(task, "approve", comment, signature_file_id=signature)
         run.log("approve" if task.kind == "approve" else "fill", node.key, task_id=task.id, comment=comment)
-        self._settle(run, node, task)
+        self._settle(run, node, task, _handled(tasks, task, "approve"))
 
     def _require_fields(self, run: Run, node) -> None:
         missing = [key for key, access in node.fields.items() if access == REQUIRED
@@ -221,10 +232,10 @@ class Workflows:
         if missing:
             raise WorkflowRefused("wf_required_fields", fields=", ".join(missing))
 
-    def _settle(self, run: Run, node, acted) -> None:
+    def _settle(self, run: Run, node, acted, tasks: list) -> None:
         """After a task of a human node was handled: wake the signers waiting on it, then see
-        whether the node is done (by its mode), rejected, or goes on to the next approver."""
-        tasks = store.node_tasks(self.conn, run.id, node.key, acted.round)
+        whether the node is done (by its mode), rejected, or goes on to the next approver.
+        `tasks`: the tasks of the node's round as they are now (the acted one handled)."""
         wake = [t.id for t in tasks if t.status == "waiting" and t.parent_task_id == acted.id and t.added == "after"]
         if acted.added == "before" and acted.parent_task_id is not None:
             wake += [t.id for t in tasks if t.id == acted.parent_task_id and t.status == "waiting"]
@@ -263,11 +274,11 @@ class Workflows:
             ids = [t.id for t in tasks if t.slot == waiting[0] and t.status == "waiting" and t.added is None]
             store.set_task_status(self.conn, ids, "pending", run.now, due={i: run.due(node) for i in ids})
 
-    def _reject(self, run: Run, task, node, *, comment, **_) -> None:
+    def _reject(self, run: Run, task, node, *, comment, tasks, **_) -> None:
         self._claim(task, "reject", comment)
         if node.mode == "share":
             run.log("reject", node.key, task_id=task.id, comment=comment)
-            self._settle(run, node, task)
+            self._settle(run, node, task, _handled(tasks, task, "reject"))
             return
         run.finish("rejected", node.key, comment=comment)
 
@@ -431,12 +442,9 @@ class Workflows:
 
     def pending_on(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
         """The actor's pending tasks on one record (what its page offers to act on): one query."""
-        query = (sa.select(_t.c.id, _t.c.node_key, _t.c.kind, _i.c.id.label("instance_id"))
-                 .join(_i, _i.c.id == _t.c.instance_id)
-                 .where(_t.c.assignee_id == self.actor.user_id, _t.c.status == "pending", _t.c.kind != "cc",
-                        _i.c.app_key == app_key, _i.c.form_key == form_key, _i.c.record_id == record_id)
-                 .order_by(_t.c.id))
-        return [dict(r._mapping) for r in self.conn.execute(query).all()]
+        rows = self.conn.execute(_PENDING_ON, {"b_user": self.actor.user_id, "b_app": app_key, "b_form": form_key,
+                                               "b_record": record_id}).all()
+        return [dict(r._mapping) for r in rows]
 
     def log(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
         """Every action on the record's workflows, oldest first, with who did it: one query."""
@@ -478,6 +486,13 @@ class Workflows:
         return {"instance": _instance_dict(row), "workflow": workflow.key, "label": workflow.label.as_dict(),
                 "nodes": nodes, "edges": [{"from": a, "to": b, "label": c} for a, b, c in workflow.edges()],
                 "current": current}
+
+
+def _handled(tasks: list, acted, action: str) -> list:
+    """The round's tasks as read under the instance's lock, with `acted` as its claim
+    left it (done, with its action): what a read after the claim would give."""
+    done = SimpleNamespace(**{**acted._mapping, "status": "done", "action": action, "version": acted.version + 1})
+    return [done if t.id == acted.id else t for t in tasks]
 
 
 def _slots(tasks) -> dict[int, str]:
