@@ -133,14 +133,15 @@ class Workflows:
 
     def _start(self, app: App, flow: Workflow, record_id: int, chosen: dict, parent: tuple[int, str] | None,
                record: dict | None = None) -> dict:
-        """Insert the instance and run it to its first pause. `record`: the record as
+        """Run a new instance to its first pause, then insert it. `record`: the record as
         its creation gave it back (else it is read)."""
         now = self.now()
         state = {"chosen": chosen, **({"parent_node": parent[1]} if parent else {})}
-        row = store.insert_instance(
-            self.conn, app_key=app.key, form_key=flow.form_key, record_id=record_id, workflow_key=flow.key,
+        row = SimpleNamespace(   # inserted by the run's flush, with the state it reaches
+            id=None, app_key=app.key, form_key=flow.form_key, record_id=record_id, workflow_key=flow.key,
             app_version=app.version or 0, status="running", current_nodes=[], state=state,
-            parent_id=parent[0] if parent else None, started_by=self.actor.user_id, started_at=now)
+            parent_id=parent[0] if parent else None, started_by=self.actor.user_id, started_at=now,
+            ended_at=None, version=None)
         run = self._run(row, app)
         run._record = record
         run.record      # a missing record is refused before anything runs
