@@ -38,7 +38,7 @@ _ROUND_OF_TASK = (sa.select(_t).join(_acted, sa.and_(_acted.c.instance_id == _t.
                                                      _acted.c.node_key == _t.c.node_key,
                                                      _acted.c.round == _t.c.round))
                   .where(_acted.c.id == sa.bindparam("b_task")).order_by(_t.c.slot, _t.c.id))
-_INSERT_TASKS = _t.insert().returning(_t.c.id, sort_by_parameter_order=True)
+_INSERT_TASKS = _t.insert()
 _CLAIM = (sa.update(_t).where(_t.c.id == sa.bindparam("b_task"), _t.c.status == "pending",
                               _t.c.version == sa.bindparam("b_version")).values(version=_t.c.version + 1))
 _CANCEL = (sa.update(_t).where(_t.c.instance_id == sa.bindparam("b_instance"), _t.c.status.in_(OPEN))
@@ -88,10 +88,11 @@ def round_of_task(conn: sa.Connection, task_id: int) -> list:
     return conn.execute(_ROUND_OF_TASK, {"b_task": task_id}).all()
 
 
-def insert_tasks(conn: sa.Connection, rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    return list(conn.execute(_INSERT_TASKS, rows).scalars())
+def insert_tasks(conn: sa.Connection, rows: list[dict]) -> None:
+    """Insert tasks in one statement (an INSERT ... RETURNING of many rows in their order
+    is one statement per row on SQLite: the ids are not needed)."""
+    if rows:
+        conn.execute(_INSERT_TASKS, rows)
 
 
 def claim_task(conn: sa.Connection, task_id: int, version: int, **values: Any) -> bool:
