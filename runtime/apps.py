@@ -41,17 +41,17 @@ def checksum(app: AppDef | App) -> str:
 _COMPILED = AppCache(32)
 
 
-def _current(app_key: str):
-    versions = system.app_versions
-    return (sa.select(versions.c.version, versions.c.checksum)
-            .join(system.apps, system.apps.c.id == versions.c.app_id)
-            .where(system.apps.c.key == app_key, versions.c.version == system.apps.c.current_version))
+# Built once (every request and job runs it): the installed version of an app.
+_CURRENT = (sa.select(system.app_versions.c.version, system.app_versions.c.checksum)
+            .join(system.apps, system.apps.c.id == system.app_versions.c.app_id)
+            .where(system.apps.c.key == sa.bindparam("b_app"),
+                   system.app_versions.c.version == system.apps.c.current_version))
 
 
 def load_installed(conn: Connection, app_key: str) -> App | None:
     """The compiled app of the installed version, or None when it is not installed: one
     short query when this process has compiled that version already."""
-    row = conn.execute(_current(app_key)).first()
+    row = conn.execute(_CURRENT, {"b_app": app_key}).first()
     if row is None:
         return None
     cache_key = (app_key, row.version, row.checksum)

@@ -91,6 +91,7 @@ class UnitOfWork:
         self.session, self.conn, self.writable = session, conn, writable
         self.actor = session.actor
         self._records: dict[str, Records] = {}
+        self._installed: dict[str, App | None] = {}
         self._org: Org | None = None
         self._after_commit: list[Callable[[], Any]] = []
         self._jobs: list[int] = []          # handed to a runner once this commits
@@ -103,7 +104,7 @@ class UnitOfWork:
         """The record service of an installed app, for this unit of work's actor."""
         found = self._records.get(app_key)
         if found is None:
-            app = load_installed(self.conn, app_key)
+            app = self.installed(app_key)
             if app is None:
                 raise AppNotInstalled(app_key)
             # A write's record events enqueue the app's automations (after history).
@@ -113,6 +114,13 @@ class UnitOfWork:
                 tz=self.session.tz, now=self.session.now, listeners=listeners)
         return found
 
+    def installed(self, app_key: str) -> App | None:
+        """The compiled installed app, or None: loaded once per unit of work (its records,
+        workflows and automations share it)."""
+        if app_key not in self._installed:
+            self._installed[app_key] = load_installed(self.conn, app_key)
+        return self._installed[app_key]
+
     def app(self, app_key: str) -> App:
         """The compiled installed app (what `records(app_key)` works from)."""
         return self.records(app_key).app
@@ -121,7 +129,7 @@ class UnitOfWork:
     def workflows(self) -> Workflows:
         """The workflow service for this unit of work's actor (runtime/workflow)."""
         return Workflows(self.conn, self.actor, tz=self.session.tz, now=self.session.now,
-                         on_event=self._workflow_event)
+                         on_event=self._workflow_event, apps=self.installed)
 
     def _workflow_event(self, app_key: str, form_key: str, record_id: int, event: str, **details) -> None:
         """A workflow reached a human node or ended: its automations are enqueued here."""

@@ -27,6 +27,13 @@ from runtime.workflow.errors import WorkflowRefused
 
 _u, _d, _r, _rm = system.users, system.departments, system.roles, system.role_members
 
+# Built once: the queries every human node runs (see runtime/workflow/store.py).
+_ACTIVE = sa.select(_u.c.id).where(_u.c.id.in_(sa.bindparam("b_ids", expanding=True)), _u.c.is_active == sa.true())
+_ACCOUNTS = sa.select(_u.c.account, _u.c.id, _u.c.is_active).where(
+    _u.c.account.in_(sa.bindparam("b_accounts", expanding=True)))
+_ROLE = (sa.select(_rm.c.user_id).join(_r, _r.c.id == _rm.c.role_id).where(_r.c.key == sa.bindparam("b_role"))
+         .order_by(_rm.c.user_id))
+
 
 def _ids(value: Any) -> list[int]:
     if value is None:
@@ -39,6 +46,7 @@ class Resolver:
                  department_fields: frozenset[str] = frozenset()):
         self.org, self.record, self.submitter_id, self.chosen = org, record, submitter_id, chosen
         self.department_fields = department_fields
+        self._is_active: dict[int, bool] = {}      # users whose activity a rule's query read already
 
     def people(self, rules: Iterable[ApproverRule], node_key: str) -> list[int]:
         found: list[int] = []
@@ -47,19 +55,19 @@ class Resolver:
         return self._active(list(dict.fromkeys(found)))
 
     def _active(self, ids: list[int]) -> list[int]:
-        if not ids:
-            return []
-        active = set(self.org.conn.execute(sa.select(_u.c.id).where(_u.c.id.in_(ids),
-                                                                   _u.c.is_active == sa.true())).scalars())
-        return [i for i in ids if i in active]
+        unknown = [i for i in ids if i not in self._is_active]
+        if unknown:
+            active = set(self.org.conn.execute(_ACTIVE, {"b_ids": unknown}).scalars())
+            self._is_active.update((i, i in active) for i in unknown)
+        return [i for i in ids if self._is_active[i]]
 
     def _users(self, rule: ApproverRule, node_key: str) -> list[int]:
-        return ids_of_accounts(self.org.conn, rule.value)
+        rows = _accounts(self.org.conn, rule.value)
+        self._is_active.update((row.id, bool(row.is_active)) for row in rows)
+        return [row.id for row in rows]
 
     def _role(self, rule: ApproverRule, node_key: str) -> list[int]:
-        query = (sa.select(_rm.c.user_id).join(_r, _r.c.id == _rm.c.role_id).where(_r.c.key == rule.value)
-                 .order_by(_rm.c.user_id))
-        return list(self.org.conn.execute(query).scalars())
+        return list(self.org.conn.execute(_ROLE, {"b_role": rule.value}).scalars())
 
     def _department_head(self, rule: ApproverRule, node_key: str) -> list[int]:
         if rule.value == "submitter":
@@ -111,8 +119,14 @@ class Resolver:
 
 def ids_of_accounts(conn: sa.Connection, accounts: Iterable[str]) -> list[int]:
     """User ids of accounts, in their order; an unknown account is refused (did-you-mean)."""
+    return [row.id for row in _accounts(conn, accounts)]
+
+
+def _accounts(conn: sa.Connection, accounts: Iterable[str]) -> list:
+    """(account, id, is_active) of accounts, in their order, in one query; an unknown
+    account is refused (did-you-mean)."""
     accounts = list(accounts)
-    rows = dict(conn.execute(sa.select(_u.c.account, _u.c.id).where(_u.c.account.in_(accounts))).all())
+    rows = {r.account: r for r in conn.execute(_ACCOUNTS, {"b_accounts": accounts}).all()}
     for account in accounts:
         if account not in rows:
             known = list(conn.execute(sa.select(_u.c.account).limit(5000)).scalars())

@@ -50,6 +50,10 @@ def register_action(name: str, fn: Callable[["Run", Node], dict]) -> None:
 
 
 class Run:
+    """`row`: the instance's row; for an instance being started, its values with id None:
+    the first flush inserts it (with the state the run reached, so starting costs no
+    UPDATE) and gives the new tasks and log rows its id."""
+
     def __init__(self, service, row, workflow: Workflow, app: App):
         self.service, self.conn, self.now = service, service.conn, service.now()
         self.row, self.workflow, self.app = row, workflow, app      # app: the current installed app
@@ -61,6 +65,11 @@ class Run:
         self.new_tasks: list[dict] = []
         self.logs: list[dict] = []
         self._record: dict | None = None
+        self.saved: dict[str, Any] = {}      # what the last flush wrote on the instance row
+        # Open (pending/waiting) tasks exist only at the current human nodes: an instance
+        # that ends with none current has none to cancel.
+        self.open_at_finish = False
+        self.events: list[tuple[str, dict]] = []    # reached a human node, ended: told after the flush
         self.children: list[tuple[str, str, int, str]] = []     # sub-flows to start: (form, workflow, record, node)
 
     # ---- the record ---------------------------------------------------------------------
@@ -129,11 +138,12 @@ class Run:
         return []
 
     def finish(self, status: str, node: str | None = None, comment: str | None = None) -> None:
+        self.open_at_finish = self.open_at_finish or bool(self.current)
         self.status, self.current = status, []
         self.state["joins"] = {}
         self.log(status if status != "ended" else "end", node, comment=comment,
                  user_id="actor" if status in ("withdrawn", "ended", "rejected") else None)
-        self.service.report(self, "ended", outcome=status)
+        self.events.append(("ended", {"outcome": status}))
 
     def _enter_exclusive(self, node: Node) -> list[str]:
         for branch in node.branches:
@@ -227,7 +237,7 @@ class Run:
             status = "waiting" if sequential and slot > 0 else "pending"
             self.new_tasks.append(self.task_row(node, round_, slot, user, kind, status))
         self.current.append(node.key)
-        self.service.report(self, "node_reached", node=node.key)
+        self.events.append(("node_reached", {"node": node.key}))
         return []
 
     def resolve(self, node: Node) -> list[int]:
@@ -259,14 +269,30 @@ class Run:
 
     # ---- writing ------------------------------------------------------------------------
     def flush(self) -> None:
+        """Write what the run did: the new tasks and log rows, the instance's state (the
+        instance itself when it is new); then tell the service's listener its events."""
+        values: dict[str, Any] = {"status": self.status, "current_nodes": list(self.current), "state": self.state}
+        terminal = self.status in TERMINAL
+        if terminal:
+            values["ended_at"] = self.now
+        new = self.id is None
+        if new:
+            fresh = {k: v for k, v in vars(self.row).items() if k not in ("id", "version", "ended_at")}
+            self.row = store.insert_instance(self.conn, **{**fresh, **values})
+            self.id, values = self.row.id, {}
+            for row in (*self.new_tasks, *self.logs):
+                row["instance_id"] = self.id
         store.insert_tasks(self.conn, self.new_tasks)
         store.insert_log(self.conn, self.logs)
-        values: dict[str, Any] = {"status": self.status, "current_nodes": list(self.current), "state": self.state}
-        if self.status in TERMINAL:
-            values["ended_at"] = self.now
+        if terminal and (self.open_at_finish or any(t["status"] in store.OPEN for t in self.new_tasks)):
             store.cancel_open_tasks(self.conn, self.id, self.now)
-        store.save_instance(self.conn, self.id, **values)
+        if not new:
+            store.save_instance(self.conn, self.id, **values)
+        self.saved = values
         self.new_tasks, self.logs = [], []
+        events, self.events = self.events, []
+        for event, details in events:
+            self.service.report(self, event, **details)
 
 
 def _stored(value: Any) -> Any:

@@ -18,6 +18,7 @@ version's definition (runtime.apps.load_version), the record from the current on
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -44,11 +45,24 @@ BOXES = ("pending", "done", "started", "cc")
 
 _i, _t, _l, _u = system.workflow_instances, system.workflow_tasks, system.workflow_log, system.users
 
+# Built once (every record page runs it; see runtime/workflow/store.py).
+_PENDING_ON = (sa.select(_t.c.id, _t.c.node_key, _t.c.kind, _i.c.id.label("instance_id"))
+               .join(_i, _i.c.id == _t.c.instance_id)
+               .where(_t.c.assignee_id == sa.bindparam("b_user"), _t.c.status == "pending", _t.c.kind != "cc",
+                      _i.c.app_key == sa.bindparam("b_app"), _i.c.form_key == sa.bindparam("b_form"),
+                      _i.c.record_id == sa.bindparam("b_record"))
+               .order_by(_t.c.id))
+
 
 class Workflows:
     def __init__(self, conn: sa.Connection, actor: Actor | None = None, *, tz: ZoneInfo = DEFAULT_TZ,
-                 now: datetime | None = None, on_event: Callable[..., Any] | None = None):
+                 now: datetime | None = None, on_event: Callable[..., Any] | None = None,
+                 apps: Callable[[str], App | None] | None = None):
         self.conn, self.actor, self.tz, self.clock = conn, actor or Actor.system(), tz, now
+        # The installed apps by key: the unit of work's (one load per app and transaction,
+        # shared with its records and automations), else loaded once for this service.
+        self._load_app = apps or self._load_installed
+        self._apps: dict[str, App | None] = {}
         # Told when an instance reaches a human node or ends, in this transaction: the unit
         # of work passes runtime.automations.on_workflow_event (workflow triggers).
         self.on_event = on_event
@@ -62,8 +76,13 @@ class Workflows:
         return self.clock or datetime.now(timezone.utc)
 
     # ---- apps and definitions --------------------------------------------------------------
+    def _load_installed(self, app_key: str) -> App | None:
+        if app_key not in self._apps:
+            self._apps[app_key] = load_installed(self.conn, app_key)
+        return self._apps[app_key]
+
     def _app(self, app_key: str) -> App:
-        app = load_installed(self.conn, app_key)
+        app = self._load_app(app_key)
         if app is None:
             raise WorkflowNotFound("wf_app_not_installed", app=app_key)
         return app
@@ -72,8 +91,8 @@ class Workflows:
         app = current if current.version == row.app_version else load_version(self.conn, row.app_key, row.app_version)
         return app.workflows(row.form_key)[row.workflow_key]
 
-    def _run(self, row) -> Run:
-        current = self._app(row.app_key)
+    def _run(self, row, current: App | None = None) -> Run:
+        current = current or self._app(row.app_key)
         return Run(self, row, self._workflow_of(row, current), current)
 
     # ---- starting ----------------------------------------------------------------------------
@@ -82,20 +101,23 @@ class Workflows:
         """Create the record as the actor, then start its workflow."""
         app = self._app(app_key)
         record = Records(self.conn, app, actor=self.actor, tz=self.tz, now=self.clock).create(form_key, values)
-        return record, self.start(app_key, form_key, record["id"], workflow=workflow, chosen=chosen)
+        return record, self._start_on(app, form_key, record["id"], workflow, chosen, record=record)
 
     def start(self, app_key: str, form_key: str, record_id: int, *, workflow: str | None = None,
               chosen: dict[str, list[str]] | None = None) -> dict:
         """Start a workflow of the form on one record, as the actor (the submitter).
         `chosen`: for nodes whose approvers are chosen by the submitter, their accounts."""
-        app = self._app(app_key)
+        return self._start_on(self._app(app_key), form_key, record_id, workflow, chosen)
+
+    def _start_on(self, app: App, form_key: str, record_id: int, workflow: str | None,
+                  chosen: dict[str, list[str]] | None, record: dict | None = None) -> dict:
         app.require_form(form_key)
         flow = self._pick(app, form_key, workflow)
         chosen_ids = {node: ids_of_accounts(self.conn, accounts) for node, accounts in (chosen or {}).items()}
         for node in flow.nodes:
             if any(rule.kind == "chosen" for rule in node.approvers) and not chosen_ids.get(node.key):
                 raise WorkflowRefused("wf_choose_approvers", node=node.key)
-        return self._start(app, flow, record_id, chosen_ids, parent=None)
+        return self._start(app, flow, record_id, chosen_ids, parent=None, record=record)
 
     def _pick(self, app: App, form_key: str, key: str | None) -> Workflow:
         flows = app.workflows(form_key)
@@ -109,35 +131,45 @@ class Workflows:
                                    suggestion=did_you_mean(key, list(flows)))
         return flows[key]
 
-    def _start(self, app: App, flow: Workflow, record_id: int, chosen: dict, parent: int | None) -> dict:
+    def _start(self, app: App, flow: Workflow, record_id: int, chosen: dict, parent: tuple[int, str] | None,
+               record: dict | None = None) -> dict:
+        """Run a new instance to its first pause, then insert it. `record`: the record as
+        its creation gave it back (else it is read)."""
         now = self.now()
         state = {"chosen": chosen, **({"parent_node": parent[1]} if parent else {})}
-        instance_id = store.insert_instance(
-            self.conn, app_key=app.key, form_key=flow.form_key, record_id=record_id, workflow_key=flow.key,
+        row = SimpleNamespace(   # inserted by the run's flush, with the state it reaches
+            id=None, app_key=app.key, form_key=flow.form_key, record_id=record_id, workflow_key=flow.key,
             app_version=app.version or 0, status="running", current_nodes=[], state=state,
-            parent_id=parent[0] if parent else None, started_by=self.actor.user_id, started_at=now)
-        run = self._run(store.instance(self.conn, instance_id))
+            parent_id=parent[0] if parent else None, started_by=self.actor.user_id, started_at=now,
+            ended_at=None, version=None)
+        run = self._run(row, app)
+        run._record = record
         run.record      # a missing record is refused before anything runs
         run.enter(flow.start.key)
-        self._finish_run(run)
-        return self.instance(instance_id)
+        return self._finish_run(run)
 
-    def _finish_run(self, run: Run) -> None:
+    def _finish_run(self, run: Run) -> dict:
+        """Write the run, start its sub-flows, tell a parent its child ended; the
+        instance as it is now."""
         run.flush()
+        touched = bool(run.children)        # a sub-flow that ends at once changes this instance again
         for form_key, workflow_key, record_id, node_key in run.children:
             app = self._app(run.row.app_key)
             self._start(app, app.workflows(form_key)[workflow_key], record_id, {}, parent=(run.id, node_key))
         run.children = []
         if run.status in ("approved", "ended", "rejected", "withdrawn") and run.row.parent_id is not None:
             self._child_ended(run)
+        return self.instance(run.id) if touched else _instance_dict(run.row, **run.saved)
 
     def _child_ended(self, run: Run) -> None:
         parent = store.instance(self.conn, run.row.parent_id)
         node = (run.row.state or {}).get("parent_node")
         if parent is None or parent.status != "running" or node is None:
             return
-        store.lock_instance(self.conn, parent.id)
-        parent_run = self._run(store.instance(self.conn, parent.id))
+        locked = store.lock_instance(self.conn, parent.id)
+        if locked is None:
+            return
+        parent_run = self._run(locked)
         parent_run.child_ended(node)
         self._finish_run(parent_run)
 
@@ -148,21 +180,23 @@ class Workflows:
         if action not in ACTIONS:
             raise WorkflowRefused("wf_unknown_action", action=action, actions=", ".join(ACTIONS),
                                   suggestion=did_you_mean(action, list(ACTIONS)))
-        task = store.task_with_instance(self.conn, task_id)
-        if task is None:
-            raise WorkflowNotFound("wf_task_not_found", task=task_id)
-        if task.i_status != "running":
+        # The instance is locked first (found through the task, in the same statement), then
+        # the task's round is read under the lock: no other action changes it meanwhile.
+        locked = store.lock_instance_of_task(self.conn, task_id)
+        if locked is None:
+            task = store.task_with_instance(self.conn, task_id)
+            if task is None:
+                raise WorkflowNotFound("wf_task_not_found", task=task_id)
             raise TaskConflict("wf_not_running", instance=task.instance_id, status=task.i_status)
-        if not store.lock_instance(self.conn, task.instance_id):
-            raise TaskConflict("wf_not_running", instance=task.instance_id, status="over")
-        run = self._run(store.instance(self.conn, task.instance_id))
+        run = self._run(locked)
+        tasks = store.round_of_task(self.conn, task_id)
+        task = next(t for t in tasks if t.id == task_id)
         node = run.workflow.node(task.node_key)
         if action in TASK_ACTIONS:
             self._check_task(task, action)
         getattr(self, f"_{action}")(run, task, node, comment=comment, to=to, user=user, signature=signature,
-                                    again=again)
-        self._finish_run(run)
-        return self.instance(task.instance_id)
+                                    again=again, tasks=tasks)
+        return self._finish_run(run)
 
     def _check_task(self, task, action: str) -> None:
         if task.status != "pending":
@@ -178,7 +212,7 @@ class Workflows:
             current = self.conn.execute(sa.select(_t.c.status).where(_t.c.id == task.id)).scalar()
             raise TaskConflict("wf_task_handled", task=task.id, status=current)
 
-    def _approve(self, run: Run, task, node, *, comment, signature, **_) -> None:
+    def _approve(self, run: Run, task, node, *, comment, signature, tasks, **_) -> None:
         if task.kind == "resubmit":
             self._claim(task, "resubmit", comment)
             run.log("resubmit", task.node_key, task_id=task.id, comment=comment)
@@ -191,7 +225,7 @@ class Workflows:
         self._require_fields(run, node)
         self._claim(task, "approve", comment, signature_file_id=signature)
         run.log("approve" if task.kind == "approve" else "fill", node.key, task_id=task.id, comment=comment)
-        self._settle(run, node, task)
+        self._settle(run, node, task, _handled(tasks, task, "approve"))
 
     def _require_fields(self, run: Run, node) -> None:
         missing = [key for key, access in node.fields.items() if access == REQUIRED
@@ -199,10 +233,10 @@ class Workflows:
         if missing:
             raise WorkflowRefused("wf_required_fields", fields=", ".join(missing))
 
-    def _settle(self, run: Run, node, acted) -> None:
+    def _settle(self, run: Run, node, acted, tasks: list) -> None:
         """After a task of a human node was handled: wake the signers waiting on it, then see
-        whether the node is done (by its mode), rejected, or goes on to the next approver."""
-        tasks = store.node_tasks(self.conn, run.id, node.key, acted.round)
+        whether the node is done (by its mode), rejected, or goes on to the next approver.
+        `tasks`: the tasks of the node's round as they are now (the acted one handled)."""
         wake = [t.id for t in tasks if t.status == "waiting" and t.parent_task_id == acted.id and t.added == "after"]
         if acted.added == "before" and acted.parent_task_id is not None:
             wake += [t.id for t in tasks if t.id == acted.parent_task_id and t.status == "waiting"]
@@ -225,7 +259,10 @@ class Workflows:
         else:
             done = approved == total
         if done:
-            store.cancel_open_tasks(self.conn, run.id, run.now, [node.key])
+            # the node's other open tasks (its tasks are those of this round: a return
+            # cancelled those of the earlier ones)
+            if any(t.status in store.OPEN and t.id != acted.id for t in tasks):
+                store.cancel_open_tasks(self.conn, run.id, run.now, [node.key])
             run.complete(node.key)
         elif mode == "sequential":
             self._next_in_line(run, node, tasks, acted)
@@ -238,11 +275,11 @@ class Workflows:
             ids = [t.id for t in tasks if t.slot == waiting[0] and t.status == "waiting" and t.added is None]
             store.set_task_status(self.conn, ids, "pending", run.now, due={i: run.due(node) for i in ids})
 
-    def _reject(self, run: Run, task, node, *, comment, **_) -> None:
+    def _reject(self, run: Run, task, node, *, comment, tasks, **_) -> None:
         self._claim(task, "reject", comment)
         if node.mode == "share":
             run.log("reject", node.key, task_id=task.id, comment=comment)
-            self._settle(run, node, task)
+            self._settle(run, node, task, _handled(tasks, task, "reject"))
             return
         run.finish("rejected", node.key, comment=comment)
 
@@ -365,7 +402,7 @@ class Workflows:
         task = store.task_with_instance(self.conn, task_id)
         if task is None:
             raise WorkflowNotFound("wf_task_not_found", task=task_id)
-        return task, self._run(store.instance(self.conn, task.instance_id))
+        return task, self._run(store.instance_of(task))
 
     # ---- reading --------------------------------------------------------------------------------
     def instance(self, instance_id: int) -> dict:
@@ -406,12 +443,9 @@ class Workflows:
 
     def pending_on(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
         """The actor's pending tasks on one record (what its page offers to act on): one query."""
-        query = (sa.select(_t.c.id, _t.c.node_key, _t.c.kind, _i.c.id.label("instance_id"))
-                 .join(_i, _i.c.id == _t.c.instance_id)
-                 .where(_t.c.assignee_id == self.actor.user_id, _t.c.status == "pending", _t.c.kind != "cc",
-                        _i.c.app_key == app_key, _i.c.form_key == form_key, _i.c.record_id == record_id)
-                 .order_by(_t.c.id))
-        return [dict(r._mapping) for r in self.conn.execute(query).all()]
+        rows = self.conn.execute(_PENDING_ON, {"b_user": self.actor.user_id, "b_app": app_key, "b_form": form_key,
+                                               "b_record": record_id}).all()
+        return [dict(r._mapping) for r in rows]
 
     def log(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
         """Every action on the record's workflows, oldest first, with who did it: one query."""
@@ -455,6 +489,13 @@ class Workflows:
                 "current": current}
 
 
+def _handled(tasks: list, acted, action: str) -> list:
+    """The round's tasks as read under the instance's lock, with `acted` as its claim
+    left it (done, with its action): what a read after the claim would give."""
+    done = SimpleNamespace(**{**acted._mapping, "status": "done", "action": action, "version": acted.version + 1})
+    return [done if t.id == acted.id else t for t in tasks]
+
+
 def _slots(tasks) -> dict[int, str]:
     """approved / rejected / open per approver slot of a node's round."""
     out: dict[int, str] = {}
@@ -474,8 +515,10 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _instance_dict(row) -> dict:
-    return {"id": row.id, "app": row.app_key, "form": row.form_key, "record_id": row.record_id,
-            "workflow": row.workflow_key, "app_version": row.app_version, "status": row.status,
-            "current_nodes": list(row.current_nodes or []), "started_by": row.started_by,
-            "started_at": row.started_at, "ended_at": row.ended_at}
+def _instance_dict(row, **saved) -> dict:
+    """An instance for callers; `saved`: columns just written over the row's."""
+    values = {**row._mapping, **saved} if hasattr(row, "_mapping") else {**vars(row), **saved}
+    return {"id": values["id"], "app": values["app_key"], "form": values["form_key"], "record_id": values["record_id"],
+            "workflow": values["workflow_key"], "app_version": values["app_version"], "status": values["status"],
+            "current_nodes": list(values["current_nodes"] or []), "started_by": values["started_by"],
+            "started_at": values["started_at"], "ended_at": values["ended_at"]}
