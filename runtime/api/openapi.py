@@ -24,6 +24,7 @@ from engine.definition.model import FormDef
 from runtime.api.requests import COUNT_MODES, DEFAULT_LIMIT, MAX_CREATE, MAX_SEARCH, inbound_relations, relation_name
 from runtime.actor import Actor
 from runtime.api.schemas import FormSchemas, ref, schema_name, shared_schemas
+from runtime.api.workflow import ACTION_ARGUMENTS, action_body_name, workflow_schemas
 from runtime.apps import installed_apps, load_installed
 from runtime.permissions import CREATE, DELETE, EDIT, FULL, VIEW, FormAccess, Policy
 from runtime.records.service import MAX_PAGE_SIZE
@@ -57,6 +58,27 @@ _TEXT = {
                                                                       "gives its id"},
     "download": {"zh": "下载文件", "en": "Download a file"},
     "document": {"zh": "本文档", "en": "This document"},
+    "workflow": {"zh": "“{form}”记录的流程：实例、日志和流程图", "en": "The workflow of a record of {form}: "
+                                                          "its instances, log and flow"},
+    "tasks_tag": {"zh": "流程任务：待办、已办、我发起的、抄送我的，以及对任务的操作",
+                  "en": "Workflow tasks: the caller's inbox (pending, done, started, cc) and the actions on a task"},
+    "tasks": {"zh": "我的任务（status：pending 待办、done 已办、started 我发起的、cc 抄送我的）",
+              "en": "The caller's tasks (status: pending, done, started by me, cc to me)"},
+    "act": {"zh": "对任务执行“{action}”（{what}）", "en": "Do '{action}' on a task ({what_en})"},
+}
+
+# what each action does, in the document (runtime/workflow/service.py does it)
+_ACTION_TEXT = {
+    "approve": ("同意；节点要求时附签名", "approve; with a signature where the node asks for one"),
+    "reject": ("驳回", "reject"),
+    "return": ("退回上一节点、指定的更早节点或提交人", "return to the previous node, a chosen earlier node or the submitter"),
+    "transfer": ("转交给他人", "transfer to another person"),
+    "add_before": ("前加签", "add a signer before the caller"),
+    "add_after": ("后加签", "add a signer after the caller"),
+    "withdraw": ("提交人撤回（下一位尚未处理时）", "withdraw, by the submitter while nobody else has acted"),
+    "urge": ("提交人催办", "urge the current approvers, by the submitter"),
+    "end": ("管理员结束流程", "end the flow, by an admin"),
+    "reassign": ("管理员改派处理人", "give the task to another person, by an admin"),
 }
 
 _RESPONSES = {
@@ -98,12 +120,15 @@ def _build(apps: list[App], lang: str, server_url: str,
             schemas.update(FormSchemas(app, form, lang, access).components())
             paths.update(_form_paths(app, form, lang, access, accesses))
     paths.update(_file_paths(lang))
+    paths.update(_task_paths(lang))
+    schemas.update(workflow_schemas())
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": _say("title", lang), "version": _version(apps),
                  "description": _say("intro", lang, csrf=CSRF_HEADER)},
         "servers": [{"url": server_url}],
-        "tags": [_tag(app, lang) for app in apps] + [{"name": "files", "description": _say("files", lang)}],
+        "tags": [_tag(app, lang) for app in apps] + [{"name": "files", "description": _say("files", lang)},
+                                                       {"name": "tasks", "description": _say("tasks_tag", lang)}],
         "security": [{"bearer": []}, {"session": [], "csrf": []}],
         "paths": paths,
         "components": {"schemas": schemas, "parameters": _parameters(lang), "responses": _responses(lang),
@@ -272,6 +297,11 @@ def _all_form_paths(app: App, form: FormDef, lang: str,
             "get": _operation(app, form, "history", lang, security=_READ_SECURITY,
                               responses={"200": _ok(ref("History"), "the changes, oldest first"), **_errors()}),
         },
+        f"{base}/{{id}}/workflow": {
+            "parameters": [record_id, {"$ref": "#/components/parameters/Lang"}],
+            "get": _operation(app, form, "workflow", lang, security=_READ_SECURITY,
+                              responses={"200": _ok(ref("RecordWorkflow"), "the record's workflow"), **_errors()}),
+        },
     }
     for source, field_key in inbound_relations(app, form.key):
         source_access = accesses[(app.key, source.key)]
@@ -308,6 +338,29 @@ def _file_paths(lang: str) -> dict[str, Any]:
                                   "content": {"*/*": {"schema": {}}}},
                           **_errors()}}},
     }
+
+
+def _task_paths(lang: str) -> dict[str, Any]:
+    """The caller's inbox and one path per task action, each with its own body."""
+    task_id = {"name": "id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}}
+    status = {"name": "status", "in": "query", "required": False,
+              "schema": {"enum": ["pending", "done", "started", "cc"], "default": "pending"},
+              "description": "pending 待办, done 已办, started 我发起的, cc 抄送我的"}
+    paths = {f"{API_PREFIX}/tasks": {"get": {
+        "tags": ["tasks"], "operationId": "tasks__list", "summary": _say("tasks", lang),
+        "security": _READ_SECURITY, "parameters": [status, {"$ref": "#/components/parameters/Lang"}],
+        "responses": {"200": _ok(ref("TaskList"), "the caller's tasks, newest first"), **_errors()}}}}
+    for action in ACTION_ARGUMENTS:
+        what_zh, what_en = _ACTION_TEXT[action]
+        paths[f"{API_PREFIX}/tasks/{{id}}/{action}"] = {"post": {
+            "tags": ["tasks"], "operationId": f"tasks__{action}",
+            "summary": _TEXT["act"][lang].format(action=action, what=what_zh, what_en=what_en),
+            "parameters": [task_id, {"$ref": "#/components/parameters/Lang"}],
+            "requestBody": {"required": False, "content": _json(ref(action_body_name(action)))},
+            "responses": {"200": _ok(ref("TaskActed"), "the task's instance after the action"),
+                          **_errors("Conflict", "TooLarge")}}}
+    return paths
 
 
 def _document_path(lang: str) -> dict[str, Any]:

@@ -13,7 +13,9 @@ BATCH = 200          # tasks per tick; what is left is due again at the next tic
 
 
 def fire_due_timeouts(uow, now) -> int:
-    return len(fire_due(uow.conn, now, limit=BATCH))
+    """The tick's due timeouts, raising their workflow events to the unit of work's
+    automations as an interactive action would (runtime/session.py: uow.workflows)."""
+    return len(fire_due(uow.conn, now, limit=BATCH, on_event=uow.workflows.on_event))
 
 
 register_due_source(DUE_SOURCE, fire_due_timeouts)

@@ -218,7 +218,7 @@ class Workflows:
             run.log("resubmit", task.node_key, task_id=task.id, comment=comment)
             run.complete(task.node_key)
             return
-        if task.assignee_id == run.row.started_by and not node.allow_self and not self.actor.is_system:
+        if self._self_approval(task, run, node):
             raise WorkflowDenied("wf_self_approval", node=node.key)
         if node.signature and signature is None and not self.actor.is_system:    # a timeout cannot sign
             raise WorkflowRefused("wf_signature_needed", node=node.key)
@@ -226,6 +226,10 @@ class Workflows:
         self._claim(task, "approve", comment, signature_file_id=signature)
         run.log("approve" if task.kind == "approve" else "fill", node.key, task_id=task.id, comment=comment)
         self._settle(run, node, task, _handled(tasks, task, "approve"))
+
+    def _self_approval(self, task, run: Run, node) -> bool:
+        """Approving this task would be approving one's own submission, which the node forbids."""
+        return task.assignee_id == run.row.started_by and not node.allow_self and not self.actor.is_system
 
     def _require_fields(self, run: Run, node) -> None:
         missing = [key for key, access in node.fields.items() if access == REQUIRED
@@ -283,12 +287,17 @@ class Workflows:
             return
         run.finish("rejected", node.key, comment=comment)
 
+    @staticmethod
+    def _return_targets(run: Run, node) -> list[str]:
+        """The earlier human nodes a task of `node` may return to, oldest first."""
+        return list(dict.fromkeys(k for k in run.state["trail"] if k != node.key))
+
     def _return(self, run: Run, task, node, *, comment, to, again, **_) -> None:
         """Back to the previous human node (default), a named earlier node, or the
         submitter (`to="submitter"` or the start node). `again=False`: once that node is
         done, the flow jumps back here and the nodes between are not asked again."""
         start = run.workflow.start.key
-        trail = [k for k in run.state["trail"] if k != node.key]
+        trail = self._return_targets(run, node)
         target = (trail[-1] if trail else start) if to is None else (start if to == "submitter" else to)
         if target != start and target not in trail:
             choices = ", ".join(["submitter", *dict.fromkeys(trail)])
@@ -330,13 +339,16 @@ class Workflows:
         run.log("add_after", node.key, task_id=task.id, comment=comment, changes={"user": target})
 
     def _withdraw(self, run: Run, task, node, *, comment, **_) -> None:
-        if self.actor.user_id != run.row.started_by or self.actor.user_id is None:
+        if not self._is_submitter(run):
             raise WorkflowDenied("wf_withdraw_not_submitter")
         other = store.acted_by_others(self.conn, run.id, run.row.started_by)
         if other is not None:
             names = self.conn.execute(sa.select(_u.c.name).where(_u.c.id == other)).scalar()
             raise WorkflowRefused("wf_withdraw_too_late", who=names or f"#{other}")
         run.finish("withdrawn", comment=comment)
+
+    def _is_submitter(self, run: Run) -> bool:
+        return self.actor.user_id is not None and self.actor.user_id == run.row.started_by
 
     def _urge(self, run: Run, task, node, *, comment, **_) -> None:
         people = store.urge(self.conn, run.id, run.now)
@@ -365,6 +377,54 @@ class Workflows:
         if not account:
             raise WorkflowRefused("wf_needs_user", action=action)
         return ids_of_accounts(self.conn, [account])[0]
+
+    # ---- what the actor may do ------------------------------------------------------------------
+    def offers(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
+        """What the actor may do on the record's running workflow, by the same rules `act`
+        applies, for a page to offer: one entry per task to act on, each {"task_id",
+        "node_key", "kind", "assignee_id", "mine", "actions", "return_to", "signature"}.
+        The actor's own pending tasks (approve, reject, return, transfer, add a signer;
+        approve left out where it would be a forbidden self-approval; a returned
+        submitter's task: resubmit), the submitter's withdraw (while nobody else has
+        acted) and urge, an admin's end and reassign (of every pending task)."""
+        latest = self.conn.execute(sa.select(_i).where(
+            _i.c.app_key == app_key, _i.c.form_key == form_key, _i.c.record_id == record_id)
+            .order_by(_i.c.id.desc()).limit(1)).first()
+        if latest is None or latest.status != store.RUNNING:
+            return []
+        run = self._run(latest)
+        tasks = self.conn.execute(sa.select(_t).where(_t.c.instance_id == latest.id, _t.c.status == "pending",
+                                                      _t.c.kind != "cc").order_by(_t.c.id)).all()
+        offers = []
+        for task in tasks:
+            node = run.workflow.node(task.node_key)
+            mine = task.assignee_id == self.actor.user_id and self.actor.user_id is not None
+            actions: list[str] = []
+            if mine and task.kind == "resubmit":
+                actions.append("approve")
+            elif mine:
+                actions += [a for a in TASK_ACTIONS if a != "approve" or not self._self_approval(task, run, node)]
+            if self.actor.is_admin:
+                actions.append("reassign")
+            if actions:
+                offers.append({"task_id": task.id, "node_key": task.node_key, "kind": task.kind,
+                               "assignee_id": task.assignee_id, "mine": mine, "actions": actions,
+                               "return_to": ["submitter", *self._return_targets(run, node)] if "return" in actions
+                               else [], "signature": bool(node.signature) and "approve" in actions})
+        instance_actions = []
+        if self._is_submitter(run):
+            if store.acted_by_others(self.conn, run.id, run.row.started_by) is None:
+                instance_actions.append("withdraw")
+            if tasks:
+                instance_actions.append("urge")
+        if self.actor.is_admin:
+            instance_actions.append("end")
+        any_task = tasks[0].id if tasks else self.conn.execute(
+            sa.select(sa.func.max(_t.c.id)).where(_t.c.instance_id == latest.id)).scalar()
+        if instance_actions and any_task is not None:
+            offers.append({"task_id": any_task, "node_key": None, "kind": "instance", "assignee_id": None,
+                           "mine": False, "actions": instance_actions, "return_to": [], "signature": False})
+        return offers
 
     # ---- editing the record through a task ------------------------------------------------------
     def field_access(self, task_id: int) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Timeouts of tasks, fired by the scheduler (runtime/jobs: the due source in runtime/workflow/scheduling.py):
 
-    fired = fire_due(conn, now, limit=100)     # in the scheduler's transaction
+    fired = fire_due(conn, now, limit=100, on_event=uow.workflows.on_event)   # the scheduler's transaction
 
 A pending task whose node has a `timeout:` carries its due time (`due_at`: the task's
 creation plus `after`, or the record's date field). `fire_due` claims the due tasks in
@@ -14,11 +14,16 @@ once; then it applies the node's timeout action:
     auto_return   the task is returned to the previous node by the system
     escalate      the task is handed to the people of `to:` (a transfer by the system)
 
+With `on_event` (the unit of work's, as interactive actions have it), an instance that a
+timeout moves to a human node or ends raises the same workflow events, so the
+"workflow reached a node / ended" automations run after a timeout too.
+
 `next_due(conn)` is the earliest due time, for a scheduler that sleeps until then.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -44,11 +49,13 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int = 100) -> list[int]
     return sorted(claimed.scalars())
 
 
-def fire_due(conn: sa.Connection, now: datetime, limit: int = 100) -> list[dict]:
+def fire_due(conn: sa.Connection, now: datetime, limit: int = 100,
+             on_event: Callable[..., Any] | None = None) -> list[dict]:
     """Claim the tasks due at `now` and apply their nodes' timeout actions: what was done,
-    per task ({"task", "action"})."""
+    per task ({"task", "action"}). `on_event`: told of the workflow events they raise
+    (Workflows.on_event), in the savepoint of each timeout."""
     fired = []
-    service = Workflows(conn, Actor.system(), now=now)
+    service = Workflows(conn, Actor.system(), now=now, on_event=on_event)
     for task_id in claim_due(conn, now, limit):
         task, run = service._task_run(task_id)
         timeout = run.workflow.node(task.node_key).timeout

@@ -35,7 +35,7 @@ def list_tasks():
 @login_required
 def act_on_task(task_id: int, action: str):
     raw = request.get_data(cache=False)           # an empty body: the action without a comment
-    arguments = parse_action_body(parse_json_body(raw) if raw.strip() else None)
+    arguments = parse_action_body(parse_json_body(raw) if raw.strip() else None, action)
     instance = runtime_session().write(lambda uow: uow.workflows.act(task_id, action, **arguments))
     return json_response({"instance": jsonable(instance)})
 

@@ -3,14 +3,22 @@ auto-approve, auto-return, escalate; a date field as the deadline; fired once wh
 schedulers race."""
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime, timedelta, timezone
 
 from engine.storage import system
+from engine.validation import load_definition
+from runtime.apps import apply_app
+from runtime.session import Session
 from runtime.jobs.scheduler import tick
 from runtime.workflow import fire_due, next_due
 from runtime.workflow.scheduling import DUE_SOURCE
+from tests.support.automations import L, automation, definition, rows, runs
 from tests.support.workflow_app import NOW, as_user, install, make_org, pending
+
+
+TASK = {"kind": "create_record", "form": "tasks", "values": {"title": '"task for " & name', "lead": "id"}}
 
 
 def flow(timeout: dict) -> list[dict]:
@@ -138,5 +146,39 @@ def test_the_scheduler_fires_timeouts_once_through_its_due_source(db):
     assert tick(db, now=NOW + timedelta(hours=3)).sources[DUE_SOURCE] == 0
     assert tick(db, now=NOW + timedelta(hours=4)).sources[DUE_SOURCE] == 1
     assert tick(db, now=NOW + timedelta(hours=5)).sources[DUE_SOURCE] == 0
+    with db.begin() as conn:
+        assert as_user(conn, None).instance(instance["id"])["status"] == "approved"
+
+
+def test_timeouts_raise_the_workflow_events_their_automations_run_on(db):
+    """A timeout that moves an instance on (auto-approve to the next node, then to the end)
+    runs the `workflow_node` and `workflow_ended` automations, as an approver's action
+    would: the scheduler's tick passes its unit of work's on_event to fire_due."""
+    document = definition(
+        automation("at_review", {"kind": "workflow_node", "node": "review"}, [TASK]),
+        automation("approved", {"kind": "workflow_ended", "outcome": "approved"},
+                   [{"kind": "update_record", "values": {"stage": '"won"'}}]))
+    leads = dict(document["forms"][0])
+    leads["workflows"] = [{"key": "lead_review", "label": L("线索审核", "Lead review"), "nodes": [
+        {"key": "submit", "type": "start", "next": "first"},
+        {"key": "first", "type": "approve", "approvers": [{"users": ["boss"]}],
+         "timeout": {"after": "4h", "action": "auto_approve"}, "next": "review"},
+        {"key": "review", "type": "approve", "approvers": [{"users": ["boss"]}],
+         "timeout": {"after": "4h", "action": "auto_approve"}, "next": "done"},
+        {"key": "done", "type": "end"}]}]
+    document["forms"] = [leads, *document["forms"][1:]]
+    app = load_definition(json.dumps(document))
+    apply_app(db, app)
+    Session(db).write(lambda uow: uow.org.users.add("boss", "老板"))
+    _lead, instance = Session(db).write(lambda uow: uow.workflows.submit("auto", "leads", {"name": "王"}))
+    assert rows(db, app, "tasks") == []
+    start_at = datetime.now(timezone.utc)
+    assert tick(db, now=start_at + timedelta(hours=5)).sources[DUE_SOURCE] == 1     # first: auto-approved
+    assert [t["title"] for t in rows(db, app, "tasks")] == ["task for 王"]
+    assert rows(db, app, "leads")[0]["stage"] == "new"
+    assert tick(db, now=start_at + timedelta(hours=10)).sources[DUE_SOURCE] == 1    # review: auto-approved
+    assert rows(db, app, "leads")[0]["stage"] == "won"
+    assert {(r["automation_key"], r["trigger"], r["status"]) for r in runs(db)} == {
+        ("at_review", "workflow_node", "done"), ("approved", "workflow_ended", "done")}
     with db.begin() as conn:
         assert as_user(conn, None).instance(instance["id"])["status"] == "approved"
