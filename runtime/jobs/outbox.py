@@ -135,6 +135,22 @@ _FINISH = (_j.update()
            .values(status=DONE, finished_at=_now, lease_owner=None, lease_until=None))
 
 
+def finish_many(conn: sa.Connection, jobs: list[Job], owner: str, *, now: datetime) -> set[int]:
+    """finish() for many jobs in one UPDATE ... RETURNING: the ids marked done (a job
+    missing from them went to another runner meanwhile)."""
+    if not jobs:
+        return set()
+    return set(conn.execute(_FINISH_MANY, {"job_ids": [job.id for job in jobs], "owner": owner, "now": now})
+               .scalars())
+
+
+_FINISH_MANY = (_j.update()
+                .where(_j.c.id.in_(sa.bindparam("job_ids", expanding=True)), _j.c.status == RUNNING,
+                       _j.c.lease_owner == sa.bindparam("owner"))
+                .values(status=DONE, finished_at=_now, lease_owner=None, lease_until=None)
+                .returning(_j.c.id))
+
+
 def fail(conn: sa.Connection, job: Job, owner: str, error: str, *, retry_in: float | None,
          now: datetime) -> str | None:
     """Record a failed attempt: queued again `retry_in` seconds from now while attempts

@@ -75,29 +75,37 @@ def _run_claimed(engine: Engine, claimed: list[outbox.Job], owner: str, make_ses
     for actor_id, batch in together.items():
         try:
             statuses.update(_run_together(make_session(actor_id), batch, owner))
-        except Exception:       # the batch's transaction failed as a whole: each on its own
-            log.exception("a batch of %d jobs failed as a whole; running them one by one", len(batch))
+        except Exception as exc:    # the batch's transaction failed as a whole: each on its own
+            if isinstance(exc, LeaseLost):
+                log.warning("%s; running the batch of %d jobs one by one", exc, len(batch))
+            else:
+                log.exception("a batch of %d jobs failed as a whole; running them one by one", len(batch))
             statuses.update({job.id: _run_one(engine, kind, job, owner, make_session) for kind, job in batch})
     return statuses
 
 
 def _run_together(session, batch: list[tuple[JobKind, outbox.Job]], owner: str) -> dict[int, str | None]:
+    """The jobs of one actor in one transaction, each in a savepoint; those that succeed
+    are marked done by one UPDATE at the end. When that UPDATE finds a job no longer this
+    runner's (it ran past its lease), LeaseLost rolls the whole transaction back and the
+    caller runs the batch one job at a time, where only that job's writes are lost."""
     statuses: dict[int, str | None] = {}
     with session.write() as uow:
+        done: list[outbox.Job] = []
         for kind, job in batch:
-            callbacks, follow_ups = len(uow._after_commit), len(uow._jobs)
+            marks = len(uow._after_commit), len(uow._jobs), len(uow._inserts)
             try:
                 with uow.conn.begin_nested():
                     kind.handler(JobContext(job, session, uow), job.payload)
-                    if not outbox.finish(uow.conn, job, owner, now=outbox.utcnow()):
-                        raise LeaseLost(f"job {job.id} ran past its lease and another runner took it")
-                statuses[job.id] = outbox.DONE
-            except LeaseLost as exc:
-                log.warning("%s", exc)
-                statuses[job.id] = None
+                done.append(job)
             except Exception as exc:    # rolled back to the savepoint: this job's writes only
-                del uow._after_commit[callbacks:], uow._jobs[follow_ups:]
+                del uow._after_commit[marks[0]:], uow._jobs[marks[1]:], uow._inserts[marks[2]:]
                 statuses[job.id] = _failure(uow.conn, kind, job, owner, exc)
+        finished = outbox.finish_many(uow.conn, done, owner, now=outbox.utcnow())
+        if len(finished) != len(done):
+            lost = sorted({job.id for job in done} - finished)
+            raise LeaseLost(f"jobs {lost} ran past their lease and another runner took them")
+        statuses.update({job.id: outbox.DONE for job in done})
     return statuses
 
 
