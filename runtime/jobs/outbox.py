@@ -105,6 +105,27 @@ def claim_many(conn: sa.Connection, job_ids: list[int], owner: str, *, now: date
     return sorted((Job.of(row) for row in rows), key=lambda job: job.id)
 
 
+def claim_handed_over(conn: sa.Connection, owner: str, *, kinds: list[str], limit: int, now: datetime,
+                      lease: float) -> list[Job]:
+    """Claim up to `limit` more jobs of `kinds` that were handed to RQ and are due but that
+    no runner has yet (their RQ jobs wait in the queue behind this one): an RQ worker tops
+    its batch up with them, and their own RQ jobs then find them taken. One UPDATE ...
+    RETURNING; on PostgreSQL FOR UPDATE SKIP LOCKED, so two workers take different rows
+    and never wait for each other."""
+    if limit <= 0 or not kinds:
+        return []
+    pick = (sa.select(_j.c.id).where(_j.c.status == QUEUED, _j.c.run_at <= now, _j.c.dispatched_at.is_not(None),
+                                     _j.c.kind.in_(kinds), _j.c.attempts < _j.c.max_attempts)
+            .order_by(_j.c.id).limit(limit))
+    if Dialect.of(conn).row_locks:
+        pick = pick.with_for_update(skip_locked=True)
+    rows = conn.execute(_j.update().where(_j.c.id.in_(pick.scalar_subquery()), _j.c.status == QUEUED)
+                        .values(status=RUNNING, attempts=_j.c.attempts + 1, lease_owner=owner,
+                                lease_until=now + timedelta(seconds=lease), started_at=now)
+                        .returning(*_j.c)).all()
+    return sorted((Job.of(row) for row in rows), key=lambda job: job.id)
+
+
 _now = sa.bindparam("now", type_=_j.c.run_at.type)
 _CLAIM = (_j.update()
           .where(_j.c.id == sa.bindparam("job_id"), _j.c.attempts < _j.c.max_attempts,

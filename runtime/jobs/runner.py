@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from runtime.jobs import outbox
 from runtime.jobs.config import lease_seconds, runner_name
 from runtime.jobs.context import JobContext
-from runtime.jobs.registry import JobKind, find_kind
+from runtime.jobs.registry import JobKind, find_kind, kinds
 
 log = logging.getLogger("formwork.jobs")
 
@@ -46,19 +46,29 @@ BATCH = 50      # jobs run in one transaction by run_jobs
 
 
 def run_jobs(engine: Engine, job_ids: list[int], make_session: Callable[[int | None], Any], *,
-             owner: str | None = None, lease: float | None = None) -> dict[int, str | None]:
+             owner: str | None = None, lease: float | None = None, top_up: bool = False
+             ) -> dict[int, str | None]:
     """run_job for many jobs at less cost: claimed in one statement per BATCH, and the
     in-transaction jobs of one actor run in one transaction, each in a savepoint of its
     own (a job that fails rolls back alone and is recorded in that transaction), so a
     batch is one commit instead of one per job. What the guarantees say of one job holds
-    for each. Returns each job's new status (None: not run by this call)."""
+    for each. With `top_up` (an RQ worker) the last batch is filled up to BATCH with jobs
+    handed to RQ that no runner has yet (outbox.claim_handed_over): a worker behind a
+    queue of one-job RQ jobs runs them fifty to a transaction, and those RQ jobs then
+    find their rows taken. Returns each job's new status (None: not run by this call;
+    the jobs topped up are in it too)."""
     owner = owner or runner_name()
     statuses: dict[int, str | None] = {job_id: None for job_id in job_ids}
-    for start in range(0, len(job_ids), BATCH):
+    starts = list(range(0, len(job_ids), BATCH)) or [0]
+    for start in starts:
         with engine.begin() as conn:
             outbox.relax_commit(conn)
-            claimed = outbox.claim_many(conn, job_ids[start:start + BATCH], owner, now=outbox.utcnow(),
-                                        lease=lease or lease_seconds())
+            now, held = outbox.utcnow(), lease or lease_seconds()
+            chunk = job_ids[start:start + BATCH]
+            claimed = outbox.claim_many(conn, chunk, owner, now=now, lease=held) if chunk else []
+            if top_up and start == starts[-1]:
+                claimed += outbox.claim_handed_over(conn, owner, kinds=sorted(kinds()), now=now, lease=held,
+                                                    limit=BATCH - len(claimed))
         statuses.update(_run_claimed(engine, claimed, owner, make_session))
     return statuses
 
