@@ -95,6 +95,7 @@ class UnitOfWork:
         self._org: Org | None = None
         self._after_commit: list[Callable[[], Any]] = []
         self._jobs: list[int] = []          # handed to a runner once this commits
+        self._inserts: list[tuple[sa.Table, dict]] = []     # written just before the commit
         # The chain of automations this unit of work runs the actions of (runtime/automations):
         # 0 for a person or a command; the writes here enqueue automations at this depth.
         self.automation_depth = 0
@@ -170,6 +171,22 @@ class UnitOfWork:
             self._jobs.append(job_id)
         return job_id
 
+    def insert_before_commit(self, table: sa.Table, row: dict) -> None:
+        """Insert `row` into `table` in this transaction, just before it commits, with the
+        other rows given for that table in one statement (a log row per job of a batch:
+        the automation run log). For rows nothing reads back before the commit."""
+        if not self.writable:
+            raise FormworkError("insert_before_commit belongs to a unit of work that writes")
+        self._inserts.append((table, row))
+
+    def _flush_inserts(self) -> None:
+        inserts, self._inserts = self._inserts, []
+        by_table: dict[sa.Table, list[dict]] = {}
+        for table, row in inserts:
+            by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            self.conn.execute(table.insert(), rows)
+
     def hand_over_after_commit(self, job_ids: list[int]) -> None:
         """Give these queued jobs to a runner once this commits (`jobs retry` uses it)."""
         self._jobs.extend(job_ids)
@@ -235,6 +252,7 @@ class Session:
             with self.engine.begin() as conn:
                 uow = UnitOfWork(self, conn, writable=True)
                 result = work(uow)      # its jobs (uow.enqueue) are written in this transaction
+                uow._flush_inserts()
             return uow, result
         uow, result = run_again_on_contention(attempt, attempts=attempts, sleep=sleep)
         uow._committed()        # outside the retry: committed work is never run again
@@ -246,6 +264,7 @@ class Session:
             with self.engine.begin() as conn:
                 uow = UnitOfWork(self, conn, writable=True)
                 yield uow
+                uow._flush_inserts()
         except sa.exc.DBAPIError as exc:
             reason = contention_reason(exc)
             if reason is None:

@@ -6,7 +6,8 @@ is TRUE, runs the actions in order in the job's unit of work, one level deeper i
 chain (so what they write triggers automations at depth + 1). The actions succeed or
 fail together: the first that raises rolls back what the run wrote (a savepoint) and the
 others are not run, so running a failed run again is safe. Every run leaves one row of
-fw_automation_runs (status done, skipped, failed; `stopped` rows are written by the
+fw_automation_runs (written before the commit, with the other runs of the same batch of
+jobs in one INSERT) (status done, skipped, failed; `stopped` rows are written by the
 listener): the trigger, the inputs, each action's result or error, the depth and the
 duration. A failed run does not fail its job (the run log holds it; `formwork
 automations rerun RUN_ID` runs it again).
@@ -23,6 +24,7 @@ from runtime.automations.actions import ACTIONS
 from runtime.automations.compiled import RUN_KIND, automations_for
 from runtime.automations.scope import build_scope
 from runtime.jobs.outbox import utcnow
+from runtime.records.transactions import atomic_block
 
 DONE, SKIPPED, FAILED, STOPPED = "done", "skipped", "failed", "stopped"
 
@@ -36,9 +38,9 @@ def run_automation(ctx, payload: dict) -> dict:
     status, error = _run(uow, payload, ctx.job.key, run["actions"])
     run.update(status=status, error=error, duration_ms=(time.perf_counter() - started) * 1000,
                created_at=utcnow())
-    run_id = uow.conn.execute(system.automation_runs.insert().values(**run)
-                              .returning(system.automation_runs.c.id)).scalar()
-    return {"run": run_id, "status": status}
+    # Written with the other runs of the job's batch, in one statement, before the commit.
+    uow.insert_before_commit(system.automation_runs, run)
+    return {"status": status}
 
 
 def _run(uow, payload: dict, run_key: str, results: list[dict]) -> tuple[str, str | None]:
@@ -65,19 +67,18 @@ def _run(uow, payload: dict, run_key: str, results: list[dict]) -> tuple[str, st
 
 
 def _actions(uow, scope, automation, results: list[dict]) -> tuple[str, str | None]:
-    savepoint = uow.conn.begin_nested()
-    for action in automation.actions:
-        try:
-            result = ACTIONS[action.kind].run(scope, action)
-        except Exception as exc:        # the run log says what failed; the job itself is done
-            savepoint.rollback()
-            message = describe(exc)
-            results.append({"kind": action.kind, "status": FAILED, "error": message})
-            for earlier in results[:-1]:
-                earlier["status"] = "rolled_back"
-            return FAILED, f"{action.path} ({action.kind}): {message}"
-        results.append({"kind": action.kind, "status": DONE, "result": _jsonable(result)})
-    savepoint.commit()
+    current = None
+    try:
+        with atomic_block(uow.conn):        # all or nothing, one savepoint for every write
+            for current in automation.actions:
+                result = ACTIONS[current.kind].run(scope, current)
+                results.append({"kind": current.kind, "status": DONE, "result": _jsonable(result)})
+    except Exception as exc:        # the run log says what failed; the job itself is done
+        message = describe(exc)
+        for earlier in results:
+            earlier["status"] = "rolled_back"
+        results.append({"kind": current.kind, "status": FAILED, "error": message})
+        return FAILED, f"{current.path} ({current.kind}): {message}"
     return DONE, None
 
 

@@ -105,6 +105,27 @@ def claim_many(conn: sa.Connection, job_ids: list[int], owner: str, *, now: date
     return sorted((Job.of(row) for row in rows), key=lambda job: job.id)
 
 
+def claim_handed_over(conn: sa.Connection, owner: str, *, kinds: list[str], limit: int, now: datetime,
+                      lease: float) -> list[Job]:
+    """Claim up to `limit` more jobs of `kinds` that were handed to RQ and are due but that
+    no runner has yet (their RQ jobs wait in the queue behind this one): an RQ worker tops
+    its batch up with them, and their own RQ jobs then find them taken. One UPDATE ...
+    RETURNING; on PostgreSQL FOR UPDATE SKIP LOCKED, so two workers take different rows
+    and never wait for each other."""
+    if limit <= 0 or not kinds:
+        return []
+    pick = (sa.select(_j.c.id).where(_j.c.status == QUEUED, _j.c.run_at <= now, _j.c.dispatched_at.is_not(None),
+                                     _j.c.kind.in_(kinds), _j.c.attempts < _j.c.max_attempts)
+            .order_by(_j.c.id).limit(limit))
+    if Dialect.of(conn).row_locks:
+        pick = pick.with_for_update(skip_locked=True)
+    rows = conn.execute(_j.update().where(_j.c.id.in_(pick.scalar_subquery()), _j.c.status == QUEUED)
+                        .values(status=RUNNING, attempts=_j.c.attempts + 1, lease_owner=owner,
+                                lease_until=now + timedelta(seconds=lease), started_at=now)
+                        .returning(*_j.c)).all()
+    return sorted((Job.of(row) for row in rows), key=lambda job: job.id)
+
+
 _now = sa.bindparam("now", type_=_j.c.run_at.type)
 _CLAIM = (_j.update()
           .where(_j.c.id == sa.bindparam("job_id"), _j.c.attempts < _j.c.max_attempts,
@@ -133,6 +154,22 @@ def finish(conn: sa.Connection, job: Job, owner: str, *, now: datetime) -> bool:
 _FINISH = (_j.update()
            .where(_j.c.id == sa.bindparam("job_id"), _j.c.status == RUNNING, _j.c.lease_owner == sa.bindparam("owner"))
            .values(status=DONE, finished_at=_now, lease_owner=None, lease_until=None))
+
+
+def finish_many(conn: sa.Connection, jobs: list[Job], owner: str, *, now: datetime) -> set[int]:
+    """finish() for many jobs in one UPDATE ... RETURNING: the ids marked done (a job
+    missing from them went to another runner meanwhile)."""
+    if not jobs:
+        return set()
+    return set(conn.execute(_FINISH_MANY, {"job_ids": [job.id for job in jobs], "owner": owner, "now": now})
+               .scalars())
+
+
+_FINISH_MANY = (_j.update()
+                .where(_j.c.id.in_(sa.bindparam("job_ids", expanding=True)), _j.c.status == RUNNING,
+                       _j.c.lease_owner == sa.bindparam("owner"))
+                .values(status=DONE, finished_at=_now, lease_owner=None, lease_until=None)
+                .returning(_j.c.id))
 
 
 def fail(conn: sa.Connection, job: Job, owner: str, error: str, *, retry_in: float | None,

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from runtime.jobs import outbox
 from runtime.jobs.config import lease_seconds, runner_name
 from runtime.jobs.context import JobContext
-from runtime.jobs.registry import JobKind, find_kind
+from runtime.jobs.registry import JobKind, find_kind, kinds
 
 log = logging.getLogger("formwork.jobs")
 
@@ -46,19 +46,29 @@ BATCH = 50      # jobs run in one transaction by run_jobs
 
 
 def run_jobs(engine: Engine, job_ids: list[int], make_session: Callable[[int | None], Any], *,
-             owner: str | None = None, lease: float | None = None) -> dict[int, str | None]:
+             owner: str | None = None, lease: float | None = None, top_up: bool = False
+             ) -> dict[int, str | None]:
     """run_job for many jobs at less cost: claimed in one statement per BATCH, and the
     in-transaction jobs of one actor run in one transaction, each in a savepoint of its
     own (a job that fails rolls back alone and is recorded in that transaction), so a
     batch is one commit instead of one per job. What the guarantees say of one job holds
-    for each. Returns each job's new status (None: not run by this call)."""
+    for each. With `top_up` (an RQ worker) the last batch is filled up to BATCH with jobs
+    handed to RQ that no runner has yet (outbox.claim_handed_over): a worker behind a
+    queue of one-job RQ jobs runs them fifty to a transaction, and those RQ jobs then
+    find their rows taken. Returns each job's new status (None: not run by this call;
+    the jobs topped up are in it too)."""
     owner = owner or runner_name()
     statuses: dict[int, str | None] = {job_id: None for job_id in job_ids}
-    for start in range(0, len(job_ids), BATCH):
+    starts = list(range(0, len(job_ids), BATCH)) or [0]
+    for start in starts:
         with engine.begin() as conn:
             outbox.relax_commit(conn)
-            claimed = outbox.claim_many(conn, job_ids[start:start + BATCH], owner, now=outbox.utcnow(),
-                                        lease=lease or lease_seconds())
+            now, held = outbox.utcnow(), lease or lease_seconds()
+            chunk = job_ids[start:start + BATCH]
+            claimed = outbox.claim_many(conn, chunk, owner, now=now, lease=held) if chunk else []
+            if top_up and start == starts[-1]:
+                claimed += outbox.claim_handed_over(conn, owner, kinds=sorted(kinds()), now=now, lease=held,
+                                                    limit=BATCH - len(claimed))
         statuses.update(_run_claimed(engine, claimed, owner, make_session))
     return statuses
 
@@ -75,29 +85,37 @@ def _run_claimed(engine: Engine, claimed: list[outbox.Job], owner: str, make_ses
     for actor_id, batch in together.items():
         try:
             statuses.update(_run_together(make_session(actor_id), batch, owner))
-        except Exception:       # the batch's transaction failed as a whole: each on its own
-            log.exception("a batch of %d jobs failed as a whole; running them one by one", len(batch))
+        except Exception as exc:    # the batch's transaction failed as a whole: each on its own
+            if isinstance(exc, LeaseLost):
+                log.warning("%s; running the batch of %d jobs one by one", exc, len(batch))
+            else:
+                log.exception("a batch of %d jobs failed as a whole; running them one by one", len(batch))
             statuses.update({job.id: _run_one(engine, kind, job, owner, make_session) for kind, job in batch})
     return statuses
 
 
 def _run_together(session, batch: list[tuple[JobKind, outbox.Job]], owner: str) -> dict[int, str | None]:
+    """The jobs of one actor in one transaction, each in a savepoint; those that succeed
+    are marked done by one UPDATE at the end. When that UPDATE finds a job no longer this
+    runner's (it ran past its lease), LeaseLost rolls the whole transaction back and the
+    caller runs the batch one job at a time, where only that job's writes are lost."""
     statuses: dict[int, str | None] = {}
     with session.write() as uow:
+        done: list[outbox.Job] = []
         for kind, job in batch:
-            callbacks, follow_ups = len(uow._after_commit), len(uow._jobs)
+            marks = len(uow._after_commit), len(uow._jobs), len(uow._inserts)
             try:
                 with uow.conn.begin_nested():
                     kind.handler(JobContext(job, session, uow), job.payload)
-                    if not outbox.finish(uow.conn, job, owner, now=outbox.utcnow()):
-                        raise LeaseLost(f"job {job.id} ran past its lease and another runner took it")
-                statuses[job.id] = outbox.DONE
-            except LeaseLost as exc:
-                log.warning("%s", exc)
-                statuses[job.id] = None
+                done.append(job)
             except Exception as exc:    # rolled back to the savepoint: this job's writes only
-                del uow._after_commit[callbacks:], uow._jobs[follow_ups:]
+                del uow._after_commit[marks[0]:], uow._jobs[marks[1]:], uow._inserts[marks[2]:]
                 statuses[job.id] = _failure(uow.conn, kind, job, owner, exc)
+        finished = outbox.finish_many(uow.conn, done, owner, now=outbox.utcnow())
+        if len(finished) != len(done):
+            lost = sorted({job.id for job in done} - finished)
+            raise LeaseLost(f"jobs {lost} ran past their lease and another runner took them")
+        statuses.update({job.id: outbox.DONE for job in done})
     return statuses
 
 

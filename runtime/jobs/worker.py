@@ -2,6 +2,9 @@
 
 Each RQ job carries only job ids; `perform(*job_ids)` claims each fw_jobs row and runs it
 (runtime/jobs/runner.py), so a job put on RQ twice, or picked by two workers, runs once.
+It also tops its batch up with jobs handed to RQ whose RQ jobs are still in the queue
+(up to 50 in one transaction; runner.run_jobs top_up), so a queue of one-job RQ jobs
+costs one commit per fifty jobs, and those RQ jobs then find their rows taken.
 The worker is RQ's SimpleWorker: jobs run in the worker process itself (no fork per
 job), sharing its database connection pool; run several workers for parallelism.
 """
@@ -27,7 +30,7 @@ def perform(*job_ids: int) -> list[str | None]:
     """What an RQ job runs: the fw_jobs rows `job_ids`, one after another, in this
     worker's database; their new statuses (None for one another runner had)."""
     engine = _worker_engine or _engine_for(database_url())
-    statuses = run_jobs(engine, list(job_ids), Session(engine).job_session)
+    statuses = run_jobs(engine, list(job_ids), Session(engine).job_session, top_up=True)
     return [statuses[job_id] for job_id in job_ids]
 
 

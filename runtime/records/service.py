@@ -48,6 +48,7 @@ from runtime.permissions.policy import CREATE, DELETE, EDIT, FULL, FULL_ACCESS, 
 from runtime.records import history
 from runtime.records.events import EventKind, Listeners, RecordChange, RecordEvent
 from runtime.records.loading import PageLoader
+from runtime.records.transactions import in_atomic_block
 from runtime.records.validation import CleanedRecord, RecordCleaner, check_references, check_unique
 
 MAX_PAGE_SIZE = 500
@@ -91,6 +92,8 @@ def _all_or_nothing(write):
     transaction goes on with other writes after catching the error."""
     @wraps(write)
     def run(self, *args, **kwargs):
+        if in_atomic_block(self.conn):      # the enclosing block rolls back as a whole
+            return write(self, *args, **kwargs)
         with self.conn.begin_nested():
             return write(self, *args, **kwargs)
     return run

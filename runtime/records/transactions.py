@@ -27,7 +27,8 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -40,6 +41,31 @@ RETRYABLE = {"40P01": "deadlock detected", "40001": "serialization failure"}
 ATTEMPTS = 5
 BACKOFF = 0.05      # seconds: the first pause is up to this long, each further one up to twice the last
 SQLITE_BUSY = 5
+ATOMIC_BLOCK = "formwork.atomic_block"      # conn.info key: inside atomic_block()
+
+
+@contextmanager
+def atomic_block(conn: sa.Connection) -> Iterator[None]:
+    """A savepoint around many writes that is rolled back whenever any error leaves it
+    (an automation run's actions: all or nothing). Inside it the record service skips
+    the savepoint each of its write methods opens otherwise (they exist so that a caller
+    catching a refused write can go on; here nothing goes on past an error but the
+    rollback of the whole block): two statements fewer per write."""
+    outer = conn.info.get(ATOMIC_BLOCK, False)
+    savepoint = conn.begin_nested()
+    conn.info[ATOMIC_BLOCK] = True
+    try:
+        yield
+    except BaseException:
+        conn.info[ATOMIC_BLOCK] = outer
+        savepoint.rollback()
+        raise
+    conn.info[ATOMIC_BLOCK] = outer
+    savepoint.commit()
+
+
+def in_atomic_block(conn: sa.Connection) -> bool:
+    return conn.info.get(ATOMIC_BLOCK, False)
 
 
 def write_transaction(engine: Engine, work: Callable[[sa.Connection], T], *, attempts: int = ATTEMPTS,

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from runtime.automations import MAX_DEPTH
 from runtime.session import Session
 from tests.support.automations import automation, install, jobs_of, rows, runs
 
 CREATE_TASK = {"kind": "create_record", "form": "tasks",
                "values": {"title": '"call " & name', "lead": "id", "count": "score * 2"}}
+# A run of two actions (update the triggering record, create a task), savepoints included:
+# its job's INSERT (1) and savepoint (2), the record read (1), one savepoint for all its
+# actions (2), the update (lock, read, UPDATE in a savepoint, history, read back: 7), the
+# create (INSERT in a savepoint, history, read back: 5). Before the actions shared one
+# savepoint (the record service's own per write: 4 more) and the run log and done mark
+# were written once per batch (2 more), a run cost 24.
+RUN_STATEMENTS = 18
 
 
 def test_a_created_record_runs_its_automation_after_the_commit(db):
@@ -105,3 +114,39 @@ def test_a_failing_action_rolls_back_the_run_and_is_logged(db):
                             "tasks record #999999 does not exist or is in the recycle bin")
     assert [a["status"] for a in run["actions"]] == ["rolled_back", "failed"]
     assert rows(db, app, "tasks") == [] and rows(db, app, "leads")[0]["name"] == "王"
+
+
+def _every_statement(engine):
+    """Every statement sent, savepoints included (what a run costs in round trips), by
+    its first words."""
+    sent: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        words = statement.split()
+        table = words[2] if words[0].upper() in ("INSERT", "DELETE") else words[1]
+        sent.append(words[0].upper() if words[0].upper() in ("SAVEPOINT", "RELEASE") else f"{words[0]} {table}")
+    return sent, listen
+
+
+def test_the_statements_of_a_run_are_constant_in_the_batch_size(db):
+    """The runs of one commit run in one transaction: per run, its job's savepoint, one
+    savepoint for all its actions, the record read, the actions' own writes; the claim,
+    the run log (one INSERT for the batch) and the done mark (one UPDATE) once."""
+    install(db, automation("on_new", {"kind": "record_created"}, [
+        {"kind": "update_record", "values": {"note": '"seen"'}}, CREATE_TASK]))
+    Session(db).write(lambda uow: uow.records("auto").create("leads", {"name": "warm"}))  # app loaded
+    counts = {}
+    for size in (1, 5):
+        sent, listen = _every_statement(db)
+        sa.event.listen(db, "before_cursor_execute", listen)
+        try:
+            Session(db).write(lambda uow: uow.records("auto").bulk_create(
+                "leads", [{"name": f"{size}-{n}", "score": n} for n in range(size)]))
+        finally:
+            sa.event.remove(db, "before_cursor_execute", listen)
+        counts[size] = sent
+        assert sent.count("INSERT fw_automation_runs") == 1
+        assert sum(s.startswith("UPDATE fw_jobs") for s in sent) == 2      # the claim, the done mark
+    per_run = (len(counts[5]) - len(counts[1])) / 4
+    assert per_run == RUN_STATEMENTS, (per_run, counts[5])
+    assert len(runs(db)) == 7 and {r["status"] for r in runs(db)} == {"done"}

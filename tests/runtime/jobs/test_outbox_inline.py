@@ -222,3 +222,38 @@ def test_jobs_run_together_each_fails_alone(jobs_db, count_statements):
     statuses = {job.id: (job.status, job.attempts) for job in _jobs(jobs_db)}
     assert statuses == {ids[0]: ("done", 1), ids[1]: ("queued", 1), ids[2]: ("done", 1)}
     assert "ValueError: second step failed" in _job(jobs_db, ids[1]).last_error
+
+
+def test_a_job_of_a_batch_whose_lease_another_runner_took_loses_its_writes_alone(jobs_db):
+    """The jobs of a batch are marked done by one UPDATE at the end; one whose lease went
+    to another runner meanwhile makes the batch run again one job at a time, where only
+    that job's writes roll back: every other effect happens once."""
+    def stolen(ctx, payload):
+        ctx.uow.conn.execute(effects.insert().values(job_id=ctx.job.id, tag="stolen", attempt=ctx.attempt))
+        ctx.uow.conn.execute(system.jobs.update().where(system.jobs.c.id == ctx.job.id)
+                             .values(lease_owner="another-runner"))
+    jobs.register("test.stolen", stolen)
+    try:
+        with Session(jobs_db).write() as uow:
+            ids = [uow.enqueue(EFFECT, {"tag": "a"}), uow.enqueue("test.stolen", {}),
+                   uow.enqueue(EFFECT, {"tag": "b"})]
+    finally:
+        jobs.unregister("test.stolen")
+    assert effect_tags(jobs_db) == ["a", "b"]
+    statuses = {job.id: job.status for job in _jobs(jobs_db)}
+    assert statuses == {ids[0]: "done", ids[1]: "running", ids[2]: "done"}
+
+
+def test_a_batch_is_marked_done_by_one_statement(jobs_db, count_statements):
+    """Claim, each job's work (in a savepoint), one UPDATE marking them all done: the
+    statements of a batch grow by the jobs' own work only (the counter leaves savepoints
+    out)."""
+    def batch_statements(count: int) -> int:
+        with count_statements(jobs_db) as counter:
+            with Session(jobs_db).write() as uow:
+                for n in range(count):
+                    uow.enqueue(EFFECT, {"tag": f"{count}-{n}"})
+        return counter.count
+    one, five = batch_statements(1), batch_statements(5)
+    assert five - one == 4 * 2          # per job: its INSERT into fw_jobs and its effect
+    assert len(effect_tags(jobs_db)) == 6

@@ -117,3 +117,20 @@ def test_with_redis_down_the_write_succeeds_and_a_drain_hands_the_job_over_later
     assert drain(jobs_db) == 0                           # handed over once
     run_worker(jobs_db, REDIS_URL, burst=True)
     assert effect_tags(jobs_db) == ["waited"] and _jobs(jobs_db)[0].status == "done"
+
+
+def test_a_worker_tops_its_batch_up_with_jobs_waiting_in_the_queue(jobs_db, rq_queue, count_statements):
+    """Five commits put five one-job RQ jobs on the queue; the worker's first RQ job claims
+    all five in its claim transaction and runs them in one transaction; the four RQ jobs
+    after it find their rows taken (a claim that changes nothing each). Each effect once."""
+    ids = [_enqueue(jobs_db, [tag])[0] for tag in "abcde"]
+    with count_statements(jobs_db) as counter:
+        assert run_worker(jobs_db, REDIS_URL, burst=True) is True
+    assert effect_tags(jobs_db) == ["a", "b", "c", "d", "e"]
+    jobs = _jobs(jobs_db)
+    assert [(job.id, job.status, job.attempts) for job in jobs] == [(i, "done", 1) for i in ids]
+    assert len({job.started_at for job in jobs}) == 1           # claimed together
+    assert sum(s.lstrip().upper().startswith("INSERT INTO TEST_JOB_EFFECTS") for s in counter.statements) == 5
+    done_marks = [s for s in counter.statements if s.lstrip().upper().startswith("UPDATE FW_JOBS SET STATUS")
+                  and "RETURNING" in s.upper() and "ATTEMPTS" not in s.upper()]
+    assert len(done_marks) == 1                                 # one transaction marked all five done
