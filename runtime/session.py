@@ -56,7 +56,7 @@ from engine.compiled.app import App
 from engine.errors import CodedError, ConcurrentWriteError, FormworkError, NotFound
 from engine.fields.base import DEFAULT_TZ
 from engine.i18n import register_messages
-from engine.storage.db import read_connection
+from engine.storage.db import Connections, read_connection
 from runtime.actor import Actor, actor_for
 from runtime.automations.listener import automation_listener
 from runtime.automations.triggers import on_workflow_event
@@ -217,8 +217,11 @@ class Session:
     the app's permission sets for a user (ROLE_POLICY, runtime/permissions/roles.py)."""
 
     def __init__(self, engine: Engine, actor: Actor | None = None, *, policy: Policy | None = None,
-                 tz: ZoneInfo = DEFAULT_TZ, now=None):
+                 tz: ZoneInfo = DEFAULT_TZ, now=None, connections: Connections | None = None):
+        """`connections`: where its transactions get their connection (engine/storage/db.py);
+        by default a pooled one each, a web request lends its one (OneConnection)."""
         self.engine, self.actor = engine, actor or Actor.system()
+        self.connections = connections or Connections(engine)
         self.policy = policy or policy_for(self.actor)
         self.tz, self.now = tz, now
 
@@ -249,7 +252,7 @@ class Session:
             return self._write_once()
 
         def attempt() -> tuple[UnitOfWork, T]:
-            with self.engine.begin() as conn:
+            with self.connections.write() as conn:
                 uow = UnitOfWork(self, conn, writable=True)
                 result = work(uow)      # its jobs (uow.enqueue) are written in this transaction
                 uow._flush_inserts()
@@ -261,7 +264,7 @@ class Session:
     @contextmanager
     def _write_once(self) -> Iterator[UnitOfWork]:
         try:
-            with self.engine.begin() as conn:
+            with self.connections.write() as conn:
                 uow = UnitOfWork(self, conn, writable=True)
                 yield uow
                 uow._flush_inserts()
@@ -283,5 +286,5 @@ class Session:
 
     @contextmanager
     def _read_once(self) -> Iterator[UnitOfWork]:
-        with read_connection(self.engine) as conn:
+        with self.connections.read() as conn:
             yield UnitOfWork(self, conn, writable=False)

@@ -40,7 +40,7 @@ from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
 from web.files.views import bp as files_bp
 from web.forms.views import bp as forms_bp
-from web.context import EXTENSION, WebState, current_actor, page_lang
+from web.context import EXTENSION, WebState, current_actor, page_lang, release_connection
 from web.errors import register_error_handlers
 from web.formatting import init_formatting
 from web.i18n import init_i18n
@@ -94,4 +94,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    app.teardown_request(release_connection)
     return app

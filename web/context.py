@@ -14,6 +14,9 @@
   when nobody is signed in.
 - `page_lang()`: "zh" or "en", the language of this page (runtime messages use it).
 - `db_engine()`: the SQLAlchemy engine of the app (for what is not a unit of work).
+- `request_connections()`: the request's one pooled connection (engine/storage/db.py
+  OneConnection), lent to who-is-asking and to every unit of work of the request, given
+  back when the request ends (`release_connection`, a teardown of create_app).
 - `login_required`: a view decorator; anonymous requests go to /login?next=...
 
 Who is signed in is worked out once per request by web/auth/identity.py.
@@ -29,6 +32,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from runtime.actor import Actor
 from runtime.api.errors import ApiError, admin_required as admin_required_error, unauthorized
+from engine.storage.db import OneConnection
 from runtime.auth import RateLimiter
 from runtime.permissions import Policy
 from runtime.session import Session
@@ -60,6 +64,21 @@ def db_engine() -> Engine:
     return state().engine
 
 
+def request_connections() -> OneConnection:
+    """The request's connection, checked out at its first transaction."""
+    found = g.get("db_connections")
+    if found is None:
+        found = g.db_connections = OneConnection(db_engine())
+    return found
+
+
+def release_connection(_error=None) -> None:
+    """Give the request's connection back to the pool (a teardown of every request)."""
+    found = g.pop("db_connections", None)
+    if found is not None:
+        found.close()
+
+
 def current_actor() -> Actor | None:
     return g.get("actor")
 
@@ -86,7 +105,8 @@ def runtime_session() -> Session:
         raise SignInRequired()
     found = g.get("runtime_session")
     if found is None:
-        found = g.runtime_session = Session(db_engine(), actor, policy=state().policy)
+        found = g.runtime_session = Session(db_engine(), actor, policy=state().policy,
+                                            connections=request_connections())
     return found
 
 

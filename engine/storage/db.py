@@ -104,6 +104,79 @@ def read_connection(engine: Engine) -> Iterator[sa.Connection]:
         yield conn.execution_options(**{READ_ONLY: True, **Dialect.of(conn).read_only_options})
 
 
+class Connections:
+    """Where a unit of work's transactions get their connection: a pooled one checked out
+    for each transaction and given back at its end (this class: commands, jobs, tests).
+
+        with connections.read() as conn: ...     # as read_connection(engine)
+        with connections.write() as conn: ...    # as engine.begin(): committed at the end
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def read(self):
+        return read_connection(self.engine)
+
+    def write(self):
+        return self.engine.begin()
+
+    def close(self) -> None:
+        """Give back what is held (nothing here)."""
+
+
+class OneConnection(Connections):
+    """One pooled connection lent to every transaction of a short sequence (a web request:
+    who is asking, its work, the top bar), checked out at the first and given back by
+    close(). Each checkout costs a round trip on PostgreSQL (the pool's ping) and each
+    give-back another (its rollback), which was a third of a small API request; one
+    connection per request pays them once. Each transaction is still its own (a read is
+    read-only, a write commits at its end); a transaction begun while another holds the
+    connection (a read inside a write) takes a connection of its own, as before."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(engine)
+        self._conn: sa.Connection | None = None
+
+    def _free(self, read_only: bool) -> sa.Connection | None:
+        """The lent connection set for a read or a write, or None when it is in use."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        elif self._conn.invalidated or self._conn.in_transaction():
+            return None
+        conn = self._conn
+        if bool(conn.get_execution_options().get(READ_ONLY)) is not read_only:
+            options = Dialect.of(conn).read_only_options
+            conn.execution_options(**{READ_ONLY: read_only, **{k: (v if read_only else False)
+                                                               for k, v in options.items()}})
+        return conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        conn = self._free(read_only=True)
+        if conn is None:
+            with read_connection(self.engine) as own:
+                yield own
+            return
+        with conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        conn = self._free(read_only=False)
+        if conn is None:
+            with self.engine.begin() as own:
+                yield own
+            return
+        with conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
     """Writers begin IMMEDIATE: they take the write lock first, so they queue for it
     (busy_timeout) instead of failing halfway when another writer holds it. Readers

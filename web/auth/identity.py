@@ -9,18 +9,19 @@
 Both are one SELECT in a read-only transaction (runtime/auth/requester.py: the user,
 epoch, roles and departments together), nothing cached, so a deactivation ends a
 session on its very next request. A key's last use is written (in a short write
-transaction of its own) only when the one noted is over a minute old.
+transaction of its own) only when the one noted is over a minute old. Both go through
+the request's one connection (web/context.py request_connections), which the request's
+work uses next.
 """
 from __future__ import annotations
 
 from flask import g, request, session
 from werkzeug.exceptions import Unauthorized
 
-from engine.storage.db import read_connection
 from runtime.api.errors import ApiError, api_key_invalid
 from runtime.auth import ApiKeys
 from runtime.auth.requester import key_user, session_user
-from web.context import db_engine, page_lang
+from web.context import page_lang, request_connections
 
 SESSION_USER, SESSION_EPOCH = "uid", "epoch"
 
@@ -48,18 +49,18 @@ def load_identity() -> None:
 
 
 def _from_api_key(token: str) -> None:
-    with read_connection(db_engine()) as conn:
+    with request_connections().read() as conn:
         found = key_user(conn, token, lang=page_lang())
     if found is None:
         raise InvalidApiKey()
     if found.touch_due:                         # at most once a minute per key
-        with db_engine().begin() as conn:
+        with request_connections().write() as conn:
             ApiKeys(conn).note_use(found.key_id)
     g.actor, g.api_key_id, g.signed_in_via = found.actor, found.key_id, "api_key"
 
 
 def _from_session() -> None:
-    with read_connection(db_engine()) as conn:
+    with request_connections().read() as conn:
         found = session_user(conn, session.get(SESSION_USER), lang=page_lang())
     if found is None or not found.actor.is_active or found.epoch != session.get(SESSION_EPOCH):
         end_session()
