@@ -34,6 +34,7 @@ KIND_MODULES: list[str] = [
     "runtime.automations.triggers",
     "runtime.notifications.jobs",
     "runtime.webhooks.deliver",
+    "runtime.rewards.settle",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5
