@@ -255,10 +255,18 @@ def due_vesting(uow, now: datetime) -> int:
 def vest_job(ctx, payload: dict) -> dict:
     """A held reward's hold is over (the scheduler's due source enqueued this job on
     vests_on): pending -> vested; a reward cancelled in the meantime stays cancelled."""
-    moved = ctx.uow.conn.execute(ENTRIES.update().where(ENTRIES.c.id == payload["entry"],
-                                                        ENTRIES.c.status == PENDING)
-                                 .values(status=VESTED, updated_at=utcnow())).rowcount
-    return {"vested": bool(moved)}
+    return {"vested": bool(_vest(ctx.uow.conn, ENTRIES.c.id == payload["entry"]))}
+
+
+def vest_due(conn, today: date) -> int:
+    """Vest at once every held reward due by `today` (what the jobs of the due source do one
+    by one; for sample data and a scheduler's catch-up)."""
+    return _vest(conn, ENTRIES.c.vests_on <= today.isoformat())
+
+
+def _vest(conn, where) -> int:
+    return conn.execute(ENTRIES.update().where(where, ENTRIES.c.status == PENDING)
+                        .values(status=VESTED, updated_at=utcnow())).rowcount
 
 
 jobs.register(SETTLE_KIND, settle_job, max_attempts=5, backoff=5.0)
