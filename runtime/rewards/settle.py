@@ -72,11 +72,12 @@ def settle_record(uow, app_key: str, form_key: str, record_id: int) -> dict:
     values = value_context(uow)
     inputs = record_inputs(app, form_key, record, values)
     today = (values.now or utcnow()).astimezone(uow.session.tz).date()
+    chains: dict[tuple, list[int]] = {}         # the rules of a form share the walk up the chain
     for rule in rules:
         if rule.refunded and _holds(app, rule.refunded, inputs):
             done["reversed"] += reverse(uow.conn, app_key, rule, form_key, record_id)
         elif record["deleted_at"] is None and rule.when and _holds(app, rule.when, inputs):
-            entry = earn(uow, app, rule, form_key, record, inputs, today)
+            entry = earn(uow, app, rule, form_key, record, inputs, today, chains)
             if entry is not None:
                 done["entered"].append(entry)
     return done
@@ -100,13 +101,17 @@ def referral_chain(conn, app, customers_form: str, referrer_field: str, friend_i
     return chain
 
 
-def earn(uow, app, rule: RewardRule, form_key: str, record: dict, inputs: dict, today: date) -> int | None:
+def earn(uow, app, rule: RewardRule, form_key: str, record: dict, inputs: dict, today: date,
+         chains: dict[tuple, list[int]]) -> int | None:
     conn = uow.conn
     friend = record["fields"].get(rule.customer)
     if friend is None:
         return None
     customers = app.require_form(form_key).field(rule.customer).config["target"]
-    chain = referral_chain(conn, app, customers, rule.referrer_field, friend)
+    walk = (customers, rule.referrer_field, friend)
+    chain = chains.get(walk)
+    if chain is None:
+        chain = chains[walk] = referral_chain(conn, app, customers, rule.referrer_field, friend)
     if len(chain) <= rule.level:
         return None
     beneficiary = chain[rule.level]
