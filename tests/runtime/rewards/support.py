@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from engine.compiled import compiled
 from engine.storage import system
 from engine.storage.db import read_connection
 from engine.validation import check_definition_warnings
@@ -77,3 +78,13 @@ def ledger(engine, **where) -> list[dict]:
         query = query.where(table.c[key] == value)
     with read_connection(engine) as conn:
         return [{**dict(r), "amount": Decimal(r["amount_cents"]) / 100} for r in conn.execute(query).mappings()]
+
+
+def pay_silently(engine, app, deal_ids: list[int]) -> None:
+    """Mark deals paid behind the record service's back: no event, so no settle job; only
+    what the test settles itself runs."""
+    capp = compiled(app)
+    table = capp.tables.form_table("deals")
+    paid = table.c[capp.types.of(capp.require_form("deals").field("paid")).columns()[0].name]
+    with engine.begin() as conn:
+        conn.execute(sa.update(table).where(table.c.id.in_(deal_ids)).values({paid: True}))

@@ -5,12 +5,9 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-import sqlalchemy as sa
-
-from engine.compiled import compiled
 from runtime.rewards import settle_record
 from runtime.session import Session
-from tests.runtime.rewards.support import deal, install, ledger, rule
+from tests.runtime.rewards.support import deal, install, ledger, pay_silently, rule
 
 FRIENDS = 12
 
@@ -25,12 +22,7 @@ def test_two_workers_with_retries_enter_each_reward_once(db):
         "name": f"友{i}", "referrer": referrer})["id"] for i in range(FRIENDS)])
     deals = [deal(db, friend, 10000, paid=False) for friend in friends]
     assert ledger(db) == []
-    # paid behind the record service's back: no event, so only the two workers settle them
-    capp = compiled(app)
-    table = capp.tables.form_table("deals")
-    paid = table.c[capp.types.of(capp.require_form("deals").field("paid")).columns()[0].name]
-    with db.begin() as conn:
-        conn.execute(sa.update(table).values({paid: True}))
+    pay_silently(db, app, deals)            # only the two workers settle them
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 

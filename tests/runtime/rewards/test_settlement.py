@@ -12,7 +12,8 @@ from engine.rewards import recompute
 from runtime.jobs import scheduler
 from runtime.rewards import LedgerRefused, approve, chain_report, pay, settle_record
 from runtime.session import Session
-from tests.runtime.rewards.support import customers, deal, install, ledger, rule, update
+from tests.conftest import StatementCounter
+from tests.runtime.rewards.support import customers, deal, install, ledger, pay_silently, rule, update
 
 
 def assert_explained(entries):
@@ -162,3 +163,29 @@ def test_settling_again_enters_nothing_more(db):
         result = Session(db).write(lambda uow: settle_record(uow, "ref", "deals", paid))
         assert result == {"entered": [], "reversed": []}
     assert ledger(db) == before and len(before) == 2
+
+
+# The installed app's version (1), the record (1), the walk up the chain shared by both rules
+# (2: the friend's referrer, and theirs: none), then per rule: the entry looked up, the counters made and locked (2), looked
+# up again under the locks, the entry inserted, the counters moved (6 x 2).
+EXPECTED = 16
+
+
+def test_the_statements_of_a_settlement_do_not_grow_with_the_ledger(db):
+    app = install(db, rule("share", caps={"per_referral": 5000}), rule("friend", beneficiary="friend", amount="100"))
+    referrer = customers(db, "推荐人")[0]
+
+    def settle_one():
+        friend = Session(db).write(lambda uow: uow.records("ref").create("customers", {"name": "友",
+                                                                                       "referrer": referrer})["id"])
+        paid = deal(db, friend, 1000, paid=False)
+        pay_silently(db, app, [paid])
+        with StatementCounter(db) as counted:
+            Session(db).write(lambda uow: settle_record(uow, "ref", "deals", paid))
+        return len(counted.statements)
+    first = settle_one()
+    for _ in range(3):
+        settle_one()
+    assert settle_one() == first == EXPECTED, first
+    again = Session(db).write(lambda uow: settle_record(uow, "ref", "deals", ledger(db)[-1]["source_id"]))
+    assert again == {"entered": [], "reversed": []}
