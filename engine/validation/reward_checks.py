@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from engine.errors import Problem
-from engine.rewards.env import RewardEnv
+from engine.rewards.env import AMOUNT_NAMES, RewardEnv
 from engine.rewards.model import RewardRule, rewards_of
 from engine.suggest import did_you_mean
 from engine.validation.automation_checks import (
@@ -72,7 +72,13 @@ def _check_rule(facts: AppFacts, rule: RewardRule) -> Iterable[Problem]:
         if text is not None:
             yield from _typed(RewardEnv(facts.app, form, facts.types), text, f"{rule.path}.{name}",
                               CONDITION_TYPES, "TRUE or FALSE, like `net_paid >= amount`")
-    if rule.amount is not None:
+    shadowed = [name for name in AMOUNT_NAMES if form.field(name) is not None]
+    if rule.amount is not None and shadowed:
+        yield Problem(f"{rule.path}.amount", f"form {form.key!r} has a field named {shadowed[0]!r}, which is also "
+                      f"the name the amount formula reads the {'tier rate' if shadowed[0] == 'rate' else 'reward number'}"
+                      f" by; rename the field (with renamed_from) so the formula can tell them apart",
+                      code="shadowed_name")
+    elif rule.amount is not None:
         yield from _typed(RewardEnv(facts.app, form, facts.types, amount=True), rule.amount,
                           f"{rule.path}.amount", ("number",), "a number, like `amount * rate`")
     if rule.date is not None:

@@ -51,6 +51,14 @@ def test_there_is_no_second_indirect_level():
     assert problems and "beneficiary" in problems[0].path
 
 
+def test_a_source_field_named_like_rate_or_nth_is_refused():
+    forms = json.loads(definition(beneficiary="referrer"))
+    forms["forms"][1]["fields"].append({"key": "rate", "type": "number", "label": L})
+    _, problems, _ = check_definition_warnings(json.dumps(forms), "r.json")
+    assert [(p.path, p.code) for p in problems] == [("rewards[0].amount", "shadowed_name")]
+    assert "rename the field" in problems[0].message
+
+
 def test_formwork_validate_prints_the_warning_and_succeeds(tmp_path):
     path = tmp_path / "r.json"
     path.write_text(definition(allow_indirect=True), encoding="utf-8")
