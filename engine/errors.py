@@ -32,6 +32,7 @@ class Problem:
     suggestion: str | None = None  # "did you mean" candidate
     source: str | None = None  # file name
     message_zh: str | None = None  # the same in Chinese, for the problems written in both
+    severity: str = "error"    # "warning": allowed, but risky (the definition still loads)
 
     @classmethod
     def coded(cls, path: str, message: str, params: dict[str, Any], code: str | None = None,
@@ -54,13 +55,14 @@ class Problem:
         where = self.source or "<definition>"
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: {self.path or '<root>'}: {self.text(lang)}"
+        warning = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {warning}{self.path or '<root>'}: {self.text(lang)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "line": self.line, "column": self.column,
             "code": self.code, "message": self.message, "message_zh": self.message_zh,
-            "suggestion": self.suggestion, "source": self.source,
+            "suggestion": self.suggestion, "source": self.source, "severity": self.severity,
         }
 
 

@@ -59,6 +59,7 @@ from engine.i18n import register_messages
 from engine.storage.db import Connections, read_connection
 from runtime.actor import Actor, actor_for
 from runtime.automations.listener import automation_listener
+from runtime.rewards.listener import reward_listener
 from runtime.automations.triggers import on_workflow_event
 from runtime.apps import load_installed
 from runtime.jobs import outbox
@@ -108,8 +109,10 @@ class UnitOfWork:
             app = self.installed(app_key)
             if app is None:
                 raise AppNotInstalled(app_key)
-            # A write's record events enqueue the app's automations (after history).
-            listeners = DEFAULT_LISTENERS.then(automation_listener(self)) if self.writable else None
+            # A write's record events enqueue the app's automations and reward settlements
+            # (after history).
+            listeners = (DEFAULT_LISTENERS.then(automation_listener(self), reward_listener(self))
+                         if self.writable else None)
             found = self._records[app_key] = Records(
                 self.conn, app, actor=self.actor, policy=self.session.policy,
                 tz=self.session.tz, now=self.session.now, listeners=listeners)

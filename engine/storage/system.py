@@ -378,3 +378,46 @@ webhook_deliveries = sa.Table(
     _created(),
     sa.Index("ix_fw_webhook_deliveries_delivery", "delivery_id"),
 )
+
+# The reward ledger (runtime/rewards, docs/rewards.md): one entry per rule, beneficiary,
+# source event (`once_key`: the source record, or the friend for first-deal rules) and kind
+# (reward, or the clawback of one), so a retried or concurrent settlement enters it once.
+# Amounts are integers of 1/100 (fen; points too), exact on both databases.
+reward_entries = sa.Table(
+    "fw_reward_entries", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("rule_key", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),                 # reward | clawback
+    sa.Column("beneficiary_id", RecordId, nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),                   # 0 friend, 1 referrer, 2 indirect
+    sa.Column("once_key", sa.String(128), nullable=False),
+    sa.Column("source_form", sa.String(64), nullable=False),
+    sa.Column("source_id", RecordId, nullable=False),
+    sa.Column("friend_id", RecordId, nullable=False),
+    sa.Column("reward_kind", sa.String(16), nullable=False),          # cash | points | coupon
+    sa.Column("coupon", sa.String(64), nullable=True),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("earned_on", sa.String(10), nullable=False),            # ISO dates
+    sa.Column("vests_on", sa.String(10), nullable=False),
+    sa.Column("paid_on", sa.String(10), nullable=True),
+    sa.Column("counters", JSONValue, nullable=False),                 # the counter keys it used
+    sa.Column("explanation", JSONValue, nullable=False),
+    sa.Column("original_id", RecordId, nullable=True),                # a clawback's reward
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("app_key", "rule_key", "beneficiary_id", "once_key", "kind", name="uq_fw_reward_entries_key"),
+    sa.Index("ix_fw_reward_entries_source", "app_key", "source_form", "source_id"),
+    sa.Index("ix_fw_reward_entries_status", "app_key", "status"),
+)
+
+# What each cap, budget and tier count has used, one row per counter, locked while a
+# reward is settled (SELECT ... FOR UPDATE) so concurrent workers never exceed a cap.
+reward_counters = sa.Table(
+    "fw_reward_counters", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("counter_key", sa.String(255), nullable=False),
+    sa.Column("used_cents", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("count", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("app_key", "counter_key", name="uq_fw_reward_counters_key"),
+)

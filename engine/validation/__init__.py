@@ -22,15 +22,21 @@ from pathlib import Path
 from engine.definition.loader import read_source
 from engine.definition.model import AppDef
 from engine.errors import DefinitionError, Problem
-from engine.validation.validate import check_text
+from engine.validation.validate import check_text, check_text_with_warnings
 
-__all__ = ["check_definition_text", "load_definition", "read_source"]
+__all__ = ["check_definition_text", "check_definition_warnings", "load_definition", "read_source"]
 
 
 def check_definition_text(text: str | bytes, name: str | None = None) -> tuple[AppDef | None, list[Problem]]:
     """The definition and every problem found in it (the definition is None when the
     text cannot be read as one)."""
     return check_text(text, name)
+
+
+def check_definition_warnings(text: str | bytes, name: str | None = None
+                              ) -> tuple[AppDef | None, list[Problem], list[Problem]]:
+    """check_definition_text, and the warnings of a valid definition (an indirect reward level)."""
+    return check_text_with_warnings(text, name)
 
 
 def load_definition(source: str | bytes | Path, name: str | None = None) -> AppDef:

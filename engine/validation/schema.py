@@ -15,6 +15,7 @@ from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_M
 from engine.definition.model import FORMAT_VERSION
 from engine.definition.permissions import ACTIONS, PRESETS
 from engine.fields.registry import all_types
+from engine.rewards.schema import reward_schema
 from engine.workflow.schema import workflow_defs
 
 SCHEMA_ID = "https://formwork.dev/schema/definition-1.json"
@@ -110,6 +111,9 @@ def build_schema() -> dict[str, Any]:
             "automations": {"type": "array", "items": {"$ref": "#/$defs/automation"}, "maxItems": 500,
                             "description": "Automations (智能助手): trigger, condition, actions "
                                            "(docs/automations.md)."},
+            "rewards": {"type": "array", "items": {"$ref": "#/$defs/reward"}, "maxItems": 200,
+                        "description": "Reward rules (奖励规则): when a deal earns a referral reward, for whom, "
+                                       "how much, caps, hold and approval (docs/rewards.md)."},
         },
         "$defs": {
             **_permission_defs(),
@@ -159,6 +163,7 @@ def build_schema() -> dict[str, Any]:
                 "allOf": per_type,
             },
             "automation": automation_schema(),
+            "reward": reward_schema(),
             **type_defs,
             **workflow_defs(),
         },

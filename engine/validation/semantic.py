@@ -25,6 +25,7 @@ from engine.suggest import did_you_mean
 from engine.validation.automation_checks import check_automations
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
 from engine.validation.permissions import check_permissions
+from engine.validation.reward_checks import check_rewards, reward_warnings
 from engine.validation.row_checks import check_row_formula
 from engine.workflow.checks import check_form_workflows
 
@@ -43,7 +44,14 @@ def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Prob
         problems.extend(_check_form(facts, form, malformed))
     problems.extend(check_permissions(facts, app))
     problems.extend(check_automations(facts))
+    problems.extend(check_rewards(facts))
     return problems
+
+
+def warnings_of(app: AppDef) -> list[Problem]:
+    """What a valid definition allows but should make its author think twice (severity
+    "warning"): an indirect reward level."""
+    return list(reward_warnings(AppFacts.of(app)))
 
 
 def _reserved(key: str | None, what: str, path: str) -> Iterable[Problem]:

@@ -17,7 +17,7 @@ from engine.definition.model import AppDef
 from engine.errors import Problem
 from engine.validation.checks import FormulaDefinitionProblem
 from engine.validation.schema_errors import FIELD_PATH, schema_problems, unique_problems
-from engine.validation.semantic import check_app
+from engine.validation.semantic import check_app, warnings_of
 
 # Problems about a key itself (not its value) point at the key.
 _AT_KEY = frozenset({"unknown_key"})
@@ -76,3 +76,15 @@ def check_loaded(loaded: Loaded, name: str | None) -> tuple[AppDef | None, list[
 
 def check_text(text: bytes | str, name: str | None = None) -> tuple[AppDef | None, list[Problem]]:
     return check_loaded(load_text(text, name), name)
+
+
+def check_text_with_warnings(text: bytes | str, name: str | None = None
+                             ) -> tuple[AppDef | None, list[Problem], list[Problem]]:
+    """check_text, and the warnings of a valid definition (each with its line:column)."""
+    loaded = load_text(text, name)
+    app, problems = check_loaded(loaded, name)
+    warnings = warnings_of(app) if app is not None else []
+    for p in warnings:
+        p.source = name
+        p.line, p.column = loaded.position(p.path, key=False)
+    return app, problems, warnings

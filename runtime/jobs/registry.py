@@ -35,6 +35,7 @@ KIND_MODULES: list[str] = [
     "runtime.notifications.jobs",
     "runtime.webhooks.deliver",
     "runtime.import_export.runs",
+    "runtime.rewards.settle",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5

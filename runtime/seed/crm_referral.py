@@ -18,15 +18,28 @@ from faker import Faker
 
 from engine.errors import FormworkError
 from engine.fields.base import DEFAULT_TZ
+from engine.storage import system
 from engine.storage.db import read_connection
 from runtime.actor import Actor
 from runtime.apps import load_installed
 from runtime.org import Org
 from runtime.records import Records
+from runtime.rewards import approve, pay, settle_record
+from runtime.rewards.settle import vest_due
+from runtime.session import Session
 
 ANCHOR = date(2026, 6, 30)      # "today" of the sample data, so a seed always gives the same data
 BATCH = 2000
 MAX_CHAIN_DEPTH = 5
+# The showcase friends' contracts (docs/rewards.md): paid in full `back` days before ANCHOR,
+# their amount and status (refunded: paid back afterwards). The 3rd, 5th and 10th earn a
+# milestone bonus, the 5th on earn 8%; the five of one March week reach the referral cap
+# (5,000) and then the month's (20,000); the 2nd is refunded after it was paid out
+# (clawback), the 11th within its hold (cancelled).
+SHOWCASE = [(175, 30000, "completed"), (160, 50000, "refunded"), (140, 40000, "completed"),
+            (100, 100000, "completed"), (99, 100000, "completed"), (98, 100000, "executing"),
+            (97, 100000, "completed"), (96, 100000, "completed"), (45, 60000, "completed"),
+            (20, 30000, "executing"), (10, 80000, "refunded")]
 
 # Valid (province, city, district) triples of the administrative-division data set.
 PLACES = [
@@ -97,7 +110,8 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     depth: list[int] = []
     referrer_of: list[int | None] = []
     phones: set[str] = set()
-    for i in range(scale):
+    showcase = SHOWCASE if scale >= 2 * len(SHOWCASE) else []
+    for i in range(scale - len(showcase)):
         ref = None
         if i > 3 and rnd.random() < 0.35:
             candidate = rnd.randrange(i)
@@ -122,6 +136,20 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
             "tags": rnd.sample(["high_intent", "price_sensitive", "decision_maker", "promoter"], rnd.randint(0, 2)),
             "remark": None,
         })
+    # The programme's showcase: the first customer refers the last len(SHOWCASE) customers
+    # (of a scale of at least twice that), who all buy this year, so the seed exercises every reward rule (tiers, milestones, caps, hold,
+    # approval, cancel and clawback).
+    showcase_friends = []
+    for _ in showcase:
+        showcase_friends.append(len(customers))
+        place = rnd.choice(PLACES)
+        customers.append({"name": fake.name(), "kind": "person", "phone": _unique_phone(rnd, phones),
+                          "email": fake.email(), "level": "normal", "industry": "other", "source": "referral",
+                          "owner": rnd.choice(staff), "department": rnd.choice(departments[2:5]),
+                          "address": {"province": place[0], "city": place[1], "district": place[2],
+                                      "detail": fake.street_address()}, "tags": [], "remark": None})
+        referrer_of.append(0)
+        depth.append(1)
     customer_ids = _customers(engine, app, writer, customers, referrer_of, staff[0])
     codes = _referral_codes(engine, app)
     if progress:
@@ -156,7 +184,7 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
 
     opportunity_rows, won = [], []
     for n in range(max(1, int(scale * 0.5))):
-        i = rnd.randrange(scale)
+        i = rnd.randrange(scale - len(showcase))   # the showcase friends buy only theirs
         stage, probability = rnd.choices(STAGES, [3, 3, 2, 2, 3, 3])[0]
         amount = Decimal(rnd.randrange(5_000, 500_000, 100))
         opportunity_rows.append({"name": f"{customers[i]['name']} 采购项目", "customer": customer_ids[i],
@@ -180,19 +208,52 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
             "status": rnd.choices(["executing", "completed", "refunded"], [5, 4, 1])[0],
             "items": lines,
             "signer": rnd.choice(staff)})
+    for friend, (back, amount, status) in zip(showcase_friends, showcase):
+        signed = day(back + 20)
+        contract_rows.append({
+            "title": f"{customers[friend]['name']} 合同", "customer": customer_ids[friend],
+            "amount": Decimal(amount), "signed_on": signed, "starts_on": signed,
+            "ends_on": signed + timedelta(days=365), "status": status,
+            "items": [{"product": PRODUCTS[1][0], "quantity": 1, "unit_price": Decimal(amount)}],
+            "signer": rnd.choice(staff)})
+    # A refunded contract was first paid in full (and earned its referral rewards), then
+    # refunded: its last instalment is paid back, and it is marked refunded afterwards.
+    refunded = [row["status"] == "refunded" for row in contract_rows]
+    for row, was_refunded in zip(contract_rows, refunded):
+        if was_refunded:
+            row["status"] = "completed"
     contract_ids = writer.create("contracts", contract_rows)
-    payment_rows = []
-    for cid, row in zip(contract_ids, contract_rows):
-        parts = rnd.randint(1, 3)
+    payment_rows, refund_rows = [], []
+    for cid, row, was_refunded in zip(contract_ids, contract_rows, refunded):
+        regular = "opportunity" in row      # a showcase contract is paid at once, 20 days after signing
+        parts = rnd.randint(1, 3) if regular else 1
         instalment = (row["amount"] / parts).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
         for k in range(parts):
-            paid = min(ANCHOR, row["signed_on"] + timedelta(days=30 * (k + 1)))
+            paid = min(ANCHOR, row["signed_on"] + timedelta(days=30 * (k + 1) if regular else 20))
             # the last instalment is what is left, so the payments add up to the amount exactly
             amount = instalment if k < parts - 1 else row["amount"] - instalment * (parts - 1)
             payment_rows.append({"contract": cid, "customer": row["customer"], "amount": amount,
                                  "paid_on": paid, "method": rnd.choice(["bank", "wechat", "alipay"]),
-                                 "is_refund": row["status"] == "refunded" and k == parts - 1})
+                                 "is_refund": False})
+        if was_refunded:
+            refund_rows.append({**payment_rows[-1], "is_refund": True,
+                                "paid_on": min(ANCHOR, payment_rows[-1]["paid_on"] + timedelta(days=rnd.randint(5, 60)))})
     writer.create("payments", payment_rows)
+    # The referral programme (the app's reward rules) settled on the paid contracts as its
+    # jobs would: rewards held 30 days vest by the sample data's today, finance approves
+    # and pays those that vested more than a month ago; then the refunds come in, which
+    # cancel the rewards still held and claw back the others.
+    _settle(engine, contract_ids)
+    with engine.begin() as conn:
+        vest_due(conn, ANCHOR)
+    _approve_and_pay(engine, ANCHOR - timedelta(days=30))
+    writer.create("payments", refund_rows)
+    refunded_ids = [cid for cid, was_refunded in zip(contract_ids, refunded) if was_refunded]
+    with engine.begin() as conn:
+        records = Records(conn, app, actor=Actor(user_id=staff[0]), now=_at(ANCHOR))
+        for cid in refunded_ids:
+            records.update("contracts", cid, {"status": "refunded"})
+    _settle(engine, refunded_ids)
 
     writer.create("followups", [
         {"customer": customer_ids[i], "method": rnd.choice(["call", "visit", "wechat", "email"]),
@@ -236,6 +297,27 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     writer.create("reward_ledger", ledger)
     writer.counts["users"] = len(staff)
     return writer.counts
+
+
+def _settle(engine, contract_ids: list[int]) -> None:
+    session = Session(engine, now=_at(ANCHOR))
+    for start in range(0, len(contract_ids), BATCH):
+        chunk = contract_ids[start:start + BATCH]
+        session.write(lambda uow: [settle_record(uow, "crm_referral", "contracts", cid) for cid in chunk])
+
+
+def _approve_and_pay(engine, vested_by: date) -> None:
+    entries = system.reward_entries
+    session = Session(engine, now=_at(ANCHOR))
+
+    def move(uow):
+        due = list(uow.conn.execute(sa.select(entries.c.id).where(
+            entries.c.app_key == "crm_referral", entries.c.kind == "reward", entries.c.status == "vested",
+            entries.c.vests_on <= vested_by.isoformat())).scalars())
+        if due:
+            approve(uow, "crm_referral", due)
+            pay(uow, "crm_referral", due)
+    session.write(move)
 
 
 def _customers(engine, app, writer: _Writer, customers: list[dict], referrer_of: list[int | None],

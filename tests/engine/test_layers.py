@@ -17,8 +17,8 @@ PACKAGES = ("web", "builder", "runtime", "engine")          # highest first
 FIRST_PARTY = set(PACKAGES)
 
 # Bottom to top. A module of engine/ itself (engine/errors.py...) is in "base".
-ENGINE_LAYERS = ("base", "formula", "storage", "definition", "fields", "computed", "automations", "query",
-                 "workflow", "compiled", "validation", "upkeep", "schema_change")
+ENGINE_LAYERS = ("base", "formula", "storage", "definition", "fields", "computed", "automations", "rewards",
+                 "query", "workflow", "compiled", "validation", "upkeep", "schema_change")
 
 
 def engine_layer(module: str) -> str:

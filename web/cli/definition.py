@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from engine.errors import DefinitionError, Problem
-from engine.validation import check_definition_text, read_source
+from engine.validation import check_definition_warnings, read_source
 from engine.validation.schema import definition_schema
 
 
@@ -17,16 +17,16 @@ def schema_command() -> None:
     click.echo(json.dumps(definition_schema(), ensure_ascii=False, indent=2, sort_keys=True))
 
 
-def _check_file(path: Path) -> tuple[str, list[Problem]]:
-    """A one-line summary of a valid file, or its problems."""
+def _check_file(path: Path) -> tuple[str, list[Problem], list[Problem]]:
+    """A one-line summary of a valid file and its warnings, or its problems."""
     try:
-        app, problems = check_definition_text(read_source(path), str(path))
+        app, problems, warnings = check_definition_warnings(read_source(path), str(path))
     except DefinitionError as exc:   # unreadable or too large: refused before reading
-        return "", exc.problems
+        return "", exc.problems, []
     if problems:
-        return "", problems
+        return "", problems, []
     fields = sum(len(f.fields) for f in app.forms)
-    return f"{len(app.forms)} forms, {fields} fields", []
+    return f"{len(app.forms)} forms, {fields} fields", [], warnings
 
 
 @click.command("validate")
@@ -38,22 +38,26 @@ def _check_file(path: Path) -> tuple[str, list[Problem]]:
               help="The language of the messages written in both (the others are in English).")
 def validate_command(files: tuple[Path, ...], as_json: bool, lang: str) -> None:
     """Check app definition FILES and print every problem of every file, each with its
-    file:line:column, path and a way to fix it. Exits 1 when any file has a problem."""
+    file:line:column, path and a way to fix it, and the warnings of valid files (allowed
+    but risky: an indirect reward level). Exits 1 when any file has a problem."""
     failed = 0
     total = 0
     for path in files:
-        summary, problems = _check_file(path)
+        summary, problems, warnings = _check_file(path)
         failed += bool(problems)
         total += len(problems)
         if as_json:
             click.echo(json.dumps({"file": str(path), "ok": not problems,
-                                   "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))
+                                   "problems": [p.as_dict() for p in problems],
+                                   "warnings": [w.as_dict() for w in warnings]}, ensure_ascii=False))
         elif problems:
             for problem in problems:
                 click.echo(problem.format(lang))
             click.echo(f"{path}: {len(problems)} problem(s)")
         else:
-            click.echo(f"ok: {path} ({summary})")
+            for warning in warnings:
+                click.echo(warning.format(lang))
+            click.echo(f"ok: {path} ({summary})" + (f", {len(warnings)} warning(s)" if warnings else ""))
     if not as_json and len(files) > 1:
         click.echo(f"{failed} of {len(files)} files with problems ({total} in all)" if failed
                    else f"all {len(files)} files are valid")

@@ -63,7 +63,7 @@ def test_validate_json_output(capsys):
     code, out = run(capsys, "validate", "--json", str(BROKEN / "reserved_sql_words.yaml"), str(FLAGSHIP))
     assert code == 1
     broken, flagship = map(json.loads, out.splitlines())
-    assert flagship == {"file": str(FLAGSHIP), "ok": True, "problems": []}
+    assert flagship == {"file": str(FLAGSHIP), "ok": True, "problems": [], "warnings": []}
     assert broken["ok"] is False
     assert [(p["line"], p["column"], p["path"], p["code"]) for p in broken["problems"]] == [
         (3, 8, "app.key", "reserved_key"), (6, 10, "forms[0].key", "reserved_key"),

@@ -1,0 +1,31 @@
+"""Record events -> a `rewards.settle` job, in the write's own transaction.
+
+Every created, updated or derived (a rollup recomputed: a payment changing a contract's
+net_paid) change of a record of a form some reward rule reads enqueues one settle job
+for that record. The job reads the record as committed and settles every rule of its
+form; settling is idempotent (the ledger's unique key), so a job per change, run twice or
+concurrently, enters each reward once. A job with a record version is keyed by it; a
+derived change (no version) enqueues a job of its own.
+"""
+from __future__ import annotations
+
+from runtime.records.events import Batch, EventKind
+from runtime.rewards.compiled import SETTLE_KIND, rewards_for
+
+SETTLING_EVENTS = (EventKind.CREATED, EventKind.UPDATED, EventKind.DERIVED)
+
+
+def reward_listener(uow):
+    def listen(batch: Batch) -> None:
+        rules = rewards_for(batch.app).by_source
+        if not rules:
+            return
+        for event in batch.events:
+            if event.kind not in SETTLING_EVENTS or event.form_key not in rules:
+                continue
+            for change in event.changes:
+                key = (f"rewards:{batch.app.key}:{event.form_key}:{change.record_id}:{change.version}"
+                       if change.version is not None else None)
+                uow.enqueue(SETTLE_KIND, {"app": batch.app.key, "form": event.form_key,
+                                          "record": change.record_id}, key=key)
+    return listen
