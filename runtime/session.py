@@ -60,6 +60,7 @@ from engine.storage.db import read_connection
 from runtime.actor import Actor, actor_for
 from runtime.automations.listener import automation_listener
 from runtime.automations.triggers import on_workflow_event
+from runtime.dashboards import Dashboards, dashboard_listener
 from runtime.apps import load_installed
 from runtime.jobs import outbox
 from runtime.jobs.dispatch import hand_over
@@ -106,12 +107,18 @@ class UnitOfWork:
             app = load_installed(self.conn, app_key)
             if app is None:
                 raise AppNotInstalled(app_key)
-            # A write's record events enqueue the app's automations (after history).
-            listeners = DEFAULT_LISTENERS.then(automation_listener(self)) if self.writable else None
+            # A write's record events enqueue the app's automations (after history), and once
+            # committed make the dashboards' cached widgets over the forms written stale.
+            listeners = DEFAULT_LISTENERS.then(automation_listener(self), dashboard_listener(self.after_commit)) \
+                if self.writable else None
             found = self._records[app_key] = Records(
                 self.conn, app, actor=self.actor, policy=self.session.policy,
                 tz=self.session.tz, now=self.session.now, listeners=listeners)
         return found
+
+    def dashboards(self, app_key: str) -> Dashboards:
+        """The dashboards of an installed app, for this unit of work's actor (runtime/dashboards)."""
+        return Dashboards(self.records(app_key))
 
     def app(self, app_key: str) -> App:
         """The compiled installed app (what `records(app_key)` works from)."""

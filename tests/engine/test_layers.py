@@ -17,7 +17,7 @@ PACKAGES = ("web", "builder", "runtime", "engine")          # highest first
 FIRST_PARTY = set(PACKAGES)
 
 # Bottom to top. A module of engine/ itself (engine/errors.py...) is in "base".
-ENGINE_LAYERS = ("base", "formula", "storage", "definition", "fields", "computed", "automations", "query",
+ENGINE_LAYERS = ("base", "formula", "storage", "definition", "fields", "computed", "automations", "query", "dashboards",
                  "workflow", "compiled", "validation", "upkeep", "schema_change")
 
 
