@@ -363,8 +363,7 @@ class _Builder:
             control, (start, end) = period
             if start is not None and end is not None:
                 place = self.joins.place(control.fields[self.form.key])
-                length = (end - start).days + 1
-                previous = (start - timedelta(days=length), start - timedelta(days=1))
+                previous = previous_period(start, end)
                 current = (start, end)
                 when_cur = self._between(place, *current)
                 when_prev = self._between(place, *previous)
@@ -586,6 +585,18 @@ def date_range(key: str, value: Any, today: date) -> tuple[date | None, date | N
     if start is not None and end is not None and end < start:
         raise ControlError(key, f"the range ends ({end}) before it starts ({start}); swap them")
     return start, end
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period a KPI compares with: as many whole months before, when the range is whole
+    months (a quarter against the quarter before, March against February); else as many
+    days before."""
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        index = start.year * 12 + start.month - 1 - months
+        return date(index // 12, index % 12 + 1, 1), start - timedelta(days=1)
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
 
 
 def _named_range(key: str, name: str, today: date) -> tuple[date, date]:
