@@ -563,7 +563,7 @@ class _Dates:
                 return sa.func.substr(day, 1, 7)
             if bucket == "year":
                 return sa.func.substr(day, 1, 4)
-            quarter = (sa.cast(sa.func.substr(day, 6, 2), sa.Integer) + 2) / 3
+            quarter = (sa.cast(sa.func.substr(day, 6, 2), sa.Integer) + 2) // 3
             return sa.func.substr(day, 1, 4) + sa.literal("-Q") + sa.cast(quarter, sa.Text)
         formats = {"day": "YYYY-MM-DD", "month": "YYYY-MM", "year": "YYYY", "quarter": 'YYYY-"Q"Q'}
         if bucket == "week":
