@@ -88,15 +88,15 @@ class Dashboards:
         ctx = self.records.ctx
         context = WidgetContext(self.app.tables, self.records.dialect, ctx.tz, ctx.today(), self.lang,
                                 self.records.user_id, {form.key: access.row_scope}, subtree_ids_select)
+        key = self._key(dashboard, widget, controls, access.row_scope is not None, context)
+        found = self.cache.get(key)
+        if found is not None:
+            return {**head, "data": found, "cached": True}
         try:
             query = widget_query(dashboard, widget, controls, context)
         except ControlError as error:
             raise DashboardControlError("dashboard_control_invalid", control=error.control,
                                         detail=error.message) from None
-        key = self._key(dashboard, widget, controls, access.row_scope is not None, context)
-        found = self.cache.get(key)
-        if found is not None:
-            return {**head, "data": found, "cached": True}
         data = query.read(self.records.conn.execute(query.statement).all())
         self.cache.put(key, data)
         return {**head, "data": data, "cached": False}
