@@ -312,7 +312,8 @@ class _Builder:
                 keys = [dim.decode(m[f"d{i}"]) for i, dim in enumerate(dims)]
                 labels = [dim.text(m[f"d{i}"], m.get(f"l{i}"), self.ctx.lang) for i, dim in enumerate(dims)]
                 values = {measure.key: reader([m[n] for n in names]) for measure, names, reader in slots}
-                out.append({"keys": keys, "labels": labels, "values": values})
+                out.append({"keys": keys, "labels": labels, "values": values,
+                            "filter": drill_filter(self.widget, dims, keys)})
             data = {"dimensions": [d.head(self.ctx.lang) for d in dims],
                     "measures": self._heads(), "rows": out}
             if self.widget.kind == "leaderboard":
@@ -486,6 +487,47 @@ class _Builder:
                 {"id": row._mapping["id"], "values": {p.path: readers[i](row._mapping[f"f{i}"])
                                                      for i, p in enumerate(places)}} for row in rows]}
         return statement, read
+
+
+# ---- drill-down ---------------------------------------------------------------------------------
+
+def drill_filter(widget: Widget, dims: list, keys: list) -> Any:
+    """The filter (the filter language) of the widget's form matching the records of one
+    group: the widget's own filter and one condition per dimension, for the data table."""
+    parts = [widget.filter] if widget.filter not in (None, {}) else []
+    for dim, key in zip(dims, keys):
+        path = dim.dim.field
+        if dim.dim.bucket is not None:
+            if key is None:
+                parts.append({"field": path, "op": "empty"})
+                continue
+            start, end = bucket_bounds(dim.dim.bucket, key)
+            parts.append({"field": path, "op": "between", "value": [start.isoformat(), end.isoformat()]})
+        elif "." not in path:
+            parts.append({"field": path, "op": "empty"} if key is None else {"field": path, "op": "eq", "value": key})
+        else:
+            literal = "BLANK()" if key is None else (str(key) if isinstance(key, (int, float)) else
+                                                     '"' + str(key).replace('"', '""') + '"')
+            parts.append({"formula": f"ISBLANK({path})" if key is None else f"{path} = {literal}"})
+    return {"and": parts} if parts else None
+
+
+def bucket_bounds(bucket: str, key: str) -> tuple[date, date]:
+    """The first and last day of a bucket from its text (2026-03, 2026-Q1, 2026-03-02...)."""
+    if bucket in ("day", "week"):
+        start = date.fromisoformat(key)
+        return start, start + timedelta(days=0 if bucket == "day" else 6)
+    if bucket == "year":
+        return date(int(key), 1, 1), date(int(key), 12, 31)
+    if bucket == "quarter":
+        year, quarter = int(key[:4]), int(key[-1])
+        start = date(year, 3 * quarter - 2, 1)
+    else:
+        start = date(int(key[:4]), int(key[5:7]), 1)
+        quarter = None
+    months = 3 if bucket == "quarter" else 1
+    index = start.year * 12 + start.month - 1 + months
+    return start, date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
 
 
 # ---- dimensions -------------------------------------------------------------------------------

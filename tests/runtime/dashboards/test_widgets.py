@@ -150,3 +150,18 @@ dashboards:
     assert any("avg adds numbers" in p.message and p.line == 19 for p in problems)
     assert any(p.path.endswith("measures[1].formula") and p.line == 20 and p.column == 43 for p in problems)
     assert any("is an average" in p.message for p in problems)
+
+
+def test_each_group_carries_the_filter_of_its_records(shop):
+    db, ids = shop
+    got = _load(db)
+    with db.connect() as conn:
+        records = Records(conn, load_installed(conn, "shop"), now=NOW)
+        for widget, measure in (("by_week", "n"), ("by_quarter", "n"), ("measures", "n"), ("pie", "total"),
+                                ("funnel", "n"), ("top", "total")):
+            for row in got[widget]["rows"]:
+                found = records.list("orders", filter=row["filter"], page_size=500).records
+                if measure == "n":
+                    assert len(found) == row["values"]["n"], (widget, row)
+                else:
+                    assert str(sum(Decimal(r["fields"]["amount"]) for r in found)) == row["values"]["total"]
