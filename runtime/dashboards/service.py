@@ -35,6 +35,7 @@ from engine.fields.relation import RelationOptions
 from engine.suggest import did_you_mean
 from runtime.dashboards.cache import CACHE, WidgetCache
 from runtime.dashboards.errors import DashboardControlError, DashboardNotFound
+from runtime.org import Org
 from runtime.org.tree import subtree_ids_select
 from runtime.permissions import VIEW
 from runtime.permissions.errors import PermissionDenied
@@ -68,6 +69,31 @@ class Dashboards:
                 "controls": [{"key": c.key, "kind": c.kind, "label": c.label.get(self.lang),
                               "value": values.get(c.key, c.default)} for c in dashboard.controls],
                 "widgets": [self.widget(dashboard, widget, values) for widget in shown]}
+
+    def choices(self, key: str) -> dict[str, list[dict[str, Any]]]:
+        """What each member, department and option control of dashboard `key` offers, for a
+        page's pickers: [{"value", "label"}] by control key (active members; departments by
+        path; a field's options in its order). At most one statement per kind of list."""
+        dashboard = self.dashboard(key)
+        org, found, people, units = Org(self.records.conn), {}, None, None
+        for control in dashboard.controls:
+            if control.kind == "member":
+                if people is None:
+                    people = [{"value": u.id, "label": u.name} for u in org.users.list(limit=1000).users]
+                found[control.key] = people
+            elif control.kind == "department":
+                if units is None:
+                    index = org.departments.index()
+                    units = sorted(({"value": i, "label": index.path(i)} for i in index.by_id),
+                                   key=lambda d: d["label"])
+                found[control.key] = units
+            elif control.kind == "option":
+                form_key, path = next(iter(control.fields.items()))
+                located = locate(self.app.definition, self.app.require_form(form_key), path, self.app.types)
+                options = getattr(self.app.types.of(located.field), "options", None)
+                found[control.key] = [{"value": v, "label": options.labels[v].get(self.lang)}
+                                      for v in (options.values if options else [])]
+        return found
 
     def _controls(self, dashboard: Dashboard, given: dict[str, Any]) -> dict[str, Any]:
         known = [c.key for c in dashboard.controls]
