@@ -80,6 +80,9 @@ class Dialect:
     # any later ordinary commit flushes it first. SQLite (WAL, synchronous=NORMAL) never
     # waits for the disk on commit, so it needs none.
     relaxed_commit: str | None
+    # GROUP BY GROUPING SETS (...) and GROUPING(): subtotals in one pass (a pivot's totals).
+    # SQLite has neither; the same figures come from a UNION ALL of the groupings.
+    grouping_sets: bool
     # Execution options that begin a READ ONLY transaction (SQLite's read-only
     # transactions are begun by engine/storage/db.py's BEGIN handler instead).
     read_only_options: Mapping[str, Any]
@@ -134,7 +137,7 @@ POSTGRESQL = Dialect(
     "postgresql", row_locks=True, advisory_locks=True, scaled_numbers=False, ordered_returning=True,
     nulls_sort_smallest=False, array_parameters=True, zoned_datetimes=True, dates_as_text=False,
     typed_literals=True, python_functions=False, renames_indexes=True, alters_by_copy=False,
-    row_estimates=True, relaxed_commit="SET LOCAL synchronous_commit TO OFF",
+    row_estimates=True, relaxed_commit="SET LOCAL synchronous_commit TO OFF", grouping_sets=True,
     read_only_options=MappingProxyType({"postgresql_readonly": True}),
     _insert=postgresql.insert)
 
@@ -142,7 +145,7 @@ SQLITE = Dialect(
     "sqlite", row_locks=False, advisory_locks=False, scaled_numbers=True, ordered_returning=False,
     nulls_sort_smallest=True, array_parameters=False, zoned_datetimes=False, dates_as_text=True,
     typed_literals=False, python_functions=True, renames_indexes=False, alters_by_copy=True,
-    row_estimates=False, relaxed_commit=None, read_only_options=MappingProxyType({}), _insert=sqlite.insert)
+    row_estimates=False, relaxed_commit=None, grouping_sets=False, read_only_options=MappingProxyType({}), _insert=sqlite.insert)
 
 # Both, in the order formulas are translated for them (the first refusal is the one told).
 DIALECTS = (POSTGRESQL, SQLITE)

@@ -61,6 +61,7 @@ from runtime.actor import Actor, actor_for
 from runtime.automations.listener import automation_listener
 from runtime.rewards.listener import reward_listener
 from runtime.automations.triggers import on_workflow_event
+from runtime.dashboards import Dashboards, dashboard_listener
 from runtime.apps import load_installed
 from runtime.jobs import outbox
 from runtime.jobs.dispatch import hand_over
@@ -110,8 +111,10 @@ class UnitOfWork:
             if app is None:
                 raise AppNotInstalled(app_key)
             # A write's record events enqueue the app's automations and reward settlements
-            # (after history).
-            listeners = (DEFAULT_LISTENERS.then(automation_listener(self), reward_listener(self))
+            # (after history), and once committed make the dashboards' cached widgets over
+            # the forms written stale.
+            listeners = (DEFAULT_LISTENERS.then(automation_listener(self), reward_listener(self),
+                                                dashboard_listener(self.after_commit))
                          if self.writable else None)
             found = self._records[app_key] = Records(
                 self.conn, app, actor=self.actor, policy=self.session.policy,
@@ -124,6 +127,10 @@ class UnitOfWork:
         if app_key not in self._installed:
             self._installed[app_key] = load_installed(self.conn, app_key)
         return self._installed[app_key]
+
+    def dashboards(self, app_key: str) -> Dashboards:
+        """The dashboards of an installed app, for this unit of work's actor (runtime/dashboards)."""
+        return Dashboards(self.records(app_key))
 
     def app(self, app_key: str) -> App:
         """The compiled installed app (what `records(app_key)` works from)."""

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from engine.automations.kinds import automation_schema
+from engine.dashboards.schema import dashboard_defs
 from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_MAX, KEY_PATTERN
 from engine.definition.model import FORMAT_VERSION
 from engine.definition.permissions import ACTIONS, PRESETS
@@ -114,9 +115,13 @@ def build_schema() -> dict[str, Any]:
             "rewards": {"type": "array", "items": {"$ref": "#/$defs/reward"}, "maxItems": 200,
                         "description": "Reward rules (奖励规则): when a deal earns a referral reward, for whom, "
                                        "how much, caps, hold and approval (docs/rewards.md)."},
+            "dashboards": {"type": "array", "items": {"$ref": "#/$defs/dashboard"}, "maxItems": 100,
+                           "description": "Dashboards (仪表盘): widgets over the forms, with controls "
+                                          "(docs/dashboards.md)."},
         },
         "$defs": {
             **_permission_defs(),
+            **dashboard_defs(),
             "label": {
                 "type": "object", "required": ["zh", "en"], "additionalProperties": False,
                 "properties": {"zh": {"type": "string", "minLength": 1, "maxLength": 100},

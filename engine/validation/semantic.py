@@ -23,6 +23,7 @@ from engine.fields.registry import get_type, type_names
 from engine.i18n import render
 from engine.suggest import did_you_mean
 from engine.validation.automation_checks import check_automations
+from engine.validation.dashboard_checks import check_dashboards
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
 from engine.validation.permissions import check_permissions
 from engine.validation.reward_checks import check_rewards, reward_warnings
@@ -45,6 +46,7 @@ def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Prob
     problems.extend(check_permissions(facts, app))
     problems.extend(check_automations(facts))
     problems.extend(check_rewards(facts))
+    problems.extend(check_dashboards(facts))
     return problems
 
 

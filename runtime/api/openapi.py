@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from sqlalchemy.engine import Connection
 
 from engine.compiled.app import App, AppCache
+from engine.dashboards.model import Dashboard, dashboards_of
 from engine.definition.model import FormDef
 from runtime.api.requests import COUNT_MODES, DEFAULT_LIMIT, MAX_CREATE, MAX_SEARCH, inbound_relations, relation_name
 from runtime.actor import Actor
@@ -65,6 +66,7 @@ _TEXT = {
     "tasks": {"zh": "我的任务（status：pending 待办、done 已办、started 我发起的、cc 抄送我的）",
               "en": "The caller's tasks (status: pending, done, started by me, cc to me)"},
     "act": {"zh": "对任务执行“{action}”（{what}）", "en": "Do '{action}' on a task ({what_en})"},
+    "dashboard": {"zh": "仪表盘“{dashboard}”各组件的数据", "en": "The data of each widget of dashboard {dashboard}"},
 }
 
 # what each action does, in the document (runtime/workflow/service.py does it)
@@ -119,6 +121,9 @@ def _build(apps: list[App], lang: str, server_url: str,
                 continue
             schemas.update(FormSchemas(app, form, lang, access).components())
             paths.update(_form_paths(app, form, lang, access, accesses))
+        for dashboard in dashboards_of(app.definition):
+            paths[f"{API_PREFIX}/apps/{app.key}/dashboards/{dashboard.key}"] = _dashboard_path(app, dashboard, lang)
+            schemas["Dashboard"] = DASHBOARD_SCHEMA
     paths.update(_file_paths(lang))
     paths.update(_task_paths(lang))
     schemas.update(workflow_schemas())
@@ -361,6 +366,38 @@ def _task_paths(lang: str) -> dict[str, Any]:
             "responses": {"200": _ok(ref("TaskActed"), "the task's instance after the action"),
                           **_errors("Conflict", "TooLarge")}}}
     return paths
+
+
+DASHBOARD_SCHEMA = {
+    "type": "object", "required": ["dashboard", "controls", "widgets"],
+    "description": "Each widget's data (docs/dashboards.md), computed for the caller.",
+    "properties": {
+        "dashboard": {"type": "object", "required": ["key", "label"],
+                      "properties": {"key": {"type": "string"}, "label": {"type": "string"}}},
+        "controls": {"type": "array", "items": {"type": "object", "required": ["key", "kind", "label"], "properties": {
+            "key": {"type": "string"}, "kind": {"type": "string"}, "label": {"type": "string"}, "value": {}}}},
+        "widgets": {"type": "array", "items": {
+            "type": "object", "required": ["key", "kind", "label", "form", "data"], "properties": {
+                "key": {"type": "string"}, "kind": {"type": "string"}, "label": {"type": "string"},
+                "form": {"type": "string"}, "data": {"type": ["object", "null"]},
+                "cached": {"type": "boolean"},
+                "error": {"type": "object", "description": "Why the caller cannot see this widget."}}}},
+    },
+}
+
+
+def _dashboard_path(app: App, dashboard: Dashboard, lang: str) -> dict[str, Any]:
+    controls = [{"name": c.key, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100},
+                 "description": f"{c.label.get(lang)} ({c.kind}"
+                                + ("; FROM..TO or this_month, last_30_days..." if c.kind == "date_range" else "")
+                                + ")"} for c in dashboard.controls]
+    widgets = {"name": "widgets", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 500},
+               "description": "Only these widgets, by key, comma-separated"}
+    return {"get": {"tags": [app.key], "operationId": f"{app.key}__dashboard__{dashboard.key}",
+                    "summary": _say("dashboard", lang, dashboard=dashboard.label.get(lang)),
+                    "security": _READ_SECURITY,
+                    "parameters": [*controls, widgets, {"$ref": "#/components/parameters/Lang"}],
+                    "responses": {"200": _ok(ref("Dashboard"), "each widget's data"), **_errors()}}}
 
 
 def _document_path(lang: str) -> dict[str, Any]:

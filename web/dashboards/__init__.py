@@ -1,0 +1,1 @@
+"""The dashboard page (docs/dashboards.md), thin over runtime/dashboards."""

@@ -1,0 +1,62 @@
+// The dashboard page: each chart widget drawn with ECharts (window.echarts, from npm),
+// a click on a bar, point or slice opens the data table with that group's filter, and
+// "Download PNG" saves the chart. Charts follow the width of their card (phones too).
+const charts = [];
+
+function number(value) {
+  if (value === null || value === undefined || typeof value === "object") return null;
+  return Number(value);
+}
+
+function option(kind, data) {
+  const names = data.rows.map((row) => row.labels.join(" / ") || "–");
+  if (kind === "pie" || kind === "funnel") {
+    const measure = data.measures[0];
+    return {
+      tooltip: { trigger: "item" },
+      series: [{
+        type: kind, name: measure.label, radius: kind === "pie" ? ["35%", "70%"] : undefined,
+        sort: kind === "funnel" ? "none" : undefined,
+        data: data.rows.map((row, i) => ({ name: names[i], value: number(row.values[measure.key]) })),
+      }],
+    };
+  }
+  return {
+    tooltip: { trigger: "axis" },
+    legend: { top: 0 },
+    grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
+    xAxis: { type: "category", data: names },
+    yAxis: { type: "value" },
+    series: data.measures.map((m) => ({
+      type: kind === "bar" ? "bar" : "line", name: m.label, areaStyle: kind === "area" ? {} : undefined,
+      data: data.rows.map((row) => number(row.values[m.key])),
+    })),
+  };
+}
+
+for (const card of document.querySelectorAll("[data-widget]")) {
+  const holder = card.querySelector(".chart");
+  const source = card.querySelector("script[data-chart]");
+  if (!holder || !source || !window.echarts) continue;
+  const data = JSON.parse(source.textContent);
+  const chart = window.echarts.init(holder);
+  chart.setOption(option(card.dataset.kind, data));
+  chart.on("click", (event) => {
+    const row = data.rows[event.dataIndex];
+    if (!row) return;
+    const query = row.filter ? `?filter=${encodeURIComponent(JSON.stringify(row.filter))}` : "";
+    window.location.href = card.dataset.table + query;
+  });
+  const png = card.querySelector("[data-png]");
+  if (png) {
+    png.addEventListener("click", () => {
+      const link = document.createElement("a");
+      link.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
+      link.download = `${card.dataset.widget}.png`;
+      link.click();
+    });
+  }
+  charts.push(chart);
+}
+
+window.addEventListener("resize", () => { for (const chart of charts) chart.resize(); });
