@@ -125,7 +125,8 @@ def _build(apps: list[App], lang: str, server_url: str,
             paths[f"{API_PREFIX}/apps/{app.key}/dashboards/{dashboard.key}"] = _dashboard_path(app, dashboard, lang)
             schemas["Dashboard"] = DASHBOARD_SCHEMA
     paths.update(_file_paths(lang))
-    paths.update(_task_paths(lang))
+    if apps:        # workflows live in apps: with none installed there are no tasks to describe
+        paths.update(_task_paths(lang))
     schemas.update(workflow_schemas())
     return {
         "openapi": OPENAPI_VERSION,
@@ -347,7 +348,7 @@ def _file_paths(lang: str) -> dict[str, Any]:
 
 def _task_paths(lang: str) -> dict[str, Any]:
     """The caller's inbox and one path per task action, each with its own body."""
-    task_id = {"name": "id", "in": "path", "required": True,
+    task_id = {"name": "id", "in": "path", "required": True, "example": 1,
                "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}}
     status = {"name": "status", "in": "query", "required": False,
               "schema": {"enum": ["pending", "done", "started", "cc"], "default": "pending"},

@@ -42,3 +42,18 @@ def add_customers(crm: Crm, rows: list[dict], actor=None) -> list[dict]:
     with crm.engine.begin() as conn:
         records = crm.records(conn, actor or crm.li, policy=FULL_ACCESS)
         return [records.create("customers", row) for row in rows]
+
+
+# The customers table of crm_site, and reading its page and its JSON.
+BASE = "/apps/crm/forms/customers"
+
+
+def html(answer) -> str:
+    assert answer.status_code == 200, answer.get_data(as_text=True)[-2000:]
+    return answer.get_data(as_text=True)
+
+
+def names(client, query: str = "") -> list[str]:
+    answer = client.get(f"{BASE}/table.json{query}")
+    assert answer.status_code == 200, answer.get_json()
+    return [row["display"]["name"] for row in answer.get_json()["rows"]]

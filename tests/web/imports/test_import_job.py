@@ -16,7 +16,7 @@ from runtime.jobs.worker import run_worker
 from runtime.session import Session
 from tests.support import jobs as job_support
 from tests.support.import_files import customers_csv
-from tests.web.imports.test_wizard import customers, post, upload
+from tests.support.import_files import customers, post, upload
 
 MAPPING = {"map_0": "name", "map_1": "phone", "map_2": "level", "map_3": "owner"}
 

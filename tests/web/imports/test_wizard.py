@@ -9,23 +9,9 @@ import re
 
 from openpyxl import load_workbook
 
-from runtime.session import Session
-from tests.support.import_files import PHONE_COLUMN, customers_csv
-from tests.support.web import csrf_from
+from tests.support.import_files import BASE, PHONE_COLUMN, customers, customers_csv, post, upload
 
-BASE = "/apps/crm_referral/forms/customers/import"
 RAW = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
-
-
-def upload(client, path, name=None):
-    token = csrf_from(client, BASE)
-    with open(path, "rb") as handle:
-        return client.post(BASE, data={"csrf_token": token, "file": (handle, name or path.name)},
-                           content_type="multipart/form-data")
-
-
-def post(client, url, data):
-    return client.post(url, data={**data, "csrf_token": csrf_from(client, BASE)})
 
 
 def selected(body: str, index: int) -> str:
@@ -38,11 +24,6 @@ def assert_escaped(body: str):
     for raw in RAW:
         assert raw not in body
     assert "49" not in re.sub(r"\d{3,}", "", body.split("<main")[1])
-
-
-def customers(db):
-    with Session(db).read() as uow:
-        return uow.records("crm_referral").list("customers").records
 
 
 def test_the_wizard_end_to_end(admin, db, tmp_path):

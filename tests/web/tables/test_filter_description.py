@@ -8,7 +8,7 @@ import json
 from urllib.parse import quote
 
 from tests.support.table_pages import add_customers, crm_site, signed_in
-from tests.web.tables.test_table_page import BASE, html, names
+from tests.support.table_pages import BASE, html, names
 
 
 def setup_of(page: str) -> dict:

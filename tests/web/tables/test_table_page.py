@@ -10,20 +10,8 @@ from urllib.parse import quote
 
 from openpyxl import load_workbook
 
-from tests.support.table_pages import XSS, add_customers, crm_site, post_json, signed_in
+from tests.support.table_pages import BASE, XSS, add_customers, crm_site, html, names, post_json, signed_in
 
-BASE = "/apps/crm/forms/customers"
-
-
-def html(answer) -> str:
-    assert answer.status_code == 200, answer.get_data(as_text=True)[-2000:]
-    return answer.get_data(as_text=True)
-
-
-def names(client, query: str = "") -> list[str]:
-    answer = client.get(f"{BASE}/table.json{query}")
-    assert answer.status_code == 200, answer.get_json()
-    return [row["display"]["name"] for row in answer.get_json()["rows"]]
 
 
 def seed(crm, count: int = 5):
