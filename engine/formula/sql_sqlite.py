@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import date, datetime, timezone
 from decimal import Context, Decimal
 from functools import lru_cache
@@ -52,9 +53,16 @@ def register_functions(dbapi_connection, _record=None) -> None:
     dbapi_connection.create_function("fw_lower", 1, _text_function(str.lower), deterministic=True)
     dbapi_connection.create_function("fw_trim", 1, _text_function(_trim), deterministic=True)
     dbapi_connection.create_function("fw_local_time", 2, local_time, deterministic=True)
+    # SQLAlchemy 2.1 registers FLOOR as math.floor, which raises on NULL (a division by
+    # zero in SQLite gives NULL); SQL's FLOOR(NULL) is NULL.
+    dbapi_connection.create_function("floor", 1, _floor, deterministic=True)
     evaluations = _Evaluations()
     dbapi_connection.create_function("fw_eval_value", -1, evaluations.value, deterministic=True)
     dbapi_connection.create_function("fw_eval_error", -1, evaluations.error, deterministic=True)
+
+
+def _floor(value: Any) -> Any:
+    return None if value is None else math.floor(value)
 
 
 def _text_function(change):

@@ -93,3 +93,10 @@ def test_the_benchmark_condition_agrees(table, batch):
     check(table, 'AND(ROUND(n1 * n3%, 2) > 500, s1 = "VIP")', batch)
     check(table, 'IF(AND(n1 >= 10000, s1 = "VIP"), MIN(ROUND(n1 * n3%, 2), n2), ROUND(n1 * 2%, 2) + n3)',
           batch)
+
+
+def test_floor_to_a_significance_of_zero_on_an_empty_text(table):
+    """FLOOR(1, LEN(s1)) with s1 empty divides by zero inside the SQL: SQLite's NULL
+    must reach FLOOR as NULL (SQLAlchemy 2.1 registers math.floor, which raises on it)."""
+    empty = {key: None for key in ("n1", "n2", "n3", "e1", "e1__error", "s1", "s2", "b1", "d1", "d2", "t1")}
+    check(table, "(FLOOR(1, LEN(s1)))%", [empty, {**empty, "s1": "ab"}])
