@@ -1,19 +1,22 @@
-"""The sales dashboard in Chromium at phone width: every chart drawn by ECharts, nothing
-wider than the screen."""
+"""The sales dashboard in Chromium at phone and desktop width: every chart drawn by
+ECharts, nothing wider than the screen."""
 from __future__ import annotations
 
+import pytest
+
 from runtime.seed import seed_app
-from tests.support.browser import PHONE, screenshot, sign_in_page
+from tests.support.browser import DESKTOP, PHONE, screenshot, sign_in_page
 from tests.support.web import PASSWORD, add_user, install_flagship
 
 
-def test_the_dashboard_on_a_phone(db, live_app, open_page):
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_dashboard_on_a_phone_and_a_desktop(db, live_app, open_page, size):
     install_flagship(db)
     seed_app(db, "crm_referral", 40, seed=3)
     add_user(db, "boss", "老板", is_admin=True)
-    page = open_page(PHONE)
+    page = open_page(size)
     sign_in_page(page, live_app.url, "boss", PASSWORD)
     page.goto(f"{live_app.url}/apps/crm_referral/dashboards/sales")
     page.wait_for_function("document.querySelectorAll('.chart canvas').length === 5")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    screenshot(page, f"dashboard-phone-{db.dialect.name}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    screenshot(page, f"dashboard-{size['width']}-{db.dialect.name}")

@@ -12,12 +12,18 @@ function option(kind, data) {
   const names = data.rows.map((row) => row.labels.join(" / ") || "–");
   if (kind === "pie" || kind === "funnel") {
     const measure = data.measures[0];
+    let slices = data.rows.map((row, i) => ({ name: names[i], value: number(row.values[measure.key]), index: i }));
+    // a slice of zero is no slice: a pie whose values are all zero shows its total, 0
+    if (kind === "pie") slices = slices.filter((slice) => slice.value);
     return {
+      title: slices.length ? undefined : { text: "0", left: "center", top: "middle" },
       tooltip: { trigger: "item" },
       series: [{
         type: kind, name: measure.label, radius: kind === "pie" ? ["35%", "70%"] : undefined,
         sort: kind === "funnel" ? "none" : undefined,
-        data: data.rows.map((row, i) => ({ name: names[i], value: number(row.values[measure.key]) })),
+        // a funnel leaves room for its labels on the right
+        left: kind === "funnel" ? "5%" : undefined, width: kind === "funnel" ? "55%" : undefined,
+        data: slices,
       }],
     };
   }
@@ -42,7 +48,7 @@ for (const card of document.querySelectorAll("[data-widget]")) {
   const chart = window.echarts.init(holder);
   chart.setOption(option(card.dataset.kind, data));
   chart.on("click", (event) => {
-    const row = data.rows[event.dataIndex];
+    const row = data.rows[event.data && event.data.index !== undefined ? event.data.index : event.dataIndex];
     if (!row) return;
     const query = row.filter ? `?filter=${encodeURIComponent(JSON.stringify(row.filter))}` : "";
     window.location.href = card.dataset.table + query;
