@@ -126,11 +126,11 @@ def describe(explanation: dict) -> dict[str, str]:
     """The explanation in words, {zh, en}: the rule, the formula with each input's value,
     the tier, the milestone, each cap that cut the amount, the dates."""
     e = explanation
-    inputs = ", ".join(f"{k} = {_shown(v)}" for k, v in e["inputs"].items())
+    inputs = {lang: ", ".join(f"{k} = {_shown(v, lang)}" for k, v in e["inputs"].items()) for lang in ("zh", "en")}
     kind_zh, kind_en = KIND_WORDS.get(e["kind"], (e["kind"], e["kind"]))
-    zh = [f"规则“{e['label']['zh']}”（{e['rule']}）：{kind_zh}奖励，公式 {e['formula']}，输入 {inputs}，"
+    zh = [f"规则“{e['label']['zh']}”（{e['rule']}）：{kind_zh}奖励，公式 {e['formula']}，输入 {inputs['zh']}，"
           f"本期第 {e['nth']} 次奖励"]
-    en = [f"Rule \"{e['label']['en']}\" ({e['rule']}): a {kind_en} reward, formula {e['formula']} with {inputs}, "
+    en = [f"Rule \"{e['label']['en']}\" ({e['rule']}): a {kind_en} reward, formula {e['formula']} with {inputs['en']}, "
           f"the beneficiary's reward no. {e['nth']} of the period"]
     if e["tier"]:
         zh.append(f"适用档位：自第 {e['tier']['from']} 次起 rate = {e['tier']['rate']}")
@@ -157,8 +157,10 @@ def describe(explanation: dict) -> dict[str, str]:
     return {"zh": "；".join(zh) + "。", "en": "; ".join(en) + "."}
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, lang: str) -> str:
     if isinstance(value, dict) and len(value) == 1:
         inner = next(iter(value.values()))
-        return "空" if inner is True and "empty" in value else str(inner)
+        if inner is True and "empty" in value:
+            return "空" if lang == "zh" else "empty"
+        return str(inner)
     return str(value)

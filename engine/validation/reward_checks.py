@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from engine.errors import Problem
+from engine.formula import parse
+from engine.formula.diagnostics import FormulaSyntaxError
 from engine.rewards.env import AMOUNT_NAMES, RewardEnv
 from engine.rewards.model import RewardRule, rewards_of
 from engine.suggest import did_you_mean
@@ -130,7 +132,7 @@ def _check_steps(rule: RewardRule) -> Iterable[Problem]:
     if len(set(starts)) != len(starts):
         yield Problem(f"{rule.path}.tiers.steps", "two tiers start at the same reward number; give each its own "
                       "`from`", code="duplicate_tier")
-    if rule.tiers and rule.amount is not None and "rate" not in rule.amount:
+    if rule.tiers and rule.amount is not None and "rate" not in _names_read(rule.amount):
         yield Problem(f"{rule.path}.amount", "the rule has tiers but its amount formula does not read `rate`, "
                       "so the tier chosen changes nothing: use rate, e.g. `amount * rate`", code="tiers_unused")
     ats = [m.at for m in rule.milestones]
@@ -138,3 +140,10 @@ def _check_steps(rule: RewardRule) -> Iterable[Problem]:
         yield Problem(f"{rule.path}.milestones", "two milestones at the same reward number; merge them",
                       code="duplicate_milestone")
 
+
+def _names_read(text: str) -> set[str]:
+    """The names a formula reads (an unparsable one reads none: its syntax is reported apart)."""
+    try:
+        return {path[0] for path in parse(text).references}
+    except FormulaSyntaxError:
+        return set()

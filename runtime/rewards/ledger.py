@@ -17,7 +17,7 @@ from engine.errors import FormworkError
 from engine.storage import system
 from engine.storage.types import utcnow
 from runtime.rewards.compiled import rewards_for
-from runtime.rewards.settle import APPROVED, PAID, VESTED
+from runtime.rewards.settle import APPROVED, CANCELLED, PAID, VESTED
 
 ENTRIES = system.reward_entries
 
@@ -85,7 +85,8 @@ def chain_report(uow, app_key: str, form_key: str, referrer_field: str = "referr
             seen.add(up)
             up, level = parent.get(up), level + 1
     totals = uow.conn.execute(sa.select(ENTRIES.c.beneficiary_id, sa.func.sum(ENTRIES.c.amount_cents))
-                              .where(ENTRIES.c.app_key == app_key).group_by(ENTRIES.c.beneficiary_id)).all()
+                              .where(ENTRIES.c.app_key == app_key, ENTRIES.c.status != CANCELLED)
+                              .group_by(ENTRIES.c.beneficiary_id)).all()
     for beneficiary, total in totals:
         if beneficiary in report:
             report[beneficiary]["rewards"] = Decimal(total or 0) / 100

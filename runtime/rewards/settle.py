@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from engine.dialect import Dialect
 from engine.errors import NotFound
 from engine.formula import compile_formula
+from engine.computed.env import evaluation_context
 from engine.formula.values import EvalContext, to_bool
 from engine.rewards.compute import CapRoom, compute, describe
 from engine.rewards.model import RewardRule
@@ -71,20 +72,21 @@ def settle_record(uow, app_key: str, form_key: str, record_id: int) -> dict:
         return done
     values = value_context(uow)
     inputs = record_inputs(app, form_key, record, values)
-    today = (values.now or utcnow()).astimezone(uow.session.tz).date()
+    today = values.today()
+    ctx = evaluation_context(values)            # the workspace's zone and clock, the acting user
     chains: dict[tuple, list[int]] = {}         # the rules of a form share the walk up the chain
     for rule in rules:
-        if rule.refunded and _holds(app, rule.refunded, inputs):
-            done["reversed"] += reverse(uow.conn, app_key, rule, form_key, record_id)
-        elif record["deleted_at"] is None and rule.when and _holds(app, rule.when, inputs):
+        if rule.refunded and _holds(app, rule.refunded, inputs, ctx):
+            done["reversed"] += reverse(uow.conn, app_key, rule, form_key, record_id, today)
+        elif record["deleted_at"] is None and rule.when and _holds(app, rule.when, inputs, ctx):
             entry = earn(uow, app, rule, form_key, record, inputs, today, chains)
             if entry is not None:
                 done["entered"].append(entry)
     return done
 
 
-def _holds(app, text: str, inputs: dict) -> bool:
-    return to_bool(compile_formula(rewards_for(app).formula(text))(inputs, EvalContext())) is True
+def _holds(app, text: str, inputs: dict, ctx: EvalContext) -> bool:
+    return to_bool(compile_formula(rewards_for(app).formula(text))(inputs, ctx)) is True
 
 
 def referral_chain(conn, app, customers_form: str, referrer_field: str, friend_id: int) -> list[int]:
@@ -193,9 +195,10 @@ def move_counters(conn, app_key: str, keys: list[str], amount: int, count: int) 
                  .values(used_cents=COUNTERS.c.used_cents + amount, count=COUNTERS.c["count"] + count))
 
 
-def reverse(conn, app_key: str, rule: RewardRule, form_key: str, record_id: int) -> list[int]:
+def reverse(conn, app_key: str, rule: RewardRule, form_key: str, record_id: int, today: date) -> list[int]:
     """Cancel (held) or claw back (vested, approved, paid) what `record_id` earned by `rule`;
-    the ids of the entries cancelled and of the clawbacks entered."""
+    the ids of the entries cancelled and of the clawbacks entered (dated `today`, the
+    workspace's date)."""
     earned = conn.execute(sa.select(ENTRIES).where(
         ENTRIES.c.app_key == app_key, ENTRIES.c.rule_key == rule.key, ENTRIES.c.source_form == form_key,
         ENTRIES.c.source_id == record_id, ENTRIES.c.kind == REWARD,
@@ -209,7 +212,7 @@ def reverse(conn, app_key: str, rule: RewardRule, form_key: str, record_id: int)
         if cancelled:
             done.append(entry["id"])
         else:
-            clawback = _claw_back(conn, entry, now)
+            clawback = _claw_back(conn, entry, now, today)
             if clawback is None:
                 continue
             done.append(clawback)
@@ -217,7 +220,7 @@ def reverse(conn, app_key: str, rule: RewardRule, form_key: str, record_id: int)
     return done
 
 
-def _claw_back(conn, entry, now) -> int | None:
+def _claw_back(conn, entry, now: datetime, today: date) -> int | None:
     """The clawback of a vested, approved or paid entry (its status taken as it is now)."""
     moved = conn.execute(ENTRIES.update().where(ENTRIES.c.id == entry["id"],
                                                 ENTRIES.c.status.in_((VESTED, APPROVED, PAID)))
@@ -230,13 +233,12 @@ def _claw_back(conn, entry, now) -> int | None:
                    "text": {"zh": f"退款追回奖励 #{entry['id']}（{amount}），原状态 {entry['status']}。",
                             "en": f"Clawback of reward #{entry['id']} ({amount}) on a refund; it was "
                                   f"{entry['status']}."}}
-    today = now.date().isoformat()
     return conn.execute(Dialect.of(conn).insert(ENTRIES).values(
         app_key=entry["app_key"], rule_key=entry["rule_key"], kind=CLAWBACK, beneficiary_id=entry["beneficiary_id"],
         level=entry["level"], once_key=entry["once_key"], source_form=entry["source_form"],
         source_id=entry["source_id"], friend_id=entry["friend_id"], reward_kind=entry["reward_kind"],
-        coupon=entry["coupon"], amount_cents=-entry["amount_cents"], status=VESTED, earned_on=today,
-        vests_on=today, counters=entry["counters"], explanation=explanation, original_id=entry["id"],
+        coupon=entry["coupon"], amount_cents=-entry["amount_cents"], status=VESTED, earned_on=today.isoformat(),
+        vests_on=today.isoformat(), counters=entry["counters"], explanation=explanation, original_id=entry["id"],
         created_at=now, updated_at=now).on_conflict_do_nothing().returning(ENTRIES.c.id)).scalar()
 
 

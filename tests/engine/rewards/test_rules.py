@@ -129,3 +129,19 @@ def test_a_tampered_explanation_does_not_recompute_to_its_amount():
     e = compute(RULE, {"amount": Decimal("10000")}, 1, [])
     e["inputs"]["amount"] = {"$decimal": "20000"}
     assert recompute(e) == Decimal("1000.00") != Decimal(e["amount"])
+
+
+def test_tiers_need_an_amount_that_reads_rate_not_one_that_only_spells_it():
+    tiers = {"steps": [{"from": 1, "rate": 0.05}]}
+    _, spelled, _ = check_definition_warnings(
+        definition(beneficiary="referrer", tiers=tiers, amount='amount * LEN("rate") / 100'), "r.json")
+    assert [p.code for p in spelled] == ["tiers_unused"]
+    _, read, _ = check_definition_warnings(definition(beneficiary="referrer", tiers=tiers, amount="amount * rate"),
+                                           "r.json")
+    assert read == []
+
+
+def test_an_empty_input_is_worded_in_each_language():
+    e = compute(RULE, {"amount": None}, 1, [])
+    text = describe(e)
+    assert "amount = 空" in text["zh"] and "amount = empty" in text["en"] and "空" not in text["en"]
