@@ -27,8 +27,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.computed.filter_tree import parse_filter
 from engine.dashboards.model import Dashboard, Widget, dashboards_of
-from engine.dashboards.paths import PathError, locate
+from engine.dashboards.paths import locate
 from engine.dashboards.sql import ControlError, WidgetContext, widget_query
 from engine.definition.model import FormDef
 from engine.fields.relation import RelationOptions
@@ -39,6 +40,7 @@ from runtime.org import Org
 from runtime.org.tree import subtree_ids_select
 from runtime.permissions import VIEW
 from runtime.permissions.errors import PermissionDenied
+from runtime.permissions.fields import refuse_hidden_in_filter, refuse_hidden_path
 from runtime.records.service import Records
 
 
@@ -135,19 +137,19 @@ class Dashboards:
                 self.cache.generations(self.app.key, reachable(self.app.definition, widget.form)))
 
     def _refuse_hidden(self, dashboard: Dashboard, widget: Widget, form: FormDef) -> None:
-        """PermissionDenied when the widget reads a field the reader may not see."""
+        """PermissionDenied when the widget reads a field the reader may not see or goes
+        through a form they may not view: in a dimension, a measure, a column, a control
+        or a filter (the rule of the table pages, runtime/permissions/fields.py)."""
         paths = [d.field for d in widget.dimensions + widget.columns] + list(widget.fields)
         paths += [m.field for m in widget.measures if m.field is not None]
         paths += [c.fields[form.key] for c in dashboard.controls if form.key in c.fields]
         for path in paths:
-            try:
-                found = locate(self.app.definition, form, path, self.app.types)
-            except PathError:
-                continue
-            steps = [(self.app.require_form(f), key) for f, key in found.hops] + [(found.form, found.field.key)]
-            for owner, key in steps:
-                if not self.records.access(owner).can_see(key):
-                    raise PermissionDenied("dashboard_widget_hidden_field", field=key, form=owner.key)
+            refuse_hidden_path(self.app, form, tuple(path.split(".")), self.records.access,
+                               "dashboard_widget_hidden_field", path)
+        for spec in [widget.filter, *(m.filter for m in widget.measures)]:
+            if spec is not None:
+                tree = parse_filter(spec, form, app=self.app.definition, types=self.app.types)
+                refuse_hidden_in_filter(self.app, form, tree, self.records.access)
 
 
 def reachable(app, form_key: str) -> set[str]:

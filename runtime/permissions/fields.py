@@ -27,17 +27,19 @@ def refuse_hidden_in_filter(app, form: FormDef, tree: FilterTree, access_of: Acc
         where = test.names_at if isinstance(test, Invalid) else \
             f"{test.path}.field" if isinstance(test, FieldTest) else f"{test.path}.formula"
         for path in test.reads:
-            _refuse_path(app, form, path, access_of, "permission_hidden_filter", where)
+            refuse_hidden_path(app, form, path, access_of, "permission_hidden_filter", where)
 
 
 def refuse_hidden(app, form: FormDef, keys: Iterable[tuple[str, str]], access_of: AccessOf, code: str) -> None:
     """PermissionDenied for the first (where, field key) of `keys` the actor may not see;
     `code` says what the field was named for (permission_hidden_sort, ..._fields)."""
     for where, key in keys:
-        _refuse_path(app, form, (key,), access_of, code, where)
+        refuse_hidden_path(app, form, (key,), access_of, code, where)
 
 
-def _refuse_path(app, form, path: tuple[str, ...], access_of: AccessOf, code: str, where: str) -> None:
+def refuse_hidden_path(app, form, path: tuple[str, ...], access_of: AccessOf, code: str, where: str) -> None:
+    """PermissionDenied(`code`) when a step of `path` (field keys from `form`, through its
+    relations) is a field the actor may not see or crosses into a form they may not view."""
     hidden = _hidden_step(app, form, path, access_of)
     if hidden is not None:
         holder, key = hidden

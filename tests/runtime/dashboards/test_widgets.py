@@ -10,6 +10,7 @@ import pytest
 from engine.validation.validate import check_text
 from runtime.apps import load_installed
 from runtime.dashboards import DashboardControlError, Dashboards, WidgetCache
+from runtime.permissions import VIEW, FormAccess
 from runtime.records import Records
 from tests.support.dashboards_app import NOW, L, fill
 
@@ -165,3 +166,37 @@ def test_each_group_carries_the_filter_of_its_records(shop):
                     assert len(found) == row["values"]["n"], (widget, row)
                 else:
                     assert str(sum(Decimal(r["fields"]["amount"]) for r in found)) == row["values"]["total"]
+
+
+class _OrdersOnly:
+    """A reader who may view the orders but not the customers, and not the orders' status."""
+
+    def access(self, app, form, actor):
+        if form.key == "orders":
+            return FormAccess.limited(form, actions={VIEW}, visible=["title", "customer", "amount", "qty",
+                                                                       "ordered_on"])
+        return FormAccess(actions=frozenset())
+
+
+PEEKING = {"key": "main", "label": L("看板", "Main"), "widgets": [
+    W("by_level", "bar", dimensions=["customer.level"], measures=[N]),
+    W("filtered", "bar", dimensions=[{"field": "ordered_on", "bucket": "month"}], measures=[N],
+      filter={"field": "status", "value": "paid"}),
+    W("measured", "kpi", measures=[{"key": "paid", "agg": "count", "filter": {"field": "status", "value": "paid"}}]),
+    W("allowed", "bar", dimensions=[{"field": "ordered_on", "bucket": "month"}], measures=[N, SUM]),
+]}
+
+
+def test_a_widget_reaching_past_what_the_reader_may_see_is_refused_alone(db):
+    """Grouping through a form the reader may not view, or filtering (the widget's or a
+    measure's filter) on a hidden field, refuses that widget; the others still show."""
+    fill(db, PEEKING)
+    with db.connect() as conn:
+        records = Records(conn, load_installed(conn, "shop"), lang="en", now=NOW, policy=_OrdersOnly())
+        widgets = {w["key"]: w for w in Dashboards(records, WidgetCache()).load("main")["widgets"]}
+    refusals = {key: (widgets[key]["data"], widgets[key]["error"]["error"])
+                for key in ("by_level", "filtered", "measured")}
+    assert refusals == {"by_level": (None, "dashboard_widget_hidden_field"),
+                        "filtered": (None, "permission_hidden_filter"),
+                        "measured": (None, "permission_hidden_filter")}
+    assert [r["values"]["n"] for r in widgets["allowed"]["data"]["rows"]] == [1, 2, 1]
