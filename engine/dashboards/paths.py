@@ -126,6 +126,10 @@ class Joins:
             self._joins.append((alias, alias.c.id == source.c[rtype.column_name]))
         return alias
 
+    def alias_of(self, table: sa.Table, prefix: str) -> Any:
+        """`table` under a name no other join of this widget has (`prefix` and a number)."""
+        return table.alias(f"{prefix}{len(self._joins) + 1}")
+
     def outer_join(self, target, on) -> None:
         """One more LEFT OUTER JOIN (the names of members, departments, related records)."""
         self._joins.append((target, on))

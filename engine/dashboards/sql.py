@@ -216,14 +216,14 @@ class _Builder:
         label = None
         name = place.field.type
         if name in ("member", "department"):
-            named = (system.users if name == "member" else system.departments).alias(f"n{id(dim) % 10_000}")
+            named = self.joins.alias_of(system.users if name == "member" else system.departments, "n")
             self.joins.outer_join(named, named.c.id == place.column)
             label = named.c.name
         elif name == "relation":
             target = self.tables.app.require_form(place.field.option("target"))
             title = target.title_field and target.field(target.title_field)
             if title is not None and self.tables.types.of(title).storage == "column":
-                related = self.tables.form_table(target.key).alias(f"r{id(dim) % 10_000}")
+                related = self.joins.alias_of(self.tables.form_table(target.key), "r")
                 self.joins.outer_join(related, related.c.id == place.column)
                 label = related.c[self.tables.types.of(title).column_name]
         return _Dim(dim, place, place.column, label, _json_of(place))

@@ -200,3 +200,14 @@ def test_a_widget_reaching_past_what_the_reader_may_see_is_refused_alone(db):
                         "filtered": (None, "permission_hidden_filter"),
                         "measured": (None, "permission_hidden_filter")}
     assert [r["values"]["n"] for r in widgets["allowed"]["data"]["rows"]] == [1, 2, 1]
+
+
+def test_two_member_dimensions_join_the_users_under_names_of_their_own(db):
+    """Each name join has its own alias, numbered within the widget (the same on every run)."""
+    fill(db, {"key": "main", "label": L("看板"), "widgets": [
+        W("who", "pivot", dimensions=["customer.owner"], columns=["created_by"], measures=[N])]})
+    with db.connect() as conn:
+        records = Records(conn, load_installed(conn, "shop"), lang="en", now=NOW)
+        [widget] = Dashboards(records, WidgetCache()).load("main")["widgets"]
+    assert widget.get("error") is None
+    assert sorted(r["labels"][0] for r in widget["data"]["rows"]) == ["李雷", "韩梅"]
