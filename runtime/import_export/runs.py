@@ -174,6 +174,8 @@ def execute(engine: Engine, run: Run, *, actor: Actor, policy: Policy, lang: str
     except FormworkError as exc:
         run.save(stage="failed", error=exc.message(lang) if hasattr(exc, "message") else str(exc), retry=False)
         return
+    except jobs.LeaseLost:
+        raise               # another runner has the import now: the run is not failed
     except Exception as exc:
         run.save(stage="failed", error=f"{type(exc).__name__}: {exc}", retry=retry)
         raise

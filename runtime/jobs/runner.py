@@ -67,7 +67,10 @@ def run_jobs(engine: Engine, job_ids: list[int], make_session: Callable[[int | N
             chunk = job_ids[start:start + BATCH]
             claimed = outbox.claim_many(conn, chunk, owner, now=now, lease=held) if chunk else []
             if top_up and start == starts[-1]:
-                claimed += outbox.claim_handed_over(conn, owner, kinds=sorted(kinds()), now=now, lease=held,
+                # only kinds that run in the batch's transaction: an import or a webhook
+                # delivery keeps to its own RQ job (and its timeout)
+                batchable = sorted(key for key, kind in kinds().items() if kind.in_transaction)
+                claimed += outbox.claim_handed_over(conn, owner, kinds=batchable, now=now, lease=held,
                                                     limit=BATCH - len(claimed))
         statuses.update(_run_claimed(engine, claimed, owner, make_session))
     return statuses

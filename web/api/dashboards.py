@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from runtime.session import AppNotInstalled
-from runtime.api.errors import not_found
 from web.api.limits import check_rate_limit, rate_headers
 from web.api.views import json_response
 from web.context import login_required, runtime_session
@@ -29,9 +27,5 @@ def get_dashboard(app_key: str, key: str):
     controls = {name: value for name, value in request.args.items() if name not in RESERVED}
     picked = request.args.get("widgets")
     with runtime_session().read() as uow:
-        try:
-            dashboards = uow.dashboards(app_key)
-        except AppNotInstalled:
-            raise not_found(f"app {app_key}") from None
-        body = dashboards.load(key, controls, picked.split(",") if picked else None)
+        body = uow.dashboards(app_key).load(key, controls, picked.split(",") if picked else None)
     return json_response(body)

@@ -47,6 +47,8 @@ def test_each_widget_counts_only_the_callers_records(scoped, count_statements):
 def test_refusals_say_what_and_where(scoped):
     missing = scoped.client.get("/api/v1/apps/crm_referral/dashboards/salse", headers=scoped.headers("li"))
     assert missing.status_code == 404 and "sales" in missing.get_data(as_text=True)
+    no_app = scoped.client.get("/api/v1/apps/crm/dashboards/sales", headers=scoped.headers("li"))
+    assert no_app.status_code == 404 and no_app.json["error"]["code"] == "not_found"
     unknown = scoped.client.get(URL + "?perod=this_month", headers=scoped.headers("li"))
     assert unknown.status_code == 400 and "perod" in unknown.json["error"]["message"]
     bad = scoped.client.get(URL + "?period=2026-13-01..", headers=scoped.headers("li"))
