@@ -13,8 +13,8 @@ depth in the job payload and stops at MAX_DEPTH with a `stopped` run saying so.
 """
 from runtime.automations.compiled import MAX_DEPTH, AppAutomations, automations_for
 from runtime.automations.triggers import (
-    WorkflowEvent, on_workflow_event, receive_webhook, run_button, set_workflow_starter, sync_schedules,
+    WorkflowEvent, on_workflow_event, receive_webhook, run_button, sync_schedules,
 )
 
 __all__ = ["MAX_DEPTH", "AppAutomations", "automations_for", "WorkflowEvent", "on_workflow_event",
-           "receive_webhook", "run_button", "set_workflow_starter", "sync_schedules"]
+           "receive_webhook", "run_button", "sync_schedules"]

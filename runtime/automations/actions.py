@@ -120,20 +120,10 @@ def start_with_workflows(uow, app_key: str, workflow: str | None, form: str, rec
     return {"instance": instance["id"], "status": instance["status"]}
 
 
-# How workflows are started: runtime/workflow by default; a test may put another in.
-_workflow_starter: list[Callable[..., dict]] = [start_with_workflows]
-
-
-def set_workflow_starter(starter: Callable[..., dict] | None) -> None:
-    """Start workflows with `starter(uow, app_key, workflow, form, record_id) -> dict`;
-    None puts runtime/workflow back."""
-    _workflow_starter[:] = [starter or start_with_workflows]
-
-
 @action("start_workflow")
 def start_workflow(scope: Scope, action: Action) -> dict:
     form = _form(scope, action)
-    started = _workflow_starter[0](scope.uow, scope.app.key, action.option("workflow"), form,
+    started = start_with_workflows(scope.uow, scope.app.key, action.option("workflow"), form,
                                    scope.target_id(action))
     return {"workflow": action.option("workflow"), "form": form, **(started or {})}
 

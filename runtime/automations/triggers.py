@@ -34,7 +34,6 @@ from engine.i18n import register_messages
 from engine.storage import system
 from runtime import jobs
 from runtime.apps import installed_apps, load_installed
-from runtime.automations.actions import set_workflow_starter
 from runtime.automations.compiled import RUN_KIND, automations_for
 from runtime.automations.listener import enqueue_run
 
@@ -222,4 +221,4 @@ jobs.register_due_source("automations.schedules", due_schedules)
 jobs.register_due_source("automations.dates", due_dates)
 
 __all__ = ["receive_webhook", "run_button", "on_workflow_event", "WorkflowEvent", "sync_schedules",
-           "set_workflow_starter", "due_dates", "due_schedules", "forget_synced"]
+           "due_dates", "due_schedules", "forget_synced"]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engine.automations.kinds import ACTION_KINDS
 from engine.storage import system
 from engine.storage.db import read_connection
-from runtime.automations import set_workflow_starter
+from runtime.automations import actions
 from runtime.automations.actions import ACTIONS, next_turn
 from runtime.session import Session
 from tests.support.automations import automation, install, jobs_of, rows, runs
@@ -67,7 +67,7 @@ def test_a_batch_over_a_thousand_records_is_set_based(db, count_statements):
     assert counter.count < 60, counter.statements
 
 
-def test_start_workflow_calls_the_starter(db):
+def test_start_workflow_calls_the_starter(db, monkeypatch):
     app = install(db, automation("review", {"kind": "record_created"},
                                  [{"kind": "start_workflow", "workflow": "lead_review"}]))
     started = []
@@ -75,11 +75,9 @@ def test_start_workflow_calls_the_starter(db):
     def starter(uow, app_key, workflow, form, record_id):
         started.append((app_key, workflow, form, record_id))
         return {"instance": 41}
-    set_workflow_starter(starter)
-    try:
-        lead = _create(db, name="王")
-    finally:
-        set_workflow_starter(None)
+    monkeypatch.setattr(actions, "start_with_workflows", starter)
+    lead = _create(db, name="王")
+    monkeypatch.undo()
     assert started == [("auto", "lead_review", "leads", lead["id"])]
     assert runs(db)[0]["actions"][0]["result"] == {"workflow": "lead_review", "form": "leads", "instance": 41}
     _create(db, name="李")      # runtime/workflow again: the form has no such workflow, and the run says so
