@@ -13,8 +13,10 @@ from engine.definition.model import AppDef
 from engine.validation import load_definition
 from runtime.api.openapi import build_document, installed_document, installed_document_bytes, render_document
 from runtime.actor import Actor
+from runtime.api.workflow import ACTION_ARGUMENTS
 from runtime.apps import apply_app
 from runtime.permissions import EDIT, FULL, VIEW, FormAccess
+from runtime.workflow.service import ACTIONS
 from tests.support.api_docs import ALL_FIELDS, assert_invalid, assert_openapi_31, assert_valid
 from tests.support.fields import document
 from tests.support.paths import APPS
@@ -212,3 +214,9 @@ def test_every_reference_resolves_and_every_path_parameter_is_declared():
             declared = {parameters[p["$ref"].rsplit("/", 1)[1]]["name"] if "$ref" in p else p["name"]
                         for p in item.get("parameters", []) + operation.get("parameters", [])}
             assert set(re.findall(r"\{(\w+)\}", path)) <= declared, path
+
+
+def test_every_workflow_action_has_its_body_described_and_no_other():
+    """The document's task paths come from ACTION_ARGUMENTS: an action added to the
+    workflow service without its body keys would be missing from the API's contract."""
+    assert sorted(ACTION_ARGUMENTS) == sorted(ACTIONS)
