@@ -16,6 +16,7 @@ from engine.definition.identifiers import APP_KEY_MAX, FIELD_KEY_MAX, FORM_KEY_M
 from engine.definition.model import FORMAT_VERSION
 from engine.definition.permissions import ACTIONS, PRESETS
 from engine.fields.registry import all_types
+from engine.referrals.schema import referrals_schema
 from engine.rewards.schema import reward_schema
 from engine.workflow.schema import workflow_defs
 
@@ -115,6 +116,9 @@ def build_schema() -> dict[str, Any]:
             "rewards": {"type": "array", "items": {"$ref": "#/$defs/reward"}, "maxItems": 200,
                         "description": "Reward rules (奖励规则): when a deal earns a referral reward, for whom, "
                                        "how much, caps, hold and approval (docs/rewards.md)."},
+            "referrals": {**referrals_schema(),
+                          "description": "The referral programme (转介绍): its forms, attribution, consent and "
+                                         "fraud checks (docs/referrals.md)."},
             "dashboards": {"type": "array", "items": {"$ref": "#/$defs/dashboard"}, "maxItems": 100,
                            "description": "Dashboards (仪表盘): widgets over the forms, with controls "
                                           "(docs/dashboards.md)."},

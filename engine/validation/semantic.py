@@ -26,6 +26,7 @@ from engine.validation.automation_checks import check_automations
 from engine.validation.dashboard_checks import check_dashboards
 from engine.validation.checks import AppFacts, check_computed_field, check_field_formulas, check_form_rules
 from engine.validation.permissions import check_permissions
+from engine.validation.referral_checks import check_referrals
 from engine.validation.reward_checks import check_rewards, reward_warnings
 from engine.validation.row_checks import check_row_formula
 from engine.workflow.checks import check_form_workflows
@@ -46,6 +47,7 @@ def check_app(app: AppDef, malformed: frozenset[str] = frozenset()) -> list[Prob
     problems.extend(check_permissions(facts, app))
     problems.extend(check_automations(facts))
     problems.extend(check_rewards(facts))
+    problems.extend(check_referrals(facts))
     problems.extend(check_dashboards(facts))
     return problems
 

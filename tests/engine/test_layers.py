@@ -18,7 +18,7 @@ FIRST_PARTY = set(PACKAGES)
 
 # Bottom to top. A module of engine/ itself (engine/errors.py...) is in "base".
 ENGINE_LAYERS = ("base", "formula", "storage", "definition", "fields", "computed", "automations", "rewards",
-                 "query", "dashboards", "workflow", "compiled", "validation", "upkeep", "schema_change")
+                 "referrals", "query", "dashboards", "workflow", "compiled", "validation", "upkeep", "schema_change")
 
 
 def engine_layer(module: str) -> str:
