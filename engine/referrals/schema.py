@@ -33,6 +33,9 @@ CUSTOMER_FIELDS = {
     "name": "The customer's name.",
     "phone": "The customer's phone (the self-referral and already-a-customer checks compare it).",
     "email": "The customer's email (optional).",
+    "value": "A number field: what the customer brought in (the chain values and ROI sum it).",
+    "first_deal": "A date field: the day of the customer's first deal; a referred friend counts as converted "
+                  "from it.",
 }
 CAMPAIGN_FIELDS = {
     "code_prefix": "The campaign's code prefix: a share code is <prefix>-<customer code>.",

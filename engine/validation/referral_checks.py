@@ -12,14 +12,16 @@ from engine.definition.model import FieldDef, FormDef
 from engine.errors import Problem
 from engine.referrals.model import FormMap, ReferralProgramme, referral_programme_of
 from engine.referrals.schema import CHANNELS
-from engine.validation.automation_checks import _unknown_field, _unknown_form
+from engine.validation.automation_checks import _formula_type, _unknown_field, _unknown_form
 from engine.validation.checks import AppFacts
 
 TEXTS = ("text", "textarea")
 CHOICES = ("select", "radio")
-# The field types each part accepts; "relation:<part>" is a relation to that part's form.
+# The field types each part accepts; "relation:<part>" is a relation to that part's form,
+# "result:<type>" any field whose value has that type (a number, rollup or formula field).
 CUSTOMER_TYPES = {"referrer": ("relation:customers",), "code": ("serial", "text"), "name": TEXTS,
-                  "phone": ("phone", "text"), "email": ("email", "text")}
+                  "phone": ("phone", "text"), "email": ("email", "text"), "value": ("result:number",),
+                  "first_deal": ("result:date",)}
 CAMPAIGN_TYPES = {"code_prefix": ("text",), "status": CHOICES, "starts_on": ("date",), "ends_on": ("date",),
                   "poster": ("image",), "rules": TEXTS}
 REFERRAL_TYPES = {"referrer": ("relation:customers",), "campaign": ("relation:campaigns",), "code": ("text",),
@@ -46,19 +48,19 @@ def check_referrals(facts: AppFacts) -> Iterable[Problem]:
             yield _unknown_form(facts.app, mapping.form, f"{mapping.path}.form")
             continue
         for name, key in mapping.fields.items():
-            yield from _check_part(forms, mapping, part, name, key, types.get(name, ()))
+            yield from _check_part(facts, forms, mapping, part, name, key, types.get(name, ()))
     yield from _check_options(programme, forms)
 
 
-def _check_part(forms: dict[str, FormDef | None], mapping: FormMap, part: str, name: str, key: str,
-                types: tuple[str, ...]) -> Iterable[Problem]:
+def _check_part(facts: AppFacts, forms: dict[str, FormDef | None], mapping: FormMap, part: str, name: str,
+                key: str, types: tuple[str, ...]) -> Iterable[Problem]:
     form = forms[part]
     fdef = form.field(key)
     path = f"{mapping.path}.{name}"
     if fdef is None:
         yield _unknown_field(form, key, path, f"the programme's {name.replace('_', ' ')} is read from")
         return
-    if fdef.type in types:
+    if fdef.type in types or f"result:{_formula_type(facts, fdef)}" in types:
         return
     targets = [t.split(":")[1] for t in types if t.startswith("relation:")]
     if fdef.type == "relation" and targets:
@@ -68,7 +70,8 @@ def _check_part(forms: dict[str, FormDef | None], mapping: FormMap, part: str, n
         yield Problem(path, f"field {key!r} of form {form.key!r} must be a relation to form "
                       f"{wanted.key if wanted else targets[0]!r}", code="wrong_relation")
         return
-    accepted = ", ".join(t.replace("relation:", "a relation to ") for t in types)
+    accepted = ", ".join(t.replace("relation:", "a relation to ").replace("result:", "a field whose value is a ")
+                         for t in types)
     yield Problem(path, f"field {key!r} of form {form.key!r} is a {fdef.type} field; the {name.replace('_', ' ')}"
                   f" must be one of: {accepted}", code="wrong_field_type")
 

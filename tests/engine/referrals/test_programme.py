@@ -118,3 +118,13 @@ def test_a_malformed_fraud_setting_is_refused_by_the_schema(fraud):
 def test_the_attribution_window_is_bounded():
     app, found, _ = checked(edited(attribution={"window_days": 0}))
     assert app is None and found[0][0].startswith("referrals.attribution")
+
+
+def test_a_value_part_takes_any_field_whose_value_is_a_number():
+    forms = copy.deepcopy(FORMS)
+    forms[0]["fields"] += [{"key": "spent", "type": "number", "label": L},
+                           {"key": "twice", "type": "formula", "label": L, "formula": "spent * 2"}]
+    assert checked(edited(customers={"value": "twice"}), forms)[1] == []
+    _, found, [problem] = checked(edited(customers={"value": "name"}), forms)
+    assert found == [("referrals.customers.value", "wrong_field_type")]
+    assert "a field whose value is a number" in problem.message
