@@ -18,8 +18,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from engine.compiled.app import App
-from engine.referrals.model import FormMap, ReferralProgramme
-from runtime.referrals.compiled import programme_for
+from runtime.referrals.compiled import field_column, require_programme
 
 SEPARATOR = "-"
 MAX_CODE = 64
@@ -45,29 +44,17 @@ def poster_path(code: str) -> str:
     return f"{share_path(code)}/poster.png"
 
 
-def _column(app: App, mapping: FormMap, part: str) -> sa.ColumnElement:
-    form = app.definition.form(mapping.form)
-    return app.tables.form_table(mapping.form).c[app.types.of(form.field(mapping[part])).columns()[0].name]
-
-
-def _programme(app: App) -> ReferralProgramme:
-    programme = programme_for(app)
-    if programme is None:
-        raise LookupError(f"app {app.key!r} declares no referral programme (a `referrals` block, docs/referrals.md)")
-    return programme
-
-
 def resolve(conn: sa.Connection, app: App, code: str) -> ShareCode | None:
     """The referrer and campaign a share code names, whether or not the campaign is open
     (the caller says what a closed campaign means); None for a code that names nobody."""
     prefix, _, own = (code or "").strip().upper().partition(SEPARATOR)
     if not prefix or not own or len(code) > MAX_CODE:
         return None
-    programme = _programme(app)
+    programme = require_programme(app)
     customers = app.tables.form_table(programme.customers.form)
     campaigns = app.tables.form_table(programme.campaigns.form)
-    own_code = _column(app, programme.customers, "code")
-    campaign_prefix = _column(app, programme.campaigns, "code_prefix")
+    own_code = field_column(app, programme.customers, "code")
+    campaign_prefix = field_column(app, programme.campaigns, "code_prefix")
     row = conn.execute(
         sa.select(customers.c.id, campaigns.c.id, campaign_prefix)
         .select_from(customers.join(campaigns, sa.func.upper(campaign_prefix) == prefix))
@@ -79,20 +66,20 @@ def resolve(conn: sa.Connection, app: App, code: str) -> ShareCode | None:
 def codes_of(conn: sa.Connection, app: App, referrer_id: int, *, on: date) -> list[ShareCode]:
     """The referrer's code for each campaign open on the day `on` (status one of the
     programme's open statuses, started, not ended), oldest campaign first."""
-    programme = _programme(app)
+    programme = require_programme(app)
     customers = app.tables.form_table(programme.customers.form)
     campaigns = app.tables.form_table(programme.campaigns.form)
-    own_code = _column(app, programme.customers, "code")
-    prefix = _column(app, programme.campaigns, "code_prefix")
+    own_code = field_column(app, programme.customers, "code")
+    prefix = field_column(app, programme.campaigns, "code_prefix")
     query = (sa.select(campaigns.c.id, prefix, own_code)
              .select_from(customers.join(campaigns, sa.true()))
              .where(customers.c.id == referrer_id, customers.c.deleted_at.is_(None),
                     campaigns.c.deleted_at.is_(None), own_code.is_not(None), prefix.is_not(None),
-                    _column(app, programme.campaigns, "starts_on") <= on)
+                    field_column(app, programme.campaigns, "starts_on") <= on)
              .order_by(campaigns.c.id))
     if programme.campaigns["ends_on"]:
-        ends = _column(app, programme.campaigns, "ends_on")
+        ends = field_column(app, programme.campaigns, "ends_on")
         query = query.where(sa.or_(ends.is_(None), ends >= on))
     if programme.campaigns["status"]:
-        query = query.where(_column(app, programme.campaigns, "status").in_(programme.open_statuses))
+        query = query.where(field_column(app, programme.campaigns, "status").in_(programme.open_statuses))
     return [ShareCode(share_code(p, c), referrer_id, campaign_id, p) for campaign_id, p, c in conn.execute(query)]
