@@ -69,6 +69,7 @@ from runtime.jobs.registry import kind_named
 from runtime.org import Org, UserRef
 from runtime.permissions import FULL_ACCESS, Policy, policy_for
 from runtime.records import DEFAULT_LISTENERS, Records
+from runtime.referrals.analytics import ReferralAnalytics
 from runtime.records.transactions import ATTEMPTS, contention_reason, run_again_on_contention
 from runtime.workflow import Workflows
 
@@ -131,6 +132,11 @@ class UnitOfWork:
     def dashboards(self, app_key: str) -> Dashboards:
         """The dashboards of an installed app, for this unit of work's actor (runtime/dashboards)."""
         return Dashboards(self.records(app_key))
+
+    def referral_analytics(self, app_key: str) -> ReferralAnalytics:
+        """The referral analytics of an installed app, for this unit of work's actor
+        (runtime/referrals/analytics.py; NotFound when the app has no programme)."""
+        return ReferralAnalytics(self.records(app_key))
 
     def app(self, app_key: str) -> App:
         """The compiled installed app (what `records(app_key)` works from)."""

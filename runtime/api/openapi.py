@@ -29,6 +29,8 @@ from runtime.api.workflow import ACTION_ARGUMENTS, action_body_name, workflow_sc
 from runtime.apps import installed_apps, load_installed
 from runtime.permissions import CREATE, DELETE, EDIT, FULL, VIEW, FormAccess, Policy
 from runtime.records.service import MAX_PAGE_SIZE
+from runtime.referrals.analytics import MAX_TOP
+from runtime.referrals.compiled import programme_for
 
 OPENAPI_VERSION = "3.1.0"
 API_PREFIX = "/api/v1"
@@ -67,6 +69,11 @@ _TEXT = {
               "en": "The caller's tasks (status: pending, done, started by me, cc to me)"},
     "act": {"zh": "对任务执行“{action}”（{what}）", "en": "Do '{action}' on a task ({what_en})"},
     "dashboard": {"zh": "仪表盘“{dashboard}”各组件的数据", "en": "The data of each widget of dashboard {dashboard}"},
+    "referral_tree": {"zh": "某客户之下的转介绍树（各层被推荐人及其价值）",
+                      "en": "The referral tree below a customer (friends at every level, with their value)"},
+    "referral_chains": {"zh": "推荐链价值最高的推荐人（直接、间接推荐数，成交数，链条价值）",
+                        "en": "The referrers whose chains brought in the most (direct and indirect friends, "
+                              "converted friends, chain value)"},
 }
 
 # what each action does, in the document (runtime/workflow/service.py does it)
@@ -124,6 +131,10 @@ def _build(apps: list[App], lang: str, server_url: str,
         for dashboard in dashboards_of(app.definition):
             paths[f"{API_PREFIX}/apps/{app.key}/dashboards/{dashboard.key}"] = _dashboard_path(app, dashboard, lang)
             schemas["Dashboard"] = DASHBOARD_SCHEMA
+        programme = programme_for(app)
+        if programme is not None and accesses[(app.key, programme.customers.form)].can(VIEW):
+            paths.update(_referral_paths(app, lang))
+            schemas.update(REFERRAL_SCHEMAS)
     paths.update(_file_paths(lang))
     if apps:        # workflows live in apps: with none installed there are no tasks to describe
         paths.update(_task_paths(lang))
@@ -399,6 +410,51 @@ def _dashboard_path(app: App, dashboard: Dashboard, lang: str) -> dict[str, Any]
                     "security": _READ_SECURITY,
                     "parameters": [*controls, widgets, {"$ref": "#/components/parameters/Lang"}],
                     "responses": {"200": _ok(ref("Dashboard"), "each widget's data"), **_errors()}}}
+
+
+_MONEY = {"type": ["string", "null"], "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
+REFERRAL_SCHEMAS = {
+    "ReferralTree": {
+        "type": "object", "required": ["customer_id", "nodes"],
+        "description": "The customers below one customer, depth first (docs/referrals.md, Analytics); those "
+                       "the caller may not see are left out.",
+        "properties": {"customer_id": {"type": "integer"}, "nodes": {"type": "array", "items": {
+            "type": "object", "required": ["id", "parent_id", "depth", "path", "name", "value", "first_deal"],
+            "properties": {"id": {"type": "integer"}, "parent_id": {"type": ["integer", "null"]},
+                           "depth": {"type": "integer", "minimum": 0}, "path": {"type": "string"},
+                           "name": {"type": ["string", "null"]}, "value": _MONEY,
+                           "first_deal": {"type": ["string", "null"], "format": "date"}}}}}},
+    "ReferralChains": {
+        "type": "object", "required": ["referrers"],
+        "description": "The referrers with the highest chain value, highest first (docs/referrals.md, Analytics).",
+        "properties": {"referrers": {"type": "array", "items": {
+            "type": "object", "required": ["referrer_id", "name", "direct", "indirect", "converted", "value"],
+            "properties": {"referrer_id": {"type": "integer"}, "name": {"type": ["string", "null"]},
+                           "direct": {"type": "integer"}, "indirect": {"type": "integer"},
+                           "converted": {"type": "integer"}, "value": _MONEY}}}}},
+}
+
+
+def _referral_paths(app: App, lang: str) -> dict[str, Any]:
+    customer = {"name": "customer_id", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}}
+    top = {"name": "top", "in": "query", "required": False,
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 20},
+           "description": "How many referrers to list"}
+    lang_parameter = {"$ref": "#/components/parameters/Lang"}
+    base = f"{API_PREFIX}/apps/{app.key}/referrals"
+    return {
+        f"{base}/tree/{{customer_id}}": {"get": {
+            "tags": [app.key], "operationId": f"{app.key}__referrals__tree",
+            "summary": _say("referral_tree", lang), "security": _READ_SECURITY,
+            "parameters": [customer, lang_parameter],
+            "responses": {"200": _ok(ref("ReferralTree"), "the tree"), **_errors()}}},
+        f"{base}/referrers": {"get": {
+            "tags": [app.key], "operationId": f"{app.key}__referrals__referrers",
+            "summary": _say("referral_chains", lang), "security": _READ_SECURITY,
+            "parameters": [top, lang_parameter],
+            "responses": {"200": _ok(ref("ReferralChains"), "the referrers"), **_errors()}}},
+    }
 
 
 def _document_path(lang: str) -> dict[str, Any]:

@@ -44,6 +44,8 @@ register_messages({
     "api_sort_syntax": {"zh": "排序“{value}”无法识别：写成字段键，降序在前面加“-”，多个用逗号分隔（如 -created_at,name）",
                         "en": "Cannot read the sort '{value}': write field keys, '-' before one for descending, "
                               "separated by commas (e.g. -created_at,name)"},
+    "api_top_range": {"zh": "top 应是 1 到 {max} 之间的整数，收到“{value}”",
+                      "en": "top must be a whole number from 1 to {max}, got '{value}'"},
     "api_limit_range": {"zh": "limit 应是 1 到 {max} 之间的整数，收到“{value}”",
                         "en": "limit must be a whole number from 1 to {max}, got '{value}'"},
     "api_count_mode": {"zh": "count 只能是 exact、estimate 或 none，收到“{value}”",
@@ -187,6 +189,16 @@ def _limit(text: Any, issues: list[ApiIssue]) -> int:
         return int(shown)
     issues.append(ApiIssue("limit", "api_limit_range", {"max": MAX_PAGE_SIZE, "value": shown[:20]}))
     return DEFAULT_LIMIT
+
+
+def parse_top(text: Any, *, default: int, most: int) -> int:
+    """The `top` of a ranking (how many of the best to list): a whole number 1..most."""
+    if text is None or str(text).strip() == "":
+        return default
+    shown = str(text).strip()
+    if re.fullmatch(r"[0-9]{1,6}", shown) and 1 <= int(shown) <= most:
+        return int(shown)
+    raise bad_request([ApiIssue("top", "api_top_range", {"max": most, "value": shown[:20]})])
 
 
 def _count(text: Any, issues: list[ApiIssue]) -> str | None:

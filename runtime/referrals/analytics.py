@@ -24,6 +24,7 @@ from engine.definition.permissions import VIEW
 from runtime.referrals.compiled import field_column, require_programme
 
 MAX_DEPTH = 50
+MAX_TOP = 500
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class TreeNode:
     value: Decimal | None
     first_deal: date | None
 
+    def as_json(self) -> dict:
+        return {"id": self.id, "parent_id": self.parent_id, "depth": self.depth, "path": self.path,
+                "name": self.name, "value": _text(self.value),
+                "first_deal": self.first_deal.isoformat() if self.first_deal else None}
+
 
 @dataclass(frozen=True)
 class ChainValue:
@@ -45,6 +51,10 @@ class ChainValue:
     indirect: int            # friends of friends, at any depth
     converted: int           # friends (any level) with a first deal
     value: Decimal           # what the whole chain brought in
+
+    def as_json(self) -> dict:
+        return {"referrer_id": self.referrer_id, "name": self.name, "direct": self.direct,
+                "indirect": self.indirect, "converted": self.converted, "value": _text(self.value)}
 
 
 class ReferralAnalytics:
@@ -129,6 +139,11 @@ class ReferralAnalytics:
 
 def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def _text(value: Decimal | None) -> str | None:
+    """Money as the API writes it: a string with its fen, never a float."""
+    return None if value is None else str(value.quantize(Decimal("0.01")))
 
 
 def _day(value) -> date | None:

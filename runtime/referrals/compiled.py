@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from engine.compiled.app import App, AppCache
+from engine.errors import NotFound
 from engine.referrals.model import FormMap, ReferralProgramme, referral_programme_of
 
 _CACHE = AppCache(64)
@@ -19,10 +20,14 @@ def programme_for(app: App) -> ReferralProgramme | None:
     return made
 
 
+class NoProgramme(NotFound):
+    """The app declares no referral programme."""
+
+
 def require_programme(app: App) -> ReferralProgramme:
     programme = programme_for(app)
     if programme is None:
-        raise LookupError(f"app {app.key!r} declares no referral programme (a `referrals` block, docs/referrals.md)")
+        raise NoProgramme(f"app {app.key!r} declares no referral programme (a `referrals` block, docs/referrals.md)")
     return programme
 
 
