@@ -51,11 +51,12 @@ from web.imports.views import allow_large_upload
 from web.imports.views import bp as imports_bp
 from web.pages.views import bp as pages_bp
 from web.records.views import bp as records_bp
+from web.referrals.views import bp as referrals_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
               api_bp, api_tasks_bp, api_dashboards_bp, api_referrals_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
-              dashboards_bp)
+              dashboards_bp, referrals_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):

@@ -1,0 +1,1 @@
+"""The referral pages (docs/referrals.md), thin over runtime/referrals."""
