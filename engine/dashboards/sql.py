@@ -40,7 +40,9 @@ from engine.dialect import Dialect
 from engine.errors import FormworkError
 from engine.fields.base import ValueContext
 from engine.formula import check, parse
+from engine.formula.nodes import Binary, Boolean, Call, FieldRef, Number, Text
 from engine.formula.sql import SqlField, translate
+from engine.formula.unparse import unparse
 from engine.formula.values import EvalContext, ErrorValue
 from engine.query.filters import compile_filter
 from engine.query.tables import AppTables
@@ -493,41 +495,68 @@ class _Builder:
 
 def drill_filter(widget: Widget, dims: list, keys: list) -> Any:
     """The filter (the filter language) of the widget's form matching the records of one
-    group: the widget's own filter and one condition per dimension, for the data table."""
+    group: the widget's own filter and one condition per dimension, for the data table.
+    A bucket is the half-open range [its first day, the next bucket's first day), so a
+    datetime late on the bucket's last day is in it; a path through relations is a
+    formula condition whose text is written by the formula language (unparse), never
+    pasted together."""
     parts = [widget.filter] if widget.filter not in (None, {}) else []
     for dim, key in zip(dims, keys):
         path = dim.dim.field
-        if dim.dim.bucket is not None:
-            if key is None:
-                parts.append({"field": path, "op": "empty"})
-                continue
-            start, end = bucket_bounds(dim.dim.bucket, key)
-            parts.append({"field": path, "op": "between", "value": [start.isoformat(), end.isoformat()]})
+        ref = _n(FieldRef, tuple(path.split(".")))
+        if key is None:
+            parts.append({"field": path, "op": "empty"} if "." not in path else
+                         {"formula": unparse(_n(Call, "ISBLANK", (ref,)))})
+        elif dim.dim.bucket is not None:
+            start, after = bucket_bounds(dim.dim.bucket, key)
+            if "." not in path:
+                parts.append({"field": path, "op": "gte", "value": start.isoformat()})
+                parts.append({"field": path, "op": "lt", "value": after.isoformat()})
+            else:
+                parts.append({"formula": unparse(_n(Call, "AND", (
+                    _n(Binary, ">=", ref, _date_node(start)), _n(Binary, "<", ref, _date_node(after)))))})
         elif "." not in path:
-            parts.append({"field": path, "op": "empty"} if key is None else {"field": path, "op": "eq", "value": key})
+            parts.append({"field": path, "op": "eq", "value": key})
         else:
-            literal = "BLANK()" if key is None else (str(key) if isinstance(key, (int, float)) else
-                                                     '"' + str(key).replace('"', '""') + '"')
-            parts.append({"formula": f"ISBLANK({path})" if key is None else f"{path} = {literal}"})
+            parts.append({"formula": unparse(_n(Binary, "=", ref, _literal_node(key)))})
     return {"and": parts} if parts else None
 
 
+def _n(kind, *args):
+    """A formula node made here, not parsed: it has no place in a text."""
+    return kind(0, 0, 1, 1, *args)
+
+
+def _date_node(day: date):
+    return _n(Call, "DATE", tuple(_n(Number, Decimal(part)) for part in (day.year, day.month, day.day)))
+
+
+def _literal_node(value: Any):
+    if isinstance(value, bool):
+        return _n(Boolean, value)
+    if isinstance(value, (int, Decimal)):
+        return _n(Number, Decimal(value))
+    if isinstance(value, float):
+        return _n(Number, Decimal(repr(value)))
+    return _n(Text, str(value))
+
+
 def bucket_bounds(bucket: str, key: str) -> tuple[date, date]:
-    """The first and last day of a bucket from its text (2026-03, 2026-Q1, 2026-03-02...)."""
+    """The first day of a bucket from its text (2026-03, 2026-Q1, 2026-03-02...) and the
+    first day of the next one: the bucket is [start, next start)."""
     if bucket in ("day", "week"):
         start = date.fromisoformat(key)
-        return start, start + timedelta(days=0 if bucket == "day" else 6)
+        return start, start + timedelta(days=1 if bucket == "day" else 7)
     if bucket == "year":
-        return date(int(key), 1, 1), date(int(key), 12, 31)
+        return date(int(key), 1, 1), date(int(key) + 1, 1, 1)
     if bucket == "quarter":
         year, quarter = int(key[:4]), int(key[-1])
         start = date(year, 3 * quarter - 2, 1)
     else:
         start = date(int(key[:4]), int(key[5:7]), 1)
-        quarter = None
     months = 3 if bucket == "quarter" else 1
     index = start.year * 12 + start.month - 1 + months
-    return start, date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+    return start, date(index // 12, index % 12 + 1, 1)
 
 
 # ---- dimensions -------------------------------------------------------------------------------

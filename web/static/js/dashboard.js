@@ -9,7 +9,7 @@ function number(value) {
 }
 
 function option(kind, data) {
-  const names = data.rows.map((row) => row.labels.join(" / ") || "–");
+  const names = data.rows.map((row) => row.labels.map((label) => label ?? "–").join(" / ") || "–");
   if (kind === "pie" || kind === "funnel") {
     const measure = data.measures[0];
     let slices = data.rows.map((row, i) => ({ name: names[i], value: number(row.values[measure.key]), index: i }));
