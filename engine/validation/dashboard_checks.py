@@ -3,21 +3,30 @@ form, field and relation path exists (with a did-you-mean), measures and dimensi
 the field's type (a sum needs a number, a bucket a date), formulas over aggregates
 type-check against the widget's other measures and point into their text on an error,
 sorts name a measure or the dimension, each widget kind has what it needs, controls name
-fields of the right type.
+fields of the right type. Then each widget that passed those is compiled once into its
+SQL statement (engine/dashboards/sql.py, for SQLite, with no database): what only the
+field types' SQL or the formula language's SQL back end can tell (a filter value the
+operator cannot take, a formula the database cannot run) is reported at the widget's
+part, with its line and column, instead of when the dashboard is first opened.
 
 The JSON Schema has checked the shape; these checks read the model defensively, as the
 other semantic checks do.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from engine.computed.filter_tree import parse_filter
 from engine.dashboards.model import BUCKETS, RANGE_DEFAULTS, Control, Dashboard, Widget, dashboards_of
 from engine.dashboards.paths import PathError, locate
-from engine.dashboards.sql import measure_formula
+from engine.dashboards.sql import WidgetContext, measure_formula, widget_query
+from engine.dialect import Dialect
 from engine.definition.model import FormDef
-from engine.errors import Problem
+from engine.errors import FormworkError, Problem
 from engine.fields.registry import field_type
 from engine.formula import FormulaSyntaxError
 from engine.suggest import did_you_mean
@@ -48,7 +57,25 @@ def _check_dashboard(facts: AppFacts, dashboard: Dashboard) -> Iterable[Problem]
     for control in dashboard.controls:
         yield from _check_control(facts, control)
     for widget in dashboard.widgets:
-        yield from _check_widget(facts, dashboard, widget)
+        problems = list(_check_widget(facts, dashboard, widget))
+        yield from problems
+        if not problems and widget.form is not None and widget.kind in SHAPES:
+            yield from _check_statement(facts, dashboard, widget)
+
+
+def _check_statement(facts: AppFacts, dashboard: Dashboard, widget: Widget) -> Iterable[Problem]:
+    """The widget's statement built and compiled once, as the service will build it."""
+    context = WidgetContext(facts.tables, Dialect.of("sqlite"), ZoneInfo("UTC"), date(2026, 1, 1))
+    try:
+        query = widget_query(dashboard, widget, {}, context)
+        query.statement.compile(dialect=sa.dialects.sqlite.dialect())
+    except (FormworkError, PathError, sa.exc.SQLAlchemyError) as error:
+        where = getattr(error, "path", None)
+        path = where if isinstance(where, str) and where.startswith(widget.path) else widget.path
+        detail = getattr(error, "message", None) or str(error)
+        yield Problem(path, f"widget {widget.key!r}: its SQL cannot be built: {detail}; fix this part of the "
+                      "widget", code="widget_sql",
+                      message_zh=f"组件“{widget.key}”的查询无法生成：{detail}；请修改组件的这一部分")
 
 
 def _duplicates(entries: list[tuple[str, str]], what: str, where: str) -> Iterable[Problem]:
