@@ -138,7 +138,8 @@ class Dashboards:
             return {**head, "data": None, "error": refusal.as_dict(self.lang)}
         ctx = self.records.ctx
         context = WidgetContext(self.app.tables, self.records.dialect, ctx.tz, ctx.today(), self.lang,
-                                self.records.user_id, {form.key: access.row_scope}, subtree_ids_select)
+                                self.records.user_id, {form.key: access.row_scope}, subtree_ids_select,
+                                now=ctx.current_time())
         key = self._key(dashboard, widget, controls, access.row_scope is not None, context)
         found = self.cache.get(key)
         if found is not None:
@@ -166,6 +167,11 @@ class Dashboards:
         paths = [d.field for d in widget.dimensions + widget.columns] + list(widget.fields)
         paths += [m.field for m in widget.measures if m.field is not None]
         paths += [c.fields[form.key] for c in dashboard.controls if form.key in c.fields]
+        derived = {d.key for d in widget.derived}
+        paths = [p for p in paths if p not in derived]          # a derived value reads these instead:
+        for value in widget.derived:
+            paths += [value.field] if value.field else []
+            paths += list(value.partition) + [o.by for o in value.order]
         for path in paths:
             refuse_hidden_path(self.app, form, tuple(path.split(".")), self.records.access,
                                "dashboard_widget_hidden_field", path)
