@@ -19,6 +19,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from engine.computed.filter_tree import parse_filter
 from engine.dashboards.model import (
@@ -72,7 +73,7 @@ def _check_statement(facts: AppFacts, dashboard: Dashboard, widget: Widget) -> I
     context = WidgetContext(facts.tables, Dialect.of("sqlite"), ZoneInfo("UTC"), date(2026, 1, 1))
     try:
         query = widget_query(dashboard, widget, {}, context)
-        query.statement.compile(dialect=sa.dialects.sqlite.dialect())
+        query.statement.compile(dialect=sqlite.dialect())
     except (FormworkError, PathError, sa.exc.SQLAlchemyError) as error:
         where = getattr(error, "path", None)
         path = where if isinstance(where, str) and where.startswith(widget.path) else widget.path

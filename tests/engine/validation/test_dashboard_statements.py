@@ -56,3 +56,4 @@ def test_a_widget_whose_sql_cannot_be_built_is_reported_at_its_line():
 def test_the_flagships_widgets_all_build():
     _, problems = check_text(FLAGSHIP_APP.read_text(encoding="utf-8"), "crm_referral.yaml")
     assert problems == [], [p.format() for p in problems]
+
