@@ -1,6 +1,6 @@
 """The flagship's repurchase dashboard in Chromium at phone and desktop width, over orders
 the test writes: its three charts drawn by ECharts, the RFM table and the reminder table
-filled, nothing wider than the screen."""
+filled, nothing wider than the screen; a chart saved as PNG and a widget as XLSX."""
 from __future__ import annotations
 
 import pytest
@@ -27,4 +27,13 @@ def test_the_repurchase_dashboard_on_a_phone_and_a_desktop(db, live_app, open_pa
     assert page.locator("[data-xlsx]").count() == 8
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
     page.wait_for_timeout(1200)           # the charts' opening animation, for the picture
+    chart = page.locator('[data-widget="repurchase_by_month"]')
+    with page.expect_download() as png:
+        chart.locator("[data-png]").click()
+    assert png.value.suggested_filename == "repurchase_by_month.png"
+    assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"       # drawn by ECharts' getDataURL
+    with page.expect_download() as sheet:
+        chart.locator("[data-xlsx]").click()
+    assert sheet.value.suggested_filename == "repurchase-repurchase_by_month.xlsx"
+    assert open(sheet.value.path(), "rb").read(2) == b"PK"
     screenshot(page, f"repurchase-{size['width']}-{db.dialect.name}")
