@@ -5,14 +5,16 @@ through a relation drills by a formula whose literals the formula language write
 quote in a name, a number)."""
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 
 import pytest
 
-from runtime.apps import load_installed
+from engine.definition.model import AppDef
+from runtime.apps import apply_app, load_installed
 from runtime.dashboards import Dashboards, WidgetCache
 from runtime.records import Records
-from tests.support.dashboards_app import NOW, L, fill
+from tests.support.dashboards_app import DEFINITION, NOW, L, fill
 
 W = lambda key, **more: {"key": key, "kind": "bar", "label": L(key), "form": "orders",  # noqa: E731
                          "measures": [{"key": "n", "agg": "count"}], **more}
@@ -62,3 +64,29 @@ def test_every_group_drills_to_the_records_it_counts(drills):
     quoted = next(r for r in by_key["customer_name"]["rows"] if r["keys"] == ['A "quoted" = name'])
     assert quoted["filter"] == {"and": [{"formula": 'customer.name = "A ""quoted"" = name"'}]}
     assert checked >= 12
+
+
+def test_a_bucket_through_a_relation_drills_by_a_formula(db):
+    """customer.since by month: the group's filter is a formula of DATE()s (through the
+    relation), and it lists the orders of the customers who joined in that month."""
+    raw = copy.deepcopy(DEFINITION)
+    raw["forms"][0]["fields"].append({"key": "since", "type": "date", "label": L("加入", "Since")})
+    raw["dashboards"] = [{"key": "main", "label": L("看板"), "widgets": [
+        W("joined", dimensions=[{"field": "customer.since", "bucket": "month"}])]}]
+    apply_app(db, AppDef.from_dict(raw))
+    with db.begin() as conn:
+        records = Records(conn, load_installed(conn, "shop"), now=NOW)
+        early, late, none = [r["id"] for r in records.bulk_create("customers", [
+            {"name": "早", "since": "2026-01-01"}, {"name": "晚", "since": "2026-01-31"}, {"name": "无"}])]
+        records.bulk_create("orders", [{"title": f"o{i}", "customer": c, "ordered_on": "2026-02-01"}
+                                       for i, c in enumerate([early, late, late, none, early])])
+    with db.connect() as conn:
+        records = Records(conn, load_installed(conn, "shop"), lang="en", now=NOW)
+        rows = Dashboards(records, WidgetCache()).load("main")["widgets"][0]["data"]["rows"]
+        rows.sort(key=lambda r: r["keys"][0] is None)          # where empty sorts differs by database
+        assert [(r["keys"][0], r["values"]["n"]) for r in rows] == [("2026-01", 4), (None, 1)]
+        january = rows[0]["filter"]["and"][0]["formula"]
+        assert january == "AND(customer.since >= DATE(2026, 1, 1), customer.since < DATE(2026, 2, 1))"
+        assert rows[1]["filter"]["and"][0]["formula"] == "ISBLANK(customer.since)"
+        for row in rows:
+            assert len(records.list("orders", filter=row["filter"], page_size=50).records) == row["values"]["n"]
