@@ -2,7 +2,8 @@
 orders, on SQLite and PostgreSQL: every figure equals the same figure computed by
 hand-written SQL (window functions written out: LAG for a customer's previous order,
 NTILE for the RFM quintiles), one statement per widget; a date range keeps the earlier
-orders that make a customer returning; a reader's row scope reaches inside the windows."""
+orders that make a customer returning; a reader's row scope reaches inside the windows, and a
+hidden field that a derived value reads refuses its widget."""
 from __future__ import annotations
 
 from collections import Counter
@@ -21,6 +22,7 @@ from runtime.permissions import FormAccess
 from runtime.permissions.policy import ACTIONS
 from runtime.records import Records
 from runtime.seed import seed_app
+from tests.support.dashboards_app import L, fill
 from tests.support.paths import FLAGSHIP_APP
 
 O, CU = "crm_referral__orders", "crm_referral__customers"
@@ -195,3 +197,30 @@ def test_the_readers_row_scope_reaches_inside_the_windows(crm):
         assert kpi["returning"] == len({o[5] for o in online if o[5] is not None})
         assert kpi["interval"] == _avg(gaps)
         assert {o[5] for o in online if o[5] is not None} != {o[5] for o in everyone if o[5] is not None}
+
+
+class _NoOrderDates:
+    """A reader who may not see the orders' dates."""
+
+    def access(self, app, form, actor):
+        if form.key == "orders":
+            return FormAccess(ACTIONS, None, frozenset({"ordered_on"}))
+        return FormAccess()
+
+
+def test_a_derived_value_over_a_hidden_field_refuses_its_widget(db):
+    """By status, the average days since the customer's previous order: the widget names
+    only status and gap, but gap reads ordered_on, which the reader may not see."""
+    bar = lambda key, **more: {"key": key, "kind": "bar", "label": L(key), "form": "orders",  # noqa: E731
+                               "dimensions": ["status"], **more}
+    fill(db, {"key": "main", "label": L("看板"), "widgets": [
+        bar("gaps", derived=[{"key": "gap", "fn": "days_since_previous", "field": "ordered_on",
+                              "partition": ["customer"], "order": ["ordered_on"]}],
+            measures=[{"key": "gap", "agg": "avg", "field": "gap"}]),
+        bar("plain", measures=[{"key": "n", "agg": "count"}])]})
+    with db.connect() as conn:
+        records = Records(conn, load_installed(conn, "shop"), lang="en", now=NOW, policy=_NoOrderDates())
+        widgets = {w["key"]: w for w in Dashboards(records, WidgetCache()).load("main")["widgets"]}
+    assert widgets["gaps"]["data"] is None and widgets["gaps"]["error"]["error"] == "dashboard_widget_hidden_field"
+    assert "ordered_on" in widgets["gaps"]["error"]["message"]
+    assert widgets["plain"]["data"]["rows"] and widgets["plain"].get("error") is None
