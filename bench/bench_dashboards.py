@@ -151,8 +151,8 @@ def run(name: str, engine, rows: int, repeat: int) -> None:
               f"{timing.describe('hand-written SQL')}")
         rfm = service.load("main", widgets=["rfm"])["widgets"][0]["data"]["rows"]
         hand_rfm = conn.execute(sa.text(HAND_RFM)).all()
-        assert [(r["keys"][0], int(r["values"]["cell"])) for r in rfm] == [(c, int(x)) for c, x, _ in hand_rfm], \
-            "the RFM cells differ"
+        assert [(r["keys"][0], int(r["values"]["cell"])) for r in rfm] == \
+            [(c, int(x)) for c, x, _ in hand_rfm], "the RFM cells differ"
         timing = paired(lambda: service.load("main", widgets=["rfm"]),
                         lambda: conn.execute(sa.text(HAND_RFM)).all(), repeat=repeat, warmup=1)
         print(f"[{name}] window-measure widget (RFM: three NTILE over the customers): "
@@ -171,7 +171,8 @@ def run(name: str, engine, rows: int, repeat: int) -> None:
             answer = cached_service.load("main", controls)
             warm.append((time.perf_counter() - start) * 1000)
         assert all(w["cached"] for w in answer["widgets"])
-        print(f"[{name}] dashboard of {len(answer['widgets'])} widgets: first load {first:.1f} ms ({counted.count} statements); "
+        print(f"[{name}] dashboard of {len(answer['widgets'])} widgets: first load {first:.1f} ms "
+              f"({counted.count} statements); "
               f"cached {statistics.median(warm):.3f} ms (median of {repeat}, 0 statements)")
 
 

@@ -4,5 +4,5 @@ from runtime.dashboards.cache import CACHE, WidgetCache, dashboard_listener
 from runtime.dashboards.errors import DashboardControlError, DashboardNotFound, DashboardWidgetNotFound
 from runtime.dashboards.service import Dashboards
 
-__all__ = ["CACHE", "Dashboards", "DashboardControlError", "DashboardNotFound", "DashboardWidgetNotFound", "WidgetCache",
-           "dashboard_listener"]
+__all__ = ["CACHE", "Dashboards", "DashboardControlError", "DashboardNotFound", "DashboardWidgetNotFound",
+           "WidgetCache", "dashboard_listener"]
