@@ -1,7 +1,9 @@
 """Dashboards: a group-by widget over N (default 1,000,000) orders with one relation joined
 (orders by customer.level: sum of the amount and count) through the dashboard service,
-against the hand-written SQL of the same figures, in the same run; then a dashboard of 8
-widgets, loaded first with an empty cache and then cached.
+against the hand-written SQL of the same figures, in the same run; the same for a widget
+of derived values (returning customers by month: LAG over each customer's orders) and for
+RFM quintiles (NTILE over the customers' aggregates); then the dashboard of 10 widgets,
+loaded first with an empty cache and then cached.
 
 The widget side is the whole service call (policy, statement built, run, rows read into
 the JSON answer) with the cache switched off; the hand-written side only runs its
@@ -63,6 +65,18 @@ APP = {
               measures=[{"key": "total", "agg": "sum", "field": "amount"}]),
             W("top", "leaderboard", dimensions=["customer"], limit=10,
               measures=[{"key": "total", "agg": "sum", "field": "amount"}]),
+            W("returning", "bar", dimensions=[{"field": "ordered_on", "bucket": "month"}],
+              derived=[{"key": "back", "fn": "previous", "field": "customer", "partition": ["customer"],
+                        "order": ["ordered_on"]}],
+              measures=[{"key": "buyers", "agg": "distinct_count", "field": "customer"},
+                        {"key": "back", "agg": "distinct_count", "field": "back"}]),
+            W("rfm", "leaderboard", dimensions=["customer"], limit=100, measures=[
+                {"key": "last", "agg": "max", "field": "ordered_on"}, {"key": "n", "agg": "count"},
+                {"key": "total", "agg": "sum", "field": "amount"},
+                {"key": "r", "window": "ntile", "buckets": 5, "of": "last"},
+                {"key": "f", "window": "ntile", "buckets": 5, "of": "n"},
+                {"key": "m", "window": "ntile", "buckets": 5, "of": "total"},
+                {"key": "cell", "formula": "r * 100 + f * 10 + m"}], sort=[{"by": "cell", "dir": "desc"}]),
         ]}],
 }
 
@@ -92,6 +106,23 @@ HAND = ('SELECT c.level, SUM(o.amount), COUNT(*) FROM "dbench__orders" o LEFT JO
         'ON c.id = o.customer WHERE o.deleted_at IS NULL GROUP BY c.level ORDER BY c.level')
 
 
+def _month(engine) -> str:
+    return "substr(ordered_on, 1, 7)" if engine.dialect.name == "sqlite" else "to_char(ordered_on, 'YYYY-MM')"
+
+
+def hand_returning(engine) -> str:
+    return (f"SELECT {_month(engine)}, COUNT(DISTINCT customer), COUNT(DISTINCT back) FROM (SELECT customer, "
+            "ordered_on, LAG(customer) OVER (PARTITION BY customer ORDER BY ordered_on, id) AS back "
+            'FROM "dbench__orders" WHERE deleted_at IS NULL) w GROUP BY 1 ORDER BY 1')
+
+
+HAND_RFM = ("SELECT customer, r * 100 + f * 10 + m AS cell, total FROM (SELECT customer, total, "
+            "NTILE(5) OVER (ORDER BY last, customer) AS r, NTILE(5) OVER (ORDER BY n, customer) AS f, "
+            "NTILE(5) OVER (ORDER BY total, customer) AS m FROM (SELECT customer, MAX(ordered_on) AS last, "
+            'COUNT(*) AS n, SUM(amount) AS total FROM "dbench__orders" WHERE deleted_at IS NULL '
+            "GROUP BY customer) g) s ORDER BY cell DESC, customer LIMIT 100")
+
+
 def run(name: str, engine, rows: int, repeat: int) -> None:
     definition = AppDef.from_dict(APP)
     apply_app(engine, definition)
@@ -110,6 +141,23 @@ def run(name: str, engine, rows: int, repeat: int) -> None:
         print(f"[{name}] group-by widget (customer.level, sum + count, one join): "
               f"{timing.describe('hand-written SQL')}")
 
+        back = service.load("main", widgets=["returning"])["widgets"][0]["data"]["rows"]
+        hand_back = conn.execute(sa.text(hand_returning(engine))).all()
+        assert [(r["keys"][0], r["values"]["buyers"], r["values"]["back"]) for r in back] == \
+            [tuple(h) for h in hand_back], "the returning figures differ"
+        timing = paired(lambda: service.load("main", widgets=["returning"]),
+                        lambda: conn.execute(sa.text(hand_returning(engine))).all(), repeat=repeat, warmup=1)
+        print(f"[{name}] derived-value widget (LAG per customer, returning by month): "
+              f"{timing.describe('hand-written SQL')}")
+        rfm = service.load("main", widgets=["rfm"])["widgets"][0]["data"]["rows"]
+        hand_rfm = conn.execute(sa.text(HAND_RFM)).all()
+        assert [(r["keys"][0], int(r["values"]["cell"])) for r in rfm] == \
+            [(c, int(x)) for c, x, _ in hand_rfm], "the RFM cells differ"
+        timing = paired(lambda: service.load("main", widgets=["rfm"]),
+                        lambda: conn.execute(sa.text(HAND_RFM)).all(), repeat=repeat, warmup=1)
+        print(f"[{name}] window-measure widget (RFM: three NTILE over the customers): "
+              f"{timing.describe('hand-written SQL')}")
+
         cache = WidgetCache()
         cached_service = Dashboards(Records(conn, app, lang="en"), cache)
         controls = {"period": "2025-01-01..2025-06-30"}
@@ -123,7 +171,8 @@ def run(name: str, engine, rows: int, repeat: int) -> None:
             answer = cached_service.load("main", controls)
             warm.append((time.perf_counter() - start) * 1000)
         assert all(w["cached"] for w in answer["widgets"])
-        print(f"[{name}] dashboard of 8 widgets: first load {first:.1f} ms ({counted.count} statements); "
+        print(f"[{name}] dashboard of {len(answer['widgets'])} widgets: first load {first:.1f} ms "
+              f"({counted.count} statements); "
               f"cached {statistics.median(warm):.3f} ms (median of {repeat}, 0 statements)")
 
 

@@ -27,6 +27,12 @@ WIDGET_KINDS = ("kpi", "bar", "line", "area", "pie", "funnel", "pivot", "leaderb
 CHART_KINDS = ("bar", "line", "area", "pie", "funnel", "leaderboard")
 AGGREGATES = ("count", "distinct_count", "sum", "avg", "min", "max")
 BUCKETS = ("day", "week", "month", "quarter", "year")
+# A derived value of each record, a window over the records of the form the reader may see
+# (docs/dashboards.md, "Derived values and window measures").
+DERIVED_FNS = ("row_number", "count", "sum", "min", "max", "previous", "next", "days_since_previous")
+DERIVED_NEEDS_FIELD = ("sum", "min", "max", "previous", "next", "days_since_previous")
+DERIVED_NEEDS_ORDER = ("row_number", "previous", "next", "days_since_previous")
+WINDOWS = ("ntile", "rank")
 CONTROL_KINDS = ("date_range", "member", "department", "option")
 RANGE_DEFAULTS = ("today", "this_week", "this_month", "this_quarter", "this_year",
                   "last_7_days", "last_30_days", "last_90_days", "last_365_days")
@@ -49,10 +55,34 @@ class Measure:
     formula: str | None         # over the other measures' keys: won / n
     path: str
     filter: Any = None          # only the records it matches are aggregated (the filter language)
+    window: str | None = None   # one of WINDOWS: a window over another measure across the groups
+    of: str | None = None       # the measure the window orders the groups by
+    buckets: int | None = None  # ntile's number of buckets (5: quintiles)
+    desc: bool = False          # the window's order
 
     @property
     def is_formula(self) -> bool:
         return self.formula is not None
+
+    @property
+    def is_window(self) -> bool:
+        return self.window is not None
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value of each record computed by a window function over the form's records the
+    reader may see (before the widget's filter and the controls), by `partition` and in
+    `order`: the number of the customer's order, the customer's number of orders, the
+    previous order's date, the days since it."""
+
+    key: str
+    label: Label | None
+    fn: str
+    field: str | None
+    partition: tuple[str, ...]
+    order: tuple[SortItem, ...]
+    path: str
 
 
 @dataclass(frozen=True)
@@ -76,9 +106,13 @@ class Widget:
     fields: tuple[str, ...]               # a detail table's columns
     compare: str | None                   # a KPI's "previous_period"
     path: str
+    derived: tuple["Derived", ...] = ()
 
     def measure(self, key: str) -> Measure | None:
         return next((m for m in self.measures if m.key == key), None)
+
+    def derived_value(self, key: str) -> "Derived | None":
+        return next((d for d in self.derived if d.key == key), None)
 
 
 @dataclass(frozen=True)
@@ -160,10 +194,38 @@ def _measures(raw: Any, path: str) -> tuple[Measure, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             continue
         label = Label.parse(item["label"]) if isinstance(item.get("label"), dict) else None
+        buckets = item.get("buckets")
         found.append(Measure(item["key"], label, item.get("agg") if isinstance(item.get("agg"), str) else None,
                              item.get("field") if isinstance(item.get("field"), str) else None,
                              item.get("formula") if isinstance(item.get("formula"), str) else None,
-                             f"{path}[{i}]", item.get("filter")))
+                             f"{path}[{i}]", item.get("filter"),
+                             item.get("window") if isinstance(item.get("window"), str) else None,
+                             item.get("of") if isinstance(item.get("of"), str) else None,
+                             buckets if isinstance(buckets, int) and not isinstance(buckets, bool) else None,
+                             item.get("dir") == "desc"))
+    return tuple(found)
+
+
+def _sort_items(raw: Any) -> tuple[SortItem, ...]:
+    items = []
+    for s in _list(raw):
+        if isinstance(s, str):
+            s = {"by": s}
+        if isinstance(s, dict) and isinstance(s.get("by"), str):
+            items.append(SortItem(s["by"], s.get("dir") == "desc"))
+    return tuple(items)
+
+
+def _derived(raw: Any, path: str) -> tuple[Derived, ...]:
+    found = []
+    for i, item in enumerate(_list(raw)):
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not isinstance(item.get("fn"), str):
+            continue
+        label = Label.parse(item["label"]) if isinstance(item.get("label"), (dict, str)) else None
+        found.append(Derived(item["key"], label, item["fn"],
+                             item.get("field") if isinstance(item.get("field"), str) else None,
+                             tuple(p for p in _list(item.get("partition")) if isinstance(p, str)),
+                             _sort_items(item.get("order")), f"{path}[{i}]"))
     return tuple(found)
 
 
@@ -179,4 +241,5 @@ def _widget(item: dict, path: str) -> Widget:
         columns=_dimensions(item.get("columns"), f"{path}.columns"),
         measures=_measures(item.get("measures"), f"{path}.measures"), sort=sort, limit=limit,
         fields=tuple(f for f in _list(item.get("fields")) if isinstance(f, str)),
-        compare=item.get("compare") if isinstance(item.get("compare"), str) else None, path=path)
+        compare=item.get("compare") if isinstance(item.get("compare"), str) else None, path=path,
+        derived=_derived(item.get("derived"), f"{path}.derived"))

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.dashboards.model import AGGREGATES, BUCKETS, CONTROL_KINDS, MAX_LIMIT, RANGE_DEFAULTS, WIDGET_KINDS
+from engine.dashboards.model import (
+    AGGREGATES, BUCKETS, CONTROL_KINDS, DERIVED_FNS, MAX_LIMIT, RANGE_DEFAULTS, WIDGET_KINDS, WINDOWS,
+)
 
 _KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 40}
 _LABEL = {"$ref": "#/$defs/label"}
@@ -62,7 +64,27 @@ def dashboard_defs() -> dict[str, Any]:
                                                   "(a conditional count or sum)."},
                         "formula": {"type": "string", "minLength": 1, "maxLength": 1000,
                                     "description": "A formula over the other measures' keys, "
-                                                   "e.g. won / total."}}}},
+                                                   "e.g. won / total."},
+                        "window": {"enum": list(WINDOWS),
+                                   "description": "A window over the groups: ntile (the group's bucket, "
+                                                  "1..buckets, by the measure `of`) or rank."},
+                        "of": {**_KEY, "description": "The measure a window orders the groups by."},
+                        "buckets": {"type": "integer", "minimum": 2, "maximum": 100,
+                                    "description": "ntile's number of buckets: 5 gives quintiles."},
+                        "dir": {"enum": ["asc", "desc"],
+                                "description": "The window's order (asc: the smallest values get 1)."}}}},
+                "derived": {"type": "array", "maxItems": 10, "items": {
+                    "type": "object", "required": ["key", "fn"], "additionalProperties": False,
+                    "description": "A value of each record from a window over the form's records (the "
+                                   "customer's number of orders, the days since their previous order); "
+                                   "named by its key in dimensions and measures.",
+                    "properties": {
+                        "key": _KEY, "label": _LABEL, "fn": {"enum": list(DERIVED_FNS)}, "field": _PATH,
+                        "partition": {"type": "array", "maxItems": 3, "items": _PATH,
+                                      "description": "The fields whose records form one window: [customer]."},
+                        "order": {"type": "array", "maxItems": 3, "items": {"oneOf": [_PATH, {
+                            "type": "object", "required": ["by"], "additionalProperties": False,
+                            "properties": {"by": _PATH, "dir": {"enum": ["asc", "desc"]}}}]}}}}},
                 "sort": {"type": "array", "maxItems": 3, "items": {
                     "type": "object", "required": ["by"], "additionalProperties": False,
                     "properties": {"by": {"type": "string"}, "dir": {"enum": ["asc", "desc"]}}}},

@@ -34,13 +34,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from engine.computed.filter_tree import parse_filter
-from engine.dashboards.model import Control, Dashboard, Measure, Widget
-from engine.dashboards.paths import Joins, PathError, Place
+from engine.dashboards.model import Control, Dashboard, Derived, Measure, Widget
+from engine.dashboards.paths import Joins, PathError, Place, locate
+from engine.definition.model import FieldDef, FormDef, Label
 from engine.dialect import Dialect
 from engine.errors import FormworkError
-from engine.fields.base import ValueContext
+from engine.fields.base import FieldType, ValueContext
+from engine.fields.registry import field_type
 from engine.formula import check, parse
+from engine.formula.nodes import Binary, Boolean, Call, FieldRef, Number, Text
 from engine.formula.sql import SqlField, translate
+from engine.formula.unparse import unparse
 from engine.formula.values import EvalContext, ErrorValue
 from engine.query.filters import compile_filter
 from engine.query.tables import AppTables
@@ -71,6 +75,7 @@ class WidgetContext:
     user_id: int | None = None
     scopes: dict[str, Any] = field(default_factory=dict)    # form key -> row scope over its table
     subtree: Callable[[list[int]], Any] | None = None        # department ids -> ids with those below
+    now: datetime | None = None                              # what TODAY() and NOW() in filters read
 
 
 @dataclass
@@ -104,6 +109,18 @@ def measure_formula(measure: Measure, widget: Widget):
     return formula, check(formula, MeasureEnv(others), expected="number")
 
 
+def derived_field(tables: AppTables, form: FormDef, derived: Derived) -> tuple[FieldDef, FieldType]:
+    """The field a derived value reads as (its key, its label): a whole number for a
+    row number, a count and days; the field's own type for the others."""
+    label = derived.label or Label(derived.key, derived.key)
+    if derived.fn in ("row_number", "count", "days_since_previous"):
+        fdef = FieldDef(derived.key, "number", label, derived.path, config={"precision": 0})
+        return fdef, field_type(fdef)
+    found = locate(tables.app, form, derived.field, tables.types)
+    ftype = field_type(found.field) if found.system else tables.types.of(found.field)
+    return dataclasses.replace(found.field, key=derived.key, label=label), ftype
+
+
 # ---- the statement ----------------------------------------------------------------------------
 
 def widget_query(dashboard: Dashboard, widget: Widget, controls: dict[str, Any], ctx: WidgetContext
@@ -116,16 +133,19 @@ class _Builder:
         self.dashboard, self.widget, self.controls, self.ctx = dashboard, widget, controls, ctx
         self.tables = ctx.tables
         self.form = self.tables.app.require_form(widget.form)
-        self.table = self.tables.form_table(widget.form)
-        self.joins = Joins(self.tables, self.form, self.table)
         self.dates = _Dates(ctx.dialect, ctx.tz)
-        self.value_ctx = ValueContext(lang=ctx.lang, tz=ctx.tz, user_id=ctx.user_id).for_form(
+        self.value_ctx = ValueContext(lang=ctx.lang, tz=ctx.tz, user_id=ctx.user_id, now=ctx.now).for_form(
             self.tables, self.form.key)
+        base = self.tables.form_table(widget.form)
+        # With derived values the widget reads a subquery of the records the reader may see
+        # with one more column per value (a window function); the rest reads it as the table.
+        self.table = self._derived_source(base) if widget.derived else base
+        self.joins = Joins(self.tables, self.form, self.table)
 
     def build(self) -> WidgetQuery:
         where = [self.table.c.deleted_at.is_(None), self._filter()]
         scope = self.ctx.scopes.get(self.form.key)
-        if scope is not None:
+        if scope is not None and not self.widget.derived:      # else applied inside the subquery
             where.append(scope)
         period = None
         for control in self.dashboard.controls:
@@ -146,6 +166,53 @@ class _Builder:
         else:
             statement, read = self._grouped(where)
         return WidgetQuery(self.widget, statement, read, frozenset(self.joins.forms))
+
+    # ---- derived values ---------------------------------------------------------------------
+    def _derived_source(self, base: sa.Table):
+        where = [base.c.deleted_at.is_(None)]
+        scope = self.ctx.scopes.get(self.form.key)
+        if scope is not None:
+            where.append(scope)
+        values = [self._window(base, d).label(f"dv_{d.key}") for d in self.widget.derived]
+        return sa.select(*base.c, *values).where(*where).subquery("w")
+
+    def _own(self, base: sa.Table, path: str) -> tuple[Any, Any, FieldDef]:
+        """A field of the widget's own form (no relation walked): column, type, definition."""
+        found = locate(self.tables.app, self.form, path, self.tables.types)
+        if found.hops:
+            raise PathError(f"{path!r}: a derived value reads the form's own fields; name one without a dot")
+        ftype = field_type(found.field) if found.system else self.tables.types.of(found.field)
+        if ftype.storage != "column":
+            raise PathError(f"{path!r} ({found.field.type}) has no single value stored with the record")
+        return base.c[ftype.column_name], ftype, found.field
+
+    def _window(self, base: sa.Table, derived: Derived):
+        partition = [self._own(base, p)[0] for p in derived.partition]
+        order = [self._own(base, o.by)[0] for o in derived.order]
+        order = [c.desc() if o.desc else c.asc() for c, o in zip(order, derived.order)] + [base.c.id.asc()]
+        column = self._own(base, derived.field)[0] if derived.field else None
+        fn = derived.fn
+        if fn == "row_number":
+            return sa.func.row_number().over(partition_by=partition or None, order_by=order)
+        if fn == "count":
+            return sa.func.count(base.c.id).over(partition_by=partition or None)
+        if fn in ("sum", "min", "max"):
+            return getattr(sa.func, fn)(column).over(partition_by=partition or None)
+        if fn in ("previous", "next"):
+            return getattr(sa.func, "lag" if fn == "previous" else "lead")(column).over(
+                partition_by=partition or None, order_by=order)
+        before = sa.func.lag(column).over(partition_by=partition or None, order_by=order)
+        if self.ctx.dialect.dates_as_text:
+            return sa.cast(sa.func.julianday(column) - sa.func.julianday(before), sa.Integer)
+        return sa.cast(column - before, sa.Integer)
+
+    def _place(self, path: str) -> Place:
+        """A path of the form, or the key of one of the widget's derived values."""
+        derived = self.widget.derived_value(path)
+        if derived is None:
+            return self.joins.place(path)
+        fdef, ftype = derived_field(self.tables, self.form, derived)
+        return Place(path, fdef, ftype, self.table.c[f"dv_{derived.key}"], self.table, self.form)
 
     def _filter(self):
         tree = parse_filter(self.widget.filter, self.form, app=self.tables.app, types=self.tables.types,
@@ -207,7 +274,7 @@ class _Builder:
 
     # ---- dimensions -------------------------------------------------------------------------
     def _dimension(self, dim) -> "_Dim":
-        place = self.joins.place(dim.field)
+        place = self._place(dim.field)
         kind = place.ftype.formula_type
         if dim.bucket is not None:
             local = self.dates.local_date(place.column) if kind == "datetime" else self.dates.as_date(place.column)
@@ -226,18 +293,32 @@ class _Builder:
                 related = self.joins.alias_of(self.tables.form_table(target.key), "r")
                 self.joins.outer_join(related, related.c.id == place.column)
                 label = related.c[self.tables.types.of(title).column_name]
-        return _Dim(dim, place, place.column, label, _json_of(place))
+        decode = _json_of(place)
+        derived = self.widget.derived_value(dim.field)
+        if derived is not None and derived.fn in ("row_number", "count", "days_since_previous"):
+            decode = lambda v: None if v is None else int(v)          # noqa: E731  a whole number
+        return _Dim(dim, place, place.column, label, decode)
 
     # ---- measures ---------------------------------------------------------------------------
-    def _aggregates(self, when=None) -> list[tuple[Measure, list, Callable]]:
-        """Each measure's selected expressions and how to read them from a row's values."""
-        out, plain = [], {}
+    def _aggregates(self, when=None, groups: list | None = None) -> list[tuple[Measure, list, Callable]]:
+        """Each measure's selected expressions and how to read them from a row's values;
+        `groups` are the grouping expressions (a window's ties are ordered by them)."""
+        out, plain, exprs_of = [], {}, {}
         for measure in self.widget.measures:
-            if measure.is_formula:
+            if measure.is_formula or measure.is_window:
                 continue
             exprs, reader, as_field = self._aggregate(measure, when)
             plain[measure.key] = as_field
+            exprs_of[measure.key] = exprs
             out.append((measure, exprs, reader))
+        for measure in self.widget.measures:
+            if measure.is_window:
+                of = exprs_of[measure.of][0]
+                first = of.desc().nulls_last() if measure.desc else of.asc().nulls_first()
+                fn = sa.func.ntile(measure.buckets or 5) if measure.window == "ntile" else sa.func.rank()
+                expr = fn.over(order_by=[first, *(groups or [])])
+                plain[measure.key] = SqlField("number", expr, scale=0)
+                out.append((measure, [expr], lambda vs: None if vs[0] is None else int(vs[0])))
         for measure in self.widget.measures:
             if measure.is_formula:
                 formula, result = measure_formula(measure, self.widget)
@@ -263,7 +344,7 @@ class _Builder:
             # subquery's one row instead of the group's.
             expr = sa.func.count(self.table.c.id) if when is None else sa.func.count(sa.case((when, 1)))
             return [expr], lambda vs: int(vs[0] or 0), SqlField("number", expr, scale=0)
-        place = self.joins.place(measure.field)
+        place = self._place(measure.field)
         column = place.column
         if measure.agg == "distinct_count":
             expr = sa.func.count(sa.distinct(gated(column)))
@@ -284,7 +365,7 @@ class _Builder:
     # ---- kinds ------------------------------------------------------------------------------
     def _grouped(self, where):
         dims = [self._dimension(d) for d in self.widget.dimensions]
-        aggs = self._aggregates()
+        aggs = self._aggregates(groups=[d.expr for d in dims])
         columns, group = [], []
         for i, dim in enumerate(dims):
             columns.append(dim.expr.label(f"d{i}"))
@@ -467,7 +548,7 @@ class _Builder:
         return statement, read
 
     def _table(self, where):
-        places = [self.joins.place(path) for path in self.widget.fields]
+        places = [self._place(path) for path in self.widget.fields]
         columns = [self.table.c.id.label("id")] + [p.column.label(f"f{i}") for i, p in enumerate(places)]
         order = []
         for item in self.widget.sort:
@@ -493,41 +574,68 @@ class _Builder:
 
 def drill_filter(widget: Widget, dims: list, keys: list) -> Any:
     """The filter (the filter language) of the widget's form matching the records of one
-    group: the widget's own filter and one condition per dimension, for the data table."""
+    group: the widget's own filter and one condition per dimension, for the data table.
+    A bucket is the half-open range [its first day, the next bucket's first day), so a
+    datetime late on the bucket's last day is in it; a path through relations is a
+    formula condition whose text is written by the formula language (unparse), never
+    pasted together."""
     parts = [widget.filter] if widget.filter not in (None, {}) else []
     for dim, key in zip(dims, keys):
         path = dim.dim.field
-        if dim.dim.bucket is not None:
-            if key is None:
-                parts.append({"field": path, "op": "empty"})
-                continue
-            start, end = bucket_bounds(dim.dim.bucket, key)
-            parts.append({"field": path, "op": "between", "value": [start.isoformat(), end.isoformat()]})
+        ref = _n(FieldRef, tuple(path.split(".")))
+        if key is None:
+            parts.append({"field": path, "op": "empty"} if "." not in path else
+                         {"formula": unparse(_n(Call, "ISBLANK", (ref,)))})
+        elif dim.dim.bucket is not None:
+            start, after = bucket_bounds(dim.dim.bucket, key)
+            if "." not in path:
+                parts.append({"field": path, "op": "gte", "value": start.isoformat()})
+                parts.append({"field": path, "op": "lt", "value": after.isoformat()})
+            else:
+                parts.append({"formula": unparse(_n(Call, "AND", (
+                    _n(Binary, ">=", ref, _date_node(start)), _n(Binary, "<", ref, _date_node(after)))))})
         elif "." not in path:
-            parts.append({"field": path, "op": "empty"} if key is None else {"field": path, "op": "eq", "value": key})
+            parts.append({"field": path, "op": "eq", "value": key})
         else:
-            literal = "BLANK()" if key is None else (str(key) if isinstance(key, (int, float)) else
-                                                     '"' + str(key).replace('"', '""') + '"')
-            parts.append({"formula": f"ISBLANK({path})" if key is None else f"{path} = {literal}"})
+            parts.append({"formula": unparse(_n(Binary, "=", ref, _literal_node(key)))})
     return {"and": parts} if parts else None
 
 
+def _n(kind, *args):
+    """A formula node made here, not parsed: it has no place in a text."""
+    return kind(0, 0, 1, 1, *args)
+
+
+def _date_node(day: date):
+    return _n(Call, "DATE", tuple(_n(Number, Decimal(part)) for part in (day.year, day.month, day.day)))
+
+
+def _literal_node(value: Any):
+    if isinstance(value, bool):
+        return _n(Boolean, value)
+    if isinstance(value, (int, Decimal)):
+        return _n(Number, Decimal(value))
+    if isinstance(value, float):
+        return _n(Number, Decimal(repr(value)))
+    return _n(Text, str(value))
+
+
 def bucket_bounds(bucket: str, key: str) -> tuple[date, date]:
-    """The first and last day of a bucket from its text (2026-03, 2026-Q1, 2026-03-02...)."""
+    """The first day of a bucket from its text (2026-03, 2026-Q1, 2026-03-02...) and the
+    first day of the next one: the bucket is [start, next start)."""
     if bucket in ("day", "week"):
         start = date.fromisoformat(key)
-        return start, start + timedelta(days=0 if bucket == "day" else 6)
+        return start, start + timedelta(days=1 if bucket == "day" else 7)
     if bucket == "year":
-        return date(int(key), 1, 1), date(int(key), 12, 31)
+        return date(int(key), 1, 1), date(int(key) + 1, 1, 1)
     if bucket == "quarter":
         year, quarter = int(key[:4]), int(key[-1])
         start = date(year, 3 * quarter - 2, 1)
     else:
         start = date(int(key[:4]), int(key[5:7]), 1)
-        quarter = None
     months = 3 if bucket == "quarter" else 1
     index = start.year * 12 + start.month - 1 + months
-    return start, date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+    return start, date(index // 12, index % 12 + 1, 1)
 
 
 # ---- dimensions -------------------------------------------------------------------------------

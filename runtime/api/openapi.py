@@ -74,6 +74,8 @@ _TEXT = {
     "referral_chains": {"zh": "推荐链价值最高的推荐人（直接、间接推荐数，成交数，链条价值）",
                         "en": "The referrers whose chains brought in the most (direct and indirect friends, "
                               "converted friends, chain value)"},
+    "widget_xlsx": {"zh": "导出组件“{widget}”（仪表盘“{dashboard}”）的数据为 Excel（XLSX）",
+                    "en": "The data of widget {widget} (dashboard {dashboard}) as a spreadsheet (XLSX)"},
 }
 
 # what each action does, in the document (runtime/workflow/service.py does it)
@@ -130,6 +132,9 @@ def _build(apps: list[App], lang: str, server_url: str,
             paths.update(_form_paths(app, form, lang, access, accesses))
         for dashboard in dashboards_of(app.definition):
             paths[f"{API_PREFIX}/apps/{app.key}/dashboards/{dashboard.key}"] = _dashboard_path(app, dashboard, lang)
+            for widget in dashboard.widgets:
+                paths[f"{API_PREFIX}/apps/{app.key}/dashboards/{dashboard.key}/widgets/{widget.key}.xlsx"] = \
+                    _widget_export_path(app, dashboard, widget, lang)
             schemas["Dashboard"] = DASHBOARD_SCHEMA
         programme = programme_for(app)
         if programme is not None and accesses[(app.key, programme.customers.form)].can(VIEW):
@@ -399,10 +404,7 @@ DASHBOARD_SCHEMA = {
 
 
 def _dashboard_path(app: App, dashboard: Dashboard, lang: str) -> dict[str, Any]:
-    controls = [{"name": c.key, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100},
-                 "description": f"{c.label.get(lang)} ({c.kind}"
-                                + ("; FROM..TO or this_month, last_30_days..." if c.kind == "date_range" else "")
-                                + ")"} for c in dashboard.controls]
+    controls = _control_parameters(dashboard, lang)
     widgets = {"name": "widgets", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 500},
                "description": "Only these widgets, by key, comma-separated"}
     return {"get": {"tags": [app.key], "operationId": f"{app.key}__dashboard__{dashboard.key}",
@@ -455,6 +457,24 @@ def _referral_paths(app: App, lang: str) -> dict[str, Any]:
             "parameters": [top, lang_parameter],
             "responses": {"200": _ok(ref("ReferralChains"), "the referrers"), **_errors()}}},
     }
+def _control_parameters(dashboard: Dashboard, lang: str) -> list[dict[str, Any]]:
+    return [{"name": c.key, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100},
+             "description": f"{c.label.get(lang)} ({c.kind}"
+                            + ("; FROM..TO or this_month, last_30_days..." if c.kind == "date_range" else "")
+                            + ")"} for c in dashboard.controls]
+
+
+def _widget_export_path(app: App, dashboard: Dashboard, widget, lang: str) -> dict[str, Any]:
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return {"get": {"tags": [app.key], "operationId": f"{app.key}__dashboard__{dashboard.key}__{widget.key}__xlsx",
+                    "summary": _say("widget_xlsx", lang, widget=widget.label.get(lang),
+                                    dashboard=dashboard.label.get(lang)),
+                    "security": _READ_SECURITY,
+                    "parameters": [*_control_parameters(dashboard, lang), {"$ref": "#/components/parameters/Lang"}],
+                    "responses": {"200": {"description": "the widget's rows, one line each",
+                                          "content": {xlsx: {"schema": {"type": "string",
+                                                                        "contentMediaType": xlsx}}}},
+                                  **_errors()}}}
 
 
 def _document_path(lang: str) -> dict[str, Any]:

@@ -35,7 +35,8 @@ from engine.definition.model import FormDef
 from engine.fields.relation import RelationOptions
 from engine.suggest import did_you_mean
 from runtime.dashboards.cache import CACHE, WidgetCache
-from runtime.dashboards.errors import DashboardControlError, DashboardNotFound
+from runtime.dashboards.errors import DashboardControlError, DashboardNotFound, DashboardWidgetNotFound
+from runtime.dashboards.export import widget_table, xlsx_bytes
 from runtime.org import Org
 from runtime.org.tree import subtree_ids_select
 from runtime.permissions import VIEW
@@ -71,6 +72,28 @@ class Dashboards:
                 "controls": [{"key": c.key, "kind": c.kind, "label": c.label.get(self.lang),
                               "value": values.get(c.key, c.default)} for c in dashboard.controls],
                 "widgets": [self.widget(dashboard, widget, values) for widget in shown]}
+
+    def page(self, key: str, controls: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the dashboard page shows: `load`'s answer and, under "choices", what each
+        picker control offers (`choices`)."""
+        return {**self.load(key, controls), "choices": self.choices(key)}
+
+    def export(self, key: str, widget_key: str, controls: dict[str, Any] | None = None) -> tuple[str, bytes]:
+        """One widget's data as an XLSX file (runtime/dashboards/export.py): (file name,
+        bytes). The reader sees in it what the widget shows them; a widget they may not
+        see is refused with its PermissionDenied."""
+        dashboard = self.dashboard(key)
+        widget = dashboard.widget(widget_key)
+        if widget is None:
+            hint = did_you_mean(widget_key, [w.key for w in dashboard.widgets])
+            raise DashboardWidgetNotFound(dashboard.key, widget_key, f" (did you mean '{hint}'?)" if hint else "")
+        form = self.app.require_form(widget.form)
+        self.records.access(form, VIEW)
+        self._refuse_hidden(dashboard, widget, form)
+        answer = self.widget(dashboard, widget, self._controls(dashboard, controls or {}))
+        header, lines = widget_table(widget.kind, answer["data"], self.lang)
+        label = answer["label"]
+        return f"{dashboard.key}-{widget.key}.xlsx", xlsx_bytes(label, header, lines)
 
     def choices(self, key: str) -> dict[str, list[dict[str, Any]]]:
         """What each member, department and option control of dashboard `key` offers, for a
@@ -115,7 +138,8 @@ class Dashboards:
             return {**head, "data": None, "error": refusal.as_dict(self.lang)}
         ctx = self.records.ctx
         context = WidgetContext(self.app.tables, self.records.dialect, ctx.tz, ctx.today(), self.lang,
-                                self.records.user_id, {form.key: access.row_scope}, subtree_ids_select)
+                                self.records.user_id, {form.key: access.row_scope}, subtree_ids_select,
+                                now=ctx.current_time())
         key = self._key(dashboard, widget, controls, access.row_scope is not None, context)
         found = self.cache.get(key)
         if found is not None:
@@ -143,6 +167,11 @@ class Dashboards:
         paths = [d.field for d in widget.dimensions + widget.columns] + list(widget.fields)
         paths += [m.field for m in widget.measures if m.field is not None]
         paths += [c.fields[form.key] for c in dashboard.controls if form.key in c.fields]
+        derived = {d.key for d in widget.derived}
+        paths = [p for p in paths if p not in derived]          # a derived value reads these instead:
+        for value in widget.derived:
+            paths += [value.field] if value.field else []
+            paths += list(value.partition) + [o.by for o in value.order]
         for path in paths:
             refuse_hidden_path(self.app, form, tuple(path.split(".")), self.records.access,
                                "dashboard_widget_hidden_field", path)

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from engine.definition.loader import load_text
 from engine.validation import load_definition
 from tests.support.paths import BROKEN_DEFINITIONS as BROKEN, FLAGSHIP_APP as FLAGSHIP, REPO_ROOT
+from tests.engine.validation.test_dashboard_statements import TEXT as DASHBOARD_SQL_TEXT
 from web.cli import main
 
 COMMITTED_SCHEMA = REPO_ROOT / "engine" / "definition" / "formwork.schema.json"
@@ -97,3 +98,14 @@ def test_the_committed_schema_file_is_the_printed_one(capsys):
     assert json.loads(COMMITTED_SCHEMA.read_text(encoding="utf-8")) == printed_schema(capsys), \
         "engine/definition/formwork.schema.json is stale: run " \
         "`.venv/bin/formwork schema > engine/definition/formwork.schema.json` and commit it"
+
+
+def test_validate_reports_a_dashboard_widget_whose_sql_cannot_be_built(tmp_path, capsys):
+    path = tmp_path / "shop.yaml"
+    path.write_text(DASHBOARD_SQL_TEXT, encoding="utf-8")
+    code = main(["validate", str(path)])
+    out = capsys.readouterr()
+    lines = (out.out + out.err).splitlines()
+    assert code == 1
+    assert any(line.startswith(f"{path}:23:") and "'bad_value': its SQL cannot be built" in line for line in lines)
+    assert any(line.startswith(f"{path}:30:") and "bad_measure_filter" in line for line in lines)

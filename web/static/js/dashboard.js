@@ -9,7 +9,7 @@ function number(value) {
 }
 
 function option(kind, data) {
-  const names = data.rows.map((row) => row.labels.join(" / ") || "–");
+  const names = data.rows.map((row) => row.labels.map((label) => label ?? "–").join(" / ") || "–");
   if (kind === "pie" || kind === "funnel") {
     const measure = data.measures[0];
     let slices = data.rows.map((row, i) => ({ name: names[i], value: number(row.values[measure.key]), index: i }));
@@ -27,16 +27,28 @@ function option(kind, data) {
       }],
     };
   }
+  // A measure that is a ratio (every value within -1..1) beside measures that are not
+  // (a repurchase rate beside the counts it divides) is drawn as a line on a second axis,
+  // in percent, instead of vanishing at the foot of the bars.
+  const largest = (m) => Math.max(0, ...data.rows.map((row) => Math.abs(number(row.values[m.key]) || 0)));
+  const ratios = data.measures.filter((m) => largest(m) <= 1);
+  const twoAxes = ratios.length > 0 && ratios.length < data.measures.length;
+  const percent = { type: "value", min: 0, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` },
+                    splitLine: { show: false } };
   return {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
     grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
     xAxis: { type: "category", data: names },
-    yAxis: { type: "value" },
-    series: data.measures.map((m) => ({
-      type: kind === "bar" ? "bar" : "line", name: m.label, areaStyle: kind === "area" ? {} : undefined,
-      data: data.rows.map((row) => number(row.values[m.key])),
-    })),
+    yAxis: twoAxes ? [{ type: "value" }, percent] : { type: "value" },
+    series: data.measures.map((m) => {
+      const ratio = twoAxes && ratios.includes(m);
+      return {
+        type: kind === "bar" && !ratio ? "bar" : "line", name: m.label, yAxisIndex: ratio ? 1 : 0,
+        areaStyle: kind === "area" && !ratio ? {} : undefined,
+        data: data.rows.map((row) => number(row.values[m.key])),
+      };
+    }),
   };
 }
 
