@@ -56,10 +56,11 @@ class RunPage:
 
 
 def run_page(uow, app_key: str, *, automation: str | None = None, outcome: str | None = None,
-             before: int | None = None, limit: int = PAGE_SIZE) -> RunPage:
+             before: int | None = None, limit: int | None = None) -> RunPage:
     """One page of an installed app's run log for a workspace administrator: newest first,
     `limit` runs older than run id `before`, by automation key and outcome (status)."""
     require_admin(uow.actor)
+    limit = limit or PAGE_SIZE
     if outcome and outcome not in OUTCOMES:
         raise BadOutcome(outcome)
     defined = automations_for(uow.app(app_key)).by_key        # AppNotInstalled (404) first

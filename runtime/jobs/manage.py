@@ -84,9 +84,10 @@ _runs = system.automation_runs
 
 
 def job_page(uow, *, status: str | None = None, kind: str | None = None, before: int | None = None,
-             limit: int = PAGE_SIZE) -> JobPage:
+             limit: int | None = None) -> JobPage:
     """The newest jobs first (by id), `limit` of them older than id `before`."""
     require_admin(uow.actor)
+    limit = limit or PAGE_SIZE
     if status and status not in STATUSES:
         raise BadJobStatus(status)
     query = sa.select(_j).order_by(_j.c.id.desc()).limit(limit + 1)
