@@ -57,10 +57,6 @@ register_messages({
     "webhook_secret_wrong": {
         "zh": "自动化“{automation}”的 Webhook 密钥不正确；请使用配置在 {env} 中的密钥",
         "en": "the webhook secret for automation '{automation}' is wrong; send the secret configured in {env}"},
-    "webhook_not_found": {
-        "zh": "这个地址没有 Webhook：请核对应用、自动化和密钥，并确认自动化已启用",
-        "en": "There is no webhook at this address: check the app, the automation and the secret, and that the "
-              "automation is enabled"},
     "webhook_bad_json": {
         "zh": "请求体不是有效的 JSON（第 {line} 行第 {column} 列：{detail}）；请发送一个 JSON 对象，例如 {{\"name\": \"王\"}}",
         "en": "The body is not valid JSON (line {line}, column {column}: {detail}); send a JSON object such as "

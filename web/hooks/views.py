@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import NotFound
-from runtime.api.errors import ApiError, ApiIssue, body_too_large, error_response
+from runtime.api.errors import ApiError, ApiIssue, body_too_large, error_response, webhook_not_found
 from runtime.automations.triggers import WebhookBodyInvalid, WebhookRefused, accept_webhook, parse_webhook_body
 from runtime.session import Session
 from web.context import db_engine, request_connections
@@ -62,5 +62,5 @@ def receive(app_key: str, automation_key: str, secret: str | None):
         outcome = accept_webhook(session, app_key, automation_key, secret or request.headers.get(SECRET_HEADER, ""),
                                  payload, delivery_id=delivery)
     except (WebhookRefused, NotFound):
-        return _error(ApiError(404, "webhook_not_found"))
+        return _error(webhook_not_found())
     return jsonify(outcome), 202
