@@ -1,0 +1,67 @@
+"""An administrator finds a failed job in the background jobs list, at phone and desktop
+width, opens it, reads its error and arguments, and retries it; the list and the page
+fit the width (no sideways scroll)."""
+from __future__ import annotations
+
+import pytest
+
+from engine.storage import system
+from runtime.jobs import outbox
+from tests.support.browser import DESKTOP, PHONE, screenshot, sign_in_page
+from tests.support.web import PASSWORD, add_user
+
+ERROR = ("Traceback (most recent call last):\n  File \"runtime/automations/actions.py\", line 88, in run\n"
+         "    records.create(form, values)\nengine.errors.RecordValidationError: title: 必填字段“标题”没有填写；"
+         "请填写后再保存 (automations[2].actions[0] of app crm_referral, a very long line that should wrap "
+         "rather than push the page sideways on a phone)")
+
+
+def _jobs(db) -> int:
+    now = outbox.utcnow()
+    failed = None
+    with db.begin() as conn:
+        for n, (kind, status) in enumerate([("automation.run", "done"), ("notification.deliver", "done"),
+                                            ("webhook.deliver", "queued"), ("test.gone", "dead"),
+                                            ("automation.run", "failed")]):
+            job_id = outbox.insert(conn, kind, {"app": "crm_referral", "automation": "assign_referred_lead",
+                                                "record": 40 + n, "payload": {"note": "<b>x</b>"}},
+                                   key=None, run_at=None, actor_id=None, max_attempts=5, now=now, dispatched=False)
+            conn.execute(system.jobs.update().where(system.jobs.c.id == job_id).values(
+                status=status, attempts=5 if status == "failed" else 1,
+                last_error=ERROR if status in ("failed", "dead") else None,
+                finished_at=now if status != "queued" else None))
+            failed = job_id if status == "failed" else failed
+    return failed
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_admin_retries_a_failed_job(db, live_app, open_page, viewport, request):
+    width, backend = viewport["width"], request.node.callspec.params.get("db_url", "db")
+    add_user(db, "admin", "管理员", is_admin=True)
+    failed = _jobs(db)
+    page = open_page(viewport)
+    sign_in_page(page, live_app.url, "admin", PASSWORD)
+    page.goto(f"{live_app.url}/admin/jobs")
+    assert page.locator("tr[data-job]").count() == 5
+    assert no_sideways_scroll(page)
+    screenshot(page, f"admin-jobs-{width}-{backend}")
+
+    page.select_option("select[name=status]", "failed")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("tr[data-job]").count() == 1
+    page.click(f"tr[data-job='{failed}'] a")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/admin/jobs/{failed}")
+    assert "RecordValidationError" in page.locator("pre[data-error]").inner_text()
+    assert "<b>x</b>" in page.locator("pre[data-payload]").inner_text()
+    assert no_sideways_scroll(page)
+    screenshot(page, f"admin-job-{width}-{backend}")
+
+    page.click("button:has-text('重试')")
+    page.wait_for_load_state()
+    assert f"任务 #{failed} 已重新排队。" in page.locator(".notice-success").inner_text()
