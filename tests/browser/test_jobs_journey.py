@@ -1,12 +1,15 @@
 """An administrator finds a failed job in the background jobs list, at phone and desktop
-width, opens it, reads its error and arguments, and retries it; the list and the page
-fit the width (no sideways scroll)."""
+width, opens it, reads its error and arguments, and retries it; reads an app's run log
+filtered to its failed runs; the pages fit the width (no sideways scroll)."""
 from __future__ import annotations
 
 import pytest
 
 from engine.storage import system
+from runtime.automations.triggers import press_button
 from runtime.jobs import outbox
+from runtime.session import Session
+from tests.support.automations import automation, install
 from tests.support.browser import DESKTOP, PHONE, screenshot, sign_in_page
 from tests.support.web import PASSWORD, add_user
 
@@ -65,3 +68,26 @@ def test_an_admin_retries_a_failed_job(db, live_app, open_page, viewport, reques
     page.click("button:has-text('重试')")
     page.wait_for_load_state()
     assert f"任务 #{failed} 已重新排队。" in page.locator(".notice-success").inner_text()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_admin_reads_an_apps_run_log(db, live_app, open_page, viewport, request):
+    width, backend = viewport["width"], request.node.callspec.params.get("db_url", "db")
+    add_user(db, "admin", "管理员", is_admin=True)
+    task = {"kind": "create_record", "form": "tasks", "values": {"title": '"跟进 " & name'}}
+    install(db, automation("make_task", {"kind": "button", "label": {"zh": "建任务", "en": "Make task"}}, [task]),
+            automation("broken", {"kind": "button", "label": {"zh": "会失败", "en": "Fails"}},
+                       [{"kind": "create_record", "form": "tasks", "values": {"code": "name"}}]))
+    lead = Session(db).write(lambda uow: uow.records("auto").create("leads", {"name": "王小明"}))
+    for key in ("make_task", "broken", "make_task"):
+        press_button(Session(db), "auto", "leads", key, lead["id"])
+    page = open_page(viewport)
+    sign_in_page(page, live_app.url, "admin", PASSWORD)
+    page.goto(f"{live_app.url}/admin/apps/auto/runs")
+    assert page.locator("tr[data-run]").count() == 3
+    page.select_option("select[name=outcome]", "failed")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("tr[data-run]").count() == 1
+    assert no_sideways_scroll(page)
+    screenshot(page, f"admin-runs-{width}-{backend}")
