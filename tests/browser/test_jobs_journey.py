@@ -91,3 +91,25 @@ def test_an_admin_reads_an_apps_run_log(db, live_app, open_page, viewport, reque
     assert page.locator("tr[data-run]").count() == 1
     assert no_sideways_scroll(page)
     screenshot(page, f"admin-runs-{width}-{backend}")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_user_presses_a_button_on_a_record(db, live_app, open_page, viewport, request):
+    width, backend = viewport["width"], request.node.callspec.params.get("db_url", "db")
+    add_user(db, "li.lei", "李雷")
+    task = {"kind": "create_record", "form": "tasks", "values": {"title": '"跟进 " & name', "lead": "id"}}
+    install(db, automation("make_task", {"kind": "button", "label": {"zh": "建跟进任务", "en": "Follow up"}}, [task]),
+            automation("high_only", {"kind": "button", "label": {"zh": "高分建任务", "en": "High scores"}}, [task],
+                       condition="score > 10"))
+    lead = Session(db).write(lambda uow: uow.records("auto").create("leads", {"name": "王小明", "score": 3}))
+    page = open_page(viewport)
+    sign_in_page(page, live_app.url, "li.lei", PASSWORD)
+    page.goto(f"{live_app.url}/apps/auto/forms/leads/records/{lead['id']}")
+    page.click("button[data-button=make_task]")
+    page.wait_for_load_state()
+    assert "“建跟进任务”已运行。" in page.locator(".notice-success").inner_text()
+    assert no_sideways_scroll(page)
+    screenshot(page, f"record-button-{width}-{backend}")
+    page.click("button[data-button=high_only]")
+    page.wait_for_load_state()
+    assert "这条记录不满足它的条件" in page.locator(".notice-warning").inner_text()
