@@ -9,7 +9,7 @@ Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, langu
 web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
 web/admin (workspace administration), web/imports (the import wizard), web/inbox (tasks, notifications),
-web/vendor.py (npm libraries),
+web/vendor.py (npm libraries), web/hooks (incoming webhooks of automations),
 web/api (the REST API under /api/v1, its document and its docs page; web/api/tasks.py: the workflow tasks).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
@@ -42,6 +42,7 @@ from web.auth.csrf import check_csrf, csrf_field, csrf_token
 from web.auth.identity import load_identity
 from web.auth.views import bp as auth_bp
 from web.files.views import bp as files_bp
+from web.hooks.views import bp as hooks_bp
 from web.forms.views import bp as forms_bp
 from web.context import EXTENSION, WebState, current_actor, page_lang, release_connection
 from web.errors import register_error_handlers
@@ -56,7 +57,7 @@ from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
               api_bp, api_tasks_bp, api_dashboards_bp, api_referrals_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
-              dashboards_bp, referrals_bp)
+              dashboards_bp, referrals_bp, hooks_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from runtime.api.errors import (ErrorResponse, body_too_large, error_response, http_error,
-                                method_not_allowed, not_found, unauthorized)
+                                method_not_allowed, not_found, unauthorized, webhook_not_found)
 from runtime.api.requests import request_lang
 from web.context import SignInRequired, page_lang
 
@@ -49,9 +49,14 @@ def is_api_path() -> bool:
     return request.path.startswith("/api/v")
 
 
+def is_hook_path() -> bool:
+    """Incoming webhooks (/hooks/..., web/hooks): other systems, answered in JSON."""
+    return request.path.startswith("/hooks/")
+
+
 def wants_json() -> bool:
-    """API paths, API-key requests (other systems), and clients preferring JSON."""
-    if is_api_path() or request.headers.get("Authorization"):
+    """API paths, webhooks, API-key requests (other systems), and clients preferring JSON."""
+    if is_api_path() or is_hook_path() or request.headers.get("Authorization"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
@@ -74,6 +79,8 @@ def api_error_of(exc: BaseException) -> BaseException:
         return own()
     headers = {k: v for k, v in exc.get_headers() if k.lower() in ("retry-after", "allow")}
     if isinstance(exc, NotFound):
+        if is_hook_path():      # the one answer of every hook that is not there (web/hooks)
+            return webhook_not_found()
         return not_found(f"there is nothing at {request.path[:200]}")
     if isinstance(exc, MethodNotAllowed):
         return method_not_allowed(request.method, list(exc.valid_methods or []))

@@ -284,6 +284,9 @@ jobs = sa.Table(
     sa.Column("started_at", UTCDateTime(), nullable=True),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Index("ix_fw_jobs_status_run_at", "status", "run_at"),
+    # the admin pages (runtime/jobs/manage.py): by status or kind, newest first, keyset
+    sa.Index("ix_fw_jobs_status_id", "status", "id"),
+    sa.Index("ix_fw_jobs_kind_id", "kind", "id"),
 )
 
 # Cron schedules: each fires its job kind at every occurrence, claimed by moving
@@ -321,6 +324,10 @@ automation_runs = sa.Table(
     sa.Column("rerun_of", RecordId, nullable=True),
     _created(),
     sa.Index("ix_fw_automation_runs_app_status", "app_key", "status"),
+    # the run log page (runtime/automations/runs.py run_page) and a job's runs
+    sa.Index("ix_fw_automation_runs_app_id", "app_key", "id"),
+    sa.Index("ix_fw_automation_runs_app_automation_id", "app_key", "automation_key", "id"),
+    sa.Index("ix_fw_automation_runs_job", "job_id"),
 )
 
 # A date trigger's claims: one row per (automation, record, due date), so a record's due

@@ -78,6 +78,10 @@ register_messages({
     "api_cursor_invalid": {"zh": "分页游标无效，或属于另一种排序；请从第一页重新开始",
                            "en": "The page cursor is invalid or belongs to another sort order; start again from "
                                  "the first page"},
+    "webhook_not_found": {
+        "zh": "这个地址没有 Webhook：请核对应用、自动化和密钥，并确认自动化已启用",
+        "en": "There is no webhook at this address: check the app, the automation and the secret, and that the "
+              "automation is enabled"},
     "api_write_contention": {"zh": "其他修改正在同时保存相同的记录，本次未保存；可以直接重试",
                              "en": "Other changes were saving the same records at the same time and this one "
                                    "was not saved; it is safe to try again"},
@@ -170,6 +174,12 @@ def body_too_large(max_bytes: int) -> ApiError:
     return ApiError(413, "api_body_too_large", max_mb=f"{max_bytes / 1024 / 1024:g}")
 
 
+def webhook_not_found() -> ApiError:
+    """The one answer of every incoming webhook that cannot run (unknown, disabled, no
+    secret set, a wrong secret): it says nothing of which automations exist."""
+    return ApiError(404, "webhook_not_found")
+
+
 def not_found(detail: str) -> ApiError:
     """An app, form, record or file that is not there (or not the caller's to see)."""
     return ApiError(404, "api_not_found", detail=detail)
@@ -236,7 +246,7 @@ _PUBLIC_CODES = {"api_bad_request": "bad_request", "api_validation": "validation
                  "api_relation_unknown": "not_found", "api_too_many_records": "too_many_records",
                  "api_csrf_invalid": "csrf_invalid", "api_key_invalid": "api_key_invalid",
                  "api_method_not_allowed": "method_not_allowed", "api_http_error": "http_error",
-                 "wf_task_handled": "conflict", "wf_not_running": "conflict"}
+                 "wf_task_handled": "conflict", "wf_not_running": "conflict", "webhook_not_found": "not_found"}
 # Every top-level `error.code` the API answers with, for the document's Error schema.
 ERROR_CODES = tuple(sorted(set(_PUBLIC_CODES.values()) | {"permission_denied"}))
 

@@ -27,6 +27,8 @@ from runtime.actor import Actor
 from runtime.api.schemas import FormSchemas, ref, schema_name, shared_schemas
 from runtime.api.workflow import ACTION_ARGUMENTS, action_body_name, workflow_schemas
 from runtime.apps import installed_apps, load_installed
+from runtime.automations.compiled import automations_for
+from runtime.automations.triggers import button_label
 from runtime.permissions import CREATE, DELETE, EDIT, FULL, VIEW, FormAccess, Policy
 from runtime.records.service import MAX_PAGE_SIZE
 from runtime.referrals.analytics import MAX_TOP
@@ -68,6 +70,8 @@ _TEXT = {
     "tasks": {"zh": "我的任务（status：pending 待办、done 已办、started 我发起的、cc 抄送我的）",
               "en": "The caller's tasks (status: pending, done, started by me, cc to me)"},
     "act": {"zh": "对任务执行“{action}”（{what}）", "en": "Do '{action}' on a task ({what_en})"},
+    "button": {"zh": "按下“{form}”记录上的按钮“{button}”：运行自动化（排入后台任务）",
+               "en": "Press the button {button} on a record of {form}: runs its automation (as a job)"},
     "dashboard": {"zh": "仪表盘“{dashboard}”各组件的数据", "en": "The data of each widget of dashboard {dashboard}"},
     "referral_tree": {"zh": "某客户之下的转介绍树（各层被推荐人及其价值）",
                       "en": "The referral tree below a customer (friends at every level, with their value)"},
@@ -103,6 +107,27 @@ _RESPONSES = {
     "Invalid": (422, {"zh": "字段值有误，fields 列出每一处", "en": "Values are wrong; `fields` lists each"}),
     "RateLimited": (429, {"zh": "请求过于频繁；Retry-After 给出等待秒数",
                           "en": "Too many requests; Retry-After says how many seconds to wait"}),
+}
+
+
+# What pressing a button answers (runtime/automations/triggers.py press_button).
+BUTTON_RUN_SCHEMA = {
+    "type": "object", "required": ["job", "status", "run", "duplicate", "label"], "additionalProperties": False,
+    "properties": {
+        "job": {"type": ["integer", "null"], "description": "the job's id (GET /admin/jobs/{job} shows it)"},
+        "status": {"type": ["string", "null"], "enum": ["queued", "running", "done", "failed", "dead", None],
+                   "description": "the job's status after the request: done when jobs run inline"},
+        "run": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["id", "status", "error"], "additionalProperties": False,
+            "properties": {"id": {"type": "integer"},
+                           "status": {"enum": ["done", "skipped", "failed", "stopped"]},
+                           "error": {"type": ["string", "null"]}}}],
+            "description": "the automation run the job logged (null until it ran)"},
+        "duplicate": {"type": "boolean"},
+        "label": {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+                  "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+                  "description": "the button's text"},
+    },
 }
 
 
@@ -144,6 +169,7 @@ def _build(apps: list[App], lang: str, server_url: str,
     if apps:        # workflows live in apps: with none installed there are no tasks to describe
         paths.update(_task_paths(lang))
     schemas.update(workflow_schemas())
+    schemas["ButtonRun"] = BUTTON_RUN_SCHEMA
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": _say("title", lang), "version": _version(apps),
@@ -274,6 +300,8 @@ def _action(path: str, key: str) -> str:
     """The action an operation of a form's path needs (VIEW for a path's shared parts)."""
     if path.endswith("/restore"):
         return DELETE
+    if "/buttons/" in path:         # the run acts as the caller with a job's full access
+        return EDIT
     return {"post": CREATE, "patch": EDIT, "delete": DELETE}.get(key, VIEW)
 
 
@@ -325,6 +353,15 @@ def _all_form_paths(app: App, form: FormDef, lang: str,
                               responses={"200": _ok(ref("RecordWorkflow"), "the record's workflow"), **_errors()}),
         },
     }
+    for button in automations_for(app).triggered(form.key, "button"):
+        paths[f"{base}/{{id}}/buttons/{button.key}"] = {
+            "parameters": [record_id, {"$ref": "#/components/parameters/Lang"}],
+            "post": _operation(app, form, "button", lang, op=f"button__{button.key}",
+                               say={"button": button_label(button).get(lang)},
+                               responses={"202": _ok(ref("ButtonRun"), "the run queued (done already when jobs "
+                                                                       "run inline)"),
+                                          **_errors()}),
+        }
     for source, field_key in inbound_relations(app, form.key):
         source_access = accesses[(app.key, source.key)]
         if not (source_access.can(VIEW) and source_access.can_see(field_key)):

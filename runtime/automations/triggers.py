@@ -11,16 +11,23 @@
   `automations.schedules` calls it for every installed app whose version it has not
   synced in this process, so installing or upgrading an app needs no other step;
 - incoming webhooks: `receive_webhook(session, app, automation, secret, payload)`
-  compares the secret in constant time with the one in the environment variable the
-  trigger names, and enqueues a run with the JSON as `payload.*` (the web endpoint
-  calls it);
-- buttons: `run_button(session, app, automation, record_id)` as the clicking user;
+  compares the SHA-256 of the secret with that of the environment variable the trigger
+  names, in constant time (neither length nor content leaks through timing; Formwork
+  keeps no copy of the secret), and enqueues a run with the JSON as `payload.*`;
+  `accept_webhook(...)` is the same for the web endpoint (web/hooks), answering the
+  job, its status and the run it logged when it ran inline;
+- buttons: `buttons_for(uow, app, form, record_id)` the buttons the user may press on
+  a record (they see it and may edit the form's records), `run_button(session, app,
+  automation, record_id)` as the clicking user, `press_button(...)` the same answering
+  the job's status and the run it logged;
 - workflows: `on_workflow_event(uow, app, form, record_id, event, node=None,
   outcome=None)`, called by the workflow interpreter in its own transaction.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import os
 import uuid
 from datetime import date, datetime, time as dt_time, timedelta
@@ -29,6 +36,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.definition.model import Label
 from engine.errors import CodedError, NotFound
 from engine.i18n import register_messages
 from engine.storage import system
@@ -36,6 +44,8 @@ from runtime import jobs
 from runtime.apps import installed_apps, load_installed
 from runtime.automations.compiled import RUN_KIND, automations_for
 from runtime.automations.listener import enqueue_run
+from runtime.jobs import outbox
+from runtime.permissions import EDIT
 
 LOOKBACK_DAYS = 7
 SCHEDULE_PREFIX = "automation:"
@@ -47,6 +57,13 @@ register_messages({
     "webhook_secret_wrong": {
         "zh": "自动化“{automation}”的 Webhook 密钥不正确；请使用配置在 {env} 中的密钥",
         "en": "the webhook secret for automation '{automation}' is wrong; send the secret configured in {env}"},
+    "webhook_bad_json": {
+        "zh": "请求体不是有效的 JSON（第 {line} 行第 {column} 列：{detail}）；请发送一个 JSON 对象，例如 {{\"name\": \"王\"}}",
+        "en": "The body is not valid JSON (line {line}, column {column}: {detail}); send a JSON object such as "
+              "{{\"name\": \"Wang\"}}"},
+    "webhook_not_object": {
+        "zh": "请求体应是一个 JSON 对象（{{...}}），收到的是 {got}；自动化以 payload.键名 读取它的键",
+        "en": "The body must be a JSON object ({{...}}), not {got}; the automation reads its keys as payload.KEY"},
     "webhook_secret_unset": {
         "zh": "自动化“{automation}”的 Webhook 未启用：服务器没有设置环境变量 {env}",
         "en": "the webhook of automation '{automation}' is disabled: {env} is not set on the server"},
@@ -59,7 +76,36 @@ class AutomationNotFound(CodedError, NotFound):
 
 
 class WebhookRefused(CodedError):
-    """A webhook call without the right secret (the endpoint answers 403)."""
+    """A webhook call without the right secret, or to a webhook whose secret is not set
+    (the endpoint answers 404, as for an automation that does not exist)."""
+
+
+class WebhookBodyInvalid(CodedError):
+    """A webhook body that is not a JSON object (`line` and `column` when it does not parse)."""
+
+    def __init__(self, code: str, *, line: int | None = None, column: int | None = None, **params):
+        self.line, self.column = line, column
+        super().__init__(code, line=line, column=column, **params)
+
+
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def parse_webhook_body(raw: bytes) -> dict:
+    """The JSON object of a webhook body (an empty body is {}); WebhookBodyInvalid saying
+    where it stops parsing, or what came instead of an object."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise WebhookBodyInvalid("webhook_bad_json", line=1, column=exc.start + 1,
+                                 detail="not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise WebhookBodyInvalid("webhook_bad_json", line=exc.lineno, column=exc.colno, detail=exc.msg) from None
+    if not isinstance(value, dict):
+        raise WebhookBodyInvalid("webhook_not_object", got=_JSON_TYPES.get(type(value), "?"))
+    return value
 
 
 def _automation(uow, app_key: str, key: str, kind: str):
@@ -81,22 +127,87 @@ def receive_webhook(session, app_key: str, automation_key: str, secret: str, pay
         expected = os.environ.get(env, "")
         if not expected:
             raise WebhookRefused("webhook_secret_unset", automation=automation_key, env=env)
-        if not hmac.compare_digest(expected.encode(), str(secret or "").encode()):
+        if not secret_matches(expected, secret):
             raise WebhookRefused("webhook_secret_wrong", automation=automation_key, env=env)
         return enqueue_run(uow, app, automation, "webhook", None, payload=payload,
                            key=delivery_id or uuid.uuid4().hex)
     return session.write(work)
 
 
-def run_button(session, app_key: str, automation_key: str, record_id: int) -> int | None:
-    """The button of `automation_key` pressed on record `record_id` by the session's user,
-    who must be able to see the record; the run acts as them."""
+def secret_matches(expected: str, given) -> bool:
+    """`given` is the secret `expected`: their SHA-256 digests compared in constant time
+    (equal lengths, so the comparison says nothing of the secret's length either)."""
+    return hmac.compare_digest(hashlib.sha256(expected.encode()).digest(),
+                               hashlib.sha256(str(given or "").encode()).digest())
+
+
+def accept_webhook(session, app_key: str, automation_key: str, secret: str, payload, *,
+                   delivery_id: str | None = None) -> dict:
+    """receive_webhook, then what became of it: {"job": id | None, "status": the job's
+    status (done when it ran inline), "run": the run it logged | None, "duplicate":
+    True when `delivery_id` was received before}."""
+    job_id = receive_webhook(session, app_key, automation_key, secret, payload, delivery_id=delivery_id)
+    return _outcome(session, job_id)
+
+
+def buttons_for(uow, app_key: str, form_key: str, record_id: int) -> list:
+    """The button automations of `form_key` the unit of work's user may press on record
+    `record_id`: none unless they may edit the form's records (the run acts as them with
+    the job's full access, so viewing is not enough) and see the record."""
+    app = uow.app(app_key)
+    found = [a for a in automations_for(app).triggered(form_key, "button")]
+    if not found:
+        return []
+    records = uow.records(app_key)
+    if not records.access(form_key).can(EDIT):
+        return []
+    records.get(form_key, record_id)        # NotFound outside the user's rows
+    return found
+
+
+def button_label(automation) -> Label:
+    """The text on an automation's button: its trigger's `label`, else the automation's."""
+    raw = automation.trigger.option("label")
+    return Label.parse(raw) if raw else automation.label
+
+
+def run_button(session, app_key: str, automation_key: str, record_id: int, *,
+               form_key: str | None = None) -> int | None:
+    """The button of `automation_key` pressed on record `record_id` (of `form_key`, when
+    given: a button of another form is not found) by the session's user, who must be able
+    to see the record and edit the form's records (PermissionDenied); the run acts as them."""
     def work(uow):
         app, automation = _automation(uow, app_key, automation_key, "button")
-        uow.records(app_key).get(automation.form, record_id)     # NotFound / PermissionDenied
+        if form_key is not None and automation.form != form_key:
+            raise AutomationNotFound(app_key, automation_key, "button")
+        records = uow.records(app_key)
+        records.access(automation.form, EDIT)               # PermissionDenied
+        records.get(automation.form, record_id)             # NotFound
         return enqueue_run(uow, app, automation, "button", record_id, as_actor=True, key=uuid.uuid4().hex,
                            extra={"by": uow.actor.user_id})
     return session.write(work)
+
+
+def press_button(session, app_key: str, form_key: str, automation_key: str, record_id: int) -> dict:
+    """run_button, then what became of it (as accept_webhook answers), with the button's
+    `label` ({"zh", "en"})."""
+    outcome = _outcome(session, run_button(session, app_key, automation_key, record_id, form_key=form_key))
+    with session.read() as uow:
+        label = button_label(automations_for(uow.app(app_key)).by_key[automation_key])
+    return {**outcome, "label": {"zh": label.get("zh"), "en": label.get("en")}}
+
+
+def _outcome(session, job_id: int | None) -> dict:
+    if job_id is None:
+        return {"job": None, "status": None, "run": None, "duplicate": True}
+    with session.read() as uow:
+        job = outbox.get(uow.conn, job_id)
+        run = uow.conn.execute(sa.select(system.automation_runs.c.id, system.automation_runs.c.status,
+                                         system.automation_runs.c.error)
+                               .where(system.automation_runs.c.job_id == job_id)
+                               .order_by(system.automation_runs.c.id.desc()).limit(1)).mappings().first()
+    return {"job": job_id, "status": job.status if job else None, "run": dict(run) if run else None,
+            "duplicate": False}
 
 
 # ---- workflows --------------------------------------------------------------------------------
@@ -220,5 +331,5 @@ def forget_synced() -> None:
 jobs.register_due_source("automations.schedules", due_schedules)
 jobs.register_due_source("automations.dates", due_dates)
 
-__all__ = ["receive_webhook", "run_button", "on_workflow_event", "WorkflowEvent", "sync_schedules",
+__all__ = ["receive_webhook", "accept_webhook", "parse_webhook_body", "WebhookBodyInvalid", "secret_matches", "run_button", "press_button", "buttons_for", "button_label", "on_workflow_event", "WorkflowEvent", "sync_schedules",
            "due_dates", "due_schedules", "forget_synced"]

@@ -105,11 +105,31 @@ def _fire(uow, schedule: ScheduleRow, now: datetime) -> int:
 
 
 def run_scheduler(engine: Engine, *, interval: float = 1.0, stop: threading.Event | None = None,
-                  on_tick=None) -> None:
-    """Tick every `interval` seconds until `stop` is set (or the process is stopped)."""
+                  on_tick=None, survive_errors: bool = False) -> None:
+    """Tick every `interval` seconds until `stop` is set (or the process is stopped). With
+    `survive_errors` a tick that raises (the database unreachable for a while) is logged
+    and the next tick comes as usual; without, the error ends the loop."""
     stop = stop or threading.Event()
     while not stop.is_set():
-        report = tick(engine)
-        if on_tick is not None:
-            on_tick(report)
+        try:
+            report = tick(engine)
+        except Exception:
+            if not survive_errors:
+                raise
+            log.exception("a scheduler tick failed; the next one is in %.1f s", interval)
+        else:
+            if on_tick is not None:
+                on_tick(report)
         stop.wait(interval)
+
+
+def start_embedded_scheduler(engine: Engine, *, interval: float = 1.0,
+                             stop: threading.Event | None = None) -> tuple[threading.Thread, threading.Event]:
+    """The scheduler of `formwork serve` in embedded mode: run_scheduler in a daemon thread
+    of the web process (it dies with the process; set the event to stop it sooner), its
+    errors logged and survived. Safe beside other schedulers (each step claims)."""
+    stop = stop or threading.Event()
+    thread = threading.Thread(target=run_scheduler, name="formwork-scheduler", daemon=True, args=(engine,),
+                              kwargs={"interval": interval, "stop": stop, "survive_errors": True})
+    thread.start()
+    return thread, stop

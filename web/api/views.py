@@ -22,6 +22,7 @@ from runtime.api.requests import (etag, parse_create_body, parse_json_body, pars
                                   parse_relation, require_form)
 from runtime.api.errors import not_found
 from runtime.api.responses import history_body, page_body, record_body, records_body
+from runtime.automations.triggers import press_button
 from runtime.permissions import VIEW
 from runtime.session import AppNotInstalled, UnitOfWork
 from web.api.limits import check_rate_limit, rate_headers
@@ -164,3 +165,12 @@ def related_records(app_key: str, form_key: str, record_id: int, tab: str):
         arguments["filter"] = {"and": [pointing, *asked]}
         page = records.list(source_key, **arguments)
     return json_response(page_body(app, source_key, page))
+
+
+@bp.post(RECORD + "/buttons/<button_key>")
+@login_required
+def press_record_button(app_key: str, form_key: str, record_id: int, button_key: str):
+    """Press a button automation on a record (runtime/automations/triggers.py press_button:
+    the caller must see the record and may edit the form's records): 202 with the job, its
+    status and the run it logged (done already when jobs run inline)."""
+    return json_response(press_button(runtime_session(), app_key, form_key, button_key, record_id), 202)

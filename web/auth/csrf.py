@@ -5,7 +5,8 @@ The token lives in the session. Templates put it in forms as a hidden field
 `<meta name="csrf-token">`, from which web/static/js/http.js sends it as the
 `X-CSRF-Token` header. Requests authenticated by an API key (Authorization: Bearer)
 carry no cookie a third party could ride on, so they need no token; nor do anonymous
-API requests, which act as nobody and are refused with 401.
+API requests, which act as nobody and are refused with 401; nor do incoming webhooks
+(/hooks/, web/hooks/views.py), which use no cookie and are checked by their secret.
 """
 from __future__ import annotations
 
@@ -45,8 +46,11 @@ def csrf_field() -> Markup:
     return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(csrf_token())}">')
 
 
+HOOKS_PREFIX = "/hooks/"     # incoming webhooks: their secret is the credential, no cookie is used
+
+
 def check_csrf() -> None:
-    if request.method in SAFE_METHODS or signed_in_via() == "api_key":
+    if request.method in SAFE_METHODS or signed_in_via() == "api_key" or request.path.startswith(HOOKS_PREFIX):
         return
     if request.path.startswith("/api/") and signed_in_via() is None:
         return          # nobody to act as: the API answers 401 (only pages take anonymous forms)

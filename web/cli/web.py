@@ -1,6 +1,6 @@
 """`formwork serve`, `formwork admin ensure` and `formwork api-keys`: the web app.
 
-    formwork serve [--host 127.0.0.1] [--port 5000] [--workers N]
+    formwork serve [--host 127.0.0.1] [--port 5000] [--workers N] [--no-scheduler]
     formwork admin ensure                 # the administrator account, made once
     formwork api-keys create ACCOUNT --name NAME
     formwork api-keys list [ACCOUNT]
@@ -20,8 +20,10 @@ from engine.errors import RecordValidationError
 from engine.i18n import render
 from runtime.auth import ApiKeys
 from runtime.session import Session
+from runtime.jobs.config import redis_url
+from runtime.jobs.scheduler import start_embedded_scheduler
 from web.app import create_app
-from web.cli._common import with_engine
+from web.cli._common import open_engine, with_engine
 
 ADMIN_ACCOUNT = "admin"
 ADMIN_PASSWORD_VARIABLE = "FORMWORK_ADMIN_PASSWORD"
@@ -32,26 +34,54 @@ ADMIN_PASSWORD_VARIABLE = "FORMWORK_ADMIN_PASSWORD"
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="1: the threaded werkzeug server; more: gunicorn with that many workers.")
+@click.option("--no-scheduler", "no_scheduler", is_flag=True,
+              help="Do not run the scheduler in this process (run `formwork scheduler` yourself). By default "
+                   "it runs here when jobs run inline (no REDIS_URL).")
+@click.option("--scheduler-interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 3600),
+              help="Seconds between the embedded scheduler's ticks.")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
-    """Run the web app and print the address to open."""
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool,
+                  scheduler_interval: float) -> None:
+    """Run the web app and print the address to open. With inline jobs (the embedded
+    default) the scheduler (delayed jobs and retries, workflow timeouts, date and cron
+    automations) runs in a daemon thread of this process, unless --no-scheduler."""
     database_url = (ctx.find_root().obj or {}).get("database_url")
     if database_url:
         os.environ["DATABASE_URL"] = database_url       # create_app and gunicorn workers read it
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-    if workers > 1:
-        click.echo(f"Formwork is serving at http://{shown}:{port}/ with {workers} gunicorn workers "
-                   "(Ctrl+C stops it)")
-        sys.stdout.flush()
-        raise click.exceptions.Exit(subprocess.call([
-            sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "web.app:create_app()"]))
-    server = _werkzeug_server(host, port)
-    click.echo(f"Formwork is serving at http://{shown}:{port}/ (Ctrl+C stops it)")
+    stop = _embedded_scheduler(ctx, no_scheduler, scheduler_interval)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopped")
+        if workers > 1:
+            click.echo(f"Formwork is serving at http://{shown}:{port}/ with {workers} gunicorn workers "
+                       "(Ctrl+C stops it)")
+            sys.stdout.flush()
+            raise click.exceptions.Exit(subprocess.call([
+                sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+                "--access-logfile", "-", "web.app:create_app()"]))
+        server = _werkzeug_server(host, port)
+        click.echo(f"Formwork is serving at http://{shown}:{port}/ (Ctrl+C stops it)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("stopped")
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+def _embedded_scheduler(ctx: click.Context, off: bool, interval: float):
+    """Start the scheduler thread when jobs run inline and it is not turned off (in the
+    process that serves, or that runs gunicorn: one scheduler however many workers); its
+    stop event, or None."""
+    if off:
+        click.echo("scheduler: off (--no-scheduler); run `formwork scheduler` for timed work")
+        return None
+    if redis_url():
+        click.echo("scheduler: not embedded (REDIS_URL is set); run `formwork scheduler` beside the workers")
+        return None
+    _thread, stop = start_embedded_scheduler(open_engine(ctx), interval=interval)
+    click.echo(f"scheduler: embedded, every {interval:g} s")
+    return stop
 
 
 def _werkzeug_server(host: str, port: int):

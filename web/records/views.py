@@ -1,7 +1,9 @@
 """The record page: GET /apps/<app>/forms/<form>/records/<id> shows every field the
 user may see with display values, subform rows, the tabs of the records pointing at it
 (?tab=<form>.<field> chooses one), the history and the comments. POST .../comments adds
-a comment, POST .../delete moves the record to the recycle bin. .../record.json,
+a comment, POST .../delete moves the record to the recycle bin, POST .../buttons/<key>
+presses a button automation (the buttons shown are those runtime/automations says the
+user may press) and flashes how its run went. .../record.json,
 .../related.json, .../history.json and .../comments.json are the same data for scripts.
 
 Thin over runtime/record_page and runtime/comments, through runtime_session(): a
@@ -15,6 +17,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
+from runtime.automations.triggers import button_label, buttons_for, press_button
 from runtime.comments import Comments
 from runtime.record_page import RecordPage
 from runtime.records.bulk import BulkActions
@@ -42,9 +45,10 @@ def record(app_key: str, form_key: str, record_id: int):
         title_key = form.title_key()
         targets = {f.key: f.option("target") for f in form.fields if f.type == "relation"}
         workflow = workflow_panel(uow, app_key, form_key, record_id, page_lang())
+        buttons = [(a.key, button_label(a).get(page_lang())) for a in buttons_for(uow, app_key, form_key, record_id)]
     return render_template("records/record.html", app_key=app_key, form_key=form_key, shown=shown,
                            record=shown["record"], tab=tab, related=related, history=history,
-                           comments=comments, workflow=workflow,
+                           comments=comments, workflow=workflow, buttons=buttons,
                            title=record_title(shown, title_key), targets=targets)
 
 
@@ -109,6 +113,23 @@ def delete(app_key: str, form_key: str, record_id: int):
               "success")
         return redirect(url_for("tables.table", app_key=app_key, form_key=form_key))
     return jsonify({"deleted": 1})
+
+
+@bp.post("/buttons/<button_key>")
+@login_required
+def press_button_page(app_key: str, form_key: str, record_id: int, button_key: str):
+    """Press a button from the record page, then back to it with how the run went."""
+    outcome = press_button(runtime_session(), app_key, form_key, button_key, record_id)
+    label, run = outcome["label"][page_lang()], outcome["run"] or {}
+    if run.get("status") == "done":
+        flash(_("“%(button)s” ran.", button=label), "success")
+    elif run.get("status") == "skipped":
+        flash(_("“%(button)s” did not run: its condition does not hold for this record.", button=label), "warning")
+    elif run.get("status") in ("failed", "stopped"):
+        flash(_("“%(button)s” failed: %(error)s", button=label, error=run.get("error") or ""), "error")
+    else:
+        flash(_("“%(button)s” was queued; it runs in the background.", button=label), "success")
+    return redirect(url_for("records.record", app_key=app_key, form_key=form_key, record_id=record_id))
 
 
 def chosen_tab(tabs: list[dict[str, Any]], key: str | None) -> dict[str, Any] | None:

@@ -1,13 +1,16 @@
 """`formwork admin ensure` and `formwork api-keys`, on SQLite and PostgreSQL; the
-`serve` command's options."""
+`serve` command's options and its embedded scheduler (on with inline jobs, off with
+--no-scheduler or REDIS_URL, stopped when serving ends)."""
 from __future__ import annotations
 
 import re
+import threading
 
 from runtime.auth import ApiKeys
 from runtime.session import Session
 from tests.support.web import add_user
 from web.cli import main
+from web.cli import web as web_cli
 from web.cli.web import serve_command
 
 
@@ -74,3 +77,48 @@ def test_serve_options():
     names = {p.name: p for p in serve_command.params}
     assert names["host"].default == "127.0.0.1" and names["port"].default == 5000
     assert names["workers"].default == 1
+
+
+class _Server:
+    """Stands in for the werkzeug server: serving returns at once, noting which scheduler
+    threads were alive meanwhile."""
+
+    def __init__(self):
+        self.seen: list[bool] = []
+
+    def serve_forever(self):
+        self.seen.append(any(t.name == "formwork-scheduler" and t.is_alive() for t in threading.enumerate()))
+
+
+def _serve(monkeypatch, capsys, url, *args):
+    server, started = _Server(), []
+    real = web_cli.start_embedded_scheduler
+
+    def start(engine, **options):
+        thread, stop = real(engine, **options)
+        started.append((thread, stop))
+        return thread, stop
+    monkeypatch.setattr(web_cli, "_werkzeug_server", lambda host, port: server)
+    monkeypatch.setattr(web_cli, "start_embedded_scheduler", start)
+    code, out, _err = run(capsys, url, "serve", *args)
+    for thread, _stop in started:
+        thread.join(30)
+    return code, out, server, started
+
+
+def test_serve_runs_the_scheduler_in_a_thread_when_jobs_run_inline(db_url, capsys, monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    code, out, server, started = _serve(monkeypatch, capsys, db_url, "--scheduler-interval", "0.05")
+    assert code == 0 and out.startswith("scheduler: embedded, every 0.05 s\n")
+    assert server.seen == [True]
+    [(thread, stop)] = started
+    assert stop.is_set() and not thread.is_alive() and thread.daemon     # stopped when serving ends
+
+
+def test_serve_without_the_scheduler(db_url, capsys, monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    code, out, server, started = _serve(monkeypatch, capsys, db_url, "--no-scheduler")
+    assert code == 0 and "scheduler: off (--no-scheduler)" in out and started == [] and server.seen == [False]
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    code, out, server, started = _serve(monkeypatch, capsys, db_url)
+    assert "scheduler: not embedded (REDIS_URL is set)" in out and started == []
