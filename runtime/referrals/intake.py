@@ -36,7 +36,7 @@ from engine.referrals.model import ReferralProgramme
 from engine.storage.types import utcnow
 from engine.workspace import workspace_timezone
 from runtime.apps import installed_apps
-from runtime.referrals.attribution import Touch, attributed_touch
+from runtime.referrals.attribution import Touch, attributed_touch, record_touch
 from runtime.referrals.codes import ShareCode, resolve
 from runtime.referrals.compiled import programme_for
 from runtime.records.validation import RecordCleaner
@@ -263,3 +263,42 @@ def _already_referred(conn: sa.Connection, app: App, programme: ReferralProgramm
                _column(app, fields.form, fields["friend_phone"]) == phone, table.c.deleted_at.is_(None))
         .order_by(table.c.id).limit(1)).scalar()
 
+
+
+@dataclass(frozen=True)
+class Visit:
+    app_key: str
+    page: Landing
+
+
+def visit(uow, code: str, *, app_key: str | None, visitor: str, channel: str, ip: str | None,
+          user_agent: str | None, at: datetime | None = None) -> Visit | None:
+    """A visit of the share link of `code`: its landing page, and the touch recorded
+    (runtime/referrals/attribution.py) while the campaign takes referrals; None for a
+    code that names nobody."""
+    found = find_share(uow, code, app_key=app_key)
+    if found is None:
+        return None
+    key, share = found
+    page = landing(uow, key, share)
+    if page.is_open:
+        record_touch(uow.conn, uow.app(key), share, visitor=visitor, channel=channel, ip=ip,
+                     user_agent=user_agent, at=at)
+    return Visit(key, page)
+
+
+def refer(uow, code: str, form: FriendForm, *, app_key: str | None, visitor: str | None,
+          ip: str | None) -> Intake:
+    """The landing form of `code` sent: its referral (`submit`). Raises ShareNotFound for
+    a code that names nobody, CampaignClosed and RecordValidationError as `submit` does."""
+    found = find_share(uow, code, app_key=app_key)
+    if found is None:
+        raise ShareNotFound(code)
+    key, share = found
+    return submit(uow, key, share, form, visitor=visitor, ip=ip)
+
+
+def landing_of(uow, code: str, *, app_key: str | None) -> Visit | None:
+    """The landing page of a code, nothing recorded (the thank-you page, a form shown again)."""
+    found = find_share(uow, code, app_key=app_key)
+    return None if found is None else Visit(found[0], landing(uow, found[0], found[1]))
