@@ -3,6 +3,8 @@ the window), the referral the landing form creates (validated by the record serv
 consent required, idempotent per campaign and phone), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -13,11 +15,12 @@ from engine.storage import system
 from engine.validation import load_definition
 from runtime.apps import apply_app
 from runtime.referrals.attribution import attributed_touch, new_visitor_id, record_touch, valid_visitor_id
-from runtime.referrals.codes import resolve, share_code
+from runtime.referrals.codes import resolve
 from runtime.referrals.intake import (CampaignClosed, FriendForm, find_share, landing, mask_name,
                                       referral_apps, submit)
 from runtime.session import Session
 from tests.support.paths import FLAGSHIP_APP
+from tests.support.referrals_app import install, make_programme as support_programme
 
 APP = "crm_referral"
 TODAY = date(2026, 6, 15)
@@ -26,21 +29,13 @@ NOW = datetime(2026, 6, 15, 4, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def crm(db):
-    apply_app(db, load_definition(FLAGSHIP_APP))
+    install(db)
     return db
 
 
 def make_programme(crm, *, ended=False):
-    def make(uow):
-        records = uow.records(APP)
-        people = [records.create("customers", {"name": name, "kind": "person", "phone": phone})
-                  for name, phone in (("张三", "13800000001"), ("李四", "13800000002"))]
-        campaign = records.create("referral_campaigns", {
-            "name": "春季推荐有礼", "code_prefix": "SPR25", "status": "running", "starts_on": date(2026, 3, 1),
-            "ends_on": date(2026, 5, 1) if ended else None, "rules": "每成功推荐一位好友签约，奖励 500 元。"})
-        codes = [share_code("SPR25", records.get("customers", p["id"])["fields"]["referral_code"]) for p in people]
-        return [p["id"] for p in people], campaign["id"], codes
-    return Session(crm).write(make)
+    made = support_programme(crm, ended=ended)
+    return made.referrers, made.campaign, made.codes
 
 
 def touch(crm, code, visitor, *, at, channel="link"):
@@ -98,7 +93,7 @@ def test_the_friend_is_credited_to_the_first_touch_within_the_window(crm):
     assert {len(a) for a in agents} == {255}
 
 
-def test_last_touch_attribution_when_the_programme_says_so(crm):
+def test_last_touch_attribution_when_the_programme_says_so(crm, count_statements):
     definition = load_definition(FLAGSHIP_APP)
     definition.raw["referrals"]["attribution"] = {"touch": "last", "window_days": 7}
     apply_app(crm, definition)
@@ -108,8 +103,10 @@ def test_last_touch_attribution_when_the_programme_says_so(crm):
     touch(crm, li_code, visitor, at=NOW - timedelta(days=1))
     with Session(crm).read() as uow:
         app = uow.app(APP)
-        assert attributed_touch(uow.conn, app, resolve(uow.conn, app, li_code).campaign_id, visitor,
-                                at=NOW).referrer_id == li
+        campaign = resolve(uow.conn, app, li_code).campaign_id
+        with count_statements(crm) as counted:
+            assert attributed_touch(uow.conn, app, campaign, visitor, at=NOW).referrer_id == li
+        assert counted.count == 1
         assert attributed_touch(uow.conn, app, 1, "someone-else", at=NOW) is None
     result = send(crm, zhang_code, FRIEND, visitor=visitor)
     assert (result.referrer_id, result.channel) == (li, "link")
@@ -122,7 +119,7 @@ def test_without_touches_the_code_of_the_page_is_credited(crm):
     assert (stored["referrer"], stored["channel"], stored.get("device_id")) == (zhang, "link", None)
 
 
-def test_a_double_submit_answers_the_same_referral(crm, count_statements):
+def test_a_double_submit_answers_the_same_referral(crm):
     _, _, (code, _) = make_programme(crm)
     first = send(crm, code, FRIEND, visitor="v1")
     again = send(crm, code, FriendForm(name="王五", phone="13900000003", consent=True), visitor="v2")
@@ -166,3 +163,18 @@ def test_visitor_ids_are_random_and_checked():
     made = new_visitor_id()
     assert valid_visitor_id(made) == made and made != new_visitor_id()
     assert valid_visitor_id("x" * 65) is None and valid_visitor_id("a;b") is None and valid_visitor_id("") is None
+
+
+def test_two_submits_at_once_enter_one_referral(crm):
+    _, _, (code, _) = make_programme(crm)
+    start = threading.Barrier(2)
+
+    def one(visitor):
+        start.wait()
+        return send(crm, code, FRIEND, visitor=visitor)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(one, ["v1", "v2"]))
+    assert sorted(a.created for a in answers) == [False, True]
+    assert answers[0].record_id == answers[1].record_id
+    with Session(crm).read() as uow:
+        assert uow.records(APP).count("referrals").value == 1
