@@ -17,7 +17,7 @@ from runtime.apps import apply_app
 from runtime.referrals.attribution import attributed_touch, new_visitor_id, record_touch, valid_visitor_id
 from runtime.referrals.codes import resolve
 from runtime.referrals.intake import (CampaignClosed, FriendForm, find_share, landing, mask_name,
-                                      referral_apps, submit)
+                                      referral_apps, submit, visit)
 from runtime.session import Session
 from tests.support.paths import FLAGSHIP_APP
 from tests.support.referrals_app import install, make_programme as support_programme
@@ -178,3 +178,21 @@ def test_two_submits_at_once_enter_one_referral(crm):
     assert answers[0].record_id == answers[1].record_id
     with Session(crm).read() as uow:
         assert uow.records(APP).count("referrals").value == 1
+
+
+def test_a_visit_costs_the_same_statements_however_many_touches_there_are(crm, count_statements):
+    _, _, (code, other) = make_programme(crm)
+
+    def counted_visit(visitor):
+        with Session(crm).write() as uow:
+            uow.app(APP)            # the compiled app loaded before counting
+            with count_statements(crm) as counted:
+                found = visit(uow, code, app_key=None, visitor=visitor, channel="link", ip=None,
+                              user_agent=None, at=NOW)
+        assert found.page.is_open
+        return counted.count
+    first = counted_visit("v0")
+    for i in range(40):
+        touch(crm, other, f"v{i}", at=NOW - timedelta(hours=i))
+    assert counted_visit("v1") == first
+    assert first <= 5, first      # the apps, the code, the campaign, the referrer, the touch
