@@ -25,7 +25,7 @@ fi
 if [ ! -d /usr/share/fonts/truetype/wqy ] && [ -z "${FORMWORK_SKIP_BROWSER_INSTALL:-}" ] \
    && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
-    || echo "warning: could not install a Chinese font; screenshots will show boxes" >&2
+    || echo "warning: could not install a Chinese font; screenshots and referral posters will show boxes" >&2
 fi
 # The browser libraries of the web app (web/package.json): installed from the npm
 # registry with the lock file when node_modules is missing or the lock changed.

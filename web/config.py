@@ -12,6 +12,11 @@ FORMWORK_API_RATE       requests per API key (or signed-in user) in a window, e.
                         (the default), 10/second; "off": no limit. Counted in Redis when
                         REDIS_URL is set (shared by every worker), else in each process
 FORMWORK_REDIS_PREFIX   the start of every Redis key Formwork writes (default "formwork:")
+FORMWORK_REFERRAL_APP   the app whose referral programme /r/<code> serves (unset: the installed
+                        app whose programme the code names; docs/referrals.md)
+FORMWORK_REFERRAL_RATE  referral forms sent per address in a window (default 20/hour)
+FORMWORK_PUBLIC_URL     the site's address for absolute links, e.g. https://crm.example.com
+                        (unset: the host a request came to): the QR codes of posters
 """
 from __future__ import annotations
 
@@ -39,6 +44,9 @@ def from_environment() -> dict[str, Any]:
         "FORMWORK_SECURE_COOKIES": os.environ.get("FORMWORK_SECURE_COOKIES", "") == "1",
         "FORMWORK_API_RATE": os.environ.get("FORMWORK_API_RATE") or DEFAULT_API_RATE,
         "FORMWORK_REDIS_PREFIX": os.environ.get("FORMWORK_REDIS_PREFIX") or "formwork:",
+        "FORMWORK_REFERRAL_APP": os.environ.get("FORMWORK_REFERRAL_APP") or None,
+        "FORMWORK_REFERRAL_RATE": os.environ.get("FORMWORK_REFERRAL_RATE") or "20/hour",
+        "FORMWORK_PUBLIC_URL": os.environ.get("FORMWORK_PUBLIC_URL") or None,
     }
 
 

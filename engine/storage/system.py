@@ -428,3 +428,21 @@ reward_counters = sa.Table(
     sa.Column("count", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("app_key", "counter_key", name="uq_fw_reward_counters_key"),
 )
+
+# The clicks of referral share links and poster scans (runtime/referrals/attribution.py,
+# docs/referrals.md): one row per visit of /r/<code>, with the visitor's first-party
+# cookie, so a friend's referral is credited to the first (or last) link they clicked in
+# the campaign's window.
+referral_touches = sa.Table(
+    "fw_referral_touches", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("campaign_id", RecordId, nullable=False),
+    sa.Column("referrer_id", RecordId, nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),               # link | qr
+    sa.Column("visitor", sa.String(64), nullable=False),               # the cookie's random id
+    sa.Column("ip", sa.String(45), nullable=True),
+    sa.Column("user_agent", sa.String(255), nullable=True),
+    _created(),
+    sa.Index("ix_fw_referral_touches_visitor", "app_key", "visitor", "campaign_id", "created_at"),
+)

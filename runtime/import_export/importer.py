@@ -47,6 +47,7 @@ from runtime.permissions.policy import CREATE, IMPORT, Policy
 from runtime.permissions.roles import policy_for
 from runtime.records import Records
 from runtime.records.transactions import run_again_on_contention
+from runtime.referrals.channels import with_channel
 
 BATCH = 1000
 UPDATE_BATCH = 1000
@@ -439,6 +440,7 @@ class _BatchImporter:
         self.report.rows_valid += len(batch) - len(bad)
 
     def _create(self, rows: list[dict], exclude: set[int]) -> tuple[list[int], dict[int, list]]:
+        rows = [with_channel(self.records, self.form.key, row, "import") for row in rows]
         return self.records.create_many(self.form.key, rows, skip_invalid=True, exclude=exclude,
                                         already_clean=self.parsed_fields)
 

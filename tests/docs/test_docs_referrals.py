@@ -8,6 +8,8 @@ import yaml
 
 from engine.referrals.schema import CAMPAIGN_FIELDS, CUSTOMER_FIELDS, REFERRAL_FIELDS
 from tests.support.paths import DOCS, FLAGSHIP_APP
+from tests.support.web import make_app
+from web.config import from_environment
 
 TEXT = (DOCS / "referrals.md").read_text(encoding="utf-8")
 
@@ -23,3 +25,20 @@ def test_the_table_names_every_part():
                         ("referrals", REFERRAL_FIELDS)):
         for name in names:
             assert f"`{part}.{name}`" in TEXT, f"docs/referrals.md does not describe {part}.{name}"
+
+
+def test_the_share_link_paths_are_the_web_apps(db):
+    app = make_app(db)
+    routes = {(rule.rule, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods if rule.endpoint.startswith("referrals.")}
+    documented = set(re.findall(r"^\| `(GET|POST) (/r/[^`]*)` \|", TEXT, re.M))
+    assert documented and {(path, method) for method, path in documented} <= routes
+    assert {path for path, method in routes if method in ("GET", "POST")} == {path for _, path in documented}
+    app.extensions["formwork"].engine.dispose()
+
+
+def test_the_settings_named_are_read_by_the_web_app(monkeypatch):
+    monkeypatch.setenv("FORMWORK_SECRET_KEY", "test")      # no secret file written
+    settings = from_environment()
+    for name in ("FORMWORK_REFERRAL_APP", "FORMWORK_REFERRAL_RATE", "FORMWORK_PUBLIC_URL"):
+        assert f"`{name}" in TEXT and name in settings

@@ -24,6 +24,7 @@ from runtime.api.errors import not_found
 from runtime.api.responses import history_body, page_body, record_body, records_body
 from runtime.automations.triggers import press_button
 from runtime.permissions import VIEW
+from runtime.referrals.channels import with_channel
 from runtime.session import AppNotInstalled, UnitOfWork
 from web.api.limits import check_rate_limit, rate_headers
 from web.context import login_required, runtime_session
@@ -82,7 +83,8 @@ def create_records(app_key: str, form_key: str):
     def create(uow: UnitOfWork):
         app, form = form_of(uow, app_key, form_key)
         records = uow.records(app_key)
-        return app, form, (records.bulk_create(form.key, rows) if many else [records.create(form.key, rows[0])])
+        given = [with_channel(records, form.key, row, "api") for row in rows]
+        return app, form, (records.bulk_create(form.key, given) if many else [records.create(form.key, given[0])])
     app, form, created = runtime_session().write(create)
     if many:
         return json_response(records_body(app, form.key, created), 201)

@@ -17,6 +17,7 @@ from runtime.forms import evaluate_draft
 from runtime.forms.chosen import chosen_labels
 from runtime.forms.pickers import division_children, search_departments, search_members, search_records
 from runtime.forms.widgets import describe_form
+from runtime.referrals.channels import with_channel
 from web.context import login_required, page_lang, runtime_session
 from web.forms.posted import posted_values
 from web.forms.widgets import address_levels, draft_issue_texts, issues_by_path, shown
@@ -120,7 +121,8 @@ def create_record(app_key: str, form_key: str):
         description = describe_form(uow, app_key, form_key, lang=page_lang())
     values = posted_values(description, request.form)
     try:
-        record = runtime_session().write(lambda uow: uow.records(app_key).create(form_key, values))
+        record = runtime_session().write(lambda uow: uow.records(app_key).create(
+            form_key, with_channel(uow.records(app_key), form_key, values, "staff")))
     except RecordValidationError as exc:
         page = build_page(app_key, form_key, values, issues=issues_by_path(exc.issues, page_lang()),
                           submitted=True)
