@@ -1,13 +1,13 @@
 """ops: indexes of the admin pages (jobs by status or kind newest first, an app's run
 log by automation newest first, the runs of a job)
 
-Revision ID: 0008_ops
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 from alembic import op
 
-revision = '0008_ops'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
