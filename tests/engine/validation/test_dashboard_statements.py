@@ -5,39 +5,9 @@ that builds is not reported, and the flagship's dashboards all build."""
 from __future__ import annotations
 
 from engine.validation.validate import check_text
+from tests.support.dashboard_texts import UNBUILDABLE_WIDGETS as TEXT
 from tests.support.paths import FLAGSHIP_APP
 
-TEXT = """format_version: 1
-app: {key: shop, label: {zh: 商店, en: Shop}}
-forms:
-  - key: orders
-    label: {zh: 订单, en: Orders}
-    fields:
-      - {key: amount, type: number, label: {zh: 金额, en: Amount}, precision: 2}
-      - {key: ordered_on, type: date, label: {zh: 日期, en: Date}}
-dashboards:
-  - key: main
-    label: {zh: 看板, en: Main}
-    widgets:
-      - key: fine
-        kind: bar
-        label: {zh: 甲, en: A}
-        form: orders
-        dimensions: [{field: ordered_on, bucket: month}]
-        measures: [{key: n, agg: count}]
-      - key: bad_value
-        kind: kpi
-        label: {zh: 乙, en: B}
-        form: orders
-        filter: {field: amount, op: gt, value: lots}
-        measures: [{key: n, agg: count}]
-      - key: bad_measure_filter
-        kind: kpi
-        label: {zh: 丙, en: C}
-        form: orders
-        measures:
-          - {key: n, agg: count, filter: {field: ordered_on, op: lt, value: "2026-02-31"}}
-"""
 
 
 def test_a_widget_whose_sql_cannot_be_built_is_reported_at_its_line():

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from engine.definition.loader import load_text
 from engine.validation import load_definition
 from tests.support.paths import BROKEN_DEFINITIONS as BROKEN, FLAGSHIP_APP as FLAGSHIP, REPO_ROOT
-from tests.engine.validation.test_dashboard_statements import TEXT as DASHBOARD_SQL_TEXT
+from tests.support.dashboard_texts import UNBUILDABLE_WIDGETS as DASHBOARD_SQL_TEXT
 from web.cli import main
 
 COMMITTED_SCHEMA = REPO_ROOT / "engine" / "definition" / "formwork.schema.json"
