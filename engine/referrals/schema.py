@@ -96,6 +96,9 @@ def referrals_schema() -> dict[str, Any]:
                                      "(it waits in the review queue) or off.",
                       "properties": {**{name: check for name in PLAIN_CHECKS},
                                      **{name: limited for name in LIMIT_CHECKS},
+                                     "review": {**FIELD, "description": "The workflow of the referrals "
+                                                "form started on a flagged referral (the review queue): "
+                                                "approving it clears the referral, rejecting blocks it."},
                                      "disposable_domains": {"type": "array", "maxItems": 1000,
                                                             "items": {"type": "string", "maxLength": 253},
                                                             "description": "Domains added to the built-in "

@@ -13,6 +13,7 @@ from engine.errors import Problem
 from engine.referrals.model import FormMap, ReferralProgramme, referral_programme_of
 from engine.referrals.schema import CHANNELS
 from engine.validation.automation_checks import _unknown_field, _unknown_form
+from engine.suggest import did_you_mean
 from engine.validation.checks import AppFacts
 
 TEXTS = ("text", "textarea")
@@ -48,6 +49,26 @@ def check_referrals(facts: AppFacts) -> Iterable[Problem]:
         for name, key in mapping.fields.items():
             yield from _check_part(forms, mapping, part, name, key, types.get(name, ()))
     yield from _check_options(programme, forms)
+    yield from _check_review(programme, forms["referrals"])
+
+
+def _check_review(programme: ReferralProgramme, form: FormDef | None) -> Iterable[Problem]:
+    """The review workflow is one of the referrals form's workflows, and the form has a
+    fraud verdict field for it to decide."""
+    if programme.review_workflow is None or form is None:
+        return
+    keys = [w.get("key") for w in form.workflows if isinstance(w, dict)]
+    if programme.review_workflow not in keys:
+        hint = did_you_mean(programme.review_workflow, [k for k in keys if isinstance(k, str)])
+        near = f" (did you mean {hint!r}?)" if hint else ""
+        known = ", ".join(map(str, keys)) or "none"
+        yield Problem("referrals.fraud.review", f"form {form.key!r} has no workflow "
+                      f"{programme.review_workflow!r}{near}; name one of its workflows ({known}) or add it "
+                      "under the form's workflows", code="unknown_workflow", suggestion=hint)
+    elif not programme.referrals["fraud_status"]:
+        yield Problem("referrals.fraud.review", "a review workflow decides the referral's fraud verdict: map "
+                      "referrals.referrals.fraud_status to a select field with the options clear, flagged "
+                      "and blocked", code="missing_part")
 
 
 def _check_part(forms: dict[str, FormDef | None], mapping: FormMap, part: str, name: str, key: str,
