@@ -2,8 +2,13 @@
 `referrals` block, engine/referrals). An app without the block has None."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from engine.compiled.app import App, AppCache
-from engine.referrals.model import ReferralProgramme, referral_programme_of
+from engine.referrals.model import FormMap, ReferralProgramme, referral_programme_of
+
+# The fraud checks' verdicts (a referral's fraud_status).
+CLEAR, FLAGGED, BLOCKED = "clear", "flagged", "blocked"
 
 _CACHE = AppCache(64)
 
@@ -15,3 +20,15 @@ def programme_for(app: App) -> ReferralProgramme | None:
     made = referral_programme_of(app.definition)
     _CACHE.put(id(app), (app, made))
     return made
+
+
+def part_column(app: App, mapping: FormMap, part: str) -> sa.Column | None:
+    """The column of the field playing `part` in a form of the programme; None when the
+    part is not mapped."""
+    key = mapping[part]
+    if not key or not mapping.form:
+        return None
+    fdef = app.require_form(mapping.form).field(key)
+    if fdef is None:
+        return None
+    return app.tables.form_table(mapping.form).c[app.types.of(fdef).columns()[0].name]

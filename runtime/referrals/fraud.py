@@ -27,8 +27,9 @@ statements as one. Counting checks count the new referrals among themselves in i
 
 The verdict: `blocked` when a check whose action is block fires, else `flagged` when a
 flag check fires, else `clear`; fraud_reasons says what fired, with the numbers, in
-Chinese then English (one line each). A flagged referral gets a `referrals.review` job
-(runtime/referrals/review.py) that starts the programme's review workflow.
+Chinese then English (one line each). The flagged referrals of a write get one
+`referrals.review` job (runtime/referrals/review.py, one INSERT) that starts the
+programme's review workflow on each.
 
 On an update of a referral's fraud_status away from `flagged` (the review decided), the
 listener enqueues the settlement of the friend's reward source records again, so a
@@ -47,13 +48,12 @@ import sqlalchemy as sa
 
 from engine.compiled.app import App
 from engine.dialect import Dialect
-from engine.referrals.model import FormMap, ReferralProgramme
+from engine.referrals.model import ReferralProgramme
 from runtime.records import history
 from runtime.records.events import Batch, EventKind
-from runtime.referrals.compiled import programme_for
+from runtime.referrals.compiled import BLOCKED, CLEAR, FLAGGED, part_column as _col, programme_for
 from runtime.rewards.compiled import SETTLE_KIND, rewards_for
 
-CLEAR, FLAGGED, BLOCKED = "clear", "flagged", "blocked"
 REVIEW_KIND = "referrals.review"
 DOMAINS_FILE = Path(__file__).with_name("disposable_domains.txt")
 
@@ -82,7 +82,7 @@ def is_disposable(email: str | None, programme: ReferralProgramme) -> str | None
 
 # ---- reasons -----------------------------------------------------------------------------
 
-def _reason(name: str, **n) -> tuple[str, str]:
+def _reason(check: str, **n) -> tuple[str, str]:
     texts = {
         "self_phone": ("被推荐人电话与推荐人本人电话相同（自我推荐）",
                        "the friend's phone is the referrer's own (self-referral)"),
@@ -103,7 +103,7 @@ def _reason(name: str, **n) -> tuple[str, str]:
         "disposable_email": ("被推荐人使用一次性邮箱（{domain}）",
                              "the friend's email is a disposable address ({domain})"),
     }
-    zh, en = texts[name]
+    zh, en = texts[check]
     return zh.format(**n), en.format(**n)
 
 
@@ -138,23 +138,8 @@ def decide(programme: ReferralProgramme, fired: Iterable[tuple[str, str, str]]) 
 
 # ---- SQL -----------------------------------------------------------------------------------
 
-def _col(app: App, mapping: FormMap, part: str) -> sa.ColumnElement | None:
-    key = mapping[part]
-    if not key:
-        return None
-    form = app.require_form(mapping.form)
-    fdef = form.field(key)
-    if fdef is None:
-        return None
-    return app.tables.form_table(mapping.form).c[app.types.of(fdef).columns()[0].name]
-
-
 def _aliased(column: sa.ColumnElement | None, alias: sa.Alias) -> sa.ColumnElement | None:
     return None if column is None else alias.c[column.name]
-
-
-def _null() -> sa.ColumnElement:
-    return sa.null()
 
 
 def check_query(app: App, programme: ReferralProgramme, ids: list[int], at) -> sa.Select:
@@ -307,22 +292,20 @@ def _write(conn, app: App, programme: ReferralProgramme, changed, at) -> None:
 
 # ---- what a review decision releases ----------------------------------------------------
 
-def released_friends(app: App, programme: ReferralProgramme, batch_event) -> list[int]:
-    """The friends (customer ids) of the referrals whose fraud_status an update moved
-    from flagged to something else."""
-    status, friend = programme.referrals["fraud_status"], programme.referrals["friend_customer"]
-    if not status or not friend:
-        return []
-    return [c.new.get(friend, c.old.get(friend)) for c in batch_event.changes
-            if status in c.new and c.old.get(status) == FLAGGED]
+def released(programme: ReferralProgramme, event) -> list[int]:
+    """The referrals whose fraud_status an update moved away from flagged."""
+    status = programme.referrals["fraud_status"]
+    return [c.record_id for c in event.changes if status and status in c.new and c.old.get(status) == FLAGGED]
 
 
-def settle_again(conn, app: App, friend_ids: list[int], enqueue: Enqueue) -> int:
-    """Enqueue the settlement of every reward source record of these friends (one SELECT
-    per source form): their rewards waited for the review."""
-    friend_ids = [f for f in friend_ids if f is not None]
-    if not friend_ids:
+def settle_again(conn, app: App, programme: ReferralProgramme, referral_ids: list[int], enqueue: Enqueue) -> int:
+    """Enqueue the settlement of every reward source record of these referrals' friends
+    (one SELECT per source form): their rewards waited for the review."""
+    friend = _col(app, programme.referrals, "friend_customer")
+    if not referral_ids or friend is None:
         return 0
+    R = app.tables.form_table(programme.referrals.form)
+    friends = sa.select(friend).where(R.c.id.in_(referral_ids), friend.is_not(None)).scalar_subquery()
     count = 0
     for form_key, rules in rewards_for(app).by_source.items():
         form = app.require_form(form_key)
@@ -332,7 +315,7 @@ def settle_again(conn, app: App, friend_ids: list[int], enqueue: Enqueue) -> int
         if not cols:
             continue
         rows = conn.execute(sa.select(table.c.id, table.c.version).where(
-            table.c.deleted_at.is_(None), sa.or_(*(c.in_(friend_ids) for c in cols))).order_by(table.c.id))
+            table.c.deleted_at.is_(None), sa.or_(*(c.in_(friends) for c in cols))).order_by(table.c.id))
         for record_id, version in rows:
             enqueue(SETTLE_KIND, {"app": app.key, "form": form_key, "record": record_id},
                     key=f"rewards:{app.key}:{form_key}:{record_id}:{version}:review")
@@ -358,10 +341,10 @@ def fraud_listener(enqueue: Enqueue) -> Callable[[Batch], None]:
                 ids = event.record_ids
                 verdicts = check_referrals(batch.conn, batch.app, ids, event.at,
                                            [dict(c.new) for c in event.changes])
-                for rid, verdict in verdicts.items():
-                    if verdict.status == FLAGGED and programme.review_workflow:
-                        enqueue(REVIEW_KIND, {"app": batch.app.key, "form": form, "record": rid},
-                                key=f"referral_review:{batch.app.key}:{rid}")
+                flagged = sorted(rid for rid, v in verdicts.items() if v.status == FLAGGED)
+                if flagged and programme.review_workflow:      # one job for the write's flagged referrals
+                    enqueue(REVIEW_KIND, {"app": batch.app.key, "form": form, "records": flagged},
+                            key=f"referral_review:{batch.app.key}:{flagged[0]}:{len(flagged)}")
             elif event.kind is EventKind.UPDATED:
-                settle_again(batch.conn, batch.app, released_friends(batch.app, programme, event), enqueue)
+                settle_again(batch.conn, batch.app, programme, released(programme, event), enqueue)
     return listen

@@ -5,7 +5,7 @@ task in their inbox. The flagship's `referral_review` clears the referral when a
 (a set_fields step before its end) and its `fraud_review_rejected` automation blocks it
 when rejected.
 
-The job is keyed by the referral, and starts nothing when the referral is no longer
+The job is keyed by the write's first flagged referral, and starts nothing for a referral when the referral is no longer
 flagged (decided meanwhile, by hand) or already has a running instance of the workflow:
 run twice, it makes one task."""
 from __future__ import annotations
@@ -14,12 +14,14 @@ import sqlalchemy as sa
 
 from engine.storage import system
 from runtime import jobs
-from runtime.referrals.compiled import programme_for
-from runtime.referrals.fraud import FLAGGED, REVIEW_KIND, _col
+from runtime.referrals.compiled import FLAGGED, part_column as _col, programme_for
+from runtime.referrals.fraud import REVIEW_KIND
 
 
 def review_job(ctx, payload: dict) -> dict:
-    return start_review(ctx.uow, payload["app"], payload["form"], payload["record"])
+    """Start the review of each flagged referral of one write (`records`: their ids)."""
+    started = [start_review(ctx.uow, payload["app"], payload["form"], rid) for rid in payload["records"]]
+    return {"records": payload["records"], "started": [s["started"] for s in started]}
 
 
 def start_review(uow, app_key: str, form_key: str, record_id: int) -> dict:

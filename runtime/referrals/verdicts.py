@@ -16,8 +16,7 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from engine.compiled.app import App
-from runtime.referrals.compiled import programme_for
-from runtime.referrals.fraud import BLOCKED, CLEAR, FLAGGED, _col
+from runtime.referrals.compiled import BLOCKED, CLEAR, FLAGGED, part_column as _col, programme_for
 
 _RANK = {CLEAR: 0, FLAGGED: 1, BLOCKED: 2}
 _STATUS = {rank: status for status, rank in _RANK.items()}
