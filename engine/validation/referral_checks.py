@@ -22,7 +22,8 @@ CHOICES = ("select", "radio")
 CUSTOMER_TYPES = {"referrer": ("relation:customers",), "code": ("serial", "text"), "name": TEXTS,
                   "phone": ("phone", "text"), "email": ("email", "text")}
 CAMPAIGN_TYPES = {"code_prefix": ("text",), "status": CHOICES, "starts_on": ("date",), "ends_on": ("date",),
-                  "poster": ("image",), "rules": TEXTS}
+                  "poster": ("image",), "rules": TEXTS, "fraud_per_hour": ("number",), "fraud_per_day": ("number",),
+                  "fraud_same_ip_per_day": ("number",)}
 REFERRAL_TYPES = {"referrer": ("relation:customers",), "campaign": ("relation:campaigns",), "code": ("text",),
                   "friend_name": TEXTS, "friend_phone": ("phone", "text"), "friend_email": ("email", "text"),
                   "friend_customer": ("relation:customers",), "channel": CHOICES, "consent": ("switch",),

@@ -49,6 +49,7 @@ import sqlalchemy as sa
 from engine.compiled.app import App
 from engine.dialect import Dialect
 from engine.referrals.model import ReferralProgramme
+from engine.referrals.schema import CAMPAIGN_LIMITS
 from runtime.records import history
 from runtime.records.events import Batch, EventKind
 from runtime.referrals.compiled import BLOCKED, CLEAR, FLAGGED, part_column as _col, programme_for
@@ -208,8 +209,28 @@ def check_query(app: App, programme: ReferralProgramme, ids: list[int], at) -> s
     for part in ("fraud_status", "fraud_reasons"):
         if rc(part, n) is not None:
             columns.append(rc(part, n).label(f"old_{part}"))
-    return (sa.select(*columns).select_from(n.outerjoin(me, me.c.id == referrer_n))
-            .where(n.c.id.in_(ids)).order_by(n.c.id))
+    # A campaign's own limits (a mapped number field; empty: the programme's).
+    source = n.outerjoin(me, me.c.id == referrer_n)
+    k_map, campaign_n = programme.campaigns, rc("campaign", n)
+    overrides = [(check, _col(app, k_map, part)) for check, part in CAMPAIGN_LIMITS.items()]
+    overrides = [(check, column) for check, column in overrides if column is not None]
+    if overrides and campaign_n is not None:
+        k = app.tables.form_table(k_map.form).alias("k")
+        source = source.outerjoin(k, sa.and_(k.c.id == campaign_n, k.c.deleted_at.is_(None)))
+        columns += [k.c[column.name].label(f"limit_{check}") for check, column in overrides]
+    return sa.select(*columns).select_from(source).where(n.c.id.in_(ids)).order_by(n.c.id)
+
+
+def limit_of(programme: ReferralProgramme, check: str, campaign_limit) -> int:
+    """The campaign's own limit when it sets one (a whole number from 1), else the programme's."""
+    if campaign_limit is not None and not isinstance(campaign_limit, bool):
+        try:
+            value = int(campaign_limit)
+        except (TypeError, ValueError, ArithmeticError):
+            value = 0
+        if value >= 1:
+            return value
+    return programme.check(check).limit
 
 
 def verdict_of(programme: ReferralProgramme, row: sa.Row) -> Verdict:
@@ -223,7 +244,7 @@ def verdict_of(programme: ReferralProgramme, row: sa.Row) -> Verdict:
     if m.get("referred"):
         fired.append(("already_referred", *_reason("already_referred", count=m["referred"])))
     for name, label in (("per_hour", "per_hour"), ("per_day", "per_day"), ("same_ip_per_day", "same_ip")):
-        count, limit = m.get(label) or 0, programme.check(name).limit
+        count, limit = m.get(label) or 0, limit_of(programme, name, m.get(f"limit_{name}"))
         if count > limit:
             fired.append((name, *_reason(name, count=count, limit=limit, ip=m.get("ip"))))
     domain = is_disposable(m.get("email"), programme)

@@ -265,3 +265,23 @@ def test_the_rewards_of_a_flagged_referral_wait_for_the_review(crm, action, earn
     assert bool(entered) is earned
     if earned:
         assert {e["rule_key"] for e in entered} == {"referrer_share", "friend_coupon"}
+
+
+def test_a_campaign_may_set_its_own_limits(crm):
+    me = customer(crm)
+
+    def campaigns(uow):
+        make = lambda prefix, **limits: uow.records(APP).create("referral_campaigns", {  # noqa: E731
+            "name": f"活动{prefix}", "code_prefix": prefix, "status": "running", "starts_on": date(2026, 1, 1),
+            **limits})["id"]
+        return make("BIG", fraud_per_hour=7), make("SMALL", fraud_per_hour=2), make("PLAIN")
+    big, small, plain = Session(crm).write(campaigns)
+    made = refer(crm, me, *[friend(i, campaign=big) for i in range(8)])
+    assert [s for s, _ in made] == ["clear"] * 7 + ["flagged"]
+    assert "第 8 次推荐（上限 7）" in made[7][1]
+    other = customer(crm, "老李", "13800000002")
+    made = refer(crm, other, *[friend(20 + i, campaign=small) for i in range(3)])
+    assert [s for s, _ in made] == ["clear", "clear", "flagged"] and "（上限 2）" in made[2][1]
+    third = customer(crm, "老张", "13800000003")
+    made = refer(crm, third, *[friend(40 + i, campaign=plain) for i in range(6)])
+    assert [s for s, _ in made] == ["clear"] * 5 + ["flagged"]                # the programme's 5
