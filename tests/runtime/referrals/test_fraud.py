@@ -4,6 +4,7 @@ statements whatever the batch, two writers at the limit, the review queue decidi
 the rewards waiting for it."""
 from __future__ import annotations
 
+import csv
 import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -16,6 +17,7 @@ from engine.referrals.model import referral_programme_of
 from engine.storage import system
 from engine.validation import load_definition
 from runtime.apps import apply_app
+from runtime.import_export import import_file
 from runtime.org import Org
 from runtime.referrals.fraud import check_referrals, is_disposable
 from runtime.referrals.verdicts import verdicts
@@ -285,3 +287,22 @@ def test_a_campaign_may_set_its_own_limits(crm):
     third = customer(crm, "老张", "13800000003")
     made = refer(crm, third, *[friend(40 + i, campaign=plain) for i in range(6)])
     assert [s for s, _ in made] == ["clear"] * 5 + ["flagged"]                # the programme's 5
+
+
+def test_imported_referrals_are_checked_and_their_review_is_queued(crm, tmp_path):
+    customer(crm, "老王", "13800000001")
+    path = tmp_path / "referrals.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["推荐人", "被推荐人", "被推荐人电话", "被推荐人已同意联系", "来源 IP"])
+        for i in range(7):
+            out.writerow(["老王", f"朋友{i}", f"139{i:08d}", "是", "198.51.100.1"])
+    report = import_file(crm, APP, "referrals", path)
+    assert report.rows_imported == 7, report.problems
+    with Session(crm).read() as uow:
+        rows = uow.records(APP).list("referrals", sort=[{"field": "id", "dir": "asc"}]).records
+        assert [r["fields"]["fraud_status"] for r in rows] == ["clear"] * 5 + ["flagged"] * 2
+    j = system.jobs
+    with crm.connect() as conn:
+        [payload] = conn.execute(sa.select(j.c.payload).where(j.c.kind == "referrals.review")).scalars()
+    assert payload["records"] == [rows[5]["id"], rows[6]["id"]]
