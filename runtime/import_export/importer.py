@@ -48,7 +48,7 @@ from runtime.permissions.roles import policy_for
 from runtime.jobs import outbox
 from runtime.jobs.registry import kind_named
 from runtime.records import DEFAULT_LISTENERS, Records
-from runtime.referrals.fraud import fraud_listener
+from runtime.referrals.fraud import fraud_listener, fraud_status_field
 from runtime.records.transactions import run_again_on_contention
 
 BATCH = 1000
@@ -157,16 +157,22 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
             if app is None:
                 raise ImportSetupError(f"app {app_key!r} is not installed")
             form = app.require_form(form_key)
-            # The fraud checks run on imported referrals as on any other (docs/referrals.md);
-            # the review jobs they enqueue are left to the scheduler (no runner here).
+            # The fraud checks run on imported referrals as on any other (docs/referrals.md),
+            # unless the file carries the verdict column (a restore: judged already); the
+            # review jobs they enqueue are left to the scheduler (no runner here).
+            verdict = fraud_status_field(app, form_key)
+            given: list[bool] = []
             records = Records(conn, app, actor=options.actor, policy=options.policy, lang=options.lang,
-                              listeners=DEFAULT_LISTENERS.then(fraud_listener(_enqueuer(conn))))
+                              listeners=DEFAULT_LISTENERS.then(fraud_listener(
+                                  _enqueuer(conn), verdict_given=lambda: bool(given))))
             records.access(form_key, IMPORT)
             mapped = writable_form(form, records.access(form_key, CREATE))
             sheets = _subform_sheet_names(table, mapped)
             columns = map_columns(mapped, table.headers, options.mapping, types=app.types,
                                   subform_sheets=frozenset(sheets))
             report.notes = list(columns.notes)
+            if verdict is not None and any(c.field == verdict for c in columns.main):
+                given.append(True)
             importer = _BatchImporter(conn, app, form, columns, table, records, writer, withdrawn)
             subform_sheets = [_SubformSheet(table, form.field(key), name, writer, importer)
                               for key, name in sheets.items()]

@@ -344,13 +344,27 @@ def settle_again(conn, app: App, programme: ReferralProgramme, referral_ids: lis
     return count
 
 
+def fraud_status_field(app: App, form_key: str) -> str | None:
+    """The fraud verdict field of `form_key` when it is the programme's referrals form."""
+    programme = programme_for(app)
+    if programme is None or programme.referrals.form != form_key:
+        return None
+    return programme.referrals["fraud_status"]
+
+
 # ---- the listener -------------------------------------------------------------------------
 
-def fraud_listener(enqueue: Enqueue) -> Callable[[Batch], None]:
+def fraud_listener(enqueue: Enqueue, *, verdict_given: Callable[[], bool] | None = None
+                   ) -> Callable[[Batch], None]:
     """The record listener running the checks on created referrals. `enqueue(kind,
-    payload, key=...)` writes a job in the write's transaction (UnitOfWork.enqueue)."""
+    payload, key=...)` writes a job in the write's transaction (UnitOfWork.enqueue).
+    `verdict_given()` TRUE says the writer supplies the verdict itself (an import whose
+    file has the fraud_status column: a restore or a move from another system, judged
+    already): the checks leave those referrals as given."""
 
     def listen(batch: Batch) -> None:
+        if verdict_given is not None and verdict_given():
+            return
         programme = programme_for(batch.app)
         if programme is None or not programme.referrals.form:
             return

@@ -306,3 +306,17 @@ def test_imported_referrals_are_checked_and_their_review_is_queued(crm, tmp_path
     with crm.connect() as conn:
         [payload] = conn.execute(sa.select(j.c.payload).where(j.c.kind == "referrals.review")).scalars()
     assert payload["records"] == [rows[5]["id"], rows[6]["id"]]
+
+
+def test_an_import_with_the_verdict_column_keeps_the_files_verdicts(crm, tmp_path):
+    customer(crm, "老王", "13800000001")
+    path = tmp_path / "restore.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["推荐人", "被推荐人", "被推荐人电话", "被推荐人已同意联系", "风控结果"])
+        for i in range(7):
+            out.writerow(["老王", f"朋友{i}", f"139{i:08d}", "是", "通过"])
+    assert import_file(crm, APP, "referrals", path).rows_imported == 7
+    with Session(crm).read() as uow:
+        rows = uow.records(APP).list("referrals").records
+    assert {r["fields"]["fraud_status"] for r in rows} == {"clear"}
