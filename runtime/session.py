@@ -60,6 +60,7 @@ from engine.storage.db import Connections, read_connection
 from runtime.actor import Actor, actor_for
 from runtime.automations.listener import automation_listener
 from runtime.rewards.listener import reward_listener
+from runtime.referrals.fraud import fraud_listener
 from runtime.automations.triggers import on_workflow_event
 from runtime.dashboards import Dashboards, dashboard_listener
 from runtime.apps import load_installed
@@ -111,10 +112,11 @@ class UnitOfWork:
             app = self.installed(app_key)
             if app is None:
                 raise AppNotInstalled(app_key)
-            # A write's record events enqueue the app's automations and reward settlements
-            # (after history), and once committed make the dashboards' cached widgets over
-            # the forms written stale.
-            listeners = (DEFAULT_LISTENERS.then(automation_listener(self), reward_listener(self),
+            # A write's record events run the fraud checks on new referrals, enqueue the
+            # app's automations and reward settlements (after history), and once committed
+            # make the dashboards' cached widgets over the forms written stale.
+            listeners = (DEFAULT_LISTENERS.then(fraud_listener(self.enqueue), automation_listener(self),
+                                                reward_listener(self),
                                                 dashboard_listener(self.after_commit))
                          if self.writable else None)
             found = self._records[app_key] = Records(

@@ -47,6 +47,7 @@ class ReferralProgramme:
     consent_purpose: Label | None = None
     checks: dict[str, Check] = field(default_factory=dict)
     disposable_domains: tuple[str, ...] = ()
+    review_workflow: str | None = None      # the referrals form's workflow a flagged referral waits in
     path: str = "referrals"
 
     def channel_value(self, channel: str) -> str:
@@ -76,6 +77,7 @@ def referral_programme_of(app: AppDef) -> ReferralProgramme | None:
         consent_purpose=Label.parse(consent["purpose"]) if isinstance(consent.get("purpose"), dict) else None,
         checks=_checks(fraud),
         disposable_domains=tuple(d.lower() for d in fraud.get("disposable_domains") or [] if isinstance(d, str)),
+        review_workflow=fraud.get("review") if isinstance(fraud.get("review"), str) else None,
     )
 
 

@@ -44,7 +44,15 @@ CAMPAIGN_FIELDS = {
     "ends_on": "The last day referrals count (empty: open-ended).",
     "poster": "The campaign's image, drawn on each referrer's poster.",
     "rules": "The campaign's rules, shown on the landing page.",
+    "fraud_per_hour": "A number field: this campaign's limit of a referrer's referrals in an hour (empty: "
+                      "the programme's fraud.per_hour).",
+    "fraud_per_day": "A number field: this campaign's limit of a referrer's referrals in a day (empty: "
+                     "fraud.per_day).",
+    "fraud_same_ip_per_day": "A number field: this campaign's limit of referrals from one IP address in a day "
+                             "(empty: fraud.same_ip_per_day).",
 }
+# The campaign parts overriding a counting check's limit, by check.
+CAMPAIGN_LIMITS = {"per_hour": "fraud_per_hour", "per_day": "fraud_per_day", "same_ip_per_day": "fraud_same_ip_per_day"}
 REFERRAL_FIELDS = {
     "referrer": "The relation to the referring customer.",
     "campaign": "The relation to the campaign.",
@@ -99,6 +107,9 @@ def referrals_schema() -> dict[str, Any]:
                                      "(it waits in the review queue) or off.",
                       "properties": {**{name: check for name in PLAIN_CHECKS},
                                      **{name: limited for name in LIMIT_CHECKS},
+                                     "review": {**FIELD, "description": "The workflow of the referrals "
+                                                "form started on a flagged referral (the review queue): "
+                                                "approving it clears the referral, rejecting blocks it."},
                                      "disposable_domains": {"type": "array", "maxItems": 1000,
                                                             "items": {"type": "string", "maxLength": 253},
                                                             "description": "Domains added to the built-in "

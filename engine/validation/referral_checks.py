@@ -12,6 +12,7 @@ from engine.definition.model import FieldDef, FormDef
 from engine.errors import Problem
 from engine.referrals.model import FormMap, ReferralProgramme, referral_programme_of
 from engine.referrals.schema import CHANNELS
+from engine.suggest import did_you_mean
 from engine.validation.automation_checks import _formula_type, _unknown_field, _unknown_form
 from engine.validation.checks import AppFacts
 
@@ -23,7 +24,8 @@ CUSTOMER_TYPES = {"referrer": ("relation:customers",), "code": ("serial", "text"
                   "phone": ("phone", "text"), "email": ("email", "text"), "value": ("result:number",),
                   "first_deal": ("result:date",)}
 CAMPAIGN_TYPES = {"code_prefix": ("text",), "status": CHOICES, "starts_on": ("date",), "ends_on": ("date",),
-                  "poster": ("image",), "rules": TEXTS}
+                  "poster": ("image",), "rules": TEXTS, "fraud_per_hour": ("number",), "fraud_per_day": ("number",),
+                  "fraud_same_ip_per_day": ("number",)}
 REFERRAL_TYPES = {"referrer": ("relation:customers",), "campaign": ("relation:campaigns",), "code": ("text",),
                   "friend_name": TEXTS, "friend_phone": ("phone", "text"), "friend_email": ("email", "text"),
                   "friend_customer": ("relation:customers",), "channel": CHOICES, "consent": ("switch",),
@@ -50,6 +52,26 @@ def check_referrals(facts: AppFacts) -> Iterable[Problem]:
         for name, key in mapping.fields.items():
             yield from _check_part(facts, forms, mapping, part, name, key, types.get(name, ()))
     yield from _check_options(programme, forms)
+    yield from _check_review(programme, forms["referrals"])
+
+
+def _check_review(programme: ReferralProgramme, form: FormDef | None) -> Iterable[Problem]:
+    """The review workflow is one of the referrals form's workflows, and the form has a
+    fraud verdict field for it to decide."""
+    if programme.review_workflow is None or form is None:
+        return
+    keys = [w.get("key") for w in form.workflows if isinstance(w, dict)]
+    if programme.review_workflow not in keys:
+        hint = did_you_mean(programme.review_workflow, [k for k in keys if isinstance(k, str)])
+        near = f" (did you mean {hint!r}?)" if hint else ""
+        known = ", ".join(map(str, keys)) or "none"
+        yield Problem("referrals.fraud.review", f"form {form.key!r} has no workflow "
+                      f"{programme.review_workflow!r}{near}; name one of its workflows ({known}) or add it "
+                      "under the form's workflows", code="unknown_workflow", suggestion=hint)
+    elif not programme.referrals["fraud_status"]:
+        yield Problem("referrals.fraud.review", "a review workflow decides the referral's fraud verdict: map "
+                      "referrals.referrals.fraud_status to a select field with the options clear, flagged "
+                      "and blocked", code="missing_part")
 
 
 def _check_part(facts: AppFacts, forms: dict[str, FormDef | None], mapping: FormMap, part: str, name: str,

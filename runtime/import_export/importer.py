@@ -45,7 +45,10 @@ from runtime.import_export.relations import RelationMatcher, matchable_keys, spl
 from runtime.permissions.fields import writable_form
 from runtime.permissions.policy import CREATE, IMPORT, Policy
 from runtime.permissions.roles import policy_for
-from runtime.records import Records
+from runtime.jobs import outbox
+from runtime.jobs.registry import kind_named
+from runtime.records import DEFAULT_LISTENERS, Records
+from runtime.referrals.fraud import fraud_listener, fraud_status_field
 from runtime.records.transactions import run_again_on_contention
 from runtime.referrals.channels import with_channel
 
@@ -155,13 +158,22 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
             if app is None:
                 raise ImportSetupError(f"app {app_key!r} is not installed")
             form = app.require_form(form_key)
-            records = Records(conn, app, actor=options.actor, policy=options.policy, lang=options.lang)
+            # The fraud checks run on imported referrals as on any other (docs/referrals.md),
+            # unless the file carries the verdict column (a restore: judged already); the
+            # review jobs they enqueue are left to the scheduler (no runner here).
+            verdict = fraud_status_field(app, form_key)
+            given: list[bool] = []
+            records = Records(conn, app, actor=options.actor, policy=options.policy, lang=options.lang,
+                              listeners=DEFAULT_LISTENERS.then(fraud_listener(
+                                  _enqueuer(conn), verdict_given=lambda: bool(given))))
             records.access(form_key, IMPORT)
             mapped = writable_form(form, records.access(form_key, CREATE))
             sheets = _subform_sheet_names(table, mapped)
             columns = map_columns(mapped, table.headers, options.mapping, types=app.types,
                                   subform_sheets=frozenset(sheets))
             report.notes = list(columns.notes)
+            if verdict is not None and any(c.field == verdict for c in columns.main):
+                given.append(True)
             importer = _BatchImporter(conn, app, form, columns, table, records, writer, withdrawn)
             subform_sheets = [_SubformSheet(table, form.field(key), name, writer, importer)
                               for key, name in sheets.items()]
@@ -196,6 +208,15 @@ def _run_pass(engine, app_key, form_key, path, report, report_path, options: _Op
         table.close()
         writer.close()
     return {}
+
+
+def _enqueuer(conn):
+    """enqueue(kind, payload, key=...) writing a job in the import's transaction, for the
+    scheduler to hand to a runner once committed."""
+    def enqueue(kind: str, payload: Any, *, key: str | None = None) -> int | None:
+        return outbox.insert(conn, kind, payload, key=key, run_at=None, actor_id=None,
+                             max_attempts=kind_named(kind).max_attempts, now=outbox.utcnow(), dispatched=False)
+    return enqueue
 
 
 class _ProblemWriter:

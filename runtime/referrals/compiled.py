@@ -8,6 +8,9 @@ from engine.compiled.app import App, AppCache
 from engine.errors import NotFound
 from engine.referrals.model import FormMap, ReferralProgramme, referral_programme_of
 
+# The fraud checks' verdicts (a referral's fraud_status).
+CLEAR, FLAGGED, BLOCKED = "clear", "flagged", "blocked"
+
 _CACHE = AppCache(64)
 
 
@@ -31,7 +34,21 @@ def require_programme(app: App) -> ReferralProgramme:
     return programme
 
 
-def field_column(app: App, mapping: FormMap, part: str) -> sa.ColumnElement:
-    """The column of the form's table holding the field that plays `part`."""
-    form = app.definition.form(mapping.form)
-    return app.tables.form_table(mapping.form).c[app.types.of(form.field(mapping[part])).columns()[0].name]
+def part_column(app: App, mapping: FormMap, part: str) -> sa.Column | None:
+    """The column of the field playing `part` in a form of the programme; None when the
+    part is not mapped."""
+    key = mapping[part]
+    if not key or not mapping.form:
+        return None
+    fdef = app.require_form(mapping.form).field(key)
+    if fdef is None:
+        return None
+    return app.tables.form_table(mapping.form).c[app.types.of(fdef).columns()[0].name]
+
+
+def field_column(app: App, mapping: FormMap, part: str) -> sa.Column:
+    """The column of a part the programme must map (the validator saw to it)."""
+    column = part_column(app, mapping, part)
+    if column is None:
+        raise NoProgramme(f"the referral programme of app {app.key!r} maps no field to {mapping.path}.{part}")
+    return column

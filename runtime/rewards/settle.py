@@ -43,6 +43,7 @@ from engine.storage.types import utcnow
 from runtime import jobs
 from runtime.automations.scope import record_inputs, value_context
 from runtime.rewards.compiled import SETTLE_KIND, VEST_KIND, rewards_for
+from runtime.referrals.verdicts import verdicts
 
 PENDING, VESTED, APPROVED, PAID = "pending", "vested", "approved", "paid"
 CANCELLED, CLAWED_BACK, ZERO = "cancelled", "clawed_back", "zero"
@@ -109,6 +110,8 @@ def earn(uow, app, rule: RewardRule, form_key: str, record: dict, inputs: dict, 
     friend = record["fields"].get(rule.customer)
     if friend is None:
         return None
+    if verdicts(conn, app, [friend]).get(friend, "clear") != "clear":
+        return None                 # flagged: waits for the review (which settles again); blocked: never
     customers = app.require_form(form_key).field(rule.customer).config["target"]
     walk = (customers, rule.referrer_field, friend)
     chain = chains.get(walk)

@@ -128,3 +128,20 @@ def test_a_value_part_takes_any_field_whose_value_is_a_number():
     _, found, [problem] = checked(edited(customers={"value": "name"}), forms)
     assert found == [("referrals.customers.value", "wrong_field_type")]
     assert "a field whose value is a number" in problem.message
+
+
+def test_the_review_workflow_must_be_a_workflow_of_the_referrals_form():
+    forms = copy.deepcopy(FORMS)
+    forms[2]["workflows"] = [{"key": "fraud_review", "label": L, "nodes": [
+        {"key": "s", "type": "start", "next": "e"}, {"key": "e", "type": "end"}]}]
+    verdict = {"key": "verdict", "type": "select", "label": L, "options": [
+        {"value": v, "label": {"zh": v, "en": v}} for v in ("clear", "flagged", "blocked")]}
+    forms[2]["fields"].append(verdict)
+    app, found, _ = checked(edited(referrals={"fraud_status": "verdict"}, fraud={"review": "fraud_review"}), forms)
+    assert found == [] and referral_programme_of(app).review_workflow == "fraud_review"
+    _, found, [problem] = checked(edited(referrals={"fraud_status": "verdict"}, fraud={"review": "fraud_reveiw"}),
+                                  forms)
+    assert found == [("referrals.fraud.review", "unknown_workflow")]
+    assert problem.suggestion == "fraud_review" and "has no workflow 'fraud_reveiw'" in problem.message
+    _, found, _ = checked(edited(fraud={"review": "fraud_review"}), forms)
+    assert found == [("referrals.fraud.review", "missing_part")]
