@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from runtime.permissions import VIEW
+
 
 def inbox_page(uow, box: str, *, cursor: str | None = None, limit: int = 20) -> dict[str, Any]:
     page = uow.workflows.page(box, cursor=cursor, limit=limit)
@@ -48,14 +50,14 @@ def record_titles(uow, refs: list[tuple[str, str, int]]) -> dict[tuple[str, str,
 
 def _title_select(uow, app_key: str, form_key: str, ids: list[int], n: int):
     """The SELECT of one form's titles, or None when the form is gone, has no title
-    field stored in a column, or the actor may not see it."""
+    field stored in a column, or the actor may not view the form or see that field."""
     records = uow.records(app_key)
     form = records.app.form(form_key)
     if form is None:
         return None
     key = form.title_key()
     access = records.access(form)
-    if key is None or not access.can_see(key):
+    if key is None or not access.can(VIEW) or not access.can_see(key):
         return None
     ftype = records.app.types.of(form.field(key))
     columns = ftype.columns()

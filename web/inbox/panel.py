@@ -10,6 +10,7 @@ current values. `typed`: what the viewer posted in an action that was refused, s
 again so that nothing typed is lost."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -51,8 +52,8 @@ def workflow_panel(uow: UnitOfWork, app_key: str, form_key: str, record_id: int,
             "log": log, "nodes": nodes, "tasks": tasks, "instance": instance_actions,
             "typed": typed or {},
             # what forms/_widgets.html's widget macro reads as `page`
-            "page": {"app_key": app_key, "form_key": form_key, "values": values, "labels": chosen,
-                     "draft": {"titles": {}, "visible": {}}}}
+            "page": SimpleNamespace(app_key=app_key, form_key=form_key, values=values, labels=chosen,
+                                    draft={"titles": {}, "visible": {}})}
 
 
 def _return_label(key: str, node_label) -> str:
