@@ -34,7 +34,7 @@ def workflow_panel(uow: UnitOfWork, app_key: str, form_key: str, record_id: int,
             "node_label": labels.node(app_key, form_key, workflow_of[entry["instance_id"]], entry["node_key"])}
            for entry in flows.log(app_key, form_key, record_id)]
     flow = flows.flow(latest["id"])
-    nodes = [{**n, "label_text": (n["label"] or {}).get(lang) or n["key"]} for n in flow["nodes"]]
+    nodes = [{**n, "label_text": _node_text(n, lang)} for n in flow["nodes"]]
     offers = flows.offers(app_key, form_key, record_id)
     node_label = lambda key: labels.node(app_key, form_key, latest["workflow"], key)   # noqa: E731
     widgets, values, chosen = _field_widgets(uow, app_key, form_key, record_id, offers, lang, typed)
@@ -54,6 +54,12 @@ def workflow_panel(uow: UnitOfWork, app_key: str, form_key: str, record_id: int,
             # what forms/_widgets.html's widget macro reads as `page`
             "page": SimpleNamespace(app_key=app_key, form_key=form_key, values=values, labels=chosen,
                                     draft={"titles": {}, "visible": {}})}
+
+
+def _node_text(node: dict[str, Any], lang: str) -> str:
+    """A node's label; a start node left unnamed (its label is its key) reads "Submit"."""
+    text = (node["label"] or {}).get(lang) or node["key"]
+    return _("Submit") if node["type"] == "start" and text == node["key"] else text
 
 
 def _return_label(key: str, node_label) -> str:
