@@ -4,8 +4,13 @@ and the flow of a record.
     wf = Workflows(uow.conn, uow.actor)                 # or uow.workflows
     instance = wf.start("crm", "contracts", record_id)  # the form's `start: submit` workflow
     record, instance = wf.submit("crm", "contracts", values)   # create the record, then start
+    wf.start_if_any("crm", "contracts", record_id)       # the form's submit workflow, if it has one
     wf.tasks("pending")                                  # my inbox: pending | done | started | cc
+    wf.page("pending", cursor=None, limit=20)            # a keyset page of it: {"items", "next_cursor"}
+    wf.offers("crm", "contracts", record_id)             # what I may do on the record's flow now
     wf.act(task_id, "approve", comment="ok")             # see ACTIONS
+    wf.act(task_id, "transfer", user=7)                  # a member's user id or account (member_id)
+    wf.act(task_id, "approve", changes={"status": "ok"}) # with the fields the node lets edit
     wf.edit(task_id, {"amount": 9000})                   # change fields the node lets edit
     wf.log("crm", "contracts", record_id); wf.flow(instance_id); wf.status_of("crm", "contracts", ids)
 
