@@ -48,7 +48,8 @@ def badge_counts(conn: sa.Connection, user_id: int) -> dict[str, int]:
     t = system.workflow_tasks
     tasks = sa.select(sa.func.count()).select_from(t).where(t.c.assignee_id == user_id, t.c.status == "pending")
     unread = sa.select(sa.func.count()).select_from(_n).where(_n.c.user_id == user_id, _n.c.read_at.is_(None))
-    row = conn.execute(sa.select(tasks.scalar_subquery().label("tasks"), unread.scalar_subquery().label("unread"))).one()
+    row = conn.execute(sa.select(tasks.scalar_subquery().label("tasks"),
+                                 unread.scalar_subquery().label("unread"))).one()
     return {"tasks": int(row.tasks), "unread": int(row.unread)}
 
 

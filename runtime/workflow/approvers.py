@@ -130,6 +130,8 @@ def member_id(conn: sa.Connection, member: int | str | None, action: str) -> int
     if isinstance(member, bool):
         raise WorkflowRefused("wf_unknown_member", member=str(member))
     by_id = isinstance(member, int) or member.strip().isdigit()
+    if by_id and not 0 < int(member) < 2 ** 63:          # beyond any id (and PostgreSQL's bigint)
+        raise WorkflowRefused("wf_unknown_member", member=f"#{str(member).strip()[:24]}")
     where = _u.c.id == int(member) if by_id else _u.c.account == member.strip()
     row = conn.execute(_MEMBER.where(where)).first()
     if row is None and not by_id:

@@ -59,7 +59,8 @@ def tasks():
 
 def done_message(action: str, kind: str | None) -> str:
     if action == "approve":
-        return {"fill": _("Submitted."), "resubmit": _("Resubmitted: the flow goes on.")}.get(kind or "", _("Approved."))
+        done = {"fill": _("Submitted."), "resubmit": _("Resubmitted: the flow goes on.")}
+        return done.get(kind or "", _("Approved."))
     return {"reject": _("Rejected."), "return": _("Returned. It waits for the node you sent it back to."),
             "transfer": _("Transferred: the task is in the new handler's inbox."),
             "add_before": _("The signer was added: they sign before you, then the task comes back to you."),
@@ -78,12 +79,12 @@ def posted_action(app_key: str, form_key: str) -> dict[str, Any]:
     args: dict[str, Any] = {"comment": (form.get("comment") or "").strip()[:2000] or None,
                             "to": form.get("to") or None, "again": again,
                             "user": form.get("user", "").strip() or None,
-                            "signature": int(signature) if signature.isdigit() else None}
+                            "signature": int(signature) if signature.isdigit() and len(signature) < 19 else None}
     keys = [k for k in form.getlist("_fields") if k]
     if keys:
         with runtime_session().read() as uow:
-            fields = [{**f, "read_only": False} for f in describe_form(uow, app_key, form_key, lang=page_lang())["fields"]
-                      if f["key"] in keys]
+            described = describe_form(uow, app_key, form_key, lang=page_lang())["fields"]
+        fields = [{**f, "read_only": False} for f in described if f["key"] in keys]
         args["changes"] = posted_values({"fields": fields}, form) if fields else {}
     return args
 

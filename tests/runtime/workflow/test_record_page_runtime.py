@@ -50,6 +50,7 @@ def test_a_transfer_takes_a_user_id_digits_or_an_account(started, member):
 
 @pytest.mark.parametrize("given, code, words", [
     (999999, "wf_unknown_member", "#999999"), ("999999", "wf_unknown_member", "#999999"),
+    ("9" * 30, "wf_unknown_member", "#999"), (0, "wf_unknown_member", "#0"),
     ("dna", "wf_unknown_user", "dna"), (None, "wf_needs_user", "transfer"), ("  ", "wf_needs_user", "transfer")])
 def test_an_unknown_or_missing_member_is_refused_with_a_clear_message(started, given, code, words):
     db, _people, _rid = started
