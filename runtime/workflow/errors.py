@@ -37,7 +37,7 @@ register_messages({
     "wf_signature_needed": {
         "zh": "节点“{node}”要求签名：请附上签名文件", "en": "node '{node}' asks for a signature: give a signature file"},
     "wf_required_fields": {
-        "zh": "请先填写必填字段：{fields}", "en": "fill in the required fields first: {fields}"},
+        "zh": "请先填写必填字段：{labels}（{fields}）", "en": "fill in the required fields first: {fields} ({labels_en})"},
     "wf_field_not_editable": {
         "zh": "在节点“{node}”不能修改字段“{field}”", "en": "field '{field}' cannot be changed at node '{node}'"},
     "wf_withdraw_too_late": {

@@ -259,8 +259,10 @@ class Workflows:
                    and run.values.get(key) in (None, "", [])]
         if missing:
             form = run.app.require_form(run.form_key)
-            named = [f"{form.field(k).label.get(self.actor.lang)} ({k})" if form.field(k) else k for k in missing]
-            raise WorkflowRefused("wf_required_fields", fields=", ".join(named))
+            label = lambda key, lang: form.field(key).label.get(lang) if form.field(key) else key   # noqa: E731
+            raise WorkflowRefused("wf_required_fields", fields=", ".join(missing),
+                                  labels="、".join(label(k, "zh") for k in missing),
+                                  labels_en=", ".join(label(k, "en") for k in missing))
 
     def _settle(self, run: Run, node, acted, tasks: list) -> None:
         """After a task of a human node was handled: wake the signers waiting on it, then see

@@ -102,7 +102,7 @@ def test_changes_are_written_with_the_action_and_a_refusal_writes_none(started):
     task = _task(db)
     with pytest.raises(WorkflowRefused) as refused, db.begin() as conn:
         as_user(conn, "bob").act(task, "approve", changes={"note": "看过了"})      # status is required
-    assert refused.value.code == "wf_required_fields" and "状态 (status)" in refused.value.message("zh")
+    assert refused.value.code == "wf_required_fields" and "状态（status）" in refused.value.message("zh")
     with db.connect() as conn:
         assert as_user(conn, "bob").task_record(task)["note"] is None         # rolled back with the action
     with pytest.raises(Exception) as denied, db.begin() as conn:

@@ -89,7 +89,7 @@ def test_a_required_field_left_empty_keeps_what_was_typed_then_approving_saves_i
                                              "comment": "先看看"})
     assert refused.status_code == 422
     page = text(refused)
-    assert "请先填写必填字段：状态 (status)" in page
+    assert "请先填写必填字段：状态（status）" in page
     assert "已核对发票" in page and ">先看看</textarea>" in page                  # nothing typed is lost
     done = act(bob, rid, task, "approve", {"_fields": ["note", "status"], "note": "已核对发票", "status": "ok",
                                           "comment": "同意"})
