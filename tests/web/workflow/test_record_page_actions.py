@@ -172,7 +172,7 @@ def test_transfer_by_member_id_and_the_refused_members(world):
                                 ("dna", "找不到账号“dna”", 422)):
         refused = act(bob, rid, task, "transfer", {"user": user, "comment": "请你处理"})
         assert refused.status_code == status and words in text(refused), user
-        assert ">请你处理</textarea>" in text(refused) and "<details class=\"task-more\" open>" in text(refused)
+        assert ">请你处理</textarea>" in text(refused) and 'data-group="transfer" open' in text(refused)
     with world.engine.begin() as conn:
         Org(conn).users.deactivate(["carl"])
     refused = act(bob, rid, task, "transfer", {"user": str(world.people["carl"])})
