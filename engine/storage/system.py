@@ -218,6 +218,7 @@ workflow_instances = sa.Table(
     sa.Index("ix_fw_workflow_instances_record", "app_key", "form_key", "record_id"),
     sa.Index("ix_fw_workflow_instances_started_by", "started_by", "status"),
     sa.Index("ix_fw_workflow_instances_parent", "parent_id"),
+    sa.Index("ix_fw_workflow_instances_started_page", "started_by", "started_at", "id"),   # 我发起的, keyset
 )
 
 workflow_tasks = sa.Table(
@@ -245,6 +246,7 @@ workflow_tasks = sa.Table(
     sa.Index("ix_fw_workflow_tasks_assignee", "assignee_id", "status"),
     sa.Index("ix_fw_workflow_tasks_instance", "instance_id", "node_key", "round"),
     sa.Index("ix_fw_workflow_tasks_due", "due_at"),
+    sa.Index("ix_fw_workflow_tasks_inbox", "assignee_id", "created_at", "id"),     # the inbox, keyset
 )
 
 workflow_log = sa.Table(

@@ -9,9 +9,9 @@ is filtered by their preferences (channels per kind).
     robots    the robot message formats and the posting job
 """
 from runtime.notifications.inbox import (
-    CHANNELS, list_notifications, mark_all_read, mark_read, preferences_of, set_preference, unread_count,
+    CHANNELS, badge_counts, list_notifications, mark_all_read, mark_read, preferences_of, set_preference, unread_count,
 )
 from runtime.notifications.send import notify
 
-__all__ = ["CHANNELS", "list_notifications", "mark_all_read", "mark_read", "preferences_of", "set_preference",
+__all__ = ["CHANNELS", "badge_counts", "list_notifications", "mark_all_read", "mark_read", "preferences_of", "set_preference",
            "unread_count", "notify"]

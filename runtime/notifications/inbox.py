@@ -2,6 +2,7 @@
 
     list_notifications(conn, user_id, unread_only=False, limit=50) -> {"items": [...], "unread": n}
     mark_read(conn, user_id, [ids]) -> how many were unread; mark_all_read(conn, user_id)
+    badge_counts(conn, user_id) -> {"tasks": n, "unread": n}   # the top bar, one statement
     set_preference(conn, user_id, kind, ["in_app"])     # kind "*": every kind without its own
 
 A preference names the channels a user wants for a kind of notification; a send goes to
@@ -39,6 +40,17 @@ def list_notifications(conn: sa.Connection, user_id: int, *, unread_only: bool =
 def unread_count(conn: sa.Connection, user_id: int) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(_n)
                         .where(_n.c.user_id == user_id, _n.c.read_at.is_(None))).scalar()
+
+
+def badge_counts(conn: sa.Connection, user_id: int) -> dict[str, int]:
+    """The top bar's figures for a user, in ONE statement: {"tasks": pending workflow
+    tasks, "unread": unread notifications}."""
+    t = system.workflow_tasks
+    tasks = sa.select(sa.func.count()).select_from(t).where(t.c.assignee_id == user_id, t.c.status == "pending")
+    unread = sa.select(sa.func.count()).select_from(_n).where(_n.c.user_id == user_id, _n.c.read_at.is_(None))
+    row = conn.execute(sa.select(tasks.scalar_subquery().label("tasks"),
+                                 unread.scalar_subquery().label("unread"))).one()
+    return {"tasks": int(row.tasks), "unread": int(row.unread)}
 
 
 def mark_read(conn: sa.Connection, user_id: int, ids: Iterable[int]) -> int:

@@ -117,6 +117,33 @@ class Resolver:
         return list(self.chosen.get(node_key, []))
 
 
+_MEMBER = sa.select(_u.c.id, _u.c.account, _u.c.name, _u.c.is_active)
+
+
+def member_id(conn: sa.Connection, member: int | str | None, action: str) -> int:
+    """The user id of the person an action names (a transfer, an added signer, a
+    reassignment): a member picker's user id (an int, or digits as a form posts them)
+    or an account (the API, the CLI). The one place both are resolved: an unknown
+    member or an inactive one is refused, saying which and what to do (one query)."""
+    if member is None or (isinstance(member, str) and not member.strip()):
+        raise WorkflowRefused("wf_needs_user", action=action)
+    if isinstance(member, bool):
+        raise WorkflowRefused("wf_unknown_member", member=str(member))
+    by_id = isinstance(member, int) or member.strip().isdigit()
+    if by_id and not 0 < int(member) < 2 ** 63:          # beyond any id (and PostgreSQL's bigint)
+        raise WorkflowRefused("wf_unknown_member", member=f"#{str(member).strip()[:24]}")
+    where = _u.c.id == int(member) if by_id else _u.c.account == member.strip()
+    row = conn.execute(_MEMBER.where(where)).first()
+    if row is None and not by_id:
+        known = list(conn.execute(sa.select(_u.c.account).limit(5000)).scalars())
+        raise WorkflowRefused("wf_unknown_user", account=member, suggestion=did_you_mean(member.strip(), known))
+    if row is None:
+        raise WorkflowRefused("wf_unknown_member", member=f"#{int(member)}")
+    if not row.is_active:
+        raise WorkflowRefused("wf_inactive_member", member=f"{row.name}（{row.account}）")
+    return row.id
+
+
 def ids_of_accounts(conn: sa.Connection, accounts: Iterable[str]) -> list[int]:
     """User ids of accounts, in their order; an unknown account is refused (did-you-mean)."""
     return [row.id for row in _accounts(conn, accounts)]

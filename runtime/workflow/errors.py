@@ -37,7 +37,7 @@ register_messages({
     "wf_signature_needed": {
         "zh": "节点“{node}”要求签名：请附上签名文件", "en": "node '{node}' asks for a signature: give a signature file"},
     "wf_required_fields": {
-        "zh": "请先填写必填字段：{fields}", "en": "fill in the required fields first: {fields}"},
+        "zh": "请先填写必填字段：{labels}（{fields}）", "en": "fill in the required fields first: {fields} ({labels_en})"},
     "wf_field_not_editable": {
         "zh": "在节点“{node}”不能修改字段“{field}”", "en": "field '{field}' cannot be changed at node '{node}'"},
     "wf_withdraw_too_late": {
@@ -48,9 +48,19 @@ register_messages({
     "wf_return_target": {
         "zh": "不能退回到“{node}”：可以退回到 {choices}", "en": "cannot return to '{node}'; return to one of: {choices}"},
     "wf_needs_user": {
-        "zh": "“{action}”需要指定一个人（--user 账号）", "en": "'{action}' needs a person (--user ACCOUNT)"},
+        "zh": "“{action}”需要指定一个人：在成员选择框中选一位（命令行和 API 用账号 user）",
+        "en": "'{action}' needs a person: pick one in the member box (the API and CLI take an account as user)"},
     "wf_unknown_user": {
         "zh": "找不到账号“{account}”", "en": "no user has the account '{account}'"},
+    "wf_unknown_member": {
+        "zh": "找不到成员 {member}：可能已被删除；请在成员选择框中重新选择",
+        "en": "there is no member {member}: they may have been removed; pick the person again in the member box"},
+    "wf_inactive_member": {
+        "zh": "成员 {member} 已停用，不能接手任务；请选择一位在职的成员",
+        "en": "member {member} is deactivated and cannot take the task; pick an active member"},
+    "wf_bad_cursor": {
+        "zh": "翻页参数 cursor 无效（可能已过期或被改动）；请从第一页重新开始",
+        "en": "the page cursor is not valid (it may be old or altered); start again from the first page"},
     "wf_no_approver_stop": {
         "zh": "节点“{node}”找不到处理人，流程已停止：{message}",
         "en": "no one was found to handle node '{node}'; the flow stopped: {message}"},

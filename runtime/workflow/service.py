@@ -4,8 +4,13 @@ and the flow of a record.
     wf = Workflows(uow.conn, uow.actor)                 # or uow.workflows
     instance = wf.start("crm", "contracts", record_id)  # the form's `start: submit` workflow
     record, instance = wf.submit("crm", "contracts", values)   # create the record, then start
+    wf.start_if_any("crm", "contracts", record_id)       # the form's submit workflow, if it has one
     wf.tasks("pending")                                  # my inbox: pending | done | started | cc
+    wf.page("pending", cursor=None, limit=20)            # a keyset page of it: {"items", "next_cursor"}
+    wf.offers("crm", "contracts", record_id)             # what I may do on the record's flow now
     wf.act(task_id, "approve", comment="ok")             # see ACTIONS
+    wf.act(task_id, "transfer", user=7)                  # a member's user id or account (member_id)
+    wf.act(task_id, "approve", changes={"status": "ok"}) # with the fields the node lets edit
     wf.edit(task_id, {"amount": 9000})                   # change fields the node lets edit
     wf.log("crm", "contracts", record_id); wf.flow(instance_id); wf.status_of("crm", "contracts", ids)
 
@@ -17,6 +22,9 @@ version's definition (runtime.apps.load_version), the record from the current on
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -34,7 +42,7 @@ from runtime.actor import Actor
 from runtime.apps import load_installed, load_version
 from runtime.records import Records
 from runtime.workflow import store
-from runtime.workflow.approvers import ids_of_accounts
+from runtime.workflow.approvers import ids_of_accounts, member_id
 from runtime.workflow.errors import TaskConflict, WorkflowDenied, WorkflowNotFound, WorkflowRefused
 from runtime.workflow.processor import Run
 
@@ -109,6 +117,14 @@ class Workflows:
         `chosen`: for nodes whose approvers are chosen by the submitter, their accounts."""
         return self._start_on(self._app(app_key), form_key, record_id, workflow, chosen)
 
+    def start_if_any(self, app_key: str, form_key: str, record_id: int) -> dict | None:
+        """Start the form's `start: submit` workflow on a record just created (the form
+        page's submit), or None when the form has none."""
+        app = self._app(app_key)
+        if not any(w.start_on == "submit" for w in app.workflows(form_key).values()):
+            return None
+        return self._start_on(app, form_key, record_id, None, None)
+
     def _start_on(self, app: App, form_key: str, record_id: int, workflow: str | None,
                   chosen: dict[str, list[str]] | None, record: dict | None = None) -> dict:
         app.require_form(form_key)
@@ -175,11 +191,18 @@ class Workflows:
 
     # ---- acting -------------------------------------------------------------------------------
     def act(self, task_id: int, action: str, *, comment: str | None = None, to: str | None = None,
-            user: str | None = None, signature: int | None = None, again: bool = True) -> dict:
-        """Do `action` on a task (or on its instance): see ACTIONS. Returns the instance."""
+            user: int | str | None = None, signature: int | None = None, again: bool = True,
+            changes: dict[str, Any] | None = None) -> dict:
+        """Do `action` on a task (or on its instance): see ACTIONS. Returns the instance.
+        `user`: the person a transfer, an added signer or a reassignment goes to, as a
+        member picker's user id or an account (runtime/workflow/approvers.member_id).
+        `changes`: fields the node lets the assignee edit, written first (`edit`), in
+        the same transaction: a refused action leaves them unwritten."""
         if action not in ACTIONS:
             raise WorkflowRefused("wf_unknown_action", action=action, actions=", ".join(ACTIONS),
                                   suggestion=did_you_mean(action, list(ACTIONS)))
+        if changes and action in TASK_ACTIONS:
+            self.edit(task_id, changes)
         # The instance is locked first (found through the task, in the same statement), then
         # the task's round is read under the lock: no other action changes it meanwhile.
         locked = store.lock_instance_of_task(self.conn, task_id)
@@ -235,7 +258,11 @@ class Workflows:
         missing = [key for key, access in node.fields.items() if access == REQUIRED
                    and run.values.get(key) in (None, "", [])]
         if missing:
-            raise WorkflowRefused("wf_required_fields", fields=", ".join(missing))
+            form = run.app.require_form(run.form_key)
+            label = lambda key, lang: form.field(key).label.get(lang) if form.field(key) else key   # noqa: E731
+            raise WorkflowRefused("wf_required_fields", fields=", ".join(missing),
+                                  labels="、".join(label(k, "zh") for k in missing),
+                                  labels_en=", ".join(label(k, "en") for k in missing))
 
     def _settle(self, run: Run, node, acted, tasks: list) -> None:
         """After a task of a human node was handled: wake the signers waiting on it, then see
@@ -373,16 +400,17 @@ class Workflows:
         if not self.actor.is_admin:
             raise WorkflowDenied("wf_admin_only", action=action)
 
-    def _user(self, account: str | None, action: str) -> int:
-        if not account:
-            raise WorkflowRefused("wf_needs_user", action=action)
-        return ids_of_accounts(self.conn, [account])[0]
+    def _user(self, member: int | str | None, action: str) -> int:
+        return member_id(self.conn, member, action)
 
     # ---- what the actor may do ------------------------------------------------------------------
     def offers(self, app_key: str, form_key: str, record_id: int) -> list[dict]:
         """What the actor may do on the record's running workflow, by the same rules `act`
         applies, for a page to offer: one entry per task to act on, each {"task_id",
-        "node_key", "kind", "assignee_id", "mine", "actions", "return_to", "signature"}.
+        "node_key", "kind", "assignee_id", "mine", "actions", "return_to", "signature",
+        "fields"} ("fields": the fields the node lets this assignee edit, editable or
+        required, to be sent with the action as `changes`; a return may always say
+        `again=False`, back to this node once the one returned to is done).
         The actor's own pending tasks (approve, reject, return, transfer, add a signer;
         approve left out where it would be a forbidden self-approval; a returned
         submitter's task: resubmit), the submitter's withdraw (while nobody else has
@@ -410,7 +438,10 @@ class Workflows:
                 offers.append({"task_id": task.id, "node_key": task.node_key, "kind": task.kind,
                                "assignee_id": task.assignee_id, "mine": mine, "actions": actions,
                                "return_to": ["submitter", *self._return_targets(run, node)] if "return" in actions
-                               else [], "signature": bool(node.signature) and "approve" in actions})
+                               else [], "signature": bool(node.signature) and "approve" in actions
+                               and task.kind != "resubmit",
+                               "fields": {k: a for k, a in node.fields.items() if a in (EDITABLE, REQUIRED)}
+                               if mine and task.kind != "resubmit" else {}})
         instance_actions = []
         if self._is_submitter(run):
             if store.acted_by_others(self.conn, run.id, run.row.started_by) is None:
@@ -423,7 +454,13 @@ class Workflows:
             sa.select(sa.func.max(_t.c.id)).where(_t.c.instance_id == latest.id)).scalar()
         if instance_actions and any_task is not None:
             offers.append({"task_id": any_task, "node_key": None, "kind": "instance", "assignee_id": None,
-                           "mine": False, "actions": instance_actions, "return_to": [], "signature": False})
+                           "mine": False, "actions": instance_actions, "return_to": [], "signature": False,
+                           "fields": {}})
+        others = {o["assignee_id"] for o in offers if not o["mine"] and o["assignee_id"] is not None}
+        names = dict(self.conn.execute(sa.select(_u.c.id, _u.c.name).where(_u.c.id.in_(others))).all()) \
+            if others else {}
+        for offer in offers:
+            offer["assignee_name"] = names.get(offer["assignee_id"]) if not offer["mine"] else self.actor.name
         return offers
 
     # ---- editing the record through a task ------------------------------------------------------
@@ -496,6 +533,37 @@ class Workflows:
         rows = self.conn.execute(query.order_by(_t.c.id.desc()).limit(limit)).all()
         return [dict(r._mapping) for r in rows]
 
+    def page(self, box: str = "pending", *, cursor: str | None = None, limit: int = 20) -> dict:
+        """One page of the actor's inbox, newest first, keyset paged by (created time, id)
+        (a task's; an instance's start for `started`), never OFFSET: {"items": rows as
+        `tasks` gives them, "next_cursor": the page after, or None}. One query."""
+        if box not in BOXES:
+            raise WorkflowRefused("wf_unknown_action", action=box, actions=", ".join(BOXES),
+                                  suggestion=did_you_mean(box, list(BOXES)))
+        limit = max(1, min(int(limit), 100))
+        user_id = self.actor.user_id
+        if box == "started":
+            at, key = _i.c.started_at, _i.c.id
+            query = sa.select(_i.c.id.label("instance_id"), _i.c.app_key, _i.c.form_key, _i.c.record_id,
+                              _i.c.workflow_key, _i.c.status.label("instance_status"), _i.c.current_nodes,
+                              _i.c.started_by, _i.c.started_at, _i.c.ended_at).where(_i.c.started_by == user_id)
+        else:
+            at, key = _t.c.created_at, _t.c.id
+            query = sa.select(*_TASK_COLUMNS).join(_i, _i.c.id == _t.c.instance_id) \
+                .where(_t.c.assignee_id == user_id, _BOX_FILTERS[box])
+        if cursor:
+            after_at, after_id = decode_inbox_cursor(cursor)
+            query = query.where(sa.or_(at < after_at, sa.and_(at == after_at, key < after_id)))
+        rows = [dict(r._mapping) for r in self.conn.execute(query.order_by(at.desc(), key.desc())
+                                                            .limit(limit + 1)).all()]
+        more, rows = len(rows) > limit, rows[:limit]
+        last = rows[-1] if rows else None
+        next_cursor = None
+        if more and last is not None:
+            next_cursor = encode_inbox_cursor(last["started_at" if box == "started" else "created_at"],
+                                              last["instance_id" if box == "started" else "id"])
+        return {"items": rows, "next_cursor": next_cursor}
+
     def pending_count(self) -> int:
         """How many tasks wait for the actor (the inbox badge): one query."""
         return self.conn.execute(sa.select(sa.func.count()).select_from(_t).where(
@@ -547,6 +615,32 @@ class Workflows:
         return {"instance": _instance_dict(row), "workflow": workflow.key, "label": workflow.label.as_dict(),
                 "nodes": nodes, "edges": [{"from": a, "to": b, "label": c} for a, b, c in workflow.edges()],
                 "current": current}
+
+
+_TASK_COLUMNS = [_t.c.id, _t.c.node_key, _t.c.kind, _t.c.status, _t.c.action, _t.c.comment, _t.c.due_at,
+                 _t.c.created_at, _t.c.acted_at, _t.c.assignee_id, _i.c.id.label("instance_id"), _i.c.app_key,
+                 _i.c.form_key, _i.c.record_id, _i.c.workflow_key, _i.c.status.label("instance_status"),
+                 _i.c.started_by, _i.c.started_at]
+_BOX_FILTERS = {"pending": _t.c.status == "pending",
+                "done": _t.c.status.in_(("done", "transferred")) & (_t.c.kind != "cc"),
+                "cc": _t.c.kind == "cc"}
+
+
+def encode_inbox_cursor(at: datetime, row_id: int) -> str:
+    raw = json.dumps([at.isoformat(), int(row_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_inbox_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (time, id) an inbox page ends at; a cursor that is not one is refused."""
+    try:
+        at, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        found = datetime.fromisoformat(at)
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise ValueError(row_id)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise WorkflowRefused("wf_bad_cursor") from None
+    return (found if found.tzinfo else found.replace(tzinfo=timezone.utc)), row_id
 
 
 def _handled(tasks: list, acted, action: str) -> list:

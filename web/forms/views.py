@@ -18,6 +18,7 @@ from runtime.forms.chosen import chosen_labels
 from runtime.forms.pickers import division_children, search_departments, search_members, search_records
 from runtime.forms.widgets import describe_form
 from runtime.referrals.channels import with_channel
+from runtime.workflow.errors import WorkflowRefused
 from web.context import login_required, page_lang, runtime_session
 from web.forms.posted import posted_values
 from web.forms.widgets import address_levels, draft_issue_texts, issues_by_path, shown
@@ -121,13 +122,24 @@ def create_record(app_key: str, form_key: str):
         description = describe_form(uow, app_key, form_key, lang=page_lang())
     values = posted_values(description, request.form)
     try:
-        record = runtime_session().write(lambda uow: uow.records(app_key).create(
-            form_key, with_channel(uow.records(app_key), form_key, values, "staff")))
+        record = runtime_session().write(lambda uow: submitted_record(uow, app_key, form_key, values))
     except RecordValidationError as exc:
         page = build_page(app_key, form_key, values, issues=issues_by_path(exc.issues, page_lang()),
                           submitted=True)
         return render_page(page, 422)
+    except WorkflowRefused as refused:          # e.g. a step whose approvers the submitter must choose
+        page = build_page(app_key, form_key, values, general=[refused.message(page_lang())], submitted=True)
+        return render_page(page, 422)
     return redirect(record_url(app_key, form_key, record["id"]), 303)
+
+
+def submitted_record(uow, app_key: str, form_key: str, values: dict) -> dict:
+    """Create the record, then start the form's `start: submit` workflow on it (if it
+    has one), in one transaction: a flow that cannot start leaves no record."""
+    records = uow.records(app_key)
+    record = records.create(form_key, with_channel(records, form_key, values, "staff"))
+    uow.workflows.start_if_any(app_key, form_key, record["id"])
+    return record
 
 
 @bp.get("/records/<int:record_id>/edit")

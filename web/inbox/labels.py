@@ -48,7 +48,10 @@ class Labels:
     def node(self, app_key: str, form_key: str, workflow_key: str, node_key: str | None) -> str:
         flow = self._app(app_key).workflows(form_key).get(workflow_key)
         node = flow.node(node_key) if flow and node_key else None
-        return node.label.get(self.lang) if node else (node_key or "")
+        if node is None:
+            return node_key or ""
+        text = node.label.get(self.lang)
+        return _("Submit") if node.type == "start" and text in (None, "", node.key) else text
 
     def task(self, row: dict[str, Any]) -> dict[str, Any]:
         """An inbox row with its labels and status words added."""

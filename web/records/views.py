@@ -32,6 +32,12 @@ bp = Blueprint("records", __name__, url_prefix="/apps/<app_key>/forms/<form_key>
 @bp.get("")
 @login_required
 def record(app_key: str, form_key: str, record_id: int):
+    return render_record(app_key, form_key, record_id)
+
+
+def render_record(app_key: str, form_key: str, record_id: int, *, typed: dict[str, Any] | None = None,
+                  status: int = 200):
+    """The record page; `typed`: a refused workflow action's input, shown again in its form."""
     cursor = parse_table_query({"cursor": request.args.get("cursor", "")}).cursor
     with runtime_session().read() as uow:
         records = uow.records(app_key)
@@ -44,12 +50,12 @@ def record(app_key: str, form_key: str, record_id: int):
         form = records.app.require_form(form_key)
         title_key = form.title_key()
         targets = {f.key: f.option("target") for f in form.fields if f.type == "relation"}
-        workflow = workflow_panel(uow, app_key, form_key, record_id, page_lang())
+        workflow = workflow_panel(uow, app_key, form_key, record_id, page_lang(), typed)
         buttons = [(a.key, button_label(a).get(page_lang())) for a in buttons_for(uow, app_key, form_key, record_id)]
     return render_template("records/record.html", app_key=app_key, form_key=form_key, shown=shown,
                            record=shown["record"], tab=tab, related=related, history=history,
                            comments=comments, workflow=workflow, buttons=buttons,
-                           title=record_title(shown, title_key), targets=targets)
+                           title=record_title(shown, title_key), targets=targets), status
 
 
 @bp.get("/record.json")

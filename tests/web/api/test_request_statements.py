@@ -20,9 +20,9 @@ API_CREATE = 7
 # Who is asking (1), the installed version (1), the page (1), its capped count (1).
 API_LIST = 4
 # Who is asking (1), the installed version (1), the default view (1), the page (1), its
-# count (1), the owners' names (1), the saved views (1); the top bar's pending tasks (1)
-# and unread notifications (1) (web/inbox topbar_counts).
-TABLE = 9
+# count (1), the owners' names (1), the saved views (1); the top bar's pending tasks and
+# unread notifications together (1) (web/inbox topbar_counts, runtime/notifications badge_counts).
+TABLE = 8
 
 
 def _counted(world, count_statements, send):
