@@ -36,6 +36,7 @@ KIND_MODULES: list[str] = [
     "runtime.webhooks.deliver",
     "runtime.import_export.runs",
     "runtime.rewards.settle",
+    "runtime.referrals.portal",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5
