@@ -9,7 +9,7 @@ Blueprints by area: web/health.py (/healthz), web/auth (sign-in, sign-out, langu
 web/account (password, API keys), web/pages (home), web/tables (data tables, saved views, bulk actions, export,
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
 web/admin (workspace administration), web/imports (the import wizard), web/inbox (tasks, notifications),
-web/vendor.py (npm libraries),
+web/vendor.py (npm libraries), web/portal (the referrer's portal, public, and the staff's portal links),
 web/api (the REST API under /api/v1, its document and its docs page; web/api/tasks.py: the workflow tasks).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
@@ -49,12 +49,14 @@ from web.i18n import init_i18n
 from web.imports.views import allow_large_upload
 from web.imports.views import bp as imports_bp
 from web.pages.views import bp as pages_bp
+from web.portal.staff import bp as portal_staff_bp
+from web.portal.views import bp as portal_bp
 from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
               api_bp, api_tasks_bp, api_dashboards_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
-              dashboards_bp)
+              dashboards_bp, portal_bp, portal_staff_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):

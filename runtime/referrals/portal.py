@@ -528,6 +528,11 @@ class StaffPanel:
         return panel
 
 
+def workspace_today(uow) -> date:
+    """Today in the workspace's zone (the day campaigns are open on)."""
+    return (uow.session.now or utcnow()).astimezone(uow.session.tz).date()
+
+
 def portal_app_key(conn: sa.Connection, preferred: str | None = None) -> str | None:
     """The app the portal at /portal serves: `preferred` (FORMWORK_PORTAL_APP), else the
     first installed app (by key) that declares a referral programme."""

@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 from runtime.comments import Comments
 from runtime.record_page import RecordPage
 from runtime.records.bulk import BulkActions
+from runtime.referrals.portal import StaffPanel, workspace_today
 from web.context import login_required, page_lang, runtime_session
 from web.inbox.panel import workflow_panel
 from web.tables.params import parse_table_query
@@ -42,9 +43,12 @@ def record(app_key: str, form_key: str, record_id: int):
         title_key = form.title_key()
         targets = {f.key: f.option("target") for f in form.fields if f.type == "relation"}
         workflow = workflow_panel(uow, app_key, form_key, record_id, page_lang())
+        panel = StaffPanel(uow, app_key)
+        referrals = (panel.view(record_id, lang=page_lang(), on=workspace_today(uow), base_url=request.url_root)
+                     if panel.applies(form_key) else None)
     return render_template("records/record.html", app_key=app_key, form_key=form_key, shown=shown,
                            record=shown["record"], tab=tab, related=related, history=history,
-                           comments=comments, workflow=workflow,
+                           comments=comments, workflow=workflow, referrals=referrals,
                            title=record_title(shown, title_key), targets=targets)
 
 
