@@ -51,7 +51,7 @@ def test_the_staff_copy_a_link_and_the_referrer_opens_their_portal(db, browser, 
         assert fits(staff)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         panel.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 72)")
-        panel.screenshot(path=str(SCREENSHOTS / f"portal-staff-panel-{width}-{backend}.png"))
+        staff.screenshot(path=str(SCREENSHOTS / f"portal-staff-panel-{width}-{backend}.png"))   # the viewport
 
         referrer = open_page(viewport)
         referrer.add_init_script("navigator.share = async (data) => { window.__shared = data; };")
