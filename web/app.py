@@ -10,7 +10,8 @@ web/account (password, API keys), web/pages (home), web/tables (data tables, sav
 recycle bin), web/records (record pages, comments), web/forms (the form page), web/files (/api/v1/files),
 web/admin (workspace administration), web/imports (the import wizard), web/inbox (tasks, notifications),
 web/vendor.py (npm libraries), web/hooks (incoming webhooks of automations), web/referrals (the public share
-links /r/<code>: landing page, posters; the referral analytics page),
+links /r/<code>: landing page, posters; the referral analytics page), web/portal (the referrer's portal, public,
+and the staff's portal links),
 web/api (the REST API under /api/v1, its document and its docs page; web/api/tasks.py: the workflow tasks).
 Each request: the page language (web/i18n.py), then who is signed in
 (web/auth/identity.py), then the CSRF check (web/auth/csrf.py); errors of every kind
@@ -52,6 +53,8 @@ from web.i18n import init_i18n
 from web.imports.views import allow_large_upload
 from web.imports.views import bp as imports_bp
 from web.pages.views import bp as pages_bp
+from web.portal.staff import bp as portal_staff_bp
+from web.portal.views import bp as portal_bp
 from web.records.views import bp as records_bp
 from web.referrals.analytics import bp as referral_analytics_bp
 from web.referrals.views import bp as referrals_bp
@@ -59,7 +62,7 @@ from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
               api_bp, api_tasks_bp, api_dashboards_bp, api_referrals_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
-              dashboards_bp, referrals_bp, referral_analytics_bp, hooks_bp)
+              dashboards_bp, referrals_bp, referral_analytics_bp, hooks_bp, portal_bp, portal_staff_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):

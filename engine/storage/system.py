@@ -448,3 +448,23 @@ referral_touches = sa.Table(
     _created(),
     sa.Index("ix_fw_referral_touches_visitor", "app_key", "visitor", "campaign_id", "created_at"),
 )
+
+# One-time sign-in links of the referrer's portal (runtime/referrals/portal.py,
+# docs/referrals.md): only the SHA-256 of a link's token is kept. A link is used once;
+# the portal session it starts lives until `session_expires_at` or its sign-out
+# (`ended_at`), and is checked on every portal request.
+portal_links = sa.Table(
+    "fw_portal_links", metadata, _id(),
+    sa.Column("app_key", sa.String(64), nullable=False),
+    sa.Column("customer_id", RecordId, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),               # staff_copy | staff_send | self
+    sa.Column("created_by", RecordId, nullable=True),                  # the staff user, None for the referrer
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime(), nullable=True),
+    sa.Column("session_expires_at", UTCDateTime(), nullable=True),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("token_hash", name="uq_fw_portal_links_token_hash"),
+    sa.Index("ix_fw_portal_links_customer", "app_key", "customer_id"),
+)

@@ -37,6 +37,7 @@ KIND_MODULES: list[str] = [
     "runtime.import_export.runs",
     "runtime.rewards.settle",
     "runtime.referrals.review",
+    "runtime.referrals.portal",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5

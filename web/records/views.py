@@ -21,6 +21,7 @@ from runtime.automations.triggers import button_label, buttons_for, press_button
 from runtime.comments import Comments
 from runtime.record_page import RecordPage
 from runtime.records.bulk import BulkActions
+from runtime.referrals.portal import StaffPanel, workspace_today
 from web.context import login_required, page_lang, runtime_session
 from web.inbox.panel import workflow_panel
 from web.tables.params import parse_table_query
@@ -52,9 +53,12 @@ def render_record(app_key: str, form_key: str, record_id: int, *, typed: dict[st
         targets = {f.key: f.option("target") for f in form.fields if f.type == "relation"}
         workflow = workflow_panel(uow, app_key, form_key, record_id, page_lang(), typed)
         buttons = [(a.key, button_label(a).get(page_lang())) for a in buttons_for(uow, app_key, form_key, record_id)]
+        panel = StaffPanel(uow, app_key)
+        referrals = (panel.view(record_id, lang=page_lang(), on=workspace_today(uow), base_url=request.url_root)
+                     if panel.applies(form_key) else None)
     return render_template("records/record.html", app_key=app_key, form_key=form_key, shown=shown,
                            record=shown["record"], tab=tab, related=related, history=history,
-                           comments=comments, workflow=workflow, buttons=buttons,
+                           comments=comments, workflow=workflow, buttons=buttons, referrals=referrals,
                            title=record_title(shown, title_key), targets=targets), status
 
 
