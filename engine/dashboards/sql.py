@@ -479,7 +479,7 @@ class _Builder:
         col_dims = [self._dimension(d) for d in self.widget.columns]
         aggs = self._aggregates()
         all_dims = rows_dims + col_dims
-        base_cols, names = [], []
+        base_cols = []
         for i, dim in enumerate(all_dims):
             base_cols.append((f"d{i}", dim.expr))
             if dim.label is not None:

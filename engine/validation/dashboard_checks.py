@@ -138,7 +138,7 @@ def _check_control(facts: AppFacts, control: Control) -> Iterable[Problem]:
                           f"{kinds[0]} field", code="control_type")
     if control.default is not None:
         if control.kind != "date_range":
-            yield Problem(f"{control.path}.default", f"only a date_range control takes a default; remove it",
+            yield Problem(f"{control.path}.default", "only a date_range control takes a default; remove it",
                           code="bad_default")
         elif not (isinstance(control.default, str) and (control.default in RANGE_DEFAULTS or ".." in control.default)):
             yield Problem(f"{control.path}.default", f"default {control.default!r} is not a date range; write one "
@@ -322,7 +322,7 @@ def _check_window(widget: Widget, measure) -> Iterable[Problem]:
                       f"measure of the widget with `agg` (not an average): name one of {', '.join(plain) or 'none'}",
                       code="bad_window", suggestion=did_you_mean(measure.of or "", plain))
     if measure.window == "ntile" and measure.buckets is None:
-        yield Problem(measure.path, f"ntile needs `buckets:`, how many groups of equal size: 5 gives quintiles",
+        yield Problem(measure.path, "ntile needs `buckets:`, how many groups of equal size: 5 gives quintiles",
                       code="bad_window")
 
 

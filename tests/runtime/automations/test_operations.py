@@ -19,7 +19,7 @@ from runtime.automations.triggers import (WebhookBodyInvalid, WebhookRefused, ac
 from runtime.jobs.manage import JobNotFound, job_detail
 from runtime.permissions import ROLE_POLICY, PermissionDenied
 from runtime.session import AppNotInstalled, Session
-from tests.support.automations import L, automation, definition, install, runs
+from tests.support.automations import automation, definition, install, runs
 
 TASK = {"kind": "create_record", "form": "tasks", "values": {"title": '"task for " & name', "lead": "id"}}
 BUTTON = automation("make_task", {"kind": "button", "label": {"zh": "建任务", "en": "Make task"}}, [TASK])
