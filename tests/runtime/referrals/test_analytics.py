@@ -69,7 +69,7 @@ def test_the_tree_below_a_customer_is_one_statement_depth_first(crm, count_state
 
 
 def test_every_referrers_chain_value(crm, count_statements):
-    ids = chain(crm)
+    chain(crm)
     with Session(crm).read() as uow:
         analytics = ReferralAnalytics(uow.records(APP))
         with count_statements(crm) as counted:
