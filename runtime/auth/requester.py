@@ -6,6 +6,11 @@ so this is its fixed cost; runtime/actor.py `actor_for` takes three).
     found = key_user(conn, secret, lang="zh")          # None: unknown/revoked key, inactive user
     found.key_id, found.touch_due                      # then ApiKeys(conn).note_use(found.key_id)
 
+Given the key of the app a request is about (`app_key`), the same SELECT also reads the
+version installed of it (runtime/apps.py installed_stamp_columns): `found.installed`,
+which the request's units of work load the compiled app by (Session(seen_installed=...)),
+so that knowing the current version costs no statement of its own.
+
 One SELECT joins the user (or the key and its user) with their session epoch, role
 keys and department memberships; it gives one row per (role, department) pair, which
 for a person's handful of each stays a few rows. Nothing is cached: a deactivation, a
@@ -26,6 +31,7 @@ from engine.storage import system
 from engine.storage.types import utcnow
 from engine.workspace import workspace_language
 from runtime.actor import Actor
+from runtime.apps import InstalledStamp, installed_stamp_columns, stamp_of
 from runtime.auth.api_keys import KEY_PREFIX, TOUCH_EVERY, digest
 
 _u, _e, _k = system.users, system.session_epochs, system.api_keys
@@ -38,11 +44,20 @@ class Requester:
     epoch: int                          # the user's session epoch (0 until first raised)
     key_id: int | None = None           # the API key the request came with
     touch_due: bool = False             # that key's last use is over a minute old (or never noted)
+    # {app key: its installed version, None when not installed} for the app_key asked about
+    installed: dict[str, InstalledStamp | None] | None = None
 
 
-def _columns():
+def _columns(app_key: str | None):
+    stamp = installed_stamp_columns(app_key) if app_key is not None else ()
     return [_u.c.id, _u.c.account, _u.c.name, _u.c.is_admin, _u.c.is_active, _e.c.epoch,
-            _r.c.key.label("role"), _dm.c.department_id, _dm.c.is_primary]
+            _r.c.key.label("role"), _dm.c.department_id, _dm.c.is_primary, *stamp]
+
+
+def _installed(rows, app_key: str | None) -> dict[str, InstalledStamp | None] | None:
+    if app_key is None:
+        return None
+    return {app_key: stamp_of(rows[0].app_version, rows[0].app_checksum)}
 
 
 def _with_memberships(base):
@@ -61,26 +76,29 @@ def _actor(rows, lang: str | None) -> Actor:
                  is_active=bool(first.is_active), lang=lang or workspace_language())
 
 
-def session_user(conn: sa.Connection, user_id, *, lang: str | None = None) -> Requester | None:
-    """The user a session cookie names (active or not: the caller decides), with their epoch."""
+def session_user(conn: sa.Connection, user_id, *, lang: str | None = None,
+                 app_key: str | None = None) -> Requester | None:
+    """The user a session cookie names (active or not: the caller decides), with their
+    epoch (and the installed version of `app_key`, when given)."""
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    rows = conn.execute(sa.select(*_columns()).select_from(_with_memberships(_u))
+    rows = conn.execute(sa.select(*_columns(app_key)).select_from(_with_memberships(_u))
                         .where(_u.c.id == user_id)).all()
     if not rows:
         return None
-    return Requester(_actor(rows, lang), int(rows[0].epoch or 0))
+    return Requester(_actor(rows, lang), int(rows[0].epoch or 0), installed=_installed(rows, app_key))
 
 
 def key_user(conn: sa.Connection, secret: str, *, lang: str | None = None,
-             now: datetime | None = None) -> Requester | None:
-    """The active user of the unrevoked API key `secret`, else None. Reads only: when
-    `touch_due`, note the use with ApiKeys.note_use in a write transaction."""
+             now: datetime | None = None, app_key: str | None = None) -> Requester | None:
+    """The active user of the unrevoked API key `secret` (and the installed version of
+    `app_key`, when given), else None. Reads only: when `touch_due`, note the use with
+    ApiKeys.note_use in a write transaction."""
     if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     hashed = digest(secret)
     base = _with_memberships(_k.join(_u, _u.c.id == _k.c.user_id))
-    rows = conn.execute(sa.select(*_columns(), _k.c.id.label("key_id"), _k.c.secret_sha256, _k.c.last_used_at)
+    rows = conn.execute(sa.select(*_columns(app_key), _k.c.id.label("key_id"), _k.c.secret_sha256, _k.c.last_used_at)
                         .select_from(base)
                         .where(_k.c.secret_sha256 == hashed, _k.c.revoked_at.is_(None),
                                _u.c.is_active == sa.true())).all()
@@ -88,4 +106,5 @@ def key_user(conn: sa.Connection, secret: str, *, lang: str | None = None,
         return None
     last = rows[0].last_used_at
     due = last is None or (now or utcnow()) - last >= TOUCH_EVERY
-    return Requester(_actor(rows, lang), int(rows[0].epoch or 0), key_id=int(rows[0].key_id), touch_due=due)
+    return Requester(_actor(rows, lang), int(rows[0].epoch or 0), key_id=int(rows[0].key_id), touch_due=due,
+                     installed=_installed(rows, app_key))
