@@ -143,3 +143,22 @@ def test_a_unique_value_written_meanwhile_refuses_the_create_and_the_transaction
                                .where(system.record_history.c.form_key == "customers")).scalar()
     assert codes == ["U1", "U2"] and later["fields"]["code"] == "U2"
     assert history == 2
+
+
+def test_the_references_of_a_write_are_checked_in_one_statement_whatever_their_targets(shop, count_statements):
+    db, app = shop
+    with db.begin() as conn:
+        r = Records(conn, app)
+        customer = r.create("customers", {"name": "甲", "code": "R1"})
+        tag = r.create("tags", {"name": "新"})
+        with count_statements(db) as counter:
+            r.create("orders", {"title": "o", "customer": customer["id"], "tags": [tag["id"]]})
+        checks = [s for s in counter.statements[:counter.statements.index(
+            next(s for s in counter.statements if s.lstrip().upper().startswith("INSERT")))]]
+        assert len(checks) == 1 and "UNION ALL" in checks[0].upper(), counter.statements
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("orders", {"title": "o", "customer": customer["id"], "tags": [tag["id"], 999_999]})
+        assert [(issue.field, issue.params["id"]) for issue in refused.value.issues] == [("tags", 999_999)]
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("orders", {"title": "o", "customer": 888_888, "tags": [tag["id"]]})
+        assert [(issue.field, issue.params["id"]) for issue in refused.value.issues] == [("customer", 888_888)]
