@@ -8,8 +8,17 @@
 2. the data list: GET of 50 orders (filter, sort, two relations and a lookup resolved) out
    of --rows records, as JSON over HTTP and through the Flask test client, against the
    Records.list call alone (the same page), measured alternately.
+3. the HTML table page: GET /apps/bench/forms/orders (the same filter and sort, 50 rows,
+   its count, the default view, saved views and the top bar) signed in with a session
+   cookie, over HTTP and through the Flask test client, against Records.list of the same
+   page with its count, measured alternately.
 
     .venv/bin/python bench/bench_api_create.py [--rows 100000] [--clients 8] [--seconds 10]
+
+Figures (2-core machine shared with other work, so medians move by 10-20% between runs;
+the ratios are against a baseline measured in the same run), from
+`PYTHONPATH=$PWD .venv/bin/python bench/bench_api_create.py --rows 20000 --clients 4 --seconds 6`:
+see docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -46,6 +56,8 @@ from runtime.session import Session  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 CREATE_PATH = "/api/v1/apps/bench/forms/orders/records"
+TABLE_PATH = "/apps/bench/forms/orders"
+PASSWORD = "bench-password-9"
 BARE_PATH = "/bare/orders"
 
 
@@ -180,7 +192,7 @@ def set_up(engine, rows: int) -> str:
     print(f"populated {rows:,} orders in {time.perf_counter() - start:.1f}s")
     make_bare_table(engine)
     with Session(engine).write() as uow:
-        user = uow.org.users.add("bench", "压测用户").id
+        user = uow.org.users.add("bench", "压测用户", password=PASSWORD).id
         uow.org.roles.create("clerk", "文员")
         uow.org.roles.assign("clerk", [user])
     with engine.begin() as conn:
@@ -248,8 +260,78 @@ def bench_list(engine, url: str, key: str, workers: int) -> None:
     flask_app.extensions["formwork"].engine.dispose()
 
 
+# ---- the HTML table page ---------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def _cookies(answer: http.client.HTTPResponse) -> str:
+    return "; ".join(value.split(";", 1)[0] for name, value in answer.getheaders() if name.lower() == "set-cookie")
+
+
+def sign_in_over_http(conn: http.client.HTTPConnection) -> str:
+    """Sign the bench user in as a browser does (the sign-in page's CSRF token, then the
+    form); returns the Cookie header of the session."""
+    conn.request("GET", "/login", headers={"Accept": "text/html"})
+    page = conn.getresponse()
+    token = _CSRF.search(page.read().decode()).group(1)
+    cookie = _cookies(page)
+    form = urlencode({"account": "bench", "password": PASSWORD, "csrf_token": token})
+    conn.request("POST", "/login", body=form, headers={"Cookie": cookie,
+                                                        "Content-Type": "application/x-www-form-urlencoded"})
+    answer = conn.getresponse()
+    answer.read()
+    assert answer.status == 302, answer.status
+    return _cookies(answer) or cookie
+
+
+def bench_table(engine, url: str, workers: int) -> None:
+    path = f"{TABLE_PATH}?{urlencode({'filter': json.dumps(FILTER), 'sort': '-amount'})}"
+    env = {"DATABASE_URL": url, "FORMWORK_SECRET_KEY": "bench", "FORMWORK_API_RATE": "off",
+           "FORMWORK_SIGN_IN_DELAY": "0", "FORMWORK_INSTANCE": tempfile.mkdtemp(prefix="formwork-bench-")}
+    server = Gunicorn("web.app:create_app()", env, workers, free_port())
+
+    def page_over(conn, cookie):
+        def get():
+            conn.request("GET", path, headers={"Cookie": cookie, "Accept": "text/html"})
+            answer = conn.getresponse()
+            data = answer.read()
+            assert answer.status == 200 and data.count(b"<tr") >= 50, data[:300]
+        return get
+    with engine.connect() as db:
+        records = Records(db, AppDef.from_dict(APP))
+
+        def service_alone():
+            page = records.list("orders", filter=FILTER, sort=SORT, page_size=50, with_count=True)
+            assert len(page.records) == 50
+        try:
+            server.wait_ready("/healthz", {})
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            timing = paired(page_over(conn, sign_in_over_http(conn)), service_alone, repeat=31)
+            print(f"table page of 50 (HTML, count, views, top bar) over HTTP: "
+                  f"{timing.describe('Records.list with its count')}")
+        finally:
+            server.stop()
+    flask_app = _in_process_app(url)
+    client = flask_app.test_client()
+    token = _CSRF.search(client.get("/login", headers={"Accept": "text/html"}).get_data(as_text=True)).group(1)
+    signed_in = client.post("/login", data={"account": "bench", "password": PASSWORD, "csrf_token": token})
+    assert signed_in.status_code == 302
+
+    def test_client():
+        answer = client.get(path, headers={"Accept": "text/html"})
+        assert answer.status_code == 200
+    with engine.connect() as db:
+        records = Records(db, AppDef.from_dict(APP))
+        timing = paired(test_client, lambda: records.list("orders", filter=FILTER, sort=SORT, page_size=50,
+                                                          with_count=True), repeat=31)
+    print(f"table page of 50 in process (Flask test client): {timing.describe('Records.list with its count')}")
+    flask_app.extensions["formwork"].engine.dispose()
+
+
 def _in_process_app(url: str):
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "FORMWORK_API_RATE": "off"})
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "FORMWORK_API_RATE": "off",
+                       "FORMWORK_SIGN_IN_DELAY": 0})
 
 
 def main() -> None:
@@ -264,6 +346,7 @@ def main() -> None:
         key = set_up(engine, args.rows)
         bench_create(url, key, args.clients, args.seconds, args.workers)
         bench_list(make_engine(url), url, key, args.workers)
+        bench_table(make_engine(url), url, args.workers)
 
 
 if __name__ == "__main__":
