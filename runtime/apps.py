@@ -60,10 +60,11 @@ class InstalledStamp:
     checksum: str
 
 
-def installed_stamp_columns(app_key: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
-    """(version, checksum) of the installed version of `app_key` as two scalar subqueries
-    (NULL when it is not installed), for a statement that reads something else (who is
-    asking) to give them too, as columns labelled app_version and app_checksum."""
+def installed_stamp_columns(app_key: str | sa.BindParameter) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """(version, checksum) of the installed version of `app_key` (a key, or a bind
+    parameter standing for one) as two scalar subqueries (NULL when it is not installed),
+    for a statement that reads something else (who is asking) to give them too, as
+    columns labelled app_version and app_checksum."""
     apps, versions = system.apps, system.app_versions
     current = sa.select(apps.c.current_version).where(apps.c.key == app_key).scalar_subquery()
     checksum_ = (sa.select(versions.c.checksum).join(apps, apps.c.id == versions.c.app_id)

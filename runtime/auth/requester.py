@@ -48,23 +48,36 @@ class Requester:
     installed: dict[str, InstalledStamp | None] | None = None
 
 
-def _columns(app_key: str | None):
-    stamp = installed_stamp_columns(app_key) if app_key is not None else ()
-    return [_u.c.id, _u.c.account, _u.c.name, _u.c.is_admin, _u.c.is_active, _e.c.epoch,
-            _r.c.key.label("role"), _dm.c.department_id, _dm.c.is_primary, *stamp]
+def _with_memberships(base):
+    """`base` (a from-clause holding fw_users) joined with the epoch, roles and departments."""
+    return (base.outerjoin(_e, _e.c.user_id == _u.c.id)
+            .outerjoin(_rm, _rm.c.user_id == _u.c.id).outerjoin(_r, _r.c.id == _rm.c.role_id)
+            .outerjoin(_dm, _dm.c.user_id == _u.c.id))
+
+
+def _statements(with_app: bool) -> tuple[sa.Select, sa.Select]:
+    """(by session user id, by API key digest), built once: the request's fixed cost
+    should not include building them. With `with_app`, also the installed version of
+    the app bound as b_app."""
+    stamp = installed_stamp_columns(sa.bindparam("b_app", type_=sa.String)) if with_app else ()
+    columns = [_u.c.id, _u.c.account, _u.c.name, _u.c.is_admin, _u.c.is_active, _e.c.epoch,
+               _r.c.key.label("role"), _dm.c.department_id, _dm.c.is_primary, *stamp]
+    by_session = sa.select(*columns).select_from(_with_memberships(_u)).where(_u.c.id == sa.bindparam("b_user"))
+    by_key = (sa.select(*columns, _k.c.id.label("key_id"), _k.c.secret_sha256, _k.c.last_used_at)
+              .select_from(_with_memberships(_k.join(_u, _u.c.id == _k.c.user_id)))
+              .where(_k.c.secret_sha256 == sa.bindparam("b_secret"), _k.c.revoked_at.is_(None),
+                     _u.c.is_active == sa.true()))
+    return by_session, by_key
+
+
+_BY_SESSION, _BY_KEY = _statements(with_app=False)
+_BY_SESSION_APP, _BY_KEY_APP = _statements(with_app=True)
 
 
 def _installed(rows, app_key: str | None) -> dict[str, InstalledStamp | None] | None:
     if app_key is None:
         return None
     return {app_key: stamp_of(rows[0].app_version, rows[0].app_checksum)}
-
-
-def _with_memberships(base):
-    """`base` (a from-clause holding fw_users) joined with the epoch, roles and departments."""
-    return (base.outerjoin(_e, _e.c.user_id == _u.c.id)
-            .outerjoin(_rm, _rm.c.user_id == _u.c.id).outerjoin(_r, _r.c.id == _rm.c.role_id)
-            .outerjoin(_dm, _dm.c.user_id == _u.c.id))
 
 
 def _actor(rows, lang: str | None) -> Actor:
@@ -82,8 +95,8 @@ def session_user(conn: sa.Connection, user_id, *, lang: str | None = None,
     epoch (and the installed version of `app_key`, when given)."""
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    rows = conn.execute(sa.select(*_columns(app_key)).select_from(_with_memberships(_u))
-                        .where(_u.c.id == user_id)).all()
+    rows = (conn.execute(_BY_SESSION, {"b_user": user_id}) if app_key is None
+            else conn.execute(_BY_SESSION_APP, {"b_user": user_id, "b_app": app_key})).all()
     if not rows:
         return None
     return Requester(_actor(rows, lang), int(rows[0].epoch or 0), installed=_installed(rows, app_key))
@@ -97,11 +110,8 @@ def key_user(conn: sa.Connection, secret: str, *, lang: str | None = None,
     if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     hashed = digest(secret)
-    base = _with_memberships(_k.join(_u, _u.c.id == _k.c.user_id))
-    rows = conn.execute(sa.select(*_columns(app_key), _k.c.id.label("key_id"), _k.c.secret_sha256, _k.c.last_used_at)
-                        .select_from(base)
-                        .where(_k.c.secret_sha256 == hashed, _k.c.revoked_at.is_(None),
-                               _u.c.is_active == sa.true())).all()
+    rows = (conn.execute(_BY_KEY, {"b_secret": hashed}) if app_key is None
+            else conn.execute(_BY_KEY_APP, {"b_secret": hashed, "b_app": app_key})).all()
     if not rows or not hmac.compare_digest(rows[0].secret_sha256, hashed):
         return None
     last = rows[0].last_used_at
