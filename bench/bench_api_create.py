@@ -4,7 +4,8 @@
    two relations checked, history) under a bounded closed-loop load from a second
    process (N clients, each sending its next request when the last one answered, for T
    seconds): requests/s, p50/p95/p99 and errors; beside a bare Flask + SQLAlchemy insert
-   endpoint (defined here, `bare_app`, the same gunicorn settings) measured in the same run.
+   endpoint (defined here, `bare_app`, the same gunicorn settings) measured in the same run;
+   then the same two creates through the Flask test client, alternately (wall-clock and CPU).
 2. the data list: GET of 50 orders (filter, sort, two relations and a lookup resolved) out
    of --rows records, as JSON over HTTP and through the Flask test client, against the
    Records.list call alone (the same page), measured alternately.
@@ -220,6 +221,32 @@ def bench_create(url: str, key: str, clients: int, seconds: float, workers: int)
           f"({clients} clients, {seconds:g}s, gunicorn -w {workers})")
 
 
+def bench_create_in_process(url: str, key: str) -> None:
+    """The same create through the Flask test client of each app (no HTTP, no gunicorn),
+    alternately: wall-clock and this process's CPU time."""
+    body = json.dumps({"title": "新订单", "status": "new", "amount": "12.50", "customer": 1, "product": 1})
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    formwork = _in_process_app(url).test_client()
+    before, os.environ["DATABASE_URL"] = os.environ.get("DATABASE_URL"), url
+    try:
+        bare = bare_app().test_client()
+    finally:
+        if before is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = before
+
+    def send(client, path):
+        def post():
+            answer = client.post(path, data=body, headers=headers)
+            assert answer.status_code == 201, answer.data[:300]
+        return post
+    timing = paired(send(formwork, CREATE_PATH), send(bare, BARE_PATH), repeat=61)
+    print(f"create in process (Flask test clients): {timing.describe('the bare insert endpoint')}")
+    print(f"create in process, {timing.describe_cpu('the bare insert endpoint')}")
+    formwork.application.extensions["formwork"].engine.dispose()
+
+
 def bench_list(engine, url: str, key: str, workers: int) -> None:
     query = urlencode({"filter": json.dumps(FILTER), "sort": "-amount", "limit": 50, "count": "none"})
     path = f"/api/v1/apps/bench/forms/orders/records?{query}"
@@ -257,6 +284,7 @@ def bench_list(engine, url: str, key: str, workers: int) -> None:
         timing = paired(test_client, lambda: records.list("orders", filter=FILTER, sort=SORT, page_size=50,
                                                           with_count=False), repeat=31)
     print(f"list of 50 as JSON in process (Flask test client): {timing.describe('Records.list alone')}")
+    print(f"list of 50 as JSON in process, {timing.describe_cpu('Records.list alone')}")
     flask_app.extensions["formwork"].engine.dispose()
 
 
@@ -326,6 +354,7 @@ def bench_table(engine, url: str, workers: int) -> None:
         timing = paired(test_client, lambda: records.list("orders", filter=FILTER, sort=SORT, page_size=50,
                                                           with_count=True), repeat=31)
     print(f"table page of 50 in process (Flask test client): {timing.describe('Records.list with its count')}")
+    print(f"table page of 50 in process, {timing.describe_cpu('Records.list with its count')}")
     flask_app.extensions["formwork"].engine.dispose()
 
 
@@ -345,6 +374,7 @@ def main() -> None:
         url = engine.url.render_as_string(hide_password=False)
         key = set_up(engine, args.rows)
         bench_create(url, key, args.clients, args.seconds, args.workers)
+        bench_create_in_process(url, key)
         bench_list(make_engine(url), url, key, args.workers)
         bench_table(make_engine(url), url, args.workers)
 
