@@ -238,7 +238,9 @@ class Session:
         caller read them a moment ago in the same sequence of transactions (a web request,
         with who is asking: runtime/auth/requester.py); its units of work take those
         versions' compiled apps without asking the database again. Only for a short
-        sequence: an upgrade committed after that read is seen by the next request."""
+        sequence: an upgrade committed after that read is seen by the next request (a
+        request that upgrades an app itself, runtime.apps.apply_app, and then works from
+        it must open its session without them)."""
         self.engine, self.actor = engine, actor or Actor.system()
         self.seen_installed = dict(seen_installed or {})
         self.connections = connections or Connections(engine)
