@@ -33,7 +33,7 @@ one savepoint per write, the JSON plan, one statement for a write's references.
     table page in process, CPU                       6.00x           5.63x
 
 Statements per request (tests/web/api/test_request_statements.py): API create 7 -> 6
-(here, with two relations, 8 -> 6), API list 4 -> 3, table page 9 -> 8; a create opens one
+(here, with two relations, 7 -> 5), API list 4 -> 3, table page 9 -> 8; a create opens one
 savepoint instead of two. Issue #9's aims (create 0.5x the bare insert, list 1.5x
 Records.list) are not reached: what is left per GET is mostly fixed cost outside the
 record service (Flask, the pool's ping, two transactions, who is asking).
