@@ -17,20 +17,22 @@
     .venv/bin/python bench/bench_api_create.py [--rows 100000] [--clients 8] [--seconds 10]
 
 Figures from `PYTHONPATH=$PWD .venv/bin/python bench/bench_api_create.py --rows 20000
---clients 4 --seconds 6` on a 2-core machine shared with other work (load average 16 while
-these ran, so wall-clock medians swing by 2x between runs; the ratios are against a
-baseline measured in the same run, and the CPU ratios, this process's CPU time, are the
-steadiest). Before: commit e956072; after: the installed version read with who is asking,
-one savepoint per write, the JSON plan, one statement for a write's references.
+--clients 4 --seconds 6` on a 2-core machine shared with other work. The ratios are against
+a baseline measured in the same run; wall-clock ratios still swing widely with the load of
+the moment (the load average is given), the CPU ratios (this process's CPU time) are the
+steadiest. Before: commit e956072; after: the installed version read with who is asking,
+one savepoint per write, the JSON plan, one statement for a write's references. Two pairs
+of runs, each before then after:
 
-                                                     before          after
-    create over HTTP vs bare insert (throughput)     0.26x           0.36x
-    create in process, CPU vs bare insert            4.59x           3.54x
-    list of 50 over HTTP vs Records.list (median)    4.83x           4.43x
-    list of 50 in process (median)                   3.71x           2.94x
-    list of 50 in process, CPU                       3.75x           3.04x
-    table page over HTTP vs Records.list + count     5.44x           5.82x
-    table page in process, CPU                       6.00x           5.63x
+                                                   run 1 (load 16)   run 2 (load 4 -> 8)
+                                                   before   after    before   after
+    create over HTTP vs bare insert (throughput)   0.26x    0.36x    0.48x    0.34x
+    create in process, CPU vs bare insert          4.59x    3.54x    4.17x    3.52x
+    list of 50 over HTTP vs Records.list (median)  4.83x    4.43x    3.93x    3.34x
+    list of 50 in process (median)                 3.71x    2.94x    3.08x    2.93x
+    list of 50 in process, CPU                     3.75x    3.04x    3.48x    2.97x
+    table page over HTTP vs Records.list + count   5.44x    5.82x    4.13x    4.05x
+    table page in process, CPU                     6.00x    5.63x    5.45x    5.45x
 
 Statements per request (tests/web/api/test_request_statements.py): API create 7 -> 6
 (here, with two relations, 7 -> 5), API list 4 -> 3, table page 9 -> 8; a create opens one
