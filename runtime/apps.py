@@ -8,6 +8,11 @@ the same definition twice changes nothing and records no new version.
 version. Compiled apps are kept per process by (key, version, checksum): a warm
 process reads one short row (the version and checksum, never the definition) and
 parses nothing. The checksum makes the key safe across databases and re-installs.
+
+A web request reads that row inside the statement that says who is asking (its fixed
+cost, runtime/auth/requester.py, with `installed_stamp_columns`), and its units of work
+take the compiled app from `installed_as_seen` without a statement of their own; a
+version this process has not compiled yet is loaded by `load_installed` as before.
 """
 from __future__ import annotations
 
@@ -46,6 +51,43 @@ _CURRENT = (sa.select(system.app_versions.c.version, system.app_versions.c.check
             .join(system.apps, system.apps.c.id == system.app_versions.c.app_id)
             .where(system.apps.c.key == sa.bindparam("b_app"),
                    system.app_versions.c.version == system.apps.c.current_version))
+
+
+@dataclass(frozen=True)
+class InstalledStamp:
+    """What says which version of an app is installed: its number and checksum."""
+    version: int
+    checksum: str
+
+
+def installed_stamp_columns(app_key: str | sa.BindParameter) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """(version, checksum) of the installed version of `app_key` (a key, or a bind
+    parameter standing for one) as two scalar subqueries (NULL when it is not installed),
+    for a statement that reads something else (who is asking) to give them too, as
+    columns labelled app_version and app_checksum."""
+    apps, versions = system.apps, system.app_versions
+    current = sa.select(apps.c.current_version).where(apps.c.key == app_key).scalar_subquery()
+    checksum_ = (sa.select(versions.c.checksum).join(apps, apps.c.id == versions.c.app_id)
+                 .where(apps.c.key == app_key, versions.c.version == apps.c.current_version)
+                 .scalar_subquery())
+    return current.label("app_version"), checksum_.label("app_checksum")
+
+
+def stamp_of(version, checksum_) -> InstalledStamp | None:
+    """The stamp read by `installed_stamp_columns`, None for an app not installed."""
+    if version is None or checksum_ is None:
+        return None
+    return InstalledStamp(int(version), checksum_)
+
+
+def installed_as_seen(conn: Connection, app_key: str, stamp: InstalledStamp | None) -> App | None:
+    """The compiled app of the version `stamp` says is installed (read earlier in the same
+    request, by who is asking): no statement when this process has compiled it; None when
+    the app was not installed; else loaded by `load_installed` on `conn`."""
+    if stamp is None:
+        return None
+    found = _COMPILED.get((app_key, stamp.version, stamp.checksum))
+    return found if found is not None else load_installed(conn, app_key)
 
 
 def load_installed(conn: Connection, app_key: str) -> App | None:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ from runtime.rewards.listener import reward_listener
 from runtime.referrals.fraud import fraud_listener
 from runtime.automations.triggers import on_workflow_event
 from runtime.dashboards import Dashboards, dashboard_listener
-from runtime.apps import load_installed
+from runtime.apps import InstalledStamp, installed_as_seen, load_installed
 from runtime.jobs import outbox
 from runtime.jobs.dispatch import hand_over
 from runtime.jobs.registry import kind_named
@@ -126,9 +126,12 @@ class UnitOfWork:
 
     def installed(self, app_key: str) -> App | None:
         """The compiled installed app, or None: loaded once per unit of work (its records,
-        workflows and automations share it)."""
+        workflows and automations share it), by the version the session was told is
+        installed (`seen_installed`, read with who is asking) when it was told one."""
         if app_key not in self._installed:
-            self._installed[app_key] = load_installed(self.conn, app_key)
+            seen = self.session.seen_installed
+            self._installed[app_key] = (installed_as_seen(self.conn, app_key, seen[app_key])
+                                        if app_key in seen else load_installed(self.conn, app_key))
         return self._installed[app_key]
 
     def dashboards(self, app_key: str) -> Dashboards:
@@ -235,10 +238,19 @@ class Session:
     the app's permission sets for a user (ROLE_POLICY, runtime/permissions/roles.py)."""
 
     def __init__(self, engine: Engine, actor: Actor | None = None, *, policy: Policy | None = None,
-                 tz: ZoneInfo = DEFAULT_TZ, now=None, connections: Connections | None = None):
+                 tz: ZoneInfo = DEFAULT_TZ, now=None, connections: Connections | None = None,
+                 seen_installed: Mapping[str, InstalledStamp | None] | None = None):
         """`connections`: where its transactions get their connection (engine/storage/db.py);
-        by default a pooled one each, a web request lends its one (OneConnection)."""
+        by default a pooled one each, a web request lends its one (OneConnection).
+        `seen_installed`: the installed version of apps (None: not installed) as the
+        caller read them a moment ago in the same sequence of transactions (a web request,
+        with who is asking: runtime/auth/requester.py); its units of work take those
+        versions' compiled apps without asking the database again. Only for a short
+        sequence: an upgrade committed after that read is seen by the next request (a
+        request that upgrades an app itself, runtime.apps.apply_app, and then works from
+        it must open its session without them)."""
         self.engine, self.actor = engine, actor or Actor.system()
+        self.seen_installed = dict(seen_installed or {})
         self.connections = connections or Connections(engine)
         self.policy = policy or policy_for(self.actor)
         self.tz, self.now = tz, now

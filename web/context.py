@@ -10,7 +10,8 @@
 
 - `current_actor()`: the signed-in user's Actor (runtime/actor.py), None when anonymous.
 - `runtime_session()`: a runtime Session (runtime/session.py) acting as that user under
-  the app's permission policy; raises SignInRequired (-> the sign-in page, or 401 JSON)
+  the app's permission policy, told the installed version of the app the URL names (read
+  with who is asking, web/auth/identity.py); raises SignInRequired (-> the sign-in page, or 401 JSON)
   when nobody is signed in.
 - `page_lang()`: "zh" or "en", the language of this page (runtime messages use it).
 - `db_engine()`: the SQLAlchemy engine of the app (for what is not a unit of work).
@@ -106,7 +107,8 @@ def runtime_session() -> Session:
     found = g.get("runtime_session")
     if found is None:
         found = g.runtime_session = Session(db_engine(), actor, policy=state().policy,
-                                            connections=request_connections())
+                                            connections=request_connections(),
+                                            seen_installed=g.get("installed_seen"))
     return found
 
 

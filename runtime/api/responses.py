@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.compiled.app import App
-from runtime.records.serialize import history_to_json, record_to_json
+from runtime.records.serialize import history_to_json, record_to_json, records_to_json
 from runtime.records.service import Count, Page
 
 
@@ -15,7 +15,7 @@ def record_body(app: App, form_key: str, record: dict[str, Any]) -> dict[str, An
 
 def records_body(app: App, form_key: str, records: list[dict[str, Any]]) -> dict[str, Any]:
     """Records created from a list, in the order sent."""
-    return {"items": [record_to_json(app, form_key, r) for r in records]}
+    return {"items": records_to_json(app, form_key, records)}
 
 
 def count_body(count: Count | None) -> dict[str, Any] | None:
@@ -26,7 +26,7 @@ def count_body(count: Count | None) -> dict[str, Any] | None:
 
 
 def page_body(app: App, form_key: str, page: Page) -> dict[str, Any]:
-    return {"items": [record_to_json(app, form_key, r) for r in page.records],
+    return {"items": records_to_json(app, form_key, page.records),
             "next_cursor": page.next_cursor, "count": count_body(page.count)}
 
 

@@ -89,7 +89,10 @@ class Page:
 def _all_or_nothing(write):
     """A write method in a savepoint: refused part way (a rule of a related record, a
     unique value, a stale version), it leaves nothing behind, even when the caller's
-    transaction goes on with other writes after catching the error."""
+    transaction goes on with other writes after catching the error. It is the write's
+    only savepoint: a statement the database refuses inside it (a unique index, on
+    PostgreSQL an aborted transaction) is undone with the rest when the error leaves it,
+    so nothing inside opens another (two statements fewer per write)."""
     @wraps(write)
     def run(self, *args, **kwargs):
         if in_atomic_block(self.conn):      # the enclosing block rolls back as a whole
@@ -235,9 +238,8 @@ class Records:
             db_rows.append(row)
         columns = set().union(*(r.keys() for r in db_rows))
         db_rows = [{c: r.get(c) for c in columns} for r in db_rows]
-        try:
-            with self.conn.begin_nested():
-                ids = self._insert_returning_ids(table, db_rows)
+        try:        # in the write's one savepoint (_all_or_nothing): a refused insert undoes the call
+            ids = self._insert_returning_ids(table, db_rows)
         except IntegrityError as exc:
             raise self._integrity_error(form, cleaner, exc) from None
         self._write_links_and_children(form, cleaner, ids, good, replace=False)
@@ -581,9 +583,8 @@ class Records:
             params = [{"b_id": rid, "b_version": current[rid].version,
                        **{f"b{i}_{c}": row_values[rid][c] for i, c in enumerate(columns)}}
                       for rid in rids]
-            try:
-                with self.conn.begin_nested():
-                    result = self.conn.execute(statement, params)
+            try:    # in bulk_update's one savepoint (_all_or_nothing)
+                result = self.conn.execute(statement, params)
             except IntegrityError as exc:
                 raise self._integrity_error(form, cleaner, exc) from None
             if result.rowcount != len(rids):

@@ -235,7 +235,8 @@ class RecordCleaner:
 
 def check_references(conn: sa.Connection, tables: AppTables, cleaner: RecordCleaner,
                      records: list[CleanedRecord]) -> None:
-    """Add an issue to each record that points at something missing: one query per target."""
+    """Add an issue to each record that points at something missing: one query for all
+    the targets of the batch (a UNION ALL of one index lookup per target)."""
     wanted: dict[tuple[str, str | None], set[int]] = {}
     per_record = []
     for record in records:
@@ -243,15 +244,17 @@ def check_references(conn: sa.Connection, tables: AppTables, cleaner: RecordClea
         per_record.append(refs)
         for _key, ref in refs:
             wanted.setdefault((ref.kind, ref.target), set()).update(ref.ids)
-    existing: dict[tuple[str, str | None], set[int]] = {}
-    for (kind, target), ids in wanted.items():
-        if kind == "form":
-            table = tables.form_table(target)
-            query = sa.select(table.c.id).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
-        else:
-            table = _REFERENCE_TABLES[kind]
-            query = sa.select(table.c.id).where(table.c.id.in_(ids))
-        existing[(kind, target)] = set(conn.execute(query).scalars())
+    existing: dict[tuple[str, str | None], set[int]] = {target: set() for target in wanted}
+    targets = list(wanted)
+    parts = []
+    for number, (kind, target) in enumerate(targets):
+        table = tables.form_table(target) if kind == "form" else _REFERENCE_TABLES[kind]
+        alive = (table.c.deleted_at.is_(None),) if kind == "form" else ()
+        parts.append(sa.select(sa.literal(number, sa.Integer).label("target"), table.c.id.label("id"))
+                     .where(table.c.id.in_(wanted[(kind, target)]), *alive))
+    if parts:
+        for number, found_id in conn.execute(parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+            existing[targets[number]].add(found_id)
     for record, refs in zip(records, per_record):
         for key, ref in refs:
             for missing in [i for i in ref.ids if i not in existing[(ref.kind, ref.target)]]:

@@ -7,8 +7,10 @@
   the session is dropped and the request is anonymous.
 
 Both are one SELECT in a read-only transaction (runtime/auth/requester.py: the user,
-epoch, roles and departments together), nothing cached, so a deactivation ends a
-session on its very next request. A key's last use is written (in a short write
+epoch, roles and departments together, and the installed version of the app the URL
+names by `<app_key>`, which the request's units of work then use: web/context.py),
+nothing cached, so a deactivation ends a session, and an upgrade of the app counts, on the
+very next request. A key's last use is written (in a short write
 transaction of its own) only when the one noted is over a minute old. Both go through
 the request's one connection (web/context.py request_connections), which the request's
 work uses next.
@@ -39,8 +41,14 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def url_app_key() -> str | None:
+    """The app the request's URL names (its `<app_key>` part), if any."""
+    found = (request.view_args or {}).get("app_key")
+    return found if isinstance(found, str) else None
+
+
 def load_identity() -> None:
-    g.actor, g.signed_in_via, g.api_key_id = None, None, None
+    g.actor, g.signed_in_via, g.api_key_id, g.installed_seen = None, None, None, None
     token = bearer_token()
     if token is not None:
         _from_api_key(token)
@@ -50,22 +58,24 @@ def load_identity() -> None:
 
 def _from_api_key(token: str) -> None:
     with request_connections().read() as conn:
-        found = key_user(conn, token, lang=page_lang())
+        found = key_user(conn, token, lang=page_lang(), app_key=url_app_key())
     if found is None:
         raise InvalidApiKey()
     if found.touch_due:                         # at most once a minute per key
         with request_connections().write() as conn:
             ApiKeys(conn).note_use(found.key_id)
     g.actor, g.api_key_id, g.signed_in_via = found.actor, found.key_id, "api_key"
+    g.installed_seen = found.installed
 
 
 def _from_session() -> None:
     with request_connections().read() as conn:
-        found = session_user(conn, session.get(SESSION_USER), lang=page_lang())
+        found = session_user(conn, session.get(SESSION_USER), lang=page_lang(), app_key=url_app_key())
     if found is None or not found.actor.is_active or found.epoch != session.get(SESSION_EPOCH):
         end_session()
         return
     g.actor, g.signed_in_via = found.actor, "session"
+    g.installed_seen = found.installed
 
 
 def start_session(user_id: int, epoch: int) -> None:

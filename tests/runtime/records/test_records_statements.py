@@ -1,8 +1,10 @@
 """Statement counts: no query per row, whatever the page or batch size."""
 import pytest
+import sqlalchemy as sa
 
-from engine.errors import ConflictError
-from runtime.records import Records
+from engine.errors import ConflictError, RecordValidationError
+from engine.storage import system
+from runtime.records import Records, service
 from tests.support.records_app import install_shop
 
 
@@ -87,3 +89,76 @@ def test_bulk_update_conflict_names_the_record_and_writes_nothing(shop):
     with engine.connect() as conn:
         names = [r["fields"]["name"] for r in Records(conn, app).list("customers").records]
     assert sorted(names) == ["someone else", "x1"]
+
+
+class _Savepoints:
+    """Counts the SAVEPOINT statements sent on an engine."""
+
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def _hook(self, conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            self.count += 1
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._hook)
+
+
+def test_a_create_and_an_update_each_open_one_savepoint(shop):
+    db, app = shop
+    with db.begin() as conn:
+        r = Records(conn, app)
+        with _Savepoints(db) as created:
+            rec = r.create("customers", {"name": "甲", "code": "S1"})
+        with _Savepoints(db) as bulk:
+            r.bulk_create("customers", [{"name": f"n{i}", "code": f"S{i + 10}"} for i in range(50)])
+        with _Savepoints(db) as updated:
+            r.update("customers", rec["id"], {"name": "乙"}, expected_version=1)
+    assert created.count == bulk.count == updated.count == 1
+
+
+def test_a_unique_value_written_meanwhile_refuses_the_create_and_the_transaction_goes_on(shop, monkeypatch):
+    """Another transaction wrote the value between the service's unique check and its
+    insert (the check is skipped here to stand for that): the database's unique index
+    refuses the insert, the caller gets the unique issue, the refused write leaves
+    nothing behind (its one savepoint), and the caller's transaction goes on."""
+    db, app = shop
+    with db.begin() as conn:
+        Records(conn, app).create("customers", {"name": "甲", "code": "U1"})
+    monkeypatch.setattr(service, "check_unique", lambda *args, **kwargs: None)
+    with db.begin() as conn:
+        r = Records(conn, app)
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("customers", {"name": "乙", "code": "U1"})
+        assert [issue.code for issue in refused.value.issues] == ["unique"]
+        later = r.create("customers", {"name": "丙", "code": "U2"})
+    with db.connect() as conn:
+        codes = sorted(rec["fields"]["code"] for rec in Records(conn, app).list("customers").records)
+        history = conn.execute(sa.select(sa.func.count()).select_from(system.record_history)
+                               .where(system.record_history.c.form_key == "customers")).scalar()
+    assert codes == ["U1", "U2"] and later["fields"]["code"] == "U2"
+    assert history == 2
+
+
+def test_the_references_of_a_write_are_checked_in_one_statement_whatever_their_targets(shop, count_statements):
+    db, app = shop
+    with db.begin() as conn:
+        r = Records(conn, app)
+        customer = r.create("customers", {"name": "甲", "code": "R1"})
+        tag = r.create("tags", {"name": "新"})
+        with count_statements(db) as counter:
+            r.create("orders", {"title": "o", "customer": customer["id"], "tags": [tag["id"]]})
+        checks = [s for s in counter.statements[:counter.statements.index(
+            next(s for s in counter.statements if s.lstrip().upper().startswith("INSERT")))]]
+        assert len(checks) == 1 and "UNION ALL" in checks[0].upper(), counter.statements
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("orders", {"title": "o", "customer": customer["id"], "tags": [tag["id"], 999_999]})
+        assert [(issue.field, issue.params["id"]) for issue in refused.value.issues] == [("tags", 999_999)]
+        with pytest.raises(RecordValidationError) as refused:
+            r.create("orders", {"title": "o", "customer": 888_888, "tags": [tag["id"]]})
+        assert [(issue.field, issue.params["id"]) for issue in refused.value.issues] == [("customer", 888_888)]
