@@ -24,7 +24,7 @@ from runtime.actor import Actor
 from runtime.apps import load_installed
 from runtime.org import Org
 from runtime.records import Records
-from runtime.rewards import approve, pay, settle_record
+from runtime.rewards import approve, pay, settle_records
 from runtime.rewards.settle import vest_due
 from runtime.session import Session
 
@@ -303,7 +303,7 @@ def _settle(engine, contract_ids: list[int]) -> None:
     session = Session(engine, now=_at(ANCHOR))
     for start in range(0, len(contract_ids), BATCH):
         chunk = contract_ids[start:start + BATCH]
-        session.write(lambda uow: [settle_record(uow, "crm_referral", "contracts", cid) for cid in chunk])
+        session.write(lambda uow: settle_records(uow, "crm_referral", "contracts", chunk))
 
 
 def _approve_and_pay(engine, vested_by: date) -> None:
