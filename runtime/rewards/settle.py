@@ -256,13 +256,17 @@ def earn_many(uow, app, form_key: str, earning: list[tuple[RewardRule, dict, dic
 
 
 def _entered(conn, app_key: str, uniques: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
-    """Which of these (rule, beneficiary, once_key) have their reward entered: one statement."""
+    """Which of these (rule, beneficiary, once_key) have their reward entered: one statement
+    (each column IN its values, which the unique index serves, then the exact triples)."""
     if not uniques:
         return []
-    key = sa.tuple_(ENTRIES.c.rule_key, ENTRIES.c.beneficiary_id, ENTRIES.c.once_key)
-    return [tuple(r) for r in conn.execute(sa.select(ENTRIES.c.rule_key, ENTRIES.c.beneficiary_id, ENTRIES.c.once_key)
-                                           .where(ENTRIES.c.app_key == app_key, ENTRIES.c.kind == REWARD,
-                                                  key.in_(uniques)))]
+    wanted = set(uniques)
+    found = conn.execute(sa.select(ENTRIES.c.rule_key, ENTRIES.c.beneficiary_id, ENTRIES.c.once_key).where(
+        ENTRIES.c.app_key == app_key, ENTRIES.c.kind == REWARD,
+        ENTRIES.c.rule_key.in_(sorted({u[0] for u in wanted})),
+        ENTRIES.c.beneficiary_id.in_(sorted({u[1] for u in wanted})),
+        ENTRIES.c.once_key.in_(sorted({u[2] for u in wanted}))))
+    return [tuple(r) for r in found if tuple(r) in wanted]
 
 
 def _date_of(value: Any, tz) -> date | None:
