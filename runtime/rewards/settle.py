@@ -20,8 +20,8 @@ For each rule of the record's form:
   exceeded and no nth is given twice.
 
 A held reward is `pending` until `vests_on` (the earned date + hold_days): from that day
-the scheduler's due source `rewards.vesting` enqueues its `rewards.vest` job (keyed by the
-entry), which makes it `vested`; with approval it waits for `approve`, then `pay` (runtime/rewards/ledger.py).
+the scheduler's due source `rewards.vesting` enqueues a `rewards.vest_due` job (keyed by
+the day and the highest due id), which vests the due rewards one UPDATE per batch; with approval it waits for `approve`, then `pay` (runtime/rewards/ledger.py).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from engine.storage import system
 from engine.storage.types import utcnow
 from runtime import jobs
 from runtime.automations.scope import record_inputs, value_context
-from runtime.rewards.compiled import SETTLE_KIND, VEST_KIND, rewards_for
+from runtime.rewards.compiled import SETTLE_KIND, VEST_DUE_KIND, VEST_KIND, rewards_for
 
 PENDING, VESTED, APPROVED, PAID = "pending", "vested", "approved", "paid"
 CANCELLED, CLAWED_BACK, ZERO = "cancelled", "clawed_back", "zero"
@@ -379,36 +379,54 @@ VEST_BATCH = 1000
 
 
 def due_vesting(uow, now: datetime) -> int:
-    """The due source: a rewards.vest job for each held reward whose vests_on is today or
-    past (in the workspace time zone), keyed by the entry, so two schedulers enqueue one."""
+    """The due source: one rewards.vest_due job when some held reward is due by today (in
+    the workspace time zone). It reads one aggregate, never the due ids: the job is keyed
+    by the day and the highest due id, so ticks while it waits or runs enqueue nothing, and
+    a reward that comes due later the same day (settled with an earlier date) gets a job."""
     today = now.astimezone(uow.session.tz).date().isoformat()
-    due = uow.conn.execute(sa.select(ENTRIES.c.id, ENTRIES.c.app_key)
-                           .where(ENTRIES.c.status == PENDING, ENTRIES.c.vests_on <= today)
-                           .order_by(ENTRIES.c.id).limit(VEST_BATCH)).all()
-    enqueued = 0
-    for entry_id, app_key in due:
-        enqueued += uow.enqueue(VEST_KIND, {"app": app_key, "entry": entry_id},
-                                key=f"rewards:vest:{app_key}:{entry_id}") is not None
-    return enqueued
+    highest = uow.conn.execute(sa.select(sa.func.max(ENTRIES.c.id))
+                               .where(ENTRIES.c.status == PENDING, ENTRIES.c.vests_on <= today)).scalar()
+    if highest is None:
+        return 0
+    return int(uow.enqueue(VEST_DUE_KIND, {"today": today, "upto": highest},
+                           key=f"rewards:vest:{today}:{highest}") is not None)
+
+
+def vest_due_job(ctx, payload: dict) -> dict:
+    """Vest every held reward due by payload["today"] (ids up to payload["upto"]): one
+    UPDATE per batch of VEST_BATCH, walking the ids upward (a batch never selects an id
+    again); a reward cancelled or clawed back in the meantime is no longer pending and
+    stays as it is."""
+    return {"vested": vest_due(ctx.uow.conn, date.fromisoformat(payload["today"]), upto=payload.get("upto"))}
+
+
+def vest_due(conn, today: date, *, upto: int | None = None, batch: int = VEST_BATCH) -> int:
+    """Vest every held reward due by `today`, in batches of one statement each: UPDATE ...
+    WHERE id IN (the next `batch` due ids after the last batch's) RETURNING id."""
+    vested, after = 0, 0
+    while True:
+        due = sa.select(ENTRIES.c.id).where(ENTRIES.c.status == PENDING, ENTRIES.c.vests_on <= today.isoformat(),
+                                            ENTRIES.c.id > after)
+        if upto is not None:
+            due = due.where(ENTRIES.c.id <= upto)
+        moved = list(conn.execute(ENTRIES.update().where(ENTRIES.c.id.in_(due.order_by(ENTRIES.c.id).limit(batch)
+                                                                             .scalar_subquery()))
+                                  .values(status=VESTED, updated_at=utcnow()).returning(ENTRIES.c.id)).scalars())
+        vested += len(moved)
+        if len(moved) < batch:
+            return vested
+        after = max(moved)
 
 
 def vest_job(ctx, payload: dict) -> dict:
-    """A held reward's hold is over (the scheduler's due source enqueued this job on
-    vests_on): pending -> vested; a reward cancelled in the meantime stays cancelled."""
-    return {"vested": bool(_vest(ctx.uow.conn, ENTRIES.c.id == payload["entry"]))}
-
-
-def vest_due(conn, today: date) -> int:
-    """Vest at once every held reward due by `today` (what the jobs of the due source do one
-    by one; for sample data and a scheduler's catch-up)."""
-    return _vest(conn, ENTRIES.c.vests_on <= today.isoformat())
-
-
-def _vest(conn, where) -> int:
-    return conn.execute(ENTRIES.update().where(where, ENTRIES.c.status == PENDING)
-                        .values(status=VESTED, updated_at=utcnow())).rowcount
+    """One held reward's hold is over (jobs of this kind were enqueued per entry by earlier
+    releases; kept so those still in an outbox run): pending -> vested."""
+    return {"vested": bool(ctx.uow.conn.execute(
+        ENTRIES.update().where(ENTRIES.c.id == payload["entry"], ENTRIES.c.status == PENDING)
+        .values(status=VESTED, updated_at=utcnow())).rowcount)}
 
 
 jobs.register(SETTLE_KIND, settle_job, max_attempts=5, backoff=5.0)
 jobs.register(VEST_KIND, vest_job, max_attempts=5, backoff=60.0)
+jobs.register(VEST_DUE_KIND, vest_due_job, max_attempts=5, backoff=60.0)
 jobs.register_due_source("rewards.vesting", due_vesting)
