@@ -31,6 +31,7 @@ from web import config as web_config
 from web import health, vendor
 from web.account.views import bp as account_bp
 from web.api.dashboards import bp as api_dashboards_bp
+from web.api.rewards import bp as api_rewards_bp
 from web.dashboards.views import bp as dashboards_bp
 from web.api.docs import bp as api_docs_bp
 from web.api.tasks import bp as api_tasks_bp
@@ -53,7 +54,7 @@ from web.records.views import bp as records_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
-              api_bp, api_tasks_bp, api_dashboards_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
+              api_bp, api_tasks_bp, api_dashboards_bp, api_rewards_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
               dashboards_bp)
 
 

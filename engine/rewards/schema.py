@@ -35,6 +35,9 @@ def reward_schema() -> dict[str, Any]:
                          "is cancelled, a vested one clawed back."},
             "date": {"type": "string", "description": "A date field of the source form: the day the reward "
                      "is earned (default: the day it is settled)."},
+            "account_field": {"type": "string", "description": "A member field of the customer form naming "
+                              "the member who is that customer (a referrer with a login): they may read "
+                              "the ledger entries they are the beneficiary of."},
             "campaign": {"type": "string", "description": "A field of the source form naming its campaign "
                          "(for per_campaign caps and budgets)."},
             "beneficiary": {"enum": list(BENEFICIARIES), "description": "friend: the buyer; referrer: who "

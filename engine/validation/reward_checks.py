@@ -122,6 +122,17 @@ def _check_customer(facts: AppFacts, rule: RewardRule, form) -> Iterable[Problem
         yield Problem(f"{rule.path}.referrer_field", f"field {link.key!r} of form {customers.key!r} must be a "
                       f"relation to {customers.key!r} itself (who referred this customer)",
                       code="not_a_self_relation")
+    if rule.account_field is not None:
+        account = customers.field(rule.account_field)
+        if account is None:
+            yield _unknown_field(customers, rule.account_field, f"{rule.path}.account_field",
+                                 "the rule finds the beneficiary's login by")
+        elif account.type != "member":
+            yield Problem(f"{rule.path}.account_field", f"field {account.key!r} of form {customers.key!r} is a "
+                          f"{account.type} field; account_field names a member field (the member who is the "
+                          "customer, who may then read their own rewards)", code="not_a_user_field",
+                          message_zh=f"表单 {customers.key!r} 的字段 {account.key!r} 是 {account.type} 字段；"
+                                     "account_field 须为成员字段（即该客户本人的账号，可查看自己的奖励）")
 
 
 def _check_steps(rule: RewardRule) -> Iterable[Problem]:
