@@ -1,7 +1,8 @@
-"""Settling rewards: the `rewards.settle` job (one source record, every rule of its form)
-and the `rewards.vest` job (a held reward whose hold is over).
+"""Settling rewards: the `rewards.settle` job (one source record, every rule of its form),
+`settle_records` (a batch of source records, set-based: one statement per step per batch,
+never one per record) and the `rewards.vest_due` job (the held rewards whose hold is over).
 
-For each rule of the record's form:
+For each rule of a record's form:
 
 - its `refunded` formula TRUE: every reward the record earned is reversed: a pending
   one (still held) is cancelled, a vested, approved or paid one is clawed back by a
@@ -21,7 +22,9 @@ For each rule of the record's form:
 
 A held reward is `pending` until `vests_on` (the earned date + hold_days): from that day
 the scheduler's due source `rewards.vesting` enqueues a `rewards.vest_due` job (keyed by
-the day and the highest due id), which vests the due rewards one UPDATE per batch; with approval it waits for `approve`, then `pay` (runtime/rewards/ledger.py).
+the day and the highest due id), which vests the due rewards one UPDATE per batch; with
+approval it waits for `approve`, then `pay` (runtime/rewards/ledger.py). A rule's ledger
+form mirrors the entries (runtime/rewards/mirror.py).
 """
 from __future__ import annotations
 
@@ -40,8 +43,10 @@ from engine.rewards.model import RewardRule
 from engine.storage import system
 from engine.storage.types import utcnow
 from runtime import jobs
+from runtime.apps import load_installed
 from runtime.automations.scope import record_inputs, value_context
 from runtime.rewards.compiled import SETTLE_KIND, VEST_DUE_KIND, VEST_KIND, rewards_for
+from runtime.rewards.mirror import ledger_forms, mirror_entered, mirror_status
 
 PENDING, VESTED, APPROVED, PAID = "pending", "vested", "approved", "paid"
 CANCELLED, CLAWED_BACK, ZERO = "cancelled", "clawed_back", "zero"
@@ -121,7 +126,7 @@ def _settle_batch(uow, app_key: str, form_key: str, ids: list[int]) -> dict:
             elif record["deleted_at"] is None and rule.when and _holds(app, rule.when, inputs, ctx):
                 earning.append((rule, record, inputs))
     if refunds:
-        done["reversed"] = reverse_many(uow.conn, app_key, form_key, refunds, today)
+        done["reversed"] = reverse_many(uow.conn, app, form_key, refunds, today)
     if earning:
         done["entered"] = earn_many(uow, app, form_key, earning, today)
     return done
@@ -251,6 +256,8 @@ def earn_many(uow, app, form_key: str, earning: list[tuple[RewardRule, dict, dic
                 used, count = state[key]
                 state[key] = (used - row["amount_cents"], count - 1)
     write_counters(conn, app.key, state)
+    if any(c["rule"].ledger for c in candidates.values()):
+        mirror_entered(uow, app, form_key, rows, inserted)
     return [inserted[(r["rule_key"], r["beneficiary_id"], r["once_key"])] for r in rows
             if (r["rule_key"], r["beneficiary_id"], r["once_key"]) in inserted]
 
@@ -315,11 +322,13 @@ def write_counters(conn, app_key: str, state: dict[str, tuple[int, int]]) -> Non
                  [{"k": key, "u": used, "n": count} for key, (used, count) in sorted(state.items())])
 
 
-def reverse_many(conn, app_key: str, form_key: str, refunds: list[tuple[RewardRule, int]], today: date) -> list[int]:
+def reverse_many(conn, app, form_key: str, refunds: list[tuple[RewardRule, int]], today: date) -> list[int]:
     """Cancel (held) or claw back (vested, approved, paid) what these (rule, record) earned;
     the ids of the entries cancelled and of the clawbacks entered (dated `today`, the
     workspace's date). One statement each to find them, lock their counters, cancel,
-    mark clawed back, enter the clawbacks and move the counters."""
+    mark clawed back, enter the clawbacks and move the counters (and one per status for the
+    ledger form's rows)."""
+    app_key = app.key
     pairs = sorted({(rule.key, record_id) for rule, record_id in refunds})
     earned = conn.execute(sa.select(ENTRIES).where(
         ENTRIES.c.app_key == app_key, ENTRIES.c.source_form == form_key, ENTRIES.c.kind == REWARD,
@@ -355,6 +364,8 @@ def reverse_many(conn, app_key: str, form_key: str, refunds: list[tuple[RewardRu
             used, count = state[key]
             state[key] = (used - entry["amount_cents"], count - 1)
     write_counters(conn, app_key, state)
+    mirror_status(conn, app, cancelled, CANCELLED)
+    mirror_status(conn, app, clawed, CLAWED_BACK)
     return done
 
 
@@ -404,14 +415,21 @@ def vest_due(conn, today: date, *, upto: int | None = None, batch: int = VEST_BA
     """Vest every held reward due by `today`, in batches of one statement each: UPDATE ...
     WHERE id IN (the next `batch` due ids after the last batch's) RETURNING id."""
     vested, after = 0, 0
+    apps: dict[str, Any] = {}           # the compiled apps whose ledger forms mirror the entries
     while True:
         due = sa.select(ENTRIES.c.id).where(ENTRIES.c.status == PENDING, ENTRIES.c.vests_on <= today.isoformat(),
                                             ENTRIES.c.id > after)
         if upto is not None:
             due = due.where(ENTRIES.c.id <= upto)
-        moved = list(conn.execute(ENTRIES.update().where(ENTRIES.c.id.in_(due.order_by(ENTRIES.c.id).limit(batch)
-                                                                             .scalar_subquery()))
-                                  .values(status=VESTED, updated_at=utcnow()).returning(ENTRIES.c.id)).scalars())
+        returned = conn.execute(ENTRIES.update().where(ENTRIES.c.id.in_(due.order_by(ENTRIES.c.id).limit(batch)
+                                                                          .scalar_subquery()))
+                                .values(status=VESTED, updated_at=utcnow())
+                                .returning(ENTRIES.c.id, ENTRIES.c.app_key)).all()
+        moved = [r.id for r in returned]
+        for app_key in sorted({r.app_key for r in returned}):
+            app = apps.get(app_key) or apps.setdefault(app_key, load_installed(conn, app_key))
+            if app is not None and ledger_forms(app):
+                mirror_status(conn, app, [r.id for r in returned if r.app_key == app_key], VESTED)
         vested += len(moved)
         if len(moved) < batch:
             return vested
