@@ -9,9 +9,10 @@ paid contract each. Two rules: the referrer's
 share (5%, 8% from their 5th reward of the year, a 200 bonus at the 3rd, capped at 3,000
 per referral) and the referrer's referrer's 1% (the one indirect level). Then
 
-- ours: settle_record for every contract, `--batch` contracts per transaction, as the
-  settle jobs would (each: the record, the chain walked up, the counters made and
-  locked, the entry looked up, computed, inserted, the counters moved);
+- ours: settle_records over `--batch` contracts per transaction, set-based (per batch:
+  the records read in one statement, the chains by one recursive CTE, the entries looked
+  up, the counters made and locked, the entries computed in Python with their
+  explanations, inserted by one INSERT ... ON CONFLICT DO NOTHING, the counters moved);
 - baseline: one SELECT a DBA would write: the chain by self-joins, nth by ROW_NUMBER()
   over each referrer's contracts, the tier, bonus and cap by CASE, for both rules.
 
@@ -37,7 +38,7 @@ from engine.storage import system  # noqa: E402
 from engine.validation.validate import check_text  # noqa: E402
 from runtime.apps import apply_app  # noqa: E402
 from runtime.records import Records  # noqa: E402
-from runtime.rewards import settle_record  # noqa: E402
+from runtime.rewards import settle_records  # noqa: E402
 from runtime.session import Session  # noqa: E402
 
 GROUP = 12          # customers 0 -> 1 -> 2 -> 3 -> 4 -> 5 (5 referrals deep), and 0 -> 6..11
@@ -139,7 +140,7 @@ def run(name: str, engine, rows: int, batch: int) -> None:
         started = time.perf_counter()
         for start in range(0, len(contracts), batch):
             chunk = contracts[start:start + batch]
-            session.write(lambda uow: [settle_record(uow, "bench", "contracts", cid) for cid in chunk])
+            session.write(lambda uow: settle_records(uow, "bench", "contracts", chunk))
         ours = time.perf_counter() - started
     with engine.connect() as conn:
         entries = system.reward_entries
@@ -151,7 +152,7 @@ def run(name: str, engine, rows: int, batch: int) -> None:
     baseline = time.perf_counter() - started
     assert (count, total) == (base_count, base_total), ((count, total), (base_count, base_total))
     print(f"{name}: {count:,} entries, total {total}: ours {ours:.2f} s ({count / ours:,.0f} entries/s, "
-          f"{counter.count / count:.1f} statements per entry); hand-written SQL {baseline:.3f} s "
+          f"{counter.count} statements, {counter.count / -(-len(contracts) // batch):.0f} per batch of {batch}); hand-written SQL {baseline:.3f} s "
           f"({count / baseline:,.0f} entries/s); ratio {ours / baseline:,.0f}x")
 
 

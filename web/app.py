@@ -34,6 +34,7 @@ from web import health, vendor
 from web.account.views import bp as account_bp
 from web.api.dashboards import bp as api_dashboards_bp
 from web.api.referrals import bp as api_referrals_bp
+from web.api.rewards import bp as api_rewards_bp
 from web.dashboards.views import bp as dashboards_bp
 from web.api.docs import bp as api_docs_bp
 from web.api.tasks import bp as api_tasks_bp
@@ -61,8 +62,9 @@ from web.referrals.views import bp as referrals_bp
 from web.tables.views import bp as tables_bp
 
 BLUEPRINTS = (health.bp, vendor.bp, auth_bp, account_bp, pages_bp, tables_bp, records_bp, forms_bp, files_bp,
-              api_bp, api_tasks_bp, api_dashboards_bp, api_referrals_bp, api_docs_bp, admin_bp, imports_bp, inbox_bp,
-              dashboards_bp, referrals_bp, referral_analytics_bp, hooks_bp, portal_bp, portal_staff_bp)
+              api_bp, api_tasks_bp, api_dashboards_bp, api_referrals_bp, api_rewards_bp, api_docs_bp, admin_bp,
+              imports_bp, inbox_bp, dashboards_bp, referrals_bp, referral_analytics_bp, hooks_bp, portal_bp,
+              portal_staff_bp)
 
 
 class SessionCookies(SecureCookieSessionInterface):

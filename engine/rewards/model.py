@@ -37,6 +37,8 @@ class RewardRule:
     refunded: str | None = None
     date: str | None = None
     campaign: str | None = None
+    ledger: str | None = None           # the form mirroring the entries for finance
+    account_field: str | None = None    # user field of the customer form: the beneficiary's login
     allow_indirect: bool = False
     once_per: str = "source"
     reward_kind: str = "cash"
@@ -97,7 +99,8 @@ def _rule(item: dict, path: str) -> RewardRule:
         source=_text(item, "source"), customer=_text(item, "customer"), when=_text(item, "when"),
         beneficiary=_text(item, "beneficiary"), amount=_text(item, "amount"),
         referrer_field=_text(item, "referrer_field", "referrer"), refunded=_text(item, "refunded"),
-        date=_text(item, "date"), campaign=_text(item, "campaign"),
+        date=_text(item, "date"), campaign=_text(item, "campaign"), account_field=_text(item, "account_field"),
+        ledger=_text(item, "ledger"),
         allow_indirect=item.get("allow_indirect") is True, once_per=_text(item, "once_per", "source"),
         reward_kind=_text(reward, "kind", "cash"), coupon=_text(reward, "coupon"),
         period=_text(tiers, "period", "year"),

@@ -35,6 +35,14 @@ def reward_schema() -> dict[str, Any]:
                          "is cancelled, a vested one clawed back."},
             "date": {"type": "string", "description": "A date field of the source form: the day the reward "
                      "is earned (default: the day it is settled)."},
+            "account_field": {"type": "string", "description": "A member field of the customer form naming "
+                              "the member who is that customer (a referrer with a login): they may read "
+                              "the ledger entries they are the beneficiary of."},
+            "ledger": {"type": "string", "description": "A form of the app that mirrors this rule's ledger "
+                       "entries for finance (docs/rewards.md): the settlement writes a row per entry (fields "
+                       "entry_id, beneficiary, amount, status and, when it has them, kind, level, rule, "
+                       "vests_on, paid_on, explanation and a relation to the source form) and keeps its status; "
+                       "approved and paid set on the row flow back to the entry."},
             "campaign": {"type": "string", "description": "A field of the source form naming its campaign "
                          "(for per_campaign caps and budgets)."},
             "beneficiary": {"enum": list(BENEFICIARIES), "description": "friend: the buyer; referrer: who "

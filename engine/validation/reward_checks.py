@@ -92,6 +92,8 @@ def _check_rule(facts: AppFacts, rule: RewardRule) -> Iterable[Problem]:
                           "by a date or datetime field", code="not_a_date")
     if rule.campaign is not None and form.field(rule.campaign) is None:
         yield _unknown_field(form, rule.campaign, f"{rule.path}.campaign", "the rule reads its campaign from")
+    if rule.ledger is not None:
+        yield from _check_ledger(facts, rule)
     if "per_campaign" in rule.caps and rule.campaign is None:
         yield Problem(f"{rule.path}.caps.per_campaign", "a per_campaign cap needs the campaign of each source "
                       "record: name its field with `campaign:`", code="campaign_required")
@@ -122,6 +124,35 @@ def _check_customer(facts: AppFacts, rule: RewardRule, form) -> Iterable[Problem
         yield Problem(f"{rule.path}.referrer_field", f"field {link.key!r} of form {customers.key!r} must be a "
                       f"relation to {customers.key!r} itself (who referred this customer)",
                       code="not_a_self_relation")
+    if rule.account_field is not None:
+        account = customers.field(rule.account_field)
+        if account is None:
+            yield _unknown_field(customers, rule.account_field, f"{rule.path}.account_field",
+                                 "the rule finds the beneficiary's login by")
+        elif account.type != "member":
+            yield Problem(f"{rule.path}.account_field", f"field {account.key!r} of form {customers.key!r} is a "
+                          f"{account.type} field; account_field names a member field (the member who is the "
+                          "customer, who may then read their own rewards)", code="not_a_user_field",
+                          message_zh=f"表单 {customers.key!r} 的字段 {account.key!r} 是 {account.type} 字段；"
+                                     "account_field 须为成员字段（即该客户本人的账号，可查看自己的奖励）")
+
+
+LEDGER_FIELDS = {"entry_id": ("number",), "beneficiary": ("relation",), "amount": ("number",),
+                 "status": ("select",)}
+
+
+def _check_ledger(facts: AppFacts, rule: RewardRule) -> Iterable[Problem]:
+    ledger = facts.app.form(rule.ledger)
+    if ledger is None:
+        yield _unknown_form(facts.app, rule.ledger, f"{rule.path}.ledger")
+        return
+    for key, types in LEDGER_FIELDS.items():
+        fdef = ledger.field(key)
+        if fdef is None or fdef.type not in types:
+            yield Problem(f"{rule.path}.ledger", f"form {ledger.key!r} mirrors the ledger only with a {types[0]} "
+                          f"field {key!r} (the entry's {key.replace('_', ' ')}); add it or name another form",
+                          code="ledger_form_incomplete",
+                          message_zh=f"表单 {ledger.key!r} 须有 {types[0]} 字段 {key!r} 才能映射奖励台账；请添加该字段或改用其他表单")
 
 
 def _check_steps(rule: RewardRule) -> Iterable[Problem]:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from engine.compiled.app import App, AppCache
 from engine.dashboards.model import Dashboard, dashboards_of
+from engine.rewards import rewards_of
 from engine.definition.model import FormDef
 from runtime.api.requests import COUNT_MODES, DEFAULT_LIMIT, MAX_CREATE, MAX_SEARCH, inbound_relations, relation_name
 from runtime.actor import Actor
@@ -165,6 +166,9 @@ def _build(apps: list[App], lang: str, server_url: str,
         if programme is not None and accesses[(app.key, programme.customers.form)].can(VIEW):
             paths.update(_referral_paths(app, lang))
             schemas.update(REFERRAL_SCHEMAS)
+        if rewards_of(app.definition):
+            paths.update(_reward_paths(app, lang))
+            schemas.update(REWARD_SCHEMAS)
     paths.update(_file_paths(lang))
     if apps:        # workflows live in apps: with none installed there are no tasks to describe
         paths.update(_task_paths(lang))
@@ -512,6 +516,61 @@ def _widget_export_path(app: App, dashboard: Dashboard, widget, lang: str) -> di
                                           "content": {xlsx: {"schema": {"type": "string",
                                                                         "contentMediaType": xlsx}}}},
                                   **_errors()}}}
+_ENTRY_PROPERTIES = {
+    "id": {"type": "integer"}, "rule": {"type": "string"}, "kind": {"enum": ["reward", "clawback"]},
+    "beneficiary": {"type": "integer", "description": "the customer rewarded"}, "friend": {"type": "integer"},
+    "level": {"type": "integer"}, "source": {"type": "object", "properties": {
+        "form": {"type": "string"}, "id": {"type": "integer"}}},
+    "reward_kind": {"enum": ["cash", "points", "coupon"]}, "coupon": {"type": ["string", "null"]},
+    "amount": {"type": "string", "description": "exact decimal, yuan (points: whole)"},
+    "status": {"enum": ["pending", "vested", "approved", "paid", "cancelled", "clawed_back", "zero"]},
+    "earned_on": {"type": "string", "format": "date"}, "vests_on": {"type": "string", "format": "date"},
+    "paid_on": {"type": ["string", "null"], "format": "date"}, "original_id": {"type": ["integer", "null"]},
+}
+REWARD_SCHEMAS = {
+    "RewardEntry": {"type": "object", "required": ["id", "rule", "kind", "beneficiary", "amount", "status"],
+                    "properties": _ENTRY_PROPERTIES},
+    "RewardEntryPage": {"type": "object", "required": ["entries", "next_cursor"], "properties": {
+        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/RewardEntry"}},
+        "next_cursor": {"type": ["string", "null"], "description": "pass as `cursor` for the next page"}}},
+    "RewardEntryExplained": {"type": "object", "required": ["id", "explanation", "text"], "properties": {
+        **_ENTRY_PROPERTIES,
+        "explanation": {"type": "object", "description": "every input and step (docs/rewards.md)"},
+        "text": {"type": ["string", "null"], "description": "the explanation in the caller's language"},
+        "recomputed": {"type": "string", "description": "the amount computed again from the stored inputs"},
+        "recomputes": {"type": "boolean", "description": "recomputed equals the stored amount"}}},
+}
+
+
+def _reward_paths(app: App, lang: str) -> dict[str, Any]:
+    zh = lang == "zh"
+
+    def query(name: str, schema: dict, description: str) -> dict:
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    who = ("财务角色与应用管理员可查看全部；推荐人（规则设置 account_field 时）只能查看自己的奖励" if zh else
+           "finance and the app's administrators read every entry; a referrer (with the rules' account_field) "
+           "reads only their own")
+    base = f"{API_PREFIX}/apps/{app.key}/rewards/entries"
+    return {
+        base: {"get": {
+            "tags": [app.key], "operationId": f"{app.key}__rewards__entries",
+            "summary": ("奖励台账（最新在前，按游标分页）：" if zh else "The reward ledger, newest first, keyset pages: ")
+            + who, "security": _READ_SECURITY,
+            "parameters": [query("beneficiary", {"type": "integer", "minimum": 1}, "only this customer's entries"),
+                           query("status", {"type": "string"}, "only these statuses, comma-separated"),
+                           query("rule", {"type": "string"}, "only this rule's entries"),
+                           query("cursor", {"type": "string"}, "the previous page's next_cursor"),
+                           query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (50)"),
+                           {"$ref": "#/components/parameters/Lang"}],
+            "responses": {"200": _ok(ref("RewardEntryPage"), "a page of entries"), **_errors()}}},
+        base + "/{id}": {"get": {
+            "tags": [app.key], "operationId": f"{app.key}__rewards__entry",
+            "summary": ("一条奖励及其计算说明（调用者的语言），并由存储的输入重新计算核对：" if zh else
+                        "One entry with its explanation in the caller's language, recomputed from its stored "
+                        "inputs: ") + who, "security": _READ_SECURITY,
+            "parameters": [{"$ref": "#/components/parameters/RecordId"}, {"$ref": "#/components/parameters/Lang"}],
+            "responses": {"200": _ok(ref("RewardEntryExplained"), "the entry explained"), **_errors()}}},
+    }
 
 
 def _document_path(lang: str) -> dict[str, Any]:

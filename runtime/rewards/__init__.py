@@ -7,7 +7,7 @@
 """
 from runtime.rewards.compiled import SETTLE_KIND, VEST_KIND, rewards_for
 from runtime.rewards.ledger import LedgerRefused, approve, chain_report, entries, pay
-from runtime.rewards.settle import referral_chain, settle_record
+from runtime.rewards.settle import referral_chain, referral_chains, settle_form, settle_record, settle_records
 
 __all__ = ["SETTLE_KIND", "VEST_KIND", "rewards_for", "LedgerRefused", "approve", "chain_report", "entries",
-           "pay", "referral_chain", "settle_record"]
+           "pay", "referral_chain", "referral_chains", "settle_form", "settle_record", "settle_records"]

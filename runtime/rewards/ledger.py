@@ -9,6 +9,7 @@ and the referral chains with what each referrer's direct and indirect friends br
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from engine.errors import FormworkError
 from engine.storage import system
 from engine.storage.types import utcnow
 from runtime.rewards.compiled import rewards_for
+from runtime.rewards.mirror import mirror_status
 from runtime.rewards.settle import APPROVED, CANCELLED, PAID, VESTED
 
 ENTRIES = system.reward_entries
@@ -46,6 +48,7 @@ def _move(uow, app_key: str, ids: list[int], from_status: tuple[str, ...], to: s
         raise LedgerRefused(f"only {'/'.join(from_status)} entries can be {what}; {len(set(ids)) - moved} of "
                             f"entries {sorted(set(ids))} are not: list them with their status and leave those out "
                             f"(只有状态为 {'/'.join(from_status)} 的奖励可以{what}）")
+    mirror_status(uow.conn, uow.app(app_key), ids, to, values.get("paid_on") and date.fromisoformat(values["paid_on"]))
     return moved
 
 

@@ -24,7 +24,7 @@ from runtime.actor import Actor
 from runtime.apps import load_installed
 from runtime.org import Org
 from runtime.records import Records
-from runtime.rewards import approve, pay, settle_record
+from runtime.rewards import approve, pay, settle_records
 from runtime.rewards.settle import vest_due
 from runtime.session import Session
 
@@ -243,7 +243,7 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     # jobs would: rewards held 30 days vest by the sample data's today, finance approves
     # and pays those that vested more than a month ago; then the refunds come in, which
     # cancel the rewards still held and claw back the others.
-    _settle(engine, contract_ids)
+    writer.counts["reward_ledger"] = writer.counts.get("reward_ledger", 0) + _settle(engine, contract_ids)
     with engine.begin() as conn:
         vest_due(conn, ANCHOR)
     _approve_and_pay(engine, ANCHOR - timedelta(days=30))
@@ -299,11 +299,15 @@ def generate(engine, scale: int, *, seed: int = 42, progress=None) -> dict[str, 
     return writer.counts
 
 
-def _settle(engine, contract_ids: list[int]) -> None:
+def _settle(engine, contract_ids: list[int]) -> int:
+    """Settle the contracts' rewards; the number of rewards entered (each is mirrored by a
+    row of the reward ledger form)."""
     session = Session(engine, now=_at(ANCHOR))
+    entered = 0
     for start in range(0, len(contract_ids), BATCH):
         chunk = contract_ids[start:start + BATCH]
-        session.write(lambda uow: [settle_record(uow, "crm_referral", "contracts", cid) for cid in chunk])
+        entered += len(session.write(lambda uow: settle_records(uow, "crm_referral", "contracts", chunk))["entered"])
+    return entered
 
 
 def _approve_and_pay(engine, vested_by: date) -> None:

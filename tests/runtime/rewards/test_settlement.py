@@ -166,9 +166,9 @@ def test_settling_again_enters_nothing_more(db):
 
 
 # The installed app's version (1), the record (1), the walk up the chain shared by both rules
-# (2: the friend's referrer, and theirs: none), then per rule: the entry looked up, the counters made and locked (2), looked
-# up again under the locks, the entry inserted, the counters moved (6 x 2).
-EXPECTED = 16
+# (1: one recursive CTE), then for both rules at once: the entries looked up, the counters made
+# and locked (2), looked up again under the locks, the entries inserted, the counters moved (6).
+EXPECTED = 9
 
 
 def test_the_statements_of_a_settlement_do_not_grow_with_the_ledger(db):
