@@ -156,7 +156,10 @@ class Dashboards:
     def _key(self, dashboard: Dashboard, widget: Widget, controls: dict, scoped: bool, context) -> tuple:
         actor = self.records.actor
         scope = (actor.user_id, tuple(sorted(actor.roles)), actor.department_ids) if scoped else None
-        return (self.app.key, self.app.version, id(self.app), dashboard.key, widget.key,
+        # The database too: a process may serve two (tests do), and a compiled app is shared
+        # by every database that installed the same version.
+        database = self.records.conn.engine.url.render_as_string(hide_password=True)
+        return (database, self.app.key, self.app.version, id(self.app), dashboard.key, widget.key,
                 json.dumps(controls, sort_keys=True, default=str), self.lang, context.today, scope,
                 self.cache.generations(self.app.key, reachable(self.app.definition, widget.form)))
 
